@@ -1,0 +1,3 @@
+module github.com/idwatch/idwatch
+
+go 1.26
