@@ -507,6 +507,8 @@ type BucketStats struct {
 	WaitTime           time.Duration
 	// BlockedUntil is set while a 429 holds the bucket.
 	BlockedUntil time.Time
+	// Waiting is the number of requests queued for room right now.
+	Waiting int
 }
 
 // LaneStats describes one lane's traffic.
@@ -543,6 +545,7 @@ func (g *Governor) Stats() GovernorStats {
 		if now.Before(b.blocked) {
 			s.BlockedUntil = b.blocked
 		}
+		s.Waiting = len(b.waiters)
 		st.Buckets = append(st.Buckets, s)
 	}
 	sort.Slice(st.Buckets, func(i, j int) bool { return st.Buckets[i].Key < st.Buckets[j].Key })
