@@ -118,8 +118,12 @@ func NewGovernor(cfg GovernorConfig) (*Governor, error) {
 	return g, nil
 }
 
+// entry is one reserved request. The server counts it when it arrives, somewhere between the
+// reservation (at) and the response (done), so it counts against every window that interval
+// touches.
 type entry struct {
 	at   time.Time
+	done time.Time
 	lane Lane
 	live bool
 }
@@ -138,6 +142,7 @@ type bucket struct {
 	windowID    int64
 	windowStart time.Time // local; reservations from here on count against the current window
 	windowEnd   time.Time // local estimate of the server's reset; zero when not known
+	rolled      bool      // the window windowID names has ended locally; its late responses are stale
 	blocked     time.Time // no request before this (after a 429)
 	conc429     int
 	entries     []*entry
@@ -290,11 +295,12 @@ func (b *bucket) roll(now time.Time) {
 		b.windowStart = end.Add(-carry)
 		b.windowEnd = time.Time{}
 		b.remaining = -1
+		b.rolled = true
 	}
 	// Entries older than any window we could still be counting are dropped.
 	cut := now.Add(-3 * fallbackWindow)
 	i := 0
-	for i < len(b.entries) && !b.entries[i].live && b.entries[i].at.Before(cut) {
+	for i < len(b.entries) && !b.entries[i].live && b.entries[i].done.Before(cut) {
 		i++
 	}
 	b.entries = b.entries[i:]
@@ -304,7 +310,7 @@ func (b *bucket) roll(now time.Time) {
 func (b *bucket) spent(l Lane) int {
 	n := 0
 	for _, e := range b.entries {
-		if (l < 0 || e.lane == l) && (e.live || !e.at.Before(b.windowStart)) {
+		if (l < 0 || e.lane == l) && (e.live || !e.done.Before(b.windowStart)) {
 			n++
 		}
 	}
@@ -381,6 +387,7 @@ func (r *Reservation) Done(status int, h http.Header) time.Duration {
 	r.e.live = false
 	g.inFlight--
 	now := g.clock.Now()
+	r.e.done = now
 	var wait time.Duration
 	if h != nil {
 		wait = r.b.observe(g, r.e, status, h, now)
@@ -452,7 +459,8 @@ func (b *bucket) observe(g *Governor, e *entry, status int, h http.Header, now t
 		b.windowID = rh.reset
 		b.windowEnd = now.Add(rh.untilReset)
 		b.remaining = rh.remaining
-	case rh.reset == b.windowID:
+		b.rolled = false
+	case rh.reset == b.windowID && !b.rolled:
 		if b.remaining < 0 || rh.remaining < b.remaining {
 			b.remaining = rh.remaining
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func pkcs8PEM(t *testing.T, key any) string {
 
 func newTestClient(t *testing.T, f *fakeOkta, mut func(*Config)) *Client {
 	t.Helper()
-	cfg := Config{OrgURL: f.srv.URL, Clock: f.clk, Credentials: Credentials{APIToken: Secret(f.apiToken)}}
+	cfg := Config{OrgURL: f.srv.URL, Clock: f.clk, Logger: slog.New(slog.DiscardHandler), Credentials: Credentials{APIToken: Secret(f.apiToken)}}
 	if mut != nil {
 		mut(&cfg)
 	}
