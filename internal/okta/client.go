@@ -208,6 +208,20 @@ func (c *Client) DPoPThumbprint() string {
 	return c.dpop.thumbprint
 }
 
+// TokenScopes returns the scopes Okta granted the service app's current access token, fetching a
+// token if none is cached. Okta silently drops requested scopes the app was not granted, so this
+// is how verification learns what is really available. API tokens have no scopes: nil, nil.
+func (c *Client) TokenScopes(ctx context.Context) ([]string, error) {
+	if c.tokens == nil {
+		return nil, nil
+	}
+	t, err := c.tokens.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(t.scope), nil
+}
+
 // call describes one logical request; do turns it into one or more attempts.
 type call struct {
 	method     string

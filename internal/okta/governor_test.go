@@ -262,3 +262,19 @@ func TestGovernorConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestGovernorSetSharesPerOrg(t *testing.T) {
+	s, err := NewGovernorSet(GovernorConfig{Share: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := ParseOrgURL("https://acme.okta.com")
+	a2, _ := ParseOrgURL("https://ACME.okta.com/")
+	b, _ := ParseOrgURL("https://other.okta.com")
+	if s.For(a) != s.For(a2) || s.For(a) == s.For(b) || s.For(a).Stats().Share != 0.4 {
+		t.Error("one governor per org expected")
+	}
+	if _, err := NewGovernorSet(GovernorConfig{Share: 2}); err == nil {
+		t.Error("invalid config accepted")
+	}
+}

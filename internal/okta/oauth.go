@@ -33,7 +33,6 @@ type accessToken struct {
 type tokenSource struct {
 	c        *Client
 	app      *ServiceApp
-	key      *SigningKey
 	signer   jose.Signer
 	tokenURL *url.URL
 
@@ -52,7 +51,7 @@ func newTokenSource(c *Client, app *ServiceApp) (*tokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service app key: %w", err)
 	}
-	return &tokenSource{c: c, app: app, key: key, signer: s, tokenURL: c.org.URL(tokenPath, nil)}, nil
+	return &tokenSource{c: c, app: app, signer: s, tokenURL: c.org.URL(tokenPath, nil)}, nil
 }
 
 // token returns a token valid for at least the renewal margin, fetching one when needed.

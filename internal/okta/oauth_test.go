@@ -136,6 +136,9 @@ func TestDPoPFullFlowWithNonces(t *testing.T) {
 	if _, err := c.Logs(ctx, p.Next); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
+	if sc, err := c.TokenScopes(ctx); err != nil || strings.Join(sc, " ") != "okta.logs.read okta.users.read" {
+		t.Errorf("TokenScopes = %v, %v", sc, err)
+	}
 	if got := c.nonces.get("rs"); got != "rs-nonce-2" {
 		t.Errorf("remembered resource nonce = %q", got)
 	}
