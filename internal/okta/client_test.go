@@ -72,9 +72,7 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.kind.String(), func(t *testing.T) {
-			clk := NewManualClock(t0)
-			f := newFakeOkta(t, clk)
-			c := newTestClient(t, f, nil)
+			_, f, c := fixture(t)
 			var n atomic.Int32
 			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
 				n.Add(1)
@@ -98,9 +96,7 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 }
 
 func TestLifecycleNotRetriedOn5xxButSessionsAre(t *testing.T) {
-	clk := NewManualClock(t0)
-	f := newFakeOkta(t, clk)
-	c := newTestClient(t, f, nil)
+	clk, f, c := fixture(t)
 	var n atomic.Int32
 	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
 		n.Add(1)
@@ -121,9 +117,7 @@ func TestLifecycleNotRetriedOn5xxButSessionsAre(t *testing.T) {
 }
 
 func TestNetworkErrorsRetried(t *testing.T) {
-	clk := NewManualClock(t0)
-	f := newFakeOkta(t, clk)
-	c := newTestClient(t, f, nil)
+	clk, f, c := fixture(t)
 	var n atomic.Int32
 	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
 		if n.Add(1) > 1 {
@@ -236,9 +230,7 @@ func TestHostileNextLinkIsRefused(t *testing.T) {
 }
 
 func TestUsersAndInventoryCalls(t *testing.T) {
-	clk := NewManualClock(t0)
-	f := newFakeOkta(t, clk)
-	c := newTestClient(t, f, nil)
+	_, f, c := fixture(t)
 	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
 		if !f.authorize(w, r, f.now()) {
 			return true
@@ -333,9 +325,7 @@ func TestUsersAndInventoryCalls(t *testing.T) {
 }
 
 func TestPaginateStopsOnRepeatedNext(t *testing.T) {
-	clk := NewManualClock(t0)
-	f := newFakeOkta(t, clk)
-	c := newTestClient(t, f, nil)
+	_, f, c := fixture(t)
 	var n atomic.Int32
 	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
 		n.Add(1)
@@ -351,9 +341,7 @@ func TestPaginateStopsOnRepeatedNext(t *testing.T) {
 }
 
 func TestLogsQuery(t *testing.T) {
-	clk := NewManualClock(t0)
-	f := newFakeOkta(t, clk)
-	c := newTestClient(t, f, nil)
+	_, f, c := fixture(t)
 	u, err := c.LogsURL(LogsQuery{Since: t0.Add(-90 * 60e9), Filter: `eventType eq "user.session.start"`})
 	if err != nil {
 		t.Fatal(err)

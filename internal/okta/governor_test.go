@@ -64,9 +64,7 @@ func TestGovernorShareUnderConcurrentCallers(t *testing.T) {
 }
 
 func TestGovernorRespectsRemainingLeftByOthers(t *testing.T) {
-	clk := NewManualClock(t0)
-	f := newFakeOkta(t, clk)
-	c := newTestClient(t, f, nil)
+	clk, f, c := fixture(t)
 	u, _ := c.LogsURL(LogsQuery{})
 	f.external(BucketLogs, 117) // other tools left 3 of 120
 	errs := drive(t, clk, func() []error {

@@ -41,6 +41,13 @@ func newTestClient(t *testing.T, f *fakeOkta, mut func(*Config)) *Client {
 	return c
 }
 
+// fixture is a fake org at t0 and an API-token client for it.
+func fixture(t *testing.T) (*ManualClock, *fakeOkta, *Client) {
+	clk := NewManualClock(t0)
+	f := newFakeOkta(t, clk)
+	return clk, f, newTestClient(t, f, nil)
+}
+
 func serviceApp(t *testing.T, f *fakeOkta, key *rsa.PrivateKey) func(*Config) {
 	return func(c *Config) {
 		c.Credentials = Credentials{ServiceApp: &ServiceApp{ClientID: f.clientID, KeyID: f.kid, PrivateKey: Secret(pkcs8PEM(t, key)), Scopes: []string{"okta.logs.read", "okta.users.read"}}}
