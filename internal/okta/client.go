@@ -7,11 +7,14 @@ package okta
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -313,10 +316,13 @@ func (c *Client) attempt(ctx context.Context, cl *call, lane Lane, bucketKey str
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		err = fmt.Errorf("okta %s %s: %w", cl.method, path, err)
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
 		}
+		if hint, permanent := networkHint(err, c.org); permanent {
+			return nil, false, fmt.Errorf("okta %s %s: %w (%s)", cl.method, path, err, hint)
+		}
+		err = fmt.Errorf("okta %s %s: %w", cl.method, path, err)
 		return nil, c.backoff(ctx, cl, st, err), err
 	}
 	nonceKey := "rs"
@@ -443,6 +449,21 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 		return nil, fmt.Errorf("response body exceeds %d bytes; lower the page size (limit)", c.cfg.MaxResponseBytes)
 	}
 	return b, nil
+}
+
+// networkHint recognises transport failures that retrying cannot fix and says what to check.
+func networkHint(err error, org OrgURL) (string, bool) {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Sprintf("the host %s does not resolve; check the org URL", org.Host()), true
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+		return fmt.Sprintf("the TLS certificate of %s is not trusted; a TLS-inspecting proxy needs its CA in the system trust store", org.Host()), true
+	}
+	return "", false
 }
 
 func absDuration(d time.Duration) time.Duration {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -359,4 +361,22 @@ func TestLogsQuery(t *testing.T) {
 		t.Error("a cursor off /api/v1/logs was accepted")
 	}
 	_ = json.Valid
+}
+
+func TestUntrustedCertificateIsNotRetried(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	clk := NewManualClock(t0)
+	c, err := New(Config{OrgURL: srv.URL, Clock: clk, Logger: slog.New(slog.DiscardHandler), Credentials: Credentials{APIToken: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := c.LogsURL(LogsQuery{})
+	_, err = c.Logs(context.Background(), u)
+	if err == nil || !strings.Contains(err.Error(), "not trusted") {
+		t.Fatalf("err = %v, want the TLS trust hint without retries", err)
+	}
+	if clk.Timers() != 0 {
+		t.Error("a backoff was scheduled for a certificate error")
+	}
 }
