@@ -252,7 +252,6 @@ type attemptState struct {
 	renewed   bool
 	skewRetry bool
 	retryFor  string
-	lastErr   error
 }
 
 // do runs a call to completion: governor reservation, fresh credentials and DPoP proof per attempt,
@@ -439,6 +438,9 @@ func (c *Client) newRequest(ctx context.Context, cl *call, st *attemptState, tok
 	return req, nonce, nil
 }
 
+// errBodyTooLarge marks a response over MaxResponseBytes; retrying would only fetch it again.
+var errBodyTooLarge = errors.New("response body too large")
+
 func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
@@ -446,7 +448,7 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 		return nil, fmt.Errorf("read response body: %w", err)
 	}
 	if int64(len(b)) > c.cfg.MaxResponseBytes {
-		return nil, fmt.Errorf("response body exceeds %d bytes; lower the page size (limit)", c.cfg.MaxResponseBytes)
+		return nil, fmt.Errorf("%w: more than %d bytes; lower the page size (limit) or raise MaxResponseBytes", errBodyTooLarge, c.cfg.MaxResponseBytes)
 	}
 	return b, nil
 }
@@ -458,6 +460,8 @@ func networkHint(err error, org OrgURL) (string, bool) {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return "the page is too large to hold in memory", true
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return fmt.Sprintf("the host %s does not resolve; check the org URL", org.Host()), true
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):

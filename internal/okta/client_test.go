@@ -380,3 +380,30 @@ func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 		t.Error("a backoff was scheduled for a certificate error")
 	}
 }
+
+func TestOversizedPageIsNotRetried(t *testing.T) {
+	clk := NewManualClock(t0)
+	f := newFakeOkta(t, clk)
+	c := newTestClient(t, f, func(cfg *Config) { cfg.MaxResponseBytes = 10 })
+	var n atomic.Int32
+	f.logs = func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = io.WriteString(w, `[{"uuid":"aaaaaaaaaaaaaaaa"}]`)
+	}
+	u, _ := c.LogsURL(LogsQuery{})
+	if _, err := c.Logs(context.Background(), u); err == nil || !strings.Contains(err.Error(), "lower the page size") || n.Load() != 1 {
+		t.Fatalf("err = %v after %d requests, want one request and the page-size hint", err, n.Load())
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{OrgURL: "https://acme-admin.okta.com", Credentials: Credentials{APIToken: "t"}},
+		{OrgURL: "https://acme.okta.com"},
+		{OrgURL: "https://acme.okta.com", Credentials: Credentials{APIToken: "t"}, TokenRenewMargin: -1},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%v) accepted a bad config", cfg)
+		}
+	}
+}

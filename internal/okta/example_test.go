@@ -43,7 +43,7 @@ func Example_pollSystemLog() {
 		// Store page.Items and page.Next in one transaction, then:
 		cursor = page.Next
 		if len(page.Items) < limit || page.NextIsSelf {
-			time.Sleep(15 * time.Second) // caught up: the next request waits for the poll interval
+			return // caught up: the collector waits one poll interval (on its clock) before the next call
 		}
 	}
 }
