@@ -208,7 +208,7 @@ func dropNulls(v any) {
 
 func TestMarshalFormats(t *testing.T) {
 	ev := &LogEvent{UUID: "u", EventType: "t", Published: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-		Client: &Client{GeographicalContext: &GeographicalContext{Geolocation: &Geolocation{Lat: 40, Lon: -74.5}}},
+		Client:       &Client{GeographicalContext: &GeographicalContext{Geolocation: &Geolocation{Lat: 40, Lon: -74.5}}},
 		DebugContext: &DebugContext{DebugData: map[string]any{"f": 3.0, "s": "<a&b>\u2028", "bad": "\xff"}}}
 	out, err := ev.MarshalJSON()
 	if err != nil {
