@@ -292,18 +292,21 @@ func (b *bucket) roll(now time.Time) {
 		end = b.windowStart.Add(carry + fallbackWindow)
 	}
 	if !end.IsZero() && !now.Before(end) {
-		b.windowStart = end.Add(-carry)
+		b.windowStart = maxTime(b.windowStart, end.Add(-carry))
 		b.windowEnd = time.Time{}
 		b.remaining = -1
 		b.rolled = true
 	}
-	// Entries older than any window we could still be counting are dropped.
-	cut := now.Add(-3 * fallbackWindow)
-	i := 0
-	for i < len(b.entries) && !b.entries[i].live && b.entries[i].done.Before(cut) {
-		i++
+	// windowStart never moves back, so finished entries before it can never count again.
+	cut := maxTime(b.windowStart, now.Add(-3*fallbackWindow))
+	kept := b.entries[:0]
+	for _, e := range b.entries {
+		if e.live || !e.done.Before(cut) {
+			kept = append(kept, e)
+		}
 	}
-	b.entries = b.entries[i:]
+	clear(b.entries[len(kept):])
+	b.entries = kept
 }
 
 // spent counts this process's requests in the current window, for one lane or all (l < 0).
@@ -454,7 +457,7 @@ func (b *bucket) observe(g *Governor, e *entry, status int, h http.Header, now t
 	switch {
 	case rh.reset > b.windowID:
 		if b.windowID != 0 && !b.windowEnd.IsZero() {
-			b.windowStart = minTime(b.windowEnd, e.at).Add(-carry)
+			b.windowStart = maxTime(b.windowStart, minTime(b.windowEnd, e.at).Add(-carry))
 		}
 		b.windowID = rh.reset
 		b.windowEnd = now.Add(rh.untilReset)

@@ -48,7 +48,8 @@ func (e *MalformedPageError) Error() string {
 func (e *MalformedPageError) Is(target error) bool { return target == ErrMalformedPage }
 
 // decodeArray strictly decodes a JSON array of objects. Anything else — null, an object, a
-// truncated array, trailing bytes, a non-object element — is an error.
+// truncated array, trailing bytes, a non-object element — is an error. The items are sub-slices
+// of body: validation is one pass of json.Valid, then the top level is split without copying.
 func decodeArray(path string, body []byte) ([]json.RawMessage, error) {
 	bad := func(reason string) error { return &MalformedPageError{Path: path, Bytes: len(body), Reason: reason} }
 	trimmed := bytes.TrimSpace(body)
@@ -58,19 +59,60 @@ func decodeArray(path string, body []byte) ([]json.RawMessage, error) {
 	if trimmed[0] != '[' {
 		return nil, bad("not a JSON array")
 	}
+	if !json.Valid(trimmed) {
+		var v any
+		if err := json.Unmarshal(trimmed, &v); err != nil {
+			return nil, bad(clean(err.Error(), 200))
+		}
+		return nil, bad("invalid JSON")
+	}
 	if !utf8.Valid(trimmed) {
 		return nil, bad("invalid UTF-8")
 	}
 	var items []json.RawMessage
-	if err := json.Unmarshal(trimmed, &items); err != nil {
-		return nil, bad(clean(err.Error(), 200))
-	}
-	for i, it := range items {
-		if len(it) == 0 || it[0] != '{' {
-			return nil, bad("element " + strconv.Itoa(i) + " is not an object")
+	i := skipSpace(trimmed, 1)
+	for trimmed[i] != ']' {
+		if trimmed[i] != '{' {
+			return nil, bad("element " + strconv.Itoa(len(items)) + " is not an object")
+		}
+		end := valueEnd(trimmed, i)
+		items = append(items, json.RawMessage(trimmed[i:end:end]))
+		i = skipSpace(trimmed, end)
+		if trimmed[i] == ',' {
+			i = skipSpace(trimmed, i+1)
 		}
 	}
 	return items, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the index just past the object or array starting at b[i]; b is valid JSON.
+func valueEnd(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return i
 }
 
 // GetPage fetches one page of any Okta listing at rawURL (an org path or a Link next URL), in the
