@@ -159,6 +159,7 @@ type OriginError struct {
 	Org string
 }
 
+// Error names the refused URL and the org origin.
 func (e *OriginError) Error() string {
 	return fmt.Sprintf("refusing to follow %q: it leaves the org origin %s (a proxy or the server sent a foreign Link)", e.URL, e.Org)
 }

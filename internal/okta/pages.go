@@ -40,6 +40,7 @@ type MalformedPageError struct {
 	Reason string
 }
 
+// Error says the page was discarded and will be fetched again.
 func (e *MalformedPageError) Error() string {
 	return fmt.Sprintf("okta GET %s: malformed page (%d bytes: %s); the page was discarded and the cursor not advanced, so it is fetched again", e.Path, e.Bytes, e.Reason)
 }
