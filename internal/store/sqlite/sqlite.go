@@ -103,8 +103,17 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
+	// Checkpoint every ~64 MiB of WAL instead of every 4 MiB: fewer copies and fsyncs while
+	// ingesting, at the cost of a larger -wal file between checkpoints.
+	q.Add("_pragma", "wal_autocheckpoint(4096)")
 	q.Add("_pragma", "synchronous("+sync+")")
+	// 32 MiB of page cache keeps a whole page of events in memory until commit instead of
+	// spilling it to the WAL half-way.
+	q.Add("_pragma", "cache_size(-32768)")
 	q.Add("_txlock", "immediate")
+	if err := createDatabase(ctx, o.Path); err != nil {
+		return nil, s.wrap("create", err)
+	}
 	var err error
 	if s.w, err = sql.Open("sqlite", o.Path+"?"+q.Encode()); err != nil {
 		return nil, s.wrap("open", err)
@@ -160,6 +169,26 @@ func prepareDir(path string) error {
 	default:
 		return fmt.Errorf("sqlite store: data directory %s: %w; fix its permissions or choose another --data-dir", dir, err)
 	}
+}
+
+// pageSize is the page size of new databases: 16 KiB pages hold six ~2 KB events each, where 4 KiB
+// pages hold one and waste 40 %.
+const pageSize = 16384
+
+// createDatabase creates a missing or empty database file with pageSize pages. The page size is
+// fixed when the first page is written, and the driver switches to WAL before it applies other
+// pragmas, so this takes a connection of its own.
+func createDatabase(ctx context.Context, path string) error {
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		return nil
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma="+url.QueryEscape(fmt.Sprintf("page_size(%d)", pageSize)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
+	return err
 }
 
 // checkWAL confirms the database could switch to WAL, which concurrent reads and the crash

@@ -43,6 +43,12 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Cursors", s.cursors)
 	t.Run("Offsets", s.offsets)
 	t.Run("Retention", s.retention)
+	t.Run("Integrations", s.integrations)
+	t.Run("Health", s.health)
+	t.Run("Alerts", s.alerts)
+	t.Run("DeadLetters", s.deadLetters)
+	t.Run("Concurrency", s.concurrency)
+	t.Run("Reopen", s.reopen)
 }
 
 type suite struct {
