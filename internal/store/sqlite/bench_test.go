@@ -1,12 +1,9 @@
-//go:build unix
-
 package sqlite
 
 import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -98,15 +95,6 @@ func BenchmarkReadJournal(b *testing.B) {
 		after = got[len(got)-1].Seq % (pages * pageSize)
 	}
 	reportRates(b, b.N*pageSize, cpu)
-}
-
-// cpuTime returns the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportRates reports events per wall-clock second and per CPU second; on a shared machine the
