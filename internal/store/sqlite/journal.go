@@ -1,0 +1,249 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// MaxReadLimit bounds one ReadJournal or ReadAlerts call, so a careless caller cannot pull the
+// whole journal into memory.
+const MaxReadLimit = 100_000
+
+// AppendPage implements store.Journal. Seq numbers are taken from the sequences row inside the
+// transaction; a duplicate does not consume one, so the journal's seqs stay contiguous.
+func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []store.Event, cursor *store.Cursor) (store.AppendResult, error) {
+	var res store.AppendResult
+	for i, e := range events {
+		if e.UUID == "" || len(e.Raw) == 0 {
+			return res, s.wrap("append page", fmt.Errorf("%w: event %d of the page has no uuid or no raw JSON", store.ErrInvalid, i))
+		}
+	}
+	now := s.now().UnixNano()
+	err := s.write(ctx, "append page", func(tx *sql.Tx) error {
+		res = store.AppendResult{}
+		seq, err := readSequence(ctx, tx, store.StreamJournal)
+		if err != nil {
+			return err
+		}
+		if len(events) > 0 {
+			ins, err := tx.PrepareContext(ctx, `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (integration_id, uuid) DO NOTHING`)
+			if err != nil {
+				return err
+			}
+			defer ins.Close()
+			for _, e := range events {
+				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, []byte(e.Raw), now)
+				if err != nil {
+					return err
+				}
+				if n, err := r.RowsAffected(); err != nil {
+					return err
+				} else if n == 1 {
+					seq++
+					res.Inserted++
+				} else {
+					res.Duplicates++
+				}
+			}
+			if res.Inserted > 0 {
+				if _, err := tx.ExecContext(ctx, `UPDATE sequences SET value = $1 WHERE name = $2`, seq, string(store.StreamJournal)); err != nil {
+					return err
+				}
+			}
+		}
+		res.LastSeq = seq
+		if err := s.fault(store.FaultAfterJournalInsert); err != nil {
+			return err
+		}
+		if cursor == nil {
+			return nil
+		}
+		return upsertCursor(ctx, tx, integrationID, *cursor, now)
+	})
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	return res, nil
+}
+
+// readSequence returns a stream's last assigned seq.
+func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT value FROM sequences WHERE name = $1`, string(stream)).Scan(&v)
+	return v, err
+}
+
+// querier is what *sql.DB and *sql.Tx share for reads.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// ReadJournal implements store.Journal.
+func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f store.ReadFilter) ([]store.Entry, error) {
+	if limit <= 0 || limit > MaxReadLimit {
+		return nil, s.wrap("read journal", fmt.Errorf("%w: limit %d is outside 1..%d", store.ErrInvalid, limit, MaxReadLimit))
+	}
+	where, args := filterSQL(f, []any{afterSeq})
+	args = append(args, limit)
+	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+		WHERE seq > $1` + where + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("read journal", err)
+	}
+	defer rows.Close()
+	out := make([]store.Entry, 0, min(limit, 1024))
+	for rows.Next() {
+		var e store.Entry
+		var pub, stored sql.NullInt64
+		var raw []byte
+		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored); err != nil {
+			return nil, s.wrap("read journal", err)
+		}
+		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), raw
+		out = append(out, e)
+	}
+	return out, s.wrap("read journal", rows.Err())
+}
+
+// filterSQL turns a ReadFilter into "AND …" clauses with numbered parameters after args.
+func filterSQL(f store.ReadFilter, args []any) (string, []any) {
+	var b strings.Builder
+	if len(f.Integrations) > 0 {
+		b.WriteString(" AND integration_id IN (")
+		for i, id := range f.Integrations {
+			args = append(args, id)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		b.WriteString(")")
+	}
+	if len(f.EventTypes) > 0 {
+		b.WriteString(" AND event_type IN (")
+		for i, t := range f.EventTypes {
+			args = append(args, t)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		b.WriteString(")")
+	}
+	return b.String(), args
+}
+
+// LastSeq implements store.Journal.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	v, err := readSequence(ctx, s.r, store.StreamJournal)
+	return v, s.wrap("last seq", err)
+}
+
+// CountJournal implements store.Journal.
+func (s *Store) CountJournal(ctx context.Context, f store.ReadFilter) (int64, error) {
+	where, args := filterSQL(f, nil)
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM journal WHERE 1 = 1`+where, args...).Scan(&n)
+	return n, s.wrap("count journal", err)
+}
+
+// Bounds implements store.Journal.
+func (s *Store) Bounds(ctx context.Context) (store.JournalBounds, error) {
+	var b store.JournalBounds
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(seq), 0), COUNT(*), (SELECT value FROM sequences WHERE name = $1) FROM journal`,
+		string(store.StreamJournal)).Scan(&b.FirstSeq, &b.Count, &b.LastSeq)
+	return b, s.wrap("journal bounds", err)
+}
+
+// TrimJournal implements store.Journal. The cap keeps the newest MaxJournalEntries seq numbers.
+func (s *Store) TrimJournal(ctx context.Context, beforeSeq int64) (store.TrimResult, error) {
+	var res store.TrimResult
+	err := s.write(ctx, "trim journal", func(tx *sql.Tx) error {
+		res = store.TrimResult{}
+		var minOffset sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MIN(offset_seq) FROM consumers WHERE stream = $1`,
+			string(store.StreamJournal)).Scan(&minOffset); err != nil {
+			return err
+		}
+		bound := beforeSeq
+		if minOffset.Valid && minOffset.Int64+1 < bound {
+			bound = minOffset.Int64 + 1
+		}
+		n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, bound)
+		if err != nil {
+			return err
+		}
+		res.Removed = n
+		if s.cap > 0 {
+			if err := s.trimToCap(ctx, tx, &res); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(seq), 0) FROM journal`).Scan(&res.FirstSeq)
+	})
+	if err != nil {
+		return store.TrimResult{}, err
+	}
+	if res.Forced {
+		s.log.Warn("journal retention cap removed entries that consumers had not read; they will skip them",
+			"cap", s.cap, "removed", res.Removed, "first_seq", res.FirstSeq, "consumers", res.Overrun)
+	}
+	return res, nil
+}
+
+// trimToCap deletes the oldest entries beyond the cap and names the consumers that lose unread ones.
+func (s *Store) trimToCap(ctx context.Context, tx *sql.Tx, res *store.TrimResult) error {
+	last, err := readSequence(ctx, tx, store.StreamJournal)
+	if err != nil {
+		return err
+	}
+	capBound := last - s.cap + 1
+	var maxDropped sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM journal WHERE seq < $1`, capBound).Scan(&maxDropped); err != nil {
+		return err
+	}
+	if !maxDropped.Valid {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM consumers WHERE stream = $1 AND offset_seq < $2 ORDER BY name`,
+		string(store.StreamJournal), maxDropped.Int64)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		res.Overrun = append(res.Overrun, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, capBound)
+	if err != nil {
+		return err
+	}
+	res.Removed += n
+	res.Forced = len(res.Overrun) > 0
+	return nil
+}
+
+// execCount runs a statement and returns the number of rows it affected.
+func execCount(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	r, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
