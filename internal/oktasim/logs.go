@@ -135,7 +135,7 @@ type logsPage struct {
 	body  bytes.Buffer
 	n     int
 	next  *logCursor // nil: no next link (end of a bounded result)
-	empty bool      // polling and nothing new: next equals self
+	empty bool       // polling and nothing new: next equals self
 }
 
 // query runs q against the persisted events.
@@ -143,7 +143,7 @@ func (s *logStore) query(q *logsQuery) (*logsPage, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p := &logsPage{}
-	p.body.Grow(min(q.limit, 1000)*1600 + 2)
+	p.body.Grow(min(q.limit, 256)*1024 + 2)
 	p.body.WriteByte('[')
 	var err error
 	if q.polling {
