@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -425,7 +426,8 @@ func (n *cmpNode) write(b *strings.Builder) {
 	}
 	b.WriteByte(' ')
 	if n.val.kind == litString {
-		b.WriteString(strconv.Quote(n.val.s))
+		q, _ := json.Marshal(n.val.s) // JSON quoting is what the parser reads back
+		b.Write(q)
 		return
 	}
 	b.WriteString(n.val.s)
