@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"bytes"
 	"container/heap"
 	"encoding/hex"
 	"fmt"
@@ -74,13 +75,14 @@ type logStore struct {
 	order       uint64
 	watermark   int64 // greatest published time appended so far
 
-	enc   *zstd.Encoder
-	dec   *zstd.Decoder
-	cache blockCache
+	enc     *zstd.Encoder
+	scratch []byte
+	dec     *zstd.Decoder
+	cache   blockCache
 }
 
 func newLogStore() (*logStore, error) {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return nil, fmt.Errorf("zstd encoder: %w", err)
 	}
@@ -88,7 +90,7 @@ func newLogStore() (*logStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zstd decoder: %w", err)
 	}
-	return &logStore{types: []string{""}, typeIDs: map[string]uint16{}, tailOffs: []uint32{0},
+	return &logStore{types: []string{""}, typeIDs: map[string]uint16{}, tailOffs: newTailOffs(),
 		enc: enc, dec: dec, cache: blockCache{max: 16}}, nil
 }
 
@@ -154,10 +156,16 @@ func (s *logStore) persistLocked(p pendingEvent) {
 	})
 	s.byPublished = slices.Insert(s.byPublished, i, seq)
 	if len(s.tailOffs)-1 == blockSize {
-		s.blocks = append(s.blocks, sealedBlock{data: s.enc.EncodeAll(s.tailBuf, make([]byte, 0, len(s.tailBuf)/6)),
-			offs: s.tailOffs})
-		s.tailBuf, s.tailOffs = make([]byte, 0, len(s.tailBuf)), []uint32{0}
+		// Compress into scratch space and keep an exact-size copy: blocks are most of the memory.
+		s.scratch = s.enc.EncodeAll(s.tailBuf, s.scratch[:0])
+		s.blocks = append(s.blocks, sealedBlock{data: bytes.Clone(s.scratch), offs: s.tailOffs})
+		s.tailBuf, s.tailOffs = make([]byte, 0, len(s.tailBuf)), newTailOffs()
 	}
+}
+
+// newTailOffs returns the offsets of an empty open block, sized for a full one.
+func newTailOffs() []uint32 {
+	return append(make([]uint32, 0, blockSize+1), 0)
 }
 
 // count returns the number of persisted events. Callers hold at least the read lock.
