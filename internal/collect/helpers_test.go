@@ -48,6 +48,7 @@ type simOptions struct {
 	skew    time.Duration // oktasim's clock minus the collector's
 	wrap    func(http.Handler) http.Handler
 	noLimit bool
+	clock   *okta.ManualClock // share this clock instead of a new one
 }
 
 // newSim starts an org. Its clock is the returned ManualClock (plus skew) unless wall is set.
@@ -56,7 +57,10 @@ func newSim(t testing.TB, o simOptions) *sim {
 	s := &sim{}
 	cfg := o.cfg
 	if !o.wall {
-		s.clock = okta.NewManualClock(t0)
+		s.clock = o.clock
+		if s.clock == nil {
+			s.clock = okta.NewManualClock(t0)
+		}
 		cfg.Clock = skewed{s.clock, o.skew}
 	}
 	if cfg.ControlKey == "" {
@@ -192,16 +196,26 @@ func (e *env) clients() *Clients {
 // poller returns a fresh poller (a new Okta client) for the env's integration.
 func (e *env) poller(t testing.TB, cfg Config) *Poller {
 	t.Helper()
+	return e.pollerWith(t, cfg, e.st, okta.RetryConfig{})
+}
+
+// pollerWith is poller with the health written to hw and the client's retries set.
+func (e *env) pollerWith(t testing.TB, cfg Config, hw HealthWriter, retry okta.RetryConfig) *Poller {
+	t.Helper()
 	in, err := e.st.Integration(context.Background(), e.in.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.clients().Client(in)
+	cl := e.clients()
+	if retry != (okta.RetryConfig{}) {
+		cl.Retry = retry
+	}
+	c, err := cl.Client(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Clock = e.clock
-	tr := NewTracker(in.ID, e.st, e.clock, nil)
+	tr := NewTracker(in.ID, hw, e.clock, nil)
 	tr.SetBudget(func() float64 { return BudgetShare(c.Governor().Stats()) })
 	p, err := NewPoller(in.ID, c, e.st, tr, cfg)
 	if err != nil {

@@ -203,8 +203,6 @@ func (m *Manager) reconcile(ctx context.Context) error {
 	for _, in := range ins {
 		if in.Enabled {
 			want[in.ID] = in
-		} else {
-			m.disabled(ctx, in)
 		}
 	}
 	m.mu.Lock()
@@ -218,6 +216,12 @@ func (m *Manager) reconcile(ctx context.Context) error {
 	m.mu.Unlock()
 	for _, r := range stop {
 		r.stop()
+	}
+	// After the stops, so that a stopping poller's last health write can't hide the switch-off.
+	for _, in := range ins {
+		if !in.Enabled {
+			m.disabled(ctx, in)
+		}
 	}
 	for id, in := range want {
 		m.mu.Lock()
