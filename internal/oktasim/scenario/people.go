@@ -59,7 +59,8 @@ type Person struct {
 
 	home    *city
 	homeNet *network
-	office  int // index into cities of the office, or -1
+	office  int   // index into cities of the office, or -1
+	trip    *trip // planning state: the person is travelling
 	actor   *event.Actor
 }
 
@@ -162,6 +163,7 @@ func (p *Person) clone() Person {
 	c.AdminRoles = slices.Clone(p.AdminRoles)
 	c.Apps = slices.Clone(p.Apps)
 	c.Groups = slices.Clone(p.Groups)
+	c.trip = nil
 	return c
 }
 

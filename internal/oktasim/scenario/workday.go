@@ -68,40 +68,59 @@ func (dp *dayPlan) personDay(p *Person) {
 	}
 	home := newOrigin(ip, c, n, comp, deviceUA(comp), comp.Kind, zone)
 
-	if !dp.weekend && r.chance(cfg.TravelShare) {
-		dp.travelDay(p, home, start, end)
-	} else {
+	here, flying := p.home, true
+	switch {
+	case p.trip != nil && !dp.day.Before(p.trip.until):
+		dp.flight(p, p.trip.origin(comp), home, start, end, sessionOpts{})
+		p.trip = nil
+	case p.trip != nil:
+		here, flying = p.trip.dest, false
+		dp.session(p, p.trip.origin(comp), start, end, sessionOpts{})
+	case !dp.weekend && r.chance(cfg.TravelShare):
+		dest := &cities[pick(r, homeCities)]
+		for dest == p.home {
+			dest = &cities[pick(r, homeCities)]
+		}
+		carrier := &networks[dest.Mobile]
+		p.trip = &trip{dest: dest, net: carrier, ip: ipIn(r, carrier), until: dp.day.AddDate(0, 0, r.between(2, 5))}
+		dp.flight(p, home, p.trip.origin(comp), start, end, sessionOpts{newGeo: true, newCountry: dest.Country != p.Country})
+	default:
+		flying = false
 		dp.session(p, home, start, end, sessionOpts{})
 	}
-	if mob := p.mobile(); mob != nil && r.chance(0.35) {
+	if mob := p.mobile(); mob != nil && !flying && r.chance(0.35) {
 		t := start.Add(time.Duration(r.Int64N(int64(length))))
-		mo := newOrigin(p.HomeIP, p.home, &networks[p.home.Mobile], mob, deviceUA(mob), mob.Kind, "null")
-		mo.client.IPAddress = ipIn(r, &networks[p.home.Mobile])
-		mo.req.IPChain[0].IP = mo.client.IPAddress
+		carrier := &networks[here.Mobile]
+		mo := newOrigin(ipIn(r, carrier), here, carrier, mob, deviceUA(mob), mob.Kind, "null")
 		dp.session(p, mo, t, t.Add(time.Duration(r.between(5, 40))*time.Minute), sessionOpts{short: true})
 	}
 }
 
-// travelDay: a morning session at home, a flight, an afternoon session at the destination with a
-// mobile carrier's address. The gap always exceeds the flight time, so the travel is possible.
-func (dp *dayPlan) travelDay(p *Person, home *origin, start, end time.Time) {
+// trip is a person away from home for a few days, signing in through a local mobile carrier.
+type trip struct {
+	dest  *city
+	net   *network
+	ip    string
+	until time.Time // the UTC day the person flies home
+}
+
+func (t *trip) origin(d *Device) *origin {
+	return newOrigin(t.ip, t.dest, t.net, d, deviceUA(d), d.Kind, "null")
+}
+
+// flight: a morning session at from, a flight, an afternoon session at to. The gap always exceeds
+// the flight time, so the travel is possible.
+func (dp *dayPlan) flight(p *Person, from, to *origin, start, end time.Time, opts sessionOpts) {
 	r := dp.r
-	dest := &cities[pick(r, homeCities)]
-	for dest == p.home {
-		dest = &cities[pick(r, homeCities)]
-	}
-	km := distanceKm(p.Lat, p.Lon, dest.Lat, dest.Lon)
+	km := distanceKm(from.lat, from.lon, to.lat, to.lon)
 	flight := time.Duration(km/750*float64(time.Hour)) + 3*time.Hour
 	morningEnd := start.Add(time.Duration(r.between(45, 120)) * time.Minute)
-	dp.session(p, home, start, morningEnd, sessionOpts{})
+	dp.session(p, from, start, morningEnd, sessionOpts{})
 	arrive := morningEnd.Add(flight).Add(time.Duration(r.between(30, 120)) * time.Minute)
-	comp := &p.Devices[0]
-	carrier := &networks[dest.Mobile]
-	away := newOrigin(ipIn(r, carrier), dest, carrier, comp, deviceUA(comp), comp.Kind, "null")
 	if end.Before(arrive.Add(2 * time.Hour)) {
 		end = arrive.Add(2 * time.Hour)
 	}
-	dp.session(p, away, arrive, end, sessionOpts{newGeo: true, newCountry: dest.Country != p.Country})
+	dp.session(p, to, arrive, end, opts)
 }
 
 type sessionOpts struct {
@@ -165,7 +184,7 @@ func (dp *dayPlan) session(p *Person, o *origin, start, end time.Time, opts sess
 	if !opts.short && end.After(t.Add(10*time.Minute)) {
 		dp.workers = append(dp.workers, liveSession{p: p, o: o, sid: sid, from: t.Add(5 * time.Minute), to: end})
 	}
-	if p.IsAdmin() && !opts.short {
+	if p.IsAdmin() && !opts.short && !opts.newGeo { // admins do no admin work while travelling
 		at := t.Add(time.Duration(r.between(60, 900)) * time.Second)
 		ev = newEvent(r, at, "user.session.access_admin_app", p.actor, o)
 		inSession(ev, sid)

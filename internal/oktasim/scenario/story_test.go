@@ -1,0 +1,161 @@
+package scenario
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/event"
+)
+
+func TestStorylinesCatalogue(t *testing.T) {
+	infos := Storylines()
+	if len(infos) < 15 {
+		t.Fatalf("%d storylines", len(infos))
+	}
+	names := map[string]bool{}
+	for _, in := range infos {
+		if in.Name == "" || in.Description == "" || len(in.Detections) == 0 || names[in.Name] {
+			t.Fatalf("bad storyline info %+v", in)
+		}
+		names[in.Name] = true
+		for _, d := range in.Detections {
+			if !strings.HasPrefix(d, "okta_") || strings.ToLower(d) != d {
+				t.Fatalf("%s: label %q is not a stable okta_* name", in.Name, d)
+			}
+		}
+	}
+	g := newTestGenerator(t, 50)
+	if _, err := g.Storyline("no_such_story", testStart); err == nil || !strings.Contains(err.Error(), "mfa_push_fatigue") {
+		t.Fatalf("unknown storyline error should list the valid names, got %v", err)
+	}
+	if _, err := g.Storyline("mfa_push_fatigue", time.Time{}); err == nil {
+		t.Fatal("zero start time accepted")
+	}
+	if _, err := newTestGenerator(t, 3).Storyline("password_spray", testStart); err == nil {
+		t.Fatal("a spray against a 3-person org should say the org is too small")
+	}
+}
+
+// Each storyline, on its own and mixed into a day of benign traffic, trips its detections.
+func TestStorylinesTriggerTheirDetections(t *testing.T) {
+	g := newTestGenerator(t, 200)
+	benign := collect(g, testStart.Add(24*time.Hour))
+	people := g.People()
+	at := testStart.Add(13*time.Hour + 17*time.Minute)
+	for _, info := range Storylines() {
+		t.Run(info.Name, func(t *testing.T) {
+			st, err := g.Storyline(info.Name, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Name != info.Name || !slices.Equal(st.Detections, info.Detections) || st.ID == "" || len(st.Events) == 0 {
+				t.Fatalf("story %+v", st)
+			}
+			if !st.Events[0].Published.Equal(at) {
+				t.Fatalf("first event at %v, want %v", st.Events[0].Published, at)
+			}
+			for i, ev := range st.Events {
+				checkEnvelope(t, ev)
+				if i > 0 && ev.Published.Before(st.Events[i-1].Published) {
+					t.Fatal("story events out of order")
+				}
+			}
+			if last := st.Events[len(st.Events)-1].Published; last.Sub(at) > 2*time.Hour {
+				t.Fatalf("story lasts %v", last.Sub(at))
+			}
+			alone := detect(st.Events, people)
+			mixed := detect(append(slices.Clone(benign), st.Events...), people)
+			for _, d := range info.Detections {
+				if !alone[d] || !mixed[d] {
+					t.Errorf("%s not tripped (alone %v, mixed %v)", d, alone[d], mixed[d])
+				}
+			}
+			again, _ := g.Storyline(info.Name, at)
+			if string(encodeAll(t, again.Events)) != string(encodeAll(t, st.Events)) {
+				t.Fatal("same storyline and time gave different events")
+			}
+		})
+	}
+}
+
+func TestStorylineShapes(t *testing.T) {
+	g := newTestGenerator(t, 200)
+	story := func(name string) Story {
+		st, err := g.Storyline(name, testStart.Add(10*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	count := func(evs []*event.LogEvent, ok func(*event.LogEvent) bool) int { return len(filter(evs, ok)) }
+
+	fat := story("mfa_push_fatigue")
+	pushes := count(fat.Events, func(ev *event.LogEvent) bool { return ev.EventType == "system.push.send_factor_verify_push" })
+	denies := count(fat.Events, isPushDeny)
+	span := fat.Events[len(fat.Events)-1].Published.Sub(fat.Events[0].Published)
+	if pushes < 5 || denies < 4 || distinct(fat.Events, actorKey) != 1 || span > 30*time.Minute {
+		t.Fatalf("push fatigue: %d pushes, %d denies, %d actors over %v", pushes, denies, distinct(fat.Events, actorKey), span)
+	}
+
+	spray := story("password_spray")
+	fails := filter(spray.Events, isFailedSignIn)
+	if distinct(fails, ip) != 1 || distinct(fails, actorKey) < 20 {
+		t.Fatalf("spray: %d IPs, %d users", distinct(fails, ip), distinct(fails, actorKey))
+	}
+	for _, ev := range fails {
+		if ev.Client.UserAgent.RawUserAgent != "python-requests/2.31.0" || !strings.Contains(dd(ev, "behaviors"), "New Device=POSITIVE") {
+			t.Fatalf("spray attempt without attacker UA or behaviors: %+v", ev.Client.UserAgent)
+		}
+	}
+
+	replay := story("session_cookie_replay")
+	sids := distinct(replay.Events, func(ev *event.LogEvent) string { return ev.AuthenticationContext.ExternalSessionID })
+	if sids != 2 || distinct(replay.Events, func(ev *event.LogEvent) string { return ev.SecurityContext.AsOrg }) != 2 {
+		t.Fatalf("replay: %d session ids (incl. none), %d ASNs", sids, distinct(replay.Events, func(ev *event.LogEvent) string { return ev.SecurityContext.AsOrg }))
+	}
+
+	lock := story("brute_force_lockout")
+	if count(lock.Events, func(ev *event.LogEvent) bool { return ev.EventType == "user.account.lock" }) != 1 {
+		t.Fatal("brute force without exactly one lock")
+	}
+
+	tamper := story("log_stream_tampering")
+	if count(tamper.Events, func(ev *event.LogEvent) bool { return ev.EventType == "system.log_stream.lifecycle.delete" }) != 1 {
+		t.Fatal("log stream tampering without a delete")
+	}
+	for _, ev := range tamper.Events {
+		if ev.SecurityContext.IsProxy == nil || !*ev.SecurityContext.IsProxy {
+			t.Fatalf("%s: compromised admin not behind an anonymizer", ev.EventType)
+		}
+	}
+}
+
+// Benign traffic trips none of the behavioural detections (routine audit events aside).
+func TestBenignTrafficIsQuiet(t *testing.T) {
+	for _, seed := range []int64{42, 1, 2} {
+		cfg := testConfig(250)
+		cfg.Seed = seed
+		g, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := collect(g, testStart.Add(72*time.Hour))
+		for label := range detect(evs, g.People()) {
+			if !slices.Contains(auditLabels, label) {
+				t.Errorf("seed %d: benign traffic trips %s", seed, label)
+			}
+		}
+		failed := filter(evs, isFailedSignIn)
+		if windows(failed, actorKey, 10*time.Minute, func(w []*event.LogEvent) bool { return len(w) > 3 }) {
+			t.Errorf("seed %d: a user fails more than 3 sign-ins in 10 minutes", seed)
+		}
+		if windows(failed, ip, 10*time.Minute, func(w []*event.LogEvent) bool { return distinct(w, actorKey) > 3 }) {
+			t.Errorf("seed %d: an address fails against more than 3 users in 10 minutes", seed)
+		}
+		if len(failed) == 0 {
+			t.Errorf("seed %d: no fat-fingered passwords at all", seed)
+		}
+	}
+}
