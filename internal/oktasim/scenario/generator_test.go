@@ -86,8 +86,8 @@ func TestConfigValidate(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	end := testStart.Add(30 * time.Hour)
-	a := encodeAll(t, collect(newTestGenerator(t, 60), end))
-	b := encodeAll(t, collect(newTestGenerator(t, 60), end))
+	a := encodeAll(t, collect(newTestGenerator(t, 40), end))
+	b := encodeAll(t, collect(newTestGenerator(t, 40), end))
 	if !bytes.Equal(a, b) {
 		t.Fatal("same seed produced different events")
 	}
@@ -95,7 +95,7 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal("no events")
 	}
 	// Incremental advancing, in uneven steps, yields exactly the one-shot events.
-	g := newTestGenerator(t, 60)
+	g := newTestGenerator(t, 40)
 	r := rand.New(rand.NewPCG(1, 2))
 	var inc []*event.LogEvent
 	for now := testStart; now.Before(end); {
@@ -109,7 +109,7 @@ func TestDeterministic(t *testing.T) {
 	if c := encodeAll(t, inc); !bytes.Equal(a, c) {
 		t.Fatalf("incremental Advance differs from one-shot: %d vs %d bytes", len(c), len(a))
 	}
-	other := testConfig(60)
+	other := testConfig(40)
 	other.Seed = 43
 	g2, _ := New(other)
 	if d := encodeAll(t, collect(g2, end)); bytes.Equal(a, d) {
@@ -124,8 +124,9 @@ var (
 	guidRe      = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 )
 
-// checkEnvelope asserts the fields every System Log event carries and a lossless JSON round trip.
-func checkEnvelope(t *testing.T, ev *event.LogEvent) {
+// checkEnvelope asserts the fields every System Log event carries and, if roundTrip, a lossless
+// JSON round trip.
+func checkEnvelope(t *testing.T, ev *event.LogEvent, roundTrip bool) {
 	t.Helper()
 	if !uuidRe.MatchString(ev.UUID) {
 		t.Fatalf("%s: uuid %q is not a v4 UUID", ev.EventType, ev.UUID)
@@ -167,6 +168,9 @@ func checkEnvelope(t *testing.T, ev *event.LogEvent) {
 	if s := ev.AuthenticationContext.ExternalSessionID; s != "" && !sessionIDRe.MatchString(s) {
 		t.Fatalf("%s: externalSessionId %q", ev.EventType, s)
 	}
+	if !roundTrip {
+		return
+	}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -185,9 +189,11 @@ func TestEventsWellFormedAndOrdered(t *testing.T) {
 	g := newTestGenerator(t, 200)
 	prev := testStart
 	seen := map[string]bool{}
+	perType := map[string]int{}
 	for _, to := range []time.Time{testStart.Add(7 * time.Hour), testStart.Add(24 * time.Hour), testStart.Add(26 * time.Hour)} {
 		g.Advance(to, func(ev *event.LogEvent) {
-			checkEnvelope(t, ev)
+			perType[ev.EventType]++
+			checkEnvelope(t, ev, perType[ev.EventType] <= 20) // JSON is costly under -race; sample it
 			if ev.Published.Before(prev) || !ev.Published.After(testStart) || ev.Published.After(to) {
 				t.Fatalf("event at %v out of order or outside (start, %v]", ev.Published, to)
 			}

@@ -114,6 +114,11 @@ var cities = []city{
 	30: {"Zurich", "Zurich", "Switzerland", "8001", 47.3769, 8.5417, 60, []int{27}, 27},
 }
 
+// hostileCities are where each hostile network's addresses geolocate (indices into cities).
+var hostileCities = map[int][]int{
+	21: {25}, 22: {26}, 23: {23}, 24: {27, 29}, 25: {24, 16}, 26: {16, 10}, 27: {30}, 28: {25}, 29: {28},
+}
+
 // homeCities are where the workforce lives (indices into cities), with weights.
 var (
 	homeCities      = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22}

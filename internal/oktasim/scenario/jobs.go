@@ -21,14 +21,14 @@ func (dp *dayPlan) jobs() {
 	ad := g.org.adAgentID
 	adTarget := event.Target{ID: ad, Type: "AppInstance", AlternateID: g.org.adInstance, DisplayName: "Active Directory"}
 	for h := range 24 {
-		t := dp.day.Add(time.Duration(h)*time.Hour + time.Duration(3*60+r.IntN(120))*time.Second)
+		t := dp.day.Add(time.Duration(h)*time.Hour + time.Duration(180_000+r.IntN(120_000))*time.Millisecond)
 		jid := r.requestID()
 		ev := jobEvent(r, t, "system.import.start", systemActor)
 		setTransaction(ev, jid)
 		ev.DebugContext.DebugData["importType"] = "INCREMENTAL"
 		ev.Target = []event.Target{adTarget}
 		g.push(ev, nil)
-		t = t.Add(time.Duration(r.between(20, 150)) * time.Second)
+		t = t.Add(time.Duration(r.between(20_000, 150_000)) * time.Millisecond)
 		updated := 0
 		if r.chance(0.3) {
 			if p := dp.person(func(p *Person) bool { return p.ADSourced && p.Status == StatusActive }); p != nil {
@@ -62,7 +62,7 @@ func (dp *dayPlan) jobs() {
 	for i, a := range g.org.services {
 		ip := ipv4(128, 241, 20, byte(10+i))
 		o := newOrigin(ip, &cities[hqCity], &networks[20], nil, &event.UserAgent{RawUserAgent: serviceUAs[i%len(serviceUAs)], OS: "Linux", Browser: "UNKNOWN"}, "Unknown", "null")
-		for t := dp.day.Add(time.Duration(r.IntN(900)) * time.Second); t.Before(dp.day.Add(24 * time.Hour)); t = t.Add(time.Duration(r.between(15, 45)) * time.Minute) {
+		for t := dp.day.Add(time.Duration(r.IntN(900_000)) * time.Millisecond); t.Before(dp.day.Add(24 * time.Hour)); t = t.Add(time.Duration(r.between(900_000, 2_700_000)) * time.Millisecond) {
 			rid := r.requestID()
 			ev := tokenGrant(r, t, "app.oauth2.as.token.grant.access_token", a, o, nil, "client_credentials", rid)
 			ev.AuthenticationContext.CredentialType = "JWT"

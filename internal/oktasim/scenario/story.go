@@ -203,8 +203,9 @@ func (s *storyCtx) attacker(ua int, kinds ...netKind) *origin {
 			nets = append(nets, i)
 		}
 	}
-	n := &networks[pick(s.r, nets)]
-	c := &cities[pick(s.r, attackCities)]
+	ni := pick(s.r, nets)
+	n := &networks[ni]
+	c := &cities[pick(s.r, hostileCities[ni])]
 	u := attackerUAs[ua]
 	dev := "Unknown"
 	if u.Browser != "UNKNOWN" {

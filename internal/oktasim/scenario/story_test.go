@@ -57,7 +57,7 @@ func TestStorylinesTriggerTheirDetections(t *testing.T) {
 				t.Fatalf("first event at %v, want %v", st.Events[0].Published, at)
 			}
 			for i, ev := range st.Events {
-				checkEnvelope(t, ev)
+				checkEnvelope(t, ev, true)
 				if i > 0 && ev.Published.Before(st.Events[i-1].Published) {
 					t.Fatal("story events out of order")
 				}
@@ -141,7 +141,7 @@ func TestBenignTrafficIsQuiet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs := collect(g, testStart.Add(72*time.Hour))
+		evs := collect(g, testStart.Add(48*time.Hour))
 		for label := range detect(evs, g.People()) {
 			if !slices.Contains(auditLabels, label) {
 				t.Errorf("seed %d: benign traffic trips %s", seed, label)
