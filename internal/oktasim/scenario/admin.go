@@ -370,14 +370,21 @@ func (dp *dayPlan) groupChange(s liveSession, t time.Time) {
 	}
 	gr := pick(dp.r, g.org.groups[len(departments)+2:])
 	typ := "group.user_membership.add"
-	if i := slices.Index(p.Groups, gr.ID); i >= 0 {
+	if !toggle(&p.Groups, gr.ID) {
 		typ = "group.user_membership.remove"
-		p.Groups = slices.Delete(p.Groups, i, i+1)
-	} else {
-		p.Groups = append(p.Groups, gr.ID)
 	}
 	g.push(dp.userEvent(s, t, typ, "/api/v1/groups/"+gr.ID+"/users/"+p.ID, userTarget(p), groupTarget(g, gr.ID)),
 		&mutation{kind: mutGroups, id: p.ID, list: slices.Clone(p.Groups)})
+}
+
+// toggle adds id to the list if it is missing (reporting true) and removes it otherwise.
+func toggle(list *[]string, id string) bool {
+	if i := slices.Index(*list, id); i >= 0 {
+		*list = slices.Delete(*list, i, i+1)
+		return false
+	}
+	*list = append(*list, id)
+	return true
 }
 
 func (dp *dayPlan) appChange(s liveSession, t time.Time) {
@@ -388,11 +395,8 @@ func (dp *dayPlan) appChange(s liveSession, t time.Time) {
 	}
 	a := pick(dp.r, g.org.apps)
 	typ := "application.user_membership.add"
-	if i := slices.Index(p.Apps, a.ID); i >= 0 {
+	if !toggle(&p.Apps, a.ID) {
 		typ = "application.user_membership.remove"
-		p.Apps = slices.Delete(p.Apps, i, i+1)
-	} else {
-		p.Apps = append(p.Apps, a.ID)
 	}
 	g.push(dp.userEvent(s, t, typ, "/api/v1/apps/"+a.ID+"/users/"+p.ID, appUserTarget(p, a), appTarget(a), userTarget(p)),
 		&mutation{kind: mutApps, id: p.ID, list: slices.Clone(p.Apps)})

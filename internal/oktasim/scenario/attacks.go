@@ -176,25 +176,7 @@ func buildCookieReplay(s *storyCtx) error {
 		return err
 	}
 	// The user's genuine sign-in, through the phishing proxy's page, from their own computer.
-	home := s.normal(p)
-	f, _ := p.factor("push")
-	sid := s.r.sessionID()
-	ev := newEvent(s.r, s.t, "user.authentication.verify", p.actor, home)
-	ev.Target = []event.Target{passwordTarget(p)}
-	withDevice(ev, home)
-	setURI(ev, "/idp/idx/challenge/answer")
-	s.add(ev)
-	s.after(time.Second, 3*time.Second)
-	s.push(p, home, f, sid)
-	s.after(5*time.Second, 15*time.Second)
-	ok := newEvent(s.r, s.t, "user.authentication.auth_via_mfa", p.actor, home)
-	inSession(ok, sid)
-	withDevice(ok, home)
-	ok.DebugContext.DebugData["factor"] = f.DebugName
-	ok.Target = []event.Target{userTarget(p), factorTarget(f)}
-	s.add(ok)
-	s.after(100*time.Millisecond, 600*time.Millisecond)
-	s.sessionStart(p, home, f, sid)
+	sid := s.genuineSignIn(p, s.normal(p))
 	// The stolen cookie replayed: same session, different ASN, User-Agent and device token.
 	s.after(10*time.Minute, 40*time.Minute)
 	o := s.attacker(0, netHosting)
@@ -207,19 +189,7 @@ func buildImpossibleTravel(s *storyCtx) error {
 	if err != nil {
 		return err
 	}
-	home := s.normal(p)
-	f, _ := p.factor("push")
-	sid := s.r.sessionID()
-	s.push(p, home, f, sid)
-	s.after(5*time.Second, 15*time.Second)
-	ev := newEvent(s.r, s.t, "user.authentication.auth_via_mfa", p.actor, home)
-	inSession(ev, sid)
-	withDevice(ev, home)
-	ev.DebugContext.DebugData["factor"] = f.DebugName
-	ev.Target = []event.Target{userTarget(p), factorTarget(f)}
-	s.add(ev)
-	s.after(200*time.Millisecond, time.Second)
-	s.sessionStart(p, home, f, sid)
+	s.genuineSignIn(p, s.normal(p))
 	// 20 to 50 minutes later, a sign-in from the far side of the world: the attacker holds the
 	// password and a SIM-swapped phone number.
 	s.after(20*time.Minute, 50*time.Minute)

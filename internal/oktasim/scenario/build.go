@@ -228,6 +228,25 @@ var (
 	abroadLogOnly   = logOnlySecurityData("LOW", true, false, true, true, false)
 )
 
+// mfaEvent is a user.authentication.auth_via_mfa for factor f with the given outcome.
+func mfaEvent(r *rng, t time.Time, p *Person, o *origin, f Factor, sid string, out *event.Outcome) *event.LogEvent {
+	ev := newEvent(r, t, "user.authentication.auth_via_mfa", p.actor, o)
+	inSession(ev, sid)
+	withDevice(ev, o)
+	ev.Outcome = out
+	if out.Result != "SUCCESS" {
+		ev.Severity = "WARN"
+		ev.LegacyEventType = "core.user.factor.attempt_fail"
+	}
+	ev.AuthenticationContext.AuthenticationProvider = "FACTOR_PROVIDER"
+	ev.AuthenticationContext.CredentialProvider = "OKTA_CREDENTIAL_PROVIDER"
+	ev.DebugContext.DebugData["factor"] = f.DebugName
+	ev.DebugContext.DebugData["factorIntent"] = "AUTHENTICATION"
+	setURI(ev, "/idp/idx/authenticators/poll")
+	ev.Target = []event.Target{userTarget(p), factorTarget(f)}
+	return ev
+}
+
 // behaviors formats Okta's behavior-detection map the way debugData carries it.
 func behaviors(newGeo, newDevice, newIP, newCountry, velocity bool) string {
 	v := func(b bool) string {

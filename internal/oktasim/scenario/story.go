@@ -281,22 +281,28 @@ func (s *storyCtx) passwordOK(p *Person, o *origin) {
 	s.add(suspicious(ev, o))
 }
 
-// mfaResult is an auth_via_mfa with the given outcome for factor f.
+// mfaResult is an auth_via_mfa with the given outcome for factor f, from the attacker's origin.
 func (s *storyCtx) mfaResult(p *Person, o *origin, f Factor, sid string, out *event.Outcome) *event.LogEvent {
-	ev := newEvent(s.r, s.t, "user.authentication.auth_via_mfa", p.actor, o)
-	inSession(ev, sid)
-	ev.Outcome = out
-	if out.Result != "SUCCESS" {
-		ev.Severity = "WARN"
-		ev.LegacyEventType = "core.user.factor.attempt_fail"
-	}
-	ev.AuthenticationContext.AuthenticationProvider = "FACTOR_PROVIDER"
-	ev.AuthenticationContext.CredentialProvider = "OKTA_CREDENTIAL_PROVIDER"
-	ev.DebugContext.DebugData["factor"] = f.DebugName
-	ev.DebugContext.DebugData["factorIntent"] = "AUTHENTICATION"
-	setURI(ev, "/idp/idx/authenticators/poll")
-	ev.Target = []event.Target{userTarget(p), factorTarget(f)}
-	return s.add(suspicious(ev, o))
+	return s.add(suspicious(mfaEvent(s.r, s.t, p, o, f, sid, out), o))
+}
+
+// genuineSignIn is the person's own, unremarkable sign-in with Okta Verify push; it returns the
+// session id.
+func (s *storyCtx) genuineSignIn(p *Person, home *origin) string {
+	f, _ := p.factor("push")
+	sid := s.r.sessionID()
+	ev := newEvent(s.r, s.t, "user.authentication.verify", p.actor, home)
+	ev.Target = []event.Target{passwordTarget(p)}
+	withDevice(ev, home)
+	setURI(ev, "/idp/idx/challenge/answer")
+	s.add(ev)
+	s.after(time.Second, 3*time.Second)
+	s.push(p, home, f, sid)
+	s.after(5*time.Second, 15*time.Second)
+	s.add(mfaEvent(s.r, s.t, p, home, f, sid, outSuccess))
+	s.after(100*time.Millisecond, 600*time.Millisecond)
+	s.sessionStart(p, home, f, sid)
+	return sid
 }
 
 // push is a push sent to the person's Okta Verify for a sign-in from o.

@@ -329,16 +329,7 @@ func (dp *dayPlan) mfa(p *Person, o *origin, f Factor, t time.Time, sid string) 
 	default:
 		t = t.Add(time.Duration(r.between(3000, 15000)) * time.Millisecond)
 	}
-	ev := newEvent(r, t, "user.authentication.auth_via_mfa", p.actor, o)
-	inSession(ev, sid)
-	withDevice(ev, o)
-	ev.AuthenticationContext.AuthenticationProvider = "FACTOR_PROVIDER"
-	ev.AuthenticationContext.CredentialProvider = "OKTA_CREDENTIAL_PROVIDER"
-	ev.DebugContext.DebugData["factor"] = f.DebugName
-	ev.DebugContext.DebugData["factorIntent"] = "AUTHENTICATION"
-	setURI(ev, "/idp/idx/authenticators/poll")
-	ev.Target = []event.Target{userTarget(p), factorTarget(f)}
-	g.push(ev, nil)
+	g.push(mfaEvent(r, t, p, o, f, sid, outSuccess), nil)
 }
 
 func maskPhone(s string) string {
