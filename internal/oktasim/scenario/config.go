@@ -7,11 +7,15 @@ import (
 	"time"
 )
 
+// MaxUsers bounds the workforce. The generator plans a UTC day at a time and holds about a day and
+// a half of events (about 1.5 KB each, some 30 per person and day): 10,000 users take ~400 MB.
+const MaxUsers = 20000
+
 // Config describes the simulated org. Zero values of the optional fields take the defaults listed
 // on each field (see withDefaults).
 type Config struct {
 	Seed      int64     // determines everything: same Seed and Config, same people and events
-	Users     int       // workforce size at Start; required, 1..100000
+	Users     int       // workforce size at Start; required, 1..MaxUsers
 	OrgDomain string    // e-mail domain of the workforce, e.g. "acme.example"; required
 	Start     time.Time // the simulation's clock origin: Advance emits events after Start; required
 
@@ -51,8 +55,8 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
-	if c.Users < 1 || c.Users > 100000 {
-		errs = append(errs, fmt.Errorf("scenario: Users must be between 1 and 100000, got %d", c.Users))
+	if c.Users < 1 || c.Users > MaxUsers {
+		errs = append(errs, fmt.Errorf("scenario: Users must be between 1 and %d, got %d", MaxUsers, c.Users))
 	}
 	if err := validDomain(c.OrgDomain); err != nil {
 		errs = append(errs, err)

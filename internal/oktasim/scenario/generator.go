@@ -37,6 +37,10 @@ type Generator struct {
 	last    time.Time // events up to and including last have been emitted
 }
 
+// planLead bounds how early before its UTC midnight a day's plan can hold events: local working
+// days start at 05:00 at the earliest, in zones up to UTC+14.
+const planLead = 14 * time.Hour
+
 // apiToken is an SSWS token some admin created.
 type apiToken struct{ id, name string }
 
@@ -161,9 +165,9 @@ func (g *Generator) Advance(to time.Time, emit func(ev *event.LogEvent)) {
 		return
 	}
 	planned := false
-	// A day's plan holds events from 14 h before its UTC midnight (UTC+14 zones) onwards, so every
+	// A day's plan holds events from at most planLead before its UTC midnight onwards, so every
 	// day that can hold an event at or before to is planned before anything is emitted.
-	for !g.nextDay.Add(-24 * time.Hour).After(to) {
+	for !g.nextDay.Add(-planLead).After(to) {
 		g.planDay(g.nextDay)
 		g.nextDay = g.nextDay.AddDate(0, 0, 1)
 		planned = true

@@ -13,8 +13,8 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// testStart is a Tuesday at UTC midnight.
-var testStart = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+// testStart is a Thursday at UTC midnight.
+var testStart = time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)
 
 func testConfig(users int) Config {
 	return Config{Seed: 42, Users: users, OrgDomain: "acme.example", Start: testStart}
@@ -190,7 +190,11 @@ func TestEventsWellFormedAndOrdered(t *testing.T) {
 	prev := testStart
 	seen := map[string]bool{}
 	perType := map[string]int{}
-	for _, to := range []time.Time{testStart.Add(7 * time.Hour), testStart.Add(24 * time.Hour), testStart.Add(26 * time.Hour)} {
+	var steps []time.Time
+	for h := 1; h <= 80; h += 1 + h%3 { // uneven steps over three days, a weekend day included
+		steps = append(steps, testStart.Add(time.Duration(h)*time.Hour+time.Duration(h)*time.Minute))
+	}
+	for _, to := range steps {
 		g.Advance(to, func(ev *event.LogEvent) {
 			perType[ev.EventType]++
 			checkEnvelope(t, ev, perType[ev.EventType] <= 20) // JSON is costly under -race; sample it
