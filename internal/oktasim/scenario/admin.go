@@ -19,6 +19,7 @@ const (
 	rateNewPhone       = 0.002
 	rateReport         = 0.0005
 	rateSWAPassword    = 0.002
+	rateCertEnroll     = 0.002
 	rateHire           = 0.004
 	rateLeave          = 0.003
 	rateDelete         = 0.001
@@ -112,16 +113,17 @@ func (dp *dayPlan) selfService() {
 			t = t.Add(time.Duration(r.between(20, 80)) * time.Second)
 		}
 		f := newFactor(r, tmpl, t)
-		if tmpl.FactorType == "webauthn" {
-			ev := dp.userEvent(s, t, "user.credential.enroll", "/idp/idx/credential/enroll", userTarget(s.p), factorTarget(f))
-			g.push(ev, nil)
-			t = t.Add(time.Duration(r.between(200, 900)) * time.Millisecond)
-		}
 		s.p.Factors = append(s.p.Factors, f)
 		ev := dp.userEvent(s, t, "user.mfa.factor.activate", "/idp/idx/credential/enroll", userTarget(s.p), factorTarget(f))
 		ev.DebugContext.DebugData["factor"] = f.DebugName
 		g.push(ev, &mutation{kind: mutFactors, id: s.p.ID, facts: slices.Clone(s.p.Factors)})
 	}
+	// Okta Verify on a managed computer enrols a device-management certificate for the user.
+	eachWho(rateCertEnroll, func(p *Person) bool { return p.Devices[0].Managed }, func(s liveSession, t time.Time) {
+		cert := event.Target{ID: "crt" + r.base62(17), Type: "Certificate", AlternateID: "unknown", DisplayName: "Device management certificate",
+			DetailEntry: map[string]any{"deviceName": s.p.Devices[0].Name}}
+		g.push(dp.userEvent(s, t, "user.credential.enroll", "/idp/device-trust/certificate/enroll", userTarget(s.p), cert), nil)
+	})
 	each(rateSMSEnroll, func(s liveSession, t time.Time) {
 		enroll(s, t, factorSMS, "system.sms.send_phone_verification_message")
 	})
@@ -189,24 +191,41 @@ func (dp *dayPlan) adminFor(roles ...string) (liveSession, time.Time, bool) {
 	return dp.when(match)
 }
 
-// person picks a random planned person matching ok, or nil.
+// person picks a random planned person matching ok, or nil. Each person is the subject of at most
+// one admin task or job a day, so tasks planned at random times never contradict each other.
 func (dp *dayPlan) person(ok func(p *Person) bool) *Person {
 	people := dp.g.people
-	for range 64 {
-		if p := people[dp.r.IntN(len(people))]; ok(p) {
-			return p
-		}
-	}
-	var match []*Person
-	for _, p := range people {
-		if ok(p) {
-			match = append(match, p)
-		}
-	}
-	if len(match) == 0 {
+	if len(people) == 0 {
 		return nil
 	}
-	return pick(dp.r, match)
+	fits := func(p *Person) bool { return !dp.touched[p] && ok(p) }
+	var found *Person
+	for range 64 {
+		if p := people[dp.r.IntN(len(people))]; fits(p) {
+			found = p
+			break
+		}
+	}
+	if found == nil {
+		var match []*Person
+		for _, p := range people {
+			if fits(p) {
+				match = append(match, p)
+			}
+		}
+		if len(match) == 0 {
+			return nil
+		}
+		found = pick(dp.r, match)
+	}
+	dp.touched[found] = true
+	return found
+}
+
+// idle is a person who did not sign in today: only such people are suspended, deactivated or
+// have their factors reset, so no session outlives the change.
+func (dp *dayPlan) idle(ok func(p *Person) bool) func(p *Person) bool {
+	return func(p *Person) bool { return !dp.worked[p] && ok(p) }
 }
 
 func statusIs(status string) func(p *Person) bool {
@@ -272,7 +291,7 @@ func (dp *dayPlan) adminWork() {
 func (dp *dayPlan) statusTask(rate float64, from, typ, to string) {
 	for range dp.times(rate) {
 		s, t, ok := dp.adminFor(RoleOrgAdmin, RoleSuperAdmin, RoleHelpDeskAdmin)
-		p := dp.person(statusIs(from))
+		p := dp.person(dp.idle(statusIs(from)))
 		if !ok || p == nil {
 			continue
 		}
@@ -297,7 +316,7 @@ func (dp *dayPlan) hire(s liveSession, t time.Time) {
 	r, g := dp.r, dp.g
 	p := g.pop.newPerson(r, t, StatusProvisioned)
 	p.Activated, p.PasswordChanged, p.LastLogin = time.Time{}, time.Time{}, time.Time{}
-	g.people = append(g.people, p)
+	dp.hires = append(dp.hires, p) // joins the planned population once the day is planned
 	g.byID[p.ID] = p
 	hired := p.clone()
 	ev := dp.userEvent(s, t, "user.lifecycle.create", "/api/v1/users", userTarget(p))
@@ -322,7 +341,7 @@ func (dp *dayPlan) hire(s liveSession, t time.Time) {
 // leave deactivates a person: sessions cleared, apps unassigned by Okta, account deactivated.
 func (dp *dayPlan) leave(s liveSession, t time.Time) {
 	r, g := dp.r, dp.g
-	p := dp.person(statusIs(StatusActive))
+	p := dp.person(dp.idle(statusIs(StatusActive)))
 	if p == nil {
 		return
 	}
@@ -345,7 +364,7 @@ func (dp *dayPlan) leave(s liveSession, t time.Time) {
 // mfaReset: the help desk resets a person's factors (lost phone); the person re-enrolls later.
 func (dp *dayPlan) mfaReset(s liveSession, t time.Time) {
 	r, g := dp.r, dp.g
-	p := dp.person(func(p *Person) bool { _, ok := p.factor("push"); return ok && p.Status == StatusActive && !p.IsAdmin() })
+	p := dp.person(dp.idle(func(p *Person) bool { _, ok := p.factor("push"); return ok && p.Status == StatusActive && !p.IsAdmin() }))
 	if p == nil {
 		return
 	}

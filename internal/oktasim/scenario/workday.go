@@ -17,6 +17,9 @@ type dayPlan struct {
 	weekend bool
 	admins  []liveSession // admins signed in to the Admin Console
 	workers []liveSession // everyone signed in for a working session
+	worked  map[*Person]bool
+	touched map[*Person]bool // subjects of today's admin tasks and jobs
+	hires   []*Person
 }
 
 // liveSession is a window in which a signed-in person can act.
@@ -30,11 +33,13 @@ type liveSession struct {
 func (g *Generator) planDay(day time.Time) {
 	dp := &dayPlan{g: g, r: newRNG(g.cfg.Seed, streamID("day", day.Format(time.DateOnly))), day: day}
 	dp.weekend = day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
-	for _, p := range slices.Clone(g.people) {
+	dp.worked, dp.touched = map[*Person]bool{}, map[*Person]bool{}
+	for _, p := range g.people {
 		dp.personDay(p)
 	}
 	dp.adminWork()
 	dp.jobs()
+	g.people = append(g.people, dp.hires...)
 }
 
 // personDay plans one person's working day.
@@ -131,6 +136,7 @@ type sessionOpts struct {
 // session plans a sign-in and the app use that follows until end.
 func (dp *dayPlan) session(p *Person, o *origin, start, end time.Time, opts sessionOpts) {
 	r, g := dp.r, dp.g
+	dp.worked[p] = true
 	t := start
 	step := func(lo, hi int) time.Time {
 		t = t.Add(time.Duration(r.between(lo, hi)) * time.Millisecond)
