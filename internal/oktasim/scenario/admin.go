@@ -319,16 +319,24 @@ func (dp *dayPlan) hire(s liveSession, t time.Time) {
 	dp.hires = append(dp.hires, p) // joins the planned population once the day is planned
 	g.byID[p.ID] = p
 	hired := p.clone()
-	ev := dp.userEvent(s, t, "user.lifecycle.create", "/api/v1/users", userTarget(p))
-	g.push(ev, &mutation{kind: mutHire, person: &hired})
+	// AD-sourced hires arrive through the directory import; the others are created by the admin.
+	lifecycle := func(t time.Time, typ, uri string) *event.LogEvent {
+		if !p.ADSourced {
+			return dp.userEvent(s, t, typ, uri, userTarget(p))
+		}
+		ev := jobEvent(r, t, typ, systemActor)
+		ev.Target = []event.Target{userTarget(p), {ID: g.org.adAgentID, Type: "AppInstance", AlternateID: g.org.adInstance, DisplayName: "Active Directory"}}
+		return ev
+	}
+	g.push(lifecycle(t, "user.lifecycle.create", "/api/v1/users"), &mutation{kind: mutHire, person: &hired})
 	t = t.Add(time.Duration(r.between(20, 300)) * time.Second)
 	p.Status, p.Activated = StatusActive, t
-	g.push(dp.userEvent(s, t, "user.lifecycle.activate", "/api/v1/users/"+p.ID+"/lifecycle/activate", userTarget(p)), &mutation{kind: mutStatus, id: p.ID, status: StatusActive})
+	g.push(lifecycle(t, "user.lifecycle.activate", "/api/v1/users/"+p.ID+"/lifecycle/activate"), &mutation{kind: mutStatus, id: p.ID, status: StatusActive})
 	for _, gid := range p.Groups[1:] {
 		t = t.Add(time.Duration(r.between(2, 30)) * time.Second)
 		g.push(dp.userEvent(s, t, "group.user_membership.add", "/api/v1/groups/"+gid+"/users/"+p.ID, userTarget(p), groupTarget(g, gid)), nil)
 	}
-	for _, aid := range p.Apps[:min(4, len(p.Apps))] {
+	for _, aid := range p.Apps {
 		a := g.org.appByID(aid)
 		t = t.Add(time.Duration(r.between(2, 30)) * time.Second)
 		g.push(dp.userEvent(s, t, "application.user_membership.add", "/api/v1/apps/"+a.ID+"/users", appUserTarget(p, a), appTarget(a), userTarget(p)), nil)

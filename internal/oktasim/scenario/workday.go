@@ -80,7 +80,7 @@ func (dp *dayPlan) personDay(p *Person) {
 		p.trip = nil
 	case p.trip != nil:
 		here, flying = p.trip.dest, false
-		dp.session(p, p.trip.origin(comp), start, end, sessionOpts{})
+		dp.session(p, p.trip.origin(comp), start, end, sessionOpts{away: true})
 	case !dp.weekend && r.chance(cfg.TravelShare):
 		dest := &cities[pick(r, homeCities)]
 		for dest == p.home {
@@ -88,7 +88,7 @@ func (dp *dayPlan) personDay(p *Person) {
 		}
 		carrier := &networks[dest.Mobile]
 		p.trip = &trip{dest: dest, net: carrier, ip: ipIn(r, carrier), until: dp.day.AddDate(0, 0, r.between(2, 5))}
-		dp.flight(p, home, p.trip.origin(comp), start, end, sessionOpts{newGeo: true, newCountry: dest.Country != p.Country})
+		dp.flight(p, home, p.trip.origin(comp), start, end, sessionOpts{away: true, newGeo: true, newCountry: dest.Country != p.Country})
 	default:
 		flying = false
 		dp.session(p, home, start, end, sessionOpts{})
@@ -120,7 +120,7 @@ func (dp *dayPlan) flight(p *Person, from, to *origin, start, end time.Time, opt
 	km := distanceKm(from.lat, from.lon, to.lat, to.lon)
 	flight := time.Duration(km/750*float64(time.Hour)) + 3*time.Hour
 	morningEnd := start.Add(time.Duration(r.between(45, 120)) * time.Minute)
-	dp.session(p, from, start, morningEnd, sessionOpts{})
+	dp.session(p, from, start, morningEnd, sessionOpts{away: !opts.away})
 	arrive := morningEnd.Add(flight).Add(time.Duration(r.between(30, 120)) * time.Minute)
 	if end.Before(arrive.Add(2 * time.Hour)) {
 		end = arrive.Add(2 * time.Hour)
@@ -130,6 +130,7 @@ func (dp *dayPlan) flight(p *Person, from, to *origin, start, end time.Time, opt
 
 type sessionOpts struct {
 	short              bool // a brief mobile session
+	away               bool // travelling: no admin work
 	newGeo, newCountry bool // behavior flags Okta would raise
 }
 
@@ -190,7 +191,7 @@ func (dp *dayPlan) session(p *Person, o *origin, start, end time.Time, opts sess
 	if !opts.short && end.After(t.Add(10*time.Minute)) {
 		dp.workers = append(dp.workers, liveSession{p: p, o: o, sid: sid, from: t.Add(5 * time.Minute), to: end})
 	}
-	if p.IsAdmin() && !opts.short && !opts.newGeo { // admins do no admin work while travelling
+	if p.IsAdmin() && !opts.short && !opts.away {
 		at := t.Add(time.Duration(r.between(60, 900)) * time.Second)
 		ev = newEvent(r, at, "user.session.access_admin_app", p.actor, o)
 		inSession(ev, sid)
