@@ -85,6 +85,7 @@ func New(cfg Config) (*Generator, error) {
 	cfg = cfg.withDefaults()
 	r := newRNG(cfg.Seed, streamID("population"))
 	g := &Generator{cfg: cfg, org: newOrg(r), byID: map[string]*Person{}, publicIx: map[string]int{}}
+	g.org.adInstance = "corp." + cfg.OrgDomain
 	g.pop = newPopulation(cfg, g.org, r)
 	g.people = g.pop.initial(r)
 	for _, p := range g.people {

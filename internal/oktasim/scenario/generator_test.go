@@ -280,6 +280,13 @@ func TestPeople(t *testing.T) {
 				t.Fatalf("admin %s is %s", p.Login, p.Status)
 			}
 		}
+		prof := p.Profile()
+		if prof["login"] != p.Login || prof["countryCode"] == "" || (prof["ObjectSid"] != nil) != p.ADSourced {
+			t.Fatalf("%s: profile %v", p.Login, prof)
+		}
+		if typ, name := p.Provider(); p.ADSourced && (typ != "ACTIVE_DIRECTORY" || name != "corp.acme.example") || !p.ADSourced && typ != "OKTA" {
+			t.Fatalf("%s: provider %s %s", p.Login, typ, name)
+		}
 		if p.ADSourced {
 			ad++
 			if !strings.HasPrefix(p.ObjectSid, "S-1-5-21-") || !guidRe.MatchString(p.ObjectGuid) ||

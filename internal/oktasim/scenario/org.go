@@ -116,7 +116,6 @@ func newOrg(r *rng) *org {
 	}
 	o.initialPolicies = len(o.policies)
 	o.adAgentID = r.oktaID("0oa")
-	o.adInstance = "corp.example.local"
 	o.hookID, o.hookName = r.oktaID("cal"), "Token claims enrichment"
 	return o
 }

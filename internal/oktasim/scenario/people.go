@@ -465,3 +465,46 @@ func newMobile(r *rng) Device {
 	}
 	return d
 }
+
+// countryCodes are the ISO 3166-1 alpha-2 codes of the countries in the city table.
+var countryCodes = map[string]string{
+	"United States": "US", "Canada": "CA", "United Kingdom": "GB", "Ireland": "IE", "Germany": "DE", "France": "FR",
+	"Netherlands": "NL", "Spain": "ES", "Japan": "JP", "Australia": "AU", "India": "IN", "Singapore": "SG",
+	"Brazil": "BR", "Romania": "RO", "Nigeria": "NG", "Russia": "RU", "Vietnam": "VN", "Switzerland": "CH",
+}
+
+// Profile returns the person's Okta user profile: base attributes under Okta's names plus, for
+// AD-sourced people, the custom attributes ObjectSid, ObjectGuid and DistinguishedName.
+func (p *Person) Profile() map[string]any {
+	prof := map[string]any{
+		"login": p.Login, "email": p.Email, "firstName": p.FirstName, "lastName": p.LastName,
+		"displayName": p.DisplayName(), "department": p.Department, "title": p.Title,
+		"employeeNumber": p.EmployeeNumber, "mobilePhone": p.MobilePhone, "city": p.City, "state": p.State,
+		"countryCode": countryCodes[p.Country], "zipCode": p.PostalCode, "managerId": p.ManagerID,
+	}
+	if p.ManagerID == "" {
+		delete(prof, "managerId")
+	}
+	if p.ADSourced {
+		prof["ObjectSid"] = p.ObjectSid
+		prof["ObjectGuid"] = p.ObjectGuid
+		prof["DistinguishedName"] = p.DistinguishedName
+		prof["samAccountName"] = p.SamAccountName
+	}
+	return prof
+}
+
+// Provider returns the credential provider type and name of the person's account, as the users
+// API reports them: ACTIVE_DIRECTORY with the AD domain (from the DN's DC parts), or OKTA.
+func (p *Person) Provider() (typ, name string) {
+	if !p.ADSourced {
+		return "OKTA", "OKTA"
+	}
+	var dcs []string
+	for _, part := range strings.Split(p.DistinguishedName, ",") {
+		if v, ok := strings.CutPrefix(part, "DC="); ok {
+			dcs = append(dcs, v)
+		}
+	}
+	return "ACTIVE_DIRECTORY", strings.Join(dcs, ".")
+}
