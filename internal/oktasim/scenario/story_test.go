@@ -26,6 +26,25 @@ func TestStorylinesCatalogue(t *testing.T) {
 			}
 		}
 	}
+	labels := map[string]bool{}
+	for _, l := range DetectionLabels() {
+		if l.Description == "" || labels[l.Name] {
+			t.Fatalf("bad label %+v", l)
+		}
+		labels[l.Name] = true
+	}
+	used := map[string]bool{}
+	for _, in := range infos {
+		for _, d := range in.Detections {
+			if !labels[d] {
+				t.Errorf("%s: label %s is not in DetectionLabels", in.Name, d)
+			}
+			used[d] = true
+		}
+	}
+	if len(used) != len(labels) {
+		t.Errorf("DetectionLabels lists %d labels, storylines use %d", len(labels), len(used))
+	}
 	g := newTestGenerator(t, 50)
 	if _, err := g.Storyline("no_such_story", testStart); err == nil || !strings.Contains(err.Error(), "mfa_push_fatigue") {
 		t.Fatalf("unknown storyline error should list the valid names, got %v", err)
