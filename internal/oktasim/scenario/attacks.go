@@ -71,7 +71,7 @@ func (s *storyCtx) loot(p *Person, o *origin, sid string, n int) {
 		s.after(200*time.Millisecond, time.Second)
 		ev = newEvent(s.r, s.t, "user.authentication.sso", p.actor, o)
 		inSession(ev, sid)
-		setURI(ev, "/app/"+a.Name+"/"+a.ID+"/sso/saml")
+		setURIValues(ev, a.sso)
 		ev.Target = []event.Target{appTarget(a), appUserTarget(p, a)}
 		s.add(suspicious(ev, o))
 	}

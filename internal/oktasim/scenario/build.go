@@ -96,6 +96,7 @@ type origin struct {
 	lat, lon    float64
 	city        *city
 	net         *network
+	boxed       uriValues // dtHash and fingerprint as interface values
 }
 
 // newOrigin builds the request context of a device at an address; dev may be nil (no Okta device).
@@ -135,7 +136,7 @@ func userActor(p *Person) *event.Actor {
 }
 
 func userTarget(p *Person) event.Target {
-	return event.Target{ID: p.ID, Type: "User", AlternateID: p.Login, DisplayName: p.DisplayName()}
+	return event.Target{ID: p.ID, Type: "User", AlternateID: p.Login, DisplayName: p.actor.DisplayName}
 }
 
 func appTarget(a *App) event.Target {
@@ -143,8 +144,7 @@ func appTarget(a *App) event.Target {
 }
 
 func factorTarget(f Factor) event.Target {
-	return event.Target{ID: f.ID, Type: "AuthenticatorEnrollment", AlternateID: "unknown", DisplayName: f.Name,
-		DetailEntry: map[string]any{"methodTypeUsed": f.Method, "methodUsedVerifiedProperties": "[DEVICE_BOUND]"}}
+	return event.Target{ID: f.ID, Type: "AuthenticatorEnrollment", AlternateID: "unknown", DisplayName: f.Name, DetailEntry: f.detail}
 }
 
 func passwordTarget(p *Person) event.Target {
@@ -162,12 +162,20 @@ func newEvent(r *rng, t time.Time, typ string, actor *event.Actor, o *origin) *e
 		sev = "INFO"
 	}
 	rid := r.requestID()
-	ev := &event.LogEvent{
+	// One allocation for the event and the sub-objects it never shares.
+	b := &struct {
+		ev event.LogEvent
+		tx event.Transaction
+		dc event.DebugContext
+		ac event.AuthenticationContext
+	}{}
+	b.tx = event.Transaction{Type: "WEB", ID: rid}
+	b.dc.DebugData = newDebugData(rid)
+	ev := &b.ev
+	*ev = event.LogEvent{
 		UUID: r.uuid(), Published: t.UTC().Truncate(time.Millisecond), EventType: typ, Version: "0", Severity: sev,
 		LegacyEventType: m.legacy, DisplayMessage: m.display, Actor: actor, Outcome: outSuccess,
-		Transaction:           &event.Transaction{Type: "WEB", ID: rid},
-		DebugContext:          &event.DebugContext{DebugData: newDebugData(rid)},
-		AuthenticationContext: &event.AuthenticationContext{},
+		Transaction: &b.tx, DebugContext: &b.dc, AuthenticationContext: &b.ac,
 	}
 	if o != nil {
 		ev.Client, ev.SecurityContext, ev.Request = o.client, o.sec, o.req
@@ -197,10 +205,34 @@ func setTransaction(ev *event.LogEvent, id string) {
 	ev.DebugContext.DebugData["requestId"] = id
 }
 
+// uriValues is a request path and its url form ("path?"), boxed once so that filling debugData
+// with them does not allocate.
+type uriValues struct{ uri, url any }
+
+func newURIValues(path string) uriValues { return uriValues{path, path + "?"} }
+
+// commonURIs are the paths of the sign-in flow, which nearly every event carries.
+var commonURIs = func() map[string]uriValues {
+	m := map[string]uriValues{}
+	for _, p := range []string{"/idp/idx/challenge/answer", "/idp/idx/identify", "/idp/idx/challenge", "/idp/idx/authenticators/poll",
+		"/oauth2/v1/token", "/oauth2/v1/authorize", "/login/signout", "/idp/idx/credential/enroll", "/app/sso/redirect", "/admin/sso/request"} {
+		m[p] = newURIValues(p)
+	}
+	return m
+}()
+
 // setURI records the request path of the event.
 func setURI(ev *event.LogEvent, uri string) {
-	ev.DebugContext.DebugData["requestUri"] = uri
-	ev.DebugContext.DebugData["url"] = uri + "?"
+	u, ok := commonURIs[uri]
+	if !ok {
+		u = newURIValues(uri)
+	}
+	setURIValues(ev, u)
+}
+
+func setURIValues(ev *event.LogEvent, u uriValues) {
+	ev.DebugContext.DebugData["requestUri"] = u.uri
+	ev.DebugContext.DebugData["url"] = u.url
 }
 
 // inSession ties the event to a session.
@@ -213,19 +245,22 @@ func inSession(ev *event.LogEvent, sessionID string) {
 func withDevice(ev *event.LogEvent, o *origin) {
 	ev.Device = o.device
 	if o.dtHash != "" {
-		ev.DebugContext.DebugData["dtHash"] = o.dtHash
-		ev.DebugContext.DebugData["deviceFingerprint"] = o.fingerprint
+		if o.boxed.uri == nil {
+			o.boxed = uriValues{o.dtHash, o.fingerprint} // boxed once per origin
+		}
+		ev.DebugContext.DebugData["dtHash"] = o.boxed.uri
+		ev.DebugContext.DebugData["deviceFingerprint"] = o.boxed.url
 	}
 }
 
 // Behavior strings of a sign-in with nothing new, the common case.
 var (
-	quietBehaviors  = behaviors(false, false, false, false, false)
-	quietLogOnly    = logOnlySecurityData("LOW", false, false, false, false, false)
-	travelBehaviors = behaviors(true, false, true, false, false)
-	travelLogOnly   = logOnlySecurityData("LOW", true, false, true, false, false)
-	abroadBehaviors = behaviors(true, false, true, true, false)
-	abroadLogOnly   = logOnlySecurityData("LOW", true, false, true, true, false)
+	quietBehaviors  any = behaviors(false, false, false, false, false)
+	quietLogOnly    any = logOnlySecurityData("LOW", false, false, false, false, false)
+	travelBehaviors any = behaviors(true, false, true, false, false)
+	travelLogOnly   any = logOnlySecurityData("LOW", true, false, true, false, false)
+	abroadBehaviors any = behaviors(true, false, true, true, false)
+	abroadLogOnly   any = logOnlySecurityData("LOW", true, false, true, true, false)
 )
 
 // mfaEvent is a user.authentication.auth_via_mfa for factor f with the given outcome.

@@ -147,10 +147,13 @@ func (g *Generator) Groups() []Group {
 
 // Policies returns the org's sign-on and authentication policies as they were at Start.
 func (g *Generator) Policies() []Policy {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	var out []Policy
 	for _, p := range g.org.policies[:g.org.initialPolicies] {
 		c := *p
 		c.Rules = slices.Clone(p.Rules)
+		c.evalTargets = nil
 		out = append(out, c)
 	}
 	return out

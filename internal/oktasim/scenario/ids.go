@@ -121,7 +121,13 @@ func (r *rng) uuid() string {
 
 // requestID returns an Okta request id shaped like "Z8-xZ2Jm0kT5bq3Vd1Yp6AAAAk4".
 func (r *rng) requestID() string {
-	return r.fromAlphabet(base64URL, 21) + "AAAA" + r.fromAlphabet(base62Alphabet, 2)
+	var b [27]byte
+	for i := range 21 {
+		b[i] = base64URL[r.IntN(len(base64URL))]
+	}
+	copy(b[21:], "AAAA")
+	b[25], b[26] = base62Alphabet[r.IntN(62)], base62Alphabet[r.IntN(62)]
+	return string(b[:])
 }
 
 // sessionID returns an OIE session proxy id ("idx" + 22 base62 characters).

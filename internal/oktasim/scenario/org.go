@@ -1,6 +1,10 @@
 package scenario
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/idwatch/idwatch/internal/event"
+)
 
 // Sign-on modes of App.
 const (
@@ -20,6 +24,8 @@ type App struct {
 	Provisioning bool     // provisioning (SCIM/API) enabled
 	Departments  []string // departments assigned by default; empty = everyone
 	Scopes       []string // service apps: granted Okta API scopes
+
+	sso uriValues // the app's SSO path
 }
 
 // Group is an Okta group.
@@ -33,6 +39,8 @@ type Policy struct {
 	ID, Name, Type string // Type: OKTA_SIGN_ON or ACCESS_POLICY
 	Status         string
 	Rules          []PolicyRule
+
+	evalTargets []event.Target // policy and first rule, shared read-only by evaluation events
 }
 
 // PolicyRule is one rule of a Policy.
@@ -59,7 +67,9 @@ type org struct {
 func newOrg(r *rng) *org {
 	o := &org{deptGroup: map[string]*Group{}}
 	app := func(name, label, mode string, prov bool, depts ...string) *App {
-		return &App{ID: r.oktaID("0oa"), Name: name, Label: label, SignOnMode: mode, Provisioning: prov, Departments: depts}
+		a := &App{ID: r.oktaID("0oa"), Name: name, Label: label, SignOnMode: mode, Provisioning: prov, Departments: depts}
+		a.sso = newURIValues("/app/" + a.Name + "/" + a.ID + "/sso/saml")
+		return a
 	}
 	o.dashboard = app("okta_enduser", "Okta Dashboard", SignOnBuiltIn, false)
 	o.adminConsole = app("saasure", "Okta Admin Console", SignOnBuiltIn, false)

@@ -102,6 +102,8 @@ type Factor struct {
 	DebugName  string // debugData.factor ("OKTA_VERIFY_PUSH")
 	Method     string // detailEntry.methodTypeUsed
 	Enrolled   time.Time
+
+	detail map[string]any // the enrollment target's detailEntry, shared read-only by events
 }
 
 var (
@@ -133,6 +135,7 @@ func newFactor(r *rng, tmpl Factor, at time.Time) Factor {
 	f := tmpl
 	f.ID = r.oktaID(factorPrefix(f.FactorType))
 	f.Enrolled = at
+	f.detail = map[string]any{"methodTypeUsed": f.Method, "methodUsedVerifiedProperties": "[DEVICE_BOUND]"}
 	return f
 }
 

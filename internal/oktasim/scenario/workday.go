@@ -273,10 +273,10 @@ func (dp *dayPlan) evaluate(p *Person, o *origin, t time.Time, sid string, pol *
 		uri = "/idp/idx/identify"
 	}
 	setURI(ev, uri)
-	ev.Target = []event.Target{
-		{ID: pol.ID, Type: "PolicyEntity", AlternateID: "unknown", DisplayName: pol.Name, DetailEntry: map[string]any{"policyType": pol.Type}},
-		{ID: pol.Rules[0].ID, Type: "PolicyRule", AlternateID: "unknown", DisplayName: pol.Rules[0].Name},
+	if pol.evalTargets == nil {
+		pol.evalTargets = []event.Target{policyTarget(pol), {ID: pol.Rules[0].ID, Type: "PolicyRule", AlternateID: "unknown", DisplayName: pol.Rules[0].Name}}
 	}
+	ev.Target = pol.evalTargets
 	return ev
 }
 
@@ -361,7 +361,7 @@ func (dp *dayPlan) sso(p *Person, o *origin, a *App, t time.Time, sid string, op
 	dd := ev.DebugContext.DebugData
 	dd["initiationType"] = pick(r, []string{"IDP_INITIATED", "SP_INITIATED"})
 	dd["signOnMode"] = map[string]string{SignOnSAML: "SAML 2.0", SignOnOIDC: "OpenID Connect", SignOnAutoLogin: "Secure Web Authentication"}[a.SignOnMode]
-	setURI(ev, "/app/"+a.Name+"/"+a.ID+"/sso/saml")
+	setURIValues(ev, a.sso)
 	ev.Target = []event.Target{appTarget(a), {ID: appUserID(p, a), Type: "AppUser", AlternateID: p.Login, DisplayName: p.DisplayName()}}
 	g.push(ev, nil)
 }
