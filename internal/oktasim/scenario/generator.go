@@ -33,6 +33,7 @@ type Generator struct {
 
 	pending []pending
 	seq     uint64
+	stories int       // Storyline calls so far
 	nextDay time.Time // UTC midnight of the next day to plan
 	last    time.Time // events up to and including last have been emitted
 }

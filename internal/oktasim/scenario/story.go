@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,8 +86,9 @@ func Storylines() []StorylineInfo {
 	return out
 }
 
-// Storyline generates the named storyline starting at at, against the population as of the last
-// Advance. The same name, time and Generator state give the same story.
+// Storyline generates the named storyline starting at at (truncated to milliseconds), against the
+// population as of the last Advance. Every call yields a new instance with its own ids; the same
+// sequence of calls on generators with the same Config yields the same stories.
 func (g *Generator) Storyline(name string, at time.Time) (Story, error) {
 	i := slices.IndexFunc(storylines(), func(s storyline) bool { return s.info.Name == name })
 	if i < 0 {
@@ -102,7 +104,9 @@ func (g *Generator) Storyline(name string, at time.Time) (Story, error) {
 	sl := storylines()[i]
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s := &storyCtx{g: g, r: newRNG(g.cfg.Seed, streamID("story", name, at.UTC().Format(time.RFC3339Nano))), t: at, start: at}
+	g.stories++
+	stream := streamID("story", name, at.UTC().Format(time.RFC3339Nano), strconv.Itoa(g.stories))
+	s := &storyCtx{g: g, r: newRNG(g.cfg.Seed, stream), t: at, start: at}
 	if err := sl.build(s); err != nil {
 		return Story{}, fmt.Errorf("scenario: storyline %q: %w", name, err)
 	}
