@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -163,6 +164,7 @@ func buildBruteForce(s *storyCtx) error {
 	ev.Outcome = outFailure("LOCKED_OUT")
 	setURI(ev, "/idp/idx/identify")
 	s.add(suspicious(ev, o))
+	s.effect(ev, mutation{kind: mutStatus, id: p.ID, status: StatusLockedOut})
 	for range 12 {
 		s.after(3*time.Second, 10*time.Second)
 		s.failedSignIn(p.actor, o, "LOCKED_OUT", false)
@@ -240,6 +242,7 @@ func buildPrivilegeGrant(s *storyCtx) error {
 	s.after(time.Minute, 5*time.Minute)
 	ev := s.adminAction(admin, o, sid, "user.account.privilege.grant", "/api/v1/users/"+p.ID+"/roles", userTarget(p))
 	ev.DebugContext.DebugData["privilegeGranted"] = RoleLabel(RoleSuperAdmin)
+	s.effect(ev, mutation{kind: mutRoles, id: p.ID, list: append(slices.Clone(p.AdminRoles), RoleSuperAdmin)})
 	return nil
 }
 
@@ -287,6 +290,7 @@ func buildHelpdeskTakeover(s *storyCtx) error {
 	setURI(ev, "/idp/idx/challenge/answer")
 	ev.Target = []event.Target{userTarget(p)}
 	s.add(suspicious(ev, o))
+	s.effect(ev, mutation{kind: mutStatus, id: p.ID, status: StatusActive, password: true})
 	s.after(30*time.Second, 2*time.Minute)
 	f := newFactor(s.r, factorPush, s.t)
 	ev = newEvent(s.r, s.t, "user.mfa.factor.activate", p.actor, o)
@@ -295,6 +299,7 @@ func buildHelpdeskTakeover(s *storyCtx) error {
 	setURI(ev, "/idp/idx/credential/enroll")
 	ev.Target = []event.Target{userTarget(p), factorTarget(f)}
 	s.add(suspicious(ev, o))
+	s.effect(ev, mutation{kind: mutFactors, id: p.ID, facts: []Factor{f}})
 	s.after(time.Second, 5*time.Second)
 	suspicious(s.sessionStart(p, o, f, sid), o)
 	return nil

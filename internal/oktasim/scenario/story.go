@@ -27,6 +27,45 @@ type Story struct {
 	Events      []*event.LogEvent
 	Actors      []string // ids of the org's users the story involves (victims, compromised admins)
 	AttackerIPs []string // source addresses the attacker used
+
+	effects []effect
+}
+
+// effect is a change a story's event makes to the org's state.
+type effect struct {
+	ev  *event.LogEvent
+	mut mutation
+}
+
+// Apply makes the org's state follow an injected story: a locked-out victim is LOCKED_OUT (and
+// stops signing in until the help desk unlocks them), a granted admin role is held, a reset
+// password and a replaced factor stay replaced. Call it once per injected story.
+func (g *Generator) Apply(st Story) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, e := range st.effects {
+		m := e.mut
+		m.at = e.ev.Published
+		g.apply(&m)
+		p := g.byID[m.id]
+		if p == nil {
+			continue
+		}
+		switch m.kind {
+		case mutStatus:
+			p.Status = m.status
+			if m.status != StatusActive {
+				// Traffic already planned for the person after the change no longer happens.
+				g.pending = slices.DeleteFunc(g.pending, func(pe pending) bool {
+					return pe.ev.Actor.ID == m.id && pe.ev.Published.After(m.at)
+				})
+			}
+		case mutRoles:
+			p.AdminRoles = slices.Clone(m.list)
+		case mutFactors:
+			p.Factors = slices.Clone(m.facts)
+		}
+	}
 }
 
 // errTooSmall is returned when the org has too few users for a storyline.
@@ -116,18 +155,25 @@ func (g *Generator) Storyline(name string, at time.Time) (Story, error) {
 	for _, ev := range s.events {
 		ev.Published = ev.Published.Add(shift)
 	}
-	return Story{ID: s.r.uuid(), Name: name, Detections: slices.Clone(sl.info.Detections), Events: s.events, Actors: s.actors, AttackerIPs: s.ips}, nil
+	return Story{ID: s.r.uuid(), Name: name, Detections: slices.Clone(sl.info.Detections), Events: s.events, Actors: s.actors, AttackerIPs: s.ips,
+		effects: s.effects}, nil
 }
 
 // storyCtx accumulates a story's events; t is the story's clock.
 type storyCtx struct {
-	g      *Generator
-	r      *rng
-	t      time.Time
-	start  time.Time
-	events []*event.LogEvent
-	actors []string
-	ips    []string
+	g       *Generator
+	r       *rng
+	t       time.Time
+	start   time.Time
+	events  []*event.LogEvent
+	actors  []string
+	ips     []string
+	effects []effect
+}
+
+// effect records that ev changes the org's state as m says.
+func (s *storyCtx) effect(ev *event.LogEvent, m mutation) {
+	s.effects = append(s.effects, effect{ev: ev, mut: m})
 }
 
 func (s *storyCtx) add(ev *event.LogEvent) *event.LogEvent {

@@ -171,6 +171,38 @@ func TestStorylineShapes(t *testing.T) {
 	}
 }
 
+// Apply carries a story's consequences into the population and the planned traffic.
+func TestApplyStory(t *testing.T) {
+	g := newTestGenerator(t, 200)
+	g.Advance(testStart.Add(10*time.Hour), func(*event.LogEvent) {})
+	lock, err := g.Storyline("brute_force_lockout", testStart.Add(10*time.Hour+time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant, _ := g.Storyline("admin_privilege_grant", testStart.Add(10*time.Hour+2*time.Minute))
+	g.Apply(lock)
+	g.Apply(grant)
+	victim := lock.Actors[0]
+	granted := grant.Events[len(grant.Events)-1].Target[0].ID
+	people := g.People()
+	if p, _ := findPerson(people, victim); p.Status != StatusLockedOut {
+		t.Fatalf("locked-out victim has status %s", p.Status)
+	}
+	if p, _ := findPerson(people, granted); !slices.Contains(p.AdminRoles, RoleSuperAdmin) {
+		t.Fatalf("granted user has roles %v", p.AdminRoles)
+	}
+	// The locked-out victim signs in no more until the help desk unlocks the account.
+	unlocked := false
+	g.Advance(testStart.Add(72*time.Hour), func(ev *event.LogEvent) {
+		if ev.EventType == "user.account.unlock" && ev.Target[0].ID == victim {
+			unlocked = true
+		}
+		if !unlocked && ev.Actor.ID == victim && ev.EventType == "user.session.start" {
+			t.Fatalf("locked-out user signed in at %v", ev.Published)
+		}
+	})
+}
+
 // Benign traffic trips none of the behavioural detections (routine audit events aside).
 func TestBenignTrafficIsQuiet(t *testing.T) {
 	for _, seed := range []int64{42, 1, 2} {
