@@ -94,6 +94,17 @@ func TestDeterministic(t *testing.T) {
 	if len(a) == 0 {
 		t.Fatal("no events")
 	}
+	// Every event survives a JSON round trip unchanged.
+	for _, line := range bytes.Split(bytes.TrimSpace(a), []byte("\n")) {
+		var ev event.LogEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatal(err)
+		}
+		back, _ := json.Marshal(&ev)
+		if !bytes.Equal(back, line) {
+			t.Fatalf("round trip changed\n%s\n%s", line, back)
+		}
+	}
 	// Incremental advancing, in uneven steps, yields exactly the one-shot events.
 	g := newTestGenerator(t, 40)
 	r := rand.New(rand.NewPCG(1, 2))
