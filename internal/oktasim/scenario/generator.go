@@ -2,6 +2,17 @@
 // signs in, uses apps and gets administered, plus labelled attack storylines that can be injected
 // at any time. Everything is derived from Config.Seed, so runs are reproducible.
 //
+// The workforce is planned one UTC day at a time, each day from its own PRNG stream, in order, and
+// held until Advance reaches the events' published times; so advancing in small or large steps
+// yields the same events. People's state changes (hires, lifecycle, roles, factors) travel with
+// the events that cause them and reach People() when those events are emitted.
+//
+// Storylines are generated on demand and are not part of Advance's output: the caller injects
+// them, and Apply carries their consequences (a locked account, a granted role) into the org.
+// Each storyline lists the detections it should trigger (see DetectionLabels); benign traffic is
+// kept clear of the behavioural ones, while routine audit events (API token rotation, policy rule
+// edits, help-desk factor resets, the odd false-alarm report) occur as they do in real orgs.
+//
 // Emitted events may share read-only sub-objects (client, securityContext, request, outcome) with
 // other events of the same session; consumers must not modify events they receive.
 package scenario
