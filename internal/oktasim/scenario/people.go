@@ -265,7 +265,7 @@ func (pop *population) newPerson(r *rng, created time.Time, status string) *Pers
 	p.HomeIP, p.ASN, p.ASOrg, p.ISP = ipIn(r, p.homeNet), p.homeNet.ASN, p.homeNet.Org, p.homeNet.ISP
 	if off := officeFor(ci); off >= 0 && r.chance(0.7) {
 		p.office = off
-		p.OfficeIP = officeIP(off, r.IntN(4))
+		p.OfficeIP = officeIP(off, r.IntN(egressPool(cfg.Users)))
 	}
 
 	start := cfg.WorkdayStartHour*60 + int(math.Round(r.NormFloat64()*40))
@@ -412,9 +412,18 @@ func officeFor(ci int) int {
 	return -1
 }
 
-// officeIP is one of the four corporate egress addresses of an office (documentation range).
+// egressPool is how many NAT addresses each office egresses through: about one per 150 people, so
+// that a shared address does not collect other people's mistyped passwords like an attack would.
+func egressPool(users int) int { return max(4, min(250, users/150)) }
+
+// officeIP is egress address n of an office: the first ten in the documentation range
+// 198.51.100.0/24, more in the office ISP's synthetic range.
 func officeIP(office, n int) string {
-	return ipv4(198, 51, 100, byte(10+10*slices.Index(officeCities, office)+n))
+	i := slices.Index(officeCities, office)
+	if n < 10 {
+		return ipv4(198, 51, 100, byte(10+10*i+n))
+	}
+	return ipv4(128, 241, byte(100+i), byte(n))
 }
 
 func newComputer(r *rng, p *Person) Device {
