@@ -288,4 +288,3 @@ func (s *Server) recordToken(id, clientID string, exp, now time.Time) {
 	}
 	s.tokens[id] = &issuedToken{clientID: clientID, exp: exp}
 }
-

@@ -50,7 +50,9 @@ type verifiedAssertion struct {
 }
 
 // replayKey is the assertion's identity in the replay cache.
-func (v *verifiedAssertion) replayKey() string { return "assertion\x00" + v.app.ClientID + "\x00" + v.claims.ID }
+func (v *verifiedAssertion) replayKey() string {
+	return "assertion\x00" + v.app.ClientID + "\x00" + v.claims.ID
+}
 
 // verifyAssertion checks a client assertion as Okta does: issuer and subject are the
 // client id, a registered signing key (by kid) made the signature, aud is exactly the

@@ -10,10 +10,10 @@ import (
 // expire. Entries leave by time, so the cache stays bounded by the request rate over the
 // longest lifetime; max caps it outright so a flood cannot exhaust memory.
 type replayCache struct {
-	mu      sync.Mutex
-	seen    map[string]time.Time
-	byExp   expiryHeap
-	max     int
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	byExp expiryHeap
+	max   int
 }
 
 func newReplayCache(max int) *replayCache {

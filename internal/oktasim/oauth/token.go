@@ -2,9 +2,9 @@ package oauth
 
 import (
 	"crypto"
-	"io"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"mime"
 	"net"
 	"net/http"
