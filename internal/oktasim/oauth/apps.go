@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -287,4 +288,14 @@ func (s *Server) recordToken(id, clientID string, exp, now time.Time) {
 		s.sweepAt = now.Add(time.Minute)
 	}
 	s.tokens[id] = &issuedToken{clientID: clientID, exp: exp}
+}
+
+// RevokePresented revokes the access token a request presents (Authorization: Bearer or
+// DPoP), for "revoke the token in use" faults.
+func (s *Server) RevokePresented(r *http.Request) error {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "DPoP") {
+		return errors.New("oauth: the request presents no OAuth access token")
+	}
+	return s.RevokeToken(strings.TrimSpace(tok))
 }

@@ -227,3 +227,17 @@ func TestKeysHandler(t *testing.T) {
 		t.Fatalf("keys = %s", w.Body.String())
 	}
 }
+
+func TestRevokePresented(t *testing.T) {
+	f := newFixture(t, nil)
+	_ = f.srv.SetDPoPRequired(testClientID, false)
+	tok := f.do(tokenRequest(assertionForm(f.assertion(nil), "okta.logs.read"), "")).body["access_token"].(string)
+	r := f.resourceRequest("GET", usersURL, "Bearer", tok, "")
+	if err := f.srv.RevokePresented(r); err != nil {
+		t.Fatal(err)
+	}
+	f.wantResourceError(r, 401, "invalid_token", "The access token has been revoked.")
+	if err := f.srv.RevokePresented(httptest.NewRequest("GET", usersURL, nil)); err == nil {
+		t.Fatal("no token, no error")
+	}
+}
