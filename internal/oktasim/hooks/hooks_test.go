@@ -167,9 +167,9 @@ func TestDeliveryEnvelopeAndFiltering(t *testing.T) {
 	h := verifiedHook(t, g, rc, "user.session.start", "user.account.lock")
 	events := []json.RawMessage{
 		event("u1", "user.session.start"),
-		event("u2", "security.threat.detected"),      // not eligible
-		event("u3", "group.user_membership.add"),     // eligible, not subscribed
-		event("u4", "user.account.lock"),             // eligible, subscribed
+		event("u2", "security.threat.detected"),       // not eligible
+		event("u3", "group.user_membership.add"),      // eligible, not subscribed
+		event("u4", "user.account.lock"),              // eligible, subscribed
 		event("u5", "user.mfa.okta_verify.deny_push"), // not eligible
 		json.RawMessage(`not json`),
 	}
