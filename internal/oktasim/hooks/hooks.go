@@ -205,6 +205,7 @@ type APIError struct {
 	Causes  []string
 }
 
+// Error joins the summary and causes; it never contains a header value.
 func (e *APIError) Error() string {
 	if len(e.Causes) == 0 {
 		return e.Summary

@@ -51,7 +51,8 @@ type confirmation struct {
 
 // TokenHandler serves POST /oauth2/v1/token: the client_credentials grant with a
 // private_key_jwt client assertion, and DPoP per app. Parameters are read from the form
-// body and, because Okta's Go SDK sends them there, from the query string.
+// body and, because Okta's Go SDK sends them there, from the query string. A DPoP proof sent
+// for an app that does not require DPoP is still checked, and binds the token (RFC 9449).
 func (s *Server) TokenHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ev := TokenEvent{Time: s.now(), RemoteIP: remoteIP(r)}
