@@ -261,7 +261,7 @@ func (g *Registry) validate(h *Hook) error {
 			causes = append(causes, fmt.Sprintf("events.items: %s is not eligible for event hooks.", t))
 		}
 	}
-	h.Events.Items = slices.Compact(slices.Sorted(slices.Values(h.Events.Items)))
+	h.Events.Items = dedupe(h.Events.Items)
 	if h.Channel.Type != "HTTP" {
 		causes = append(causes, "channel.type: The value must be HTTP.")
 	}
@@ -285,6 +285,19 @@ func (g *Registry) validate(h *Hook) error {
 		return validationError(causes...)
 	}
 	return nil
+}
+
+// dedupe drops repeated items, keeping the first of each in order.
+func dedupe(items []string) []string {
+	seen := make(map[string]bool, len(items))
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if !seen[it] {
+			seen[it] = true
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // checkURI returns why the receiver URI is refused, or "".
