@@ -180,15 +180,21 @@ func (g *Generator) Advance(to time.Time, emit func(ev *event.LogEvent)) {
 	if !to.After(g.last) {
 		return
 	}
-	planned := false
-	// A day's plan holds events from at most planLead before its UTC midnight onwards, so every
-	// day that can hold an event at or before to is planned before anything is emitted.
-	for !g.nextDay.Add(-planLead).After(to) {
+	// A day's plan holds events from at most planLead before its UTC midnight onwards, so once the
+	// days before nextDay are planned, every event before nextDay-planLead is known and can go out.
+	// Emitting between days keeps only about a day and a half of events pending, however far to is.
+	for {
+		more := !g.nextDay.Add(-planLead).After(to)
+		safe := to
+		if more {
+			safe = g.nextDay.Add(-planLead - time.Nanosecond)
+		}
+		g.emitUntil(safe, emit)
+		if !more {
+			break
+		}
 		g.planDay(g.nextDay)
 		g.nextDay = g.nextDay.AddDate(0, 0, 1)
-		planned = true
-	}
-	if planned {
 		slices.SortFunc(g.pending, func(a, b pending) int {
 			if c := a.ev.Published.Compare(b.ev.Published); c != 0 {
 				return c
@@ -196,8 +202,13 @@ func (g *Generator) Advance(to time.Time, emit func(ev *event.LogEvent)) {
 			return cmp.Compare(a.seq, b.seq)
 		})
 	}
+	g.last = to
+}
+
+// emitUntil emits the pending events published at or before t, applying their state changes.
+func (g *Generator) emitUntil(t time.Time, emit func(ev *event.LogEvent)) {
 	n := 0
-	for n < len(g.pending) && !g.pending[n].ev.Published.After(to) {
+	for n < len(g.pending) && !g.pending[n].ev.Published.After(t) {
 		pe := g.pending[n]
 		if pe.mut != nil {
 			g.apply(pe.mut)
@@ -208,7 +219,6 @@ func (g *Generator) Advance(to time.Time, emit func(ev *event.LogEvent)) {
 		n++
 	}
 	g.pending = slices.Delete(g.pending, 0, n)
-	g.last = to
 }
 
 // push queues a planned event; events at or before Start are dropped.

@@ -403,3 +403,16 @@ func BenchmarkAdvance(b *testing.B) {
 		b.ReportMetric(float64(n)/cpu.Seconds(), "events/cpu-s")
 	}
 }
+
+// One Advance over a month holds no more than a couple of days of events at any time.
+func TestLongAdvanceKeepsLittlePending(t *testing.T) {
+	g := newTestGenerator(t, 30)
+	total, most := 0, 0
+	g.Advance(testStart.Add(30*24*time.Hour), func(*event.LogEvent) {
+		total++
+		most = max(most, len(g.pending))
+	})
+	if perDay := total / 30; total == 0 || most > 3*perDay {
+		t.Fatalf("%d events over 30 days, but up to %d pending at once", total, most)
+	}
+}
