@@ -380,8 +380,11 @@ func (s *storyCtx) sessionStart(p *Person, o *origin, f Factor, sid string) *eve
 func (s *storyCtx) attackerSignIn(p *Person, o *origin) string {
 	sid := s.r.sessionID()
 	f, ok := p.factor("push")
-	if !ok {
+	switch {
+	case !ok && len(p.Factors) > 0:
 		f = p.Factors[0]
+	case !ok: // the attacker enrols a factor of their own
+		f = newFactor(s.r, factorPush, s.t)
 	}
 	s.passwordOK(p, o)
 	s.after(time.Second, 3*time.Second)

@@ -299,6 +299,9 @@ func (dp *dayPlan) chooseFactor(p *Person, o *origin) Factor {
 			return f
 		}
 	}
+	if len(p.Factors) == 0 { // never left so by the workforce; kept safe for Apply'd stories
+		p.Factors = append(p.Factors, newFactor(dp.r, factorSMS, dp.day))
+	}
 	return p.Factors[0]
 }
 
