@@ -149,6 +149,9 @@ func (g *Generator) Storyline(name string, at time.Time) (Story, error) {
 	if err := sl.build(s); err != nil {
 		return Story{}, fmt.Errorf("scenario: storyline %q: %w", name, err)
 	}
+	if len(s.events) == 0 {
+		return Story{}, fmt.Errorf("scenario: storyline %q produced no events", name)
+	}
 	slices.SortStableFunc(s.events, func(a, b *event.LogEvent) int { return a.Published.Compare(b.Published) })
 	// Storylines open with think time; shift them so the first event is exactly at at.
 	shift := at.UTC().Truncate(time.Millisecond).Sub(s.events[0].Published)
