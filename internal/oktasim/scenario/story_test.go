@@ -228,5 +228,14 @@ func TestBenignTrafficIsQuiet(t *testing.T) {
 		if len(failed) == 0 {
 			t.Errorf("seed %d: no fat-fingered passwords at all", seed)
 		}
+		sid := func(ev *event.LogEvent) string { return ev.AuthenticationContext.ExternalSessionID }
+		if windows(filter(evs, isSignIn), actorKey, 30*time.Minute, func(w []*event.LogEvent) bool { return distinct(w, sid) >= 3 }) {
+			t.Errorf("seed %d: a user opens three or more sessions within 30 minutes", seed)
+		}
+		if some(evs, func(ev *event.LogEvent) bool {
+			return ev.SecurityContext != nil && ev.SecurityContext.IsProxy != nil && *ev.SecurityContext.IsProxy
+		}) {
+			t.Errorf("seed %d: benign traffic through an anonymizer", seed)
+		}
 	}
 }
