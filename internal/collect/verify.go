@@ -118,12 +118,12 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 }
 
 // Verify runs every check against the org and reports each result with its fix.
-func (v *Verifier) Verify(ctx context.Context, t Target) Report {
+func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	clock := v.Clock
 	if clock == nil {
 		clock = okta.SystemClock{}
 	}
-	r := Report{OrgURL: t.OrgURL}
+	r = Report{OrgURL: t.OrgURL, FeaturesOff: []string{}}
 	defer func() { r.CanCollectLogs = r.Failed() == nil }()
 	logsOff := []string{FeatureLogs, FeatureInventory, FeatureResponse, FeatureADLink}
 
