@@ -324,11 +324,11 @@ func (v *Verifier) checkRoles(ctx context.Context, c *okta.Client, app *okta.Ser
 			Fix: customFix, FeaturesOff: []string{FeatureResponse}})
 	case has("REPORT_ADMIN"):
 		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: detail + " (logs only)",
-			Fix: fmt.Sprintf("for inventory assign Read-Only Administrator to %s in %s; for response, %s", who, where, customFix),
+			Fix:         fmt.Sprintf("for inventory assign Read-Only Administrator to %s in %s; for response, %s", who, where, customFix),
 			FeaturesOff: []string{FeatureInventory, FeatureResponse}})
 	default:
 		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: detail,
-			Fix: fmt.Sprintf("assign Read-Only Administrator to %s in %s; for response, %s", who, where, customFix),
+			Fix:         fmt.Sprintf("assign Read-Only Administrator to %s in %s; for response, %s", who, where, customFix),
 			FeaturesOff: []string{FeatureInventory, FeatureResponse}})
 	}
 }

@@ -41,7 +41,7 @@ func verifyOrg(t *testing.T, roles []oktasim.Role, custom bool, attrs ...string)
 			props[a] = map[string]any{"title": a, "type": "string"}
 		}
 		json.NewEncoder(w).Encode(map[string]any{"id": "default", "name": "user", "definitions": map[string]any{
-			"base": map[string]any{"properties": map[string]any{"login": map[string]any{"title": "Username", "type": "string"}}},
+			"base":   map[string]any{"properties": map[string]any{"login": map[string]any{"title": "Username", "type": "string"}}},
 			"custom": map[string]any{"properties": props}}})
 	})
 	return s, tok
