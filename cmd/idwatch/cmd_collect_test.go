@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -106,4 +107,16 @@ func TestParseTime(t *testing.T) {
 			t.Fatalf("%q accepted", in)
 		}
 	}
+}
+
+// FuzzParseTime: any input is accepted as a time or refused as a usage error, never a panic.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"90m", "7d", "2026-03-01T00:00:00Z", "-1d", "1e308d", "NaNd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := parseTime(s, time.Now()); err != nil && !errors.Is(err, errUsage) {
+			t.Fatalf("%q: %v is not a usage error", s, err)
+		}
+	})
 }

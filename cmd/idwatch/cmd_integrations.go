@@ -107,7 +107,7 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 func parseAgo(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > 36500 {
 			return 0, errors.New("bad days")
 		}
 		return time.Duration(n * float64(24*time.Hour)), nil
