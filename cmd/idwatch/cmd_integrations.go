@@ -237,13 +237,24 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	if _, err := st.IntegrationByName(ctx, in.Name); err == nil {
 		return fmt.Errorf("an integration named %q exists; remove it first or pick another name", in.Name)
 	}
+	// Without --scopes, verification finds which scopes the app holds and the integration keeps those.
+	pickScopes := in.AuthKind == store.AuthOAuth && len(in.Scopes) == 0
+	if pickScopes {
+		in.Scopes = collect.DefaultScopes()
+	}
 	var rep *collect.Report
 	if *noVerify {
+		if pickScopes {
+			in.Scopes = nil
+		}
 		in.Enabled = false
 	} else {
 		r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
 		rep = &r
 		in.Enabled = r.CanCollectLogs
+		if pickScopes {
+			in.Scopes = r.GrantedScopes
+		}
 	}
 	in, err = st.CreateIntegration(ctx, in)
 	if err != nil {

@@ -22,8 +22,9 @@ var (
 	ResponseScopes  = []string{"okta.users.manage", "okta.sessions.manage"}
 )
 
-// DefaultScopes are requested for a service app that names none: every scope a feature can use.
-// Okta grants only those the app was given, and verification reports the rest.
+// DefaultScopes is every scope a feature can use. Okta refuses a token request naming a scope the
+// app was not granted, so an integration stores the granted ones (Report.GrantedScopes) and
+// requests only okta.logs.read when it names none.
 func DefaultScopes() []string {
 	return append(append(append([]string{}, LogScopes...), InventoryScopes...), ResponseScopes...)
 }
@@ -71,7 +72,7 @@ func Credentials(in store.Integration) (okta.Credentials, error) {
 	case store.AuthOAuth:
 		scopes := in.Scopes
 		if len(scopes) == 0 {
-			scopes = DefaultScopes()
+			scopes = LogScopes
 		}
 		return okta.Credentials{ServiceApp: &okta.ServiceApp{ClientID: in.ClientID, KeyID: in.KeyID,
 			PrivateKey: okta.Secret(in.Credentials.PrivateKeyPEM.Reveal()), Scopes: scopes}}, nil

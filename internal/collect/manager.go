@@ -317,3 +317,29 @@ func BudgetShare(s okta.GovernorStats) float64 {
 	}
 	return share
 }
+
+// Verify checks a stored integration's prerequisites (the console's "verify" button). Its health
+// shows verifying meanwhile; a failed check leaves it in error with that check's fix, otherwise it
+// returns to pending (or disabled) until its poller reports.
+func (m *Manager) Verify(ctx context.Context, integrationID int64) (Report, error) {
+	in, err := m.cfg.Store.Integration(ctx, integrationID)
+	if err != nil {
+		return Report{}, err
+	}
+	tr := NewTracker(in.ID, m.cfg.Store, m.collect.Clock, m.log)
+	if prev, err := m.cfg.Store.Health(ctx, in.ID); err == nil {
+		tr.Resume(prev)
+	}
+	tr.Set(store.HealthVerifying, "", "")
+	v := &Verifier{HTTPClient: m.cfg.Clients.HTTPClient, Clock: m.cfg.Clients.Clock, Logger: m.log, Governors: m.cfg.Clients.Governors}
+	rep := v.VerifyIntegration(ctx, in)
+	switch f := rep.Failed(); {
+	case f != nil:
+		tr.Set(store.HealthError, f.Name+": "+f.Detail, f.Fix)
+	case !in.Enabled:
+		tr.Set(store.HealthDisabled, "", "")
+	default:
+		tr.Set(store.HealthPending, "", "")
+	}
+	return rep, nil
+}

@@ -87,3 +87,29 @@ func TestManagerRunsManyIntegrations(t *testing.T) {
 		t.Fatalf("health %+v", h)
 	}
 }
+
+// TestManagerVerifyRecordsTheFailure verifies an integration whose token was revoked: the health
+// ends in error with the fix.
+func TestManagerVerifyRecordsTheFailure(t *testing.T) {
+	s := newSim(t, simOptions{noLimit: true})
+	e := newEnv(t, s, okta.GovernorConfig{})
+	m, err := NewManager(ManagerConfig{Store: e.st, Clients: e.clients(), Collect: Config{Clock: s.clock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if rep, err := m.Verify(ctx, e.in.ID); err != nil || !rep.CanCollectLogs {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	if h := e.health(t); h.State != store.HealthPending {
+		t.Fatalf("health %+v", h)
+	}
+	s.srv.Tokens().Revoke(s.tokenID)
+	rep, err := m.Verify(ctx, e.in.ID)
+	if err != nil || rep.CanCollectLogs {
+		t.Fatalf("verify revoked: %v %+v", err, rep)
+	}
+	if h := e.health(t); h.State != store.HealthError || h.Fix == "" {
+		t.Fatalf("health %+v", h)
+	}
+}

@@ -57,6 +57,9 @@ type Report struct {
 	CanCollectLogs bool `json:"canCollectLogs"`
 	// FeaturesOff lists every feature a failed or warned check turns off.
 	FeaturesOff []string `json:"featuresOff"`
+	// GrantedScopes are the scopes a service app holds (among those idwatch uses and the
+	// integration requests); store them as the integration's scopes.
+	GrantedScopes []string `json:"grantedScopes,omitempty"`
 }
 
 // Failed returns the first failed check, or nil.
@@ -153,13 +156,20 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	if v.Governors != nil {
 		cfg.Governor = v.Governors.For(org)
 	}
+	app := t.Credentials.ServiceApp
+	if app != nil {
+		granted, ok := v.checkScopes(ctx, cfg, app, &r, logsOff)
+		if !ok {
+			return r
+		}
+		scoped := *app
+		scoped.Scopes = granted
+		cfg.Credentials.ServiceApp = &scoped
+		r.GrantedScopes = granted
+	}
 	c, err := okta.New(cfg)
 	if err != nil {
 		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: err.Error(), Fix: err.Error(), FeaturesOff: logsOff})
-		return r
-	}
-	app := t.Credentials.ServiceApp
-	if app != nil && !v.checkToken(ctx, c, app, &r, logsOff) {
 		return r
 	}
 
@@ -221,34 +231,57 @@ func (v *Verifier) reach(ctx context.Context, org okta.OrgURL) error {
 	return nil
 }
 
-// checkToken verifies a service app's token request and each scope; false when logs are impossible.
-func (v *Verifier) checkToken(ctx context.Context, c *okta.Client, app *okta.ServiceApp, r *Report, logsOff []string) bool {
-	granted, err := c.TokenScopes(ctx)
-	if err != nil {
+// checkScopes asks for a token per scope (Okta refuses a token request naming any scope the app
+// was not granted), which proves the client assertion and DPoP proof and tells which scopes the
+// app holds. ok is false when logs are impossible.
+func (v *Verifier) checkScopes(ctx context.Context, cfg okta.Config, app *okta.ServiceApp, r *Report, logsOff []string) (granted []string, ok bool) {
+	var credErr error
+	results := map[string]error{}
+	for _, s := range DefaultScopes() {
+		one := *app
+		one.Scopes = []string{s}
+		cfg.Credentials.ServiceApp = &one
+		c, err := okta.New(cfg)
+		if err == nil {
+			_, err = c.TokenScopes(ctx)
+		}
+		var apiErr *okta.APIError
+		if err != nil && !(errors.As(err, &apiErr) && apiErr.Kind == okta.KindScope) {
+			credErr = err
+			break
+		}
+		results[s] = err
+		if err == nil {
+			granted = append(granted, s)
+		}
+	}
+	if credErr != nil {
 		fix := "see the detail"
 		var apiErr *okta.APIError
-		if errors.As(err, &apiErr) {
+		if errors.As(credErr, &apiErr) {
 			fix = apiErr.Fix()
 		}
-		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: "token request refused: " + err.Error(), Fix: fix, FeaturesOff: logsOff})
-		return false
+		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: "token request refused: " + credErr.Error(), Fix: fix, FeaturesOff: logsOff})
+		return nil, false
 	}
 	detail := "client assertion accepted"
 	if !app.DisableDPoP {
 		detail += "; DPoP proof accepted"
 	}
 	r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckOK, Detail: detail})
-	ok := true
+	ok = true
 	check := func(scopes []string, off []string, fail bool) {
 		for _, s := range scopes {
 			c := Check{ID: "scope:" + s, Name: "Scope " + s, Status: CheckOK, Detail: "granted"}
-			if !slices.Contains(granted, s) {
+			if results[s] != nil {
 				c.Status, c.FeaturesOff = CheckWarn, off
 				if fail {
 					c.Status, ok = CheckFail, false
 				}
 				c.Detail = "not granted to the service app"
-				c.Fix = fmt.Sprintf("in Admin Console > Applications > Applications > %s > Okta API Scopes, grant %s%s", app.ClientID, s, requestedHint(app, s))
+				c.Fix = fmt.Sprintf("in Admin Console > Applications > Applications > %s > Okta API Scopes, grant %s", app.ClientID, s)
+			} else if len(app.Scopes) > 0 && !slices.Contains(app.Scopes, s) {
+				c.Detail = "granted, but not in the integration's scopes: add it to use it"
 			}
 			r.add(c)
 		}
@@ -256,15 +289,10 @@ func (v *Verifier) checkToken(ctx context.Context, c *okta.Client, app *okta.Ser
 	check(LogScopes, logsOff, true)
 	check(InventoryScopes, []string{FeatureInventory, FeatureADLink}, false)
 	check(ResponseScopes, []string{FeatureResponse}, false)
-	return ok
-}
-
-// requestedHint adds a reminder when the integration does not even request the scope.
-func requestedHint(app *okta.ServiceApp, scope string) string {
-	if slices.Contains(app.Scopes, scope) {
-		return ""
+	if len(app.Scopes) > 0 {
+		granted = slices.DeleteFunc(granted, func(s string) bool { return !slices.Contains(app.Scopes, s) })
 	}
-	return ", and add it to the integration's scopes"
+	return granted, ok
 }
 
 // checkRoles reads the admin roles of the token's admin or the service app.
