@@ -110,14 +110,35 @@ func TestCrashSIGKILL(t *testing.T) {
 			}
 		}
 	})
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
 	for i := range kills {
+		seen := s.srv.RequestLog(0)
+		mark := uint64(0)
+		if len(seen) > 0 {
+			mark = seen[len(seen)-1].Seq
+		}
 		cmd := child(false)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		timer := time.NewTimer(time.Duration(30+rng.IntN(200)) * time.Millisecond)
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		// Kill at a random moment after the collector's first request, so every kill lands while
+		// it collects rather than while the process starts.
+		deadline := time.Now().Add(30 * time.Second)
+		for len(s.srv.RequestLog(mark)) == 0 {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				t.Fatalf("collector %d made no request within 30s", i)
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("collector exited by itself before kill %d: %v", i, err)
+			case <-tick.C:
+			}
+		}
+		timer := time.NewTimer(time.Duration(rng.IntN(150)) * time.Millisecond)
 		select {
 		case err := <-exited:
 			t.Fatalf("collector exited by itself before kill %d: %v", i, err)
@@ -129,8 +150,6 @@ func TestCrashSIGKILL(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
 	for _, pending := s.srv.EventCount(); pending > 0; _, pending = s.srv.EventCount() {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d late events never became visible", pending)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -192,7 +193,7 @@ func newEnv(t testing.TB, s *sim, gov okta.GovernorConfig) *env {
 }
 
 func (e *env) clients() *Clients {
-	return &Clients{Governors: e.govs, HTTPClient: e.sim.ts.Client(), Clock: e.clock,
+	return &Clients{Governors: e.govs, HTTPClient: e.sim.ts.Client(), Clock: e.clock, Logger: slog.New(slog.DiscardHandler),
 		Retry: okta.RetryConfig{AttemptTimeout: 2 * time.Second, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}}
 }
 
