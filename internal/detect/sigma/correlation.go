@@ -233,8 +233,8 @@ func parseCorrelation(file string, cn *node, paths *Paths) (*Correlation, ErrorL
 	if c.Type != FirstSeen && c.Learning != 0 {
 		add(cn, "learning applies to first_seen only")
 	}
-	if c.Type != Temporal && c.Expr != nil {
-		add(condNode, "a condition expression over rule names applies to temporal correlations only")
+	if c.Type != Temporal && c.Type != TemporalOrdered && c.Expr != nil {
+		add(condNode, "a condition expression over rule names applies to temporal and temporal_ordered correlations only")
 	}
 	return c, errs
 }

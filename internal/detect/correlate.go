@@ -1,0 +1,352 @@
+package detect
+
+import (
+	"container/list"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/detect/sigma"
+)
+
+// match is a rule firing on an event (detection rules) or a correlation hit (chained).
+type match struct {
+	rule  *compiled
+	t     time.Time // event time, or the hit's time
+	first time.Time // earliest evidence
+	ev    *sigma.Event
+	group []KV // correlation hits: their group-by values
+	uuids []string
+	// detail explains a correlation hit (counts, speed, deadline) for the alert.
+	detail string
+	// anchor makes the alert id unique per window or evidence set.
+	anchor string
+}
+
+// read returns the text values of a field from a match.
+func (m *match) read(f fieldRef) []string {
+	if m.ev == nil {
+		for _, kv := range m.group {
+			if strings.EqualFold(kv.Key, f.name) {
+				return []string{kv.Value}
+			}
+		}
+		return nil
+	}
+	if f.slot < 0 {
+		return nil
+	}
+	var out []string
+	for _, l := range m.ev.Values(f.slot) {
+		if l.HasS && l.S != "" {
+			out = append(out, l.S)
+		}
+	}
+	return out
+}
+
+// KV is one group-by field and its value.
+type KV struct {
+	Key   string `json:"field"`
+	Value string `json:"value"`
+}
+
+// entry is one remembered event of a group.
+type entry struct {
+	t     time.Time
+	uuid  string
+	value string // value_count / first_seen value; rule position for temporal kinds
+	pos   int
+	lat   float64
+	lon   float64
+}
+
+// group is the state of one correlation for one group key.
+type group struct {
+	key     string
+	kvs     []KV
+	entries []entry // sorted by time
+	pending []entry // absence: events still waiting for their follow-up
+	elem    *list.Element
+}
+
+// ruleState is the state of one correlation rule.
+type ruleState struct {
+	c       *compiled
+	groups  map[string]*group
+	lru     *list.List // of *group, most recently updated at the back
+	entries int
+}
+
+func newRuleState(c *compiled) *ruleState {
+	return &ruleState{c: c, groups: map[string]*group{}, lru: list.New()}
+}
+
+// matched handles a rule match: alert if the rule alerts, then feed the correlations that
+// consume it.
+func (e *Engine) matched(m *match) {
+	if m.rule.alerts {
+		e.alertFromMatch(m)
+	}
+	for _, p := range m.rule.parents {
+		e.feed(p, m)
+	}
+}
+
+// feed gives a match to one consuming correlation.
+func (e *Engine) feed(p *parentLink, m *match) {
+	cor := p.corr.rule.Correlation
+	st := e.states[p.corr.n]
+	if m.t.Before(e.watermark.Add(-cor.Timespan)) && cor.Type != sigma.FirstSeen {
+		e.stats.Late++
+		return
+	}
+	kvs := make([]KV, 0, len(p.group))
+	for i, f := range p.group {
+		vs := m.read(f)
+		if len(vs) == 0 {
+			return // events without the group-by fields do not correlate
+		}
+		kvs = append(kvs, KV{Key: cor.GroupBy[i], Value: vs[0]})
+	}
+	key := groupKey(kvs)
+	ent := entry{t: m.t, uuid: firstOr(m.uuids), pos: p.pos}
+	switch cor.Type {
+	case sigma.ValueCount, sigma.FirstSeen:
+		var parts []string
+		for _, f := range p.values {
+			vs := m.read(f)
+			if len(vs) == 0 {
+				return
+			}
+			parts = append(parts, vs[0])
+		}
+		ent.value = strings.Join(parts, "\x1f")
+	case sigma.GeoVelocity:
+		lat, ok1 := readCoord(m, p.geo[0], 90)
+		lon, ok2 := readCoord(m, p.geo[1], 180)
+		if !ok1 || !ok2 || (lat == 0 && lon == 0) {
+			return
+		}
+		ent.lat, ent.lon = lat, lon
+	case sigma.TemporalOrdered, sigma.Temporal, sigma.Absence:
+		// a rule listed twice counts at each of its positions
+		for i, r := range p.corr.children {
+			if r == m.rule && i != p.pos {
+				e2 := ent
+				e2.pos = i
+				defer e.feedEntry(st, key, kvs, e2, m)
+			}
+		}
+	}
+	e.feedEntry(st, key, kvs, ent, m)
+}
+
+func (e *Engine) feedEntry(st *ruleState, key string, kvs []KV, ent entry, m *match) {
+	switch st.c.rule.Correlation.Type {
+	case sigma.FirstSeen:
+		e.firstSeen(st, key, kvs, ent, m)
+		return
+	}
+	g := e.group(st, key, kvs)
+	switch st.c.rule.Correlation.Type {
+	case sigma.EventCount, sigma.ValueCount:
+		e.countAdd(st, g, ent)
+	case sigma.Temporal, sigma.TemporalOrdered:
+		e.temporalAdd(st, g, ent)
+	case sigma.Absence:
+		e.absenceAdd(st, g, ent)
+	case sigma.GeoVelocity:
+		e.geoAdd(st, g, ent)
+	}
+	if len(g.entries) == 0 && len(g.pending) == 0 {
+		e.dropGroup(st, g)
+	}
+}
+
+func readCoord(m *match, f fieldRef, limit float64) (float64, bool) {
+	if m.ev == nil || f.slot < 0 {
+		return 0, false
+	}
+	for _, l := range m.ev.Values(f.slot) {
+		if v, ok := numberOf(l.V); ok && v >= -limit && v <= limit {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+func firstOr(s []string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return ""
+}
+
+func groupKey(kvs []KV) string {
+	var b strings.Builder
+	for i, kv := range kvs {
+		if i > 0 {
+			b.WriteByte('\x1e')
+		}
+		b.WriteString(kv.Value)
+	}
+	return b.String()
+}
+
+// group returns the state for key, creating it and enforcing the group caps.
+func (e *Engine) group(st *ruleState, key string, kvs []KV) *group {
+	if g, ok := st.groups[key]; ok {
+		st.lru.MoveToBack(g.elem)
+		return g
+	}
+	for st.lru.Len() >= e.cfg.MaxGroupsPerRule || (e.groups >= e.cfg.MaxGroups && st.lru.Len() > 0) {
+		e.dropGroup(st, st.lru.Front().Value.(*group))
+		e.stats.Evicted++
+	}
+	g := &group{key: key, kvs: kvs}
+	g.elem = st.lru.PushBack(g)
+	st.groups[key] = g
+	e.groups++
+	return g
+}
+
+func (e *Engine) dropGroup(st *ruleState, g *group) {
+	if _, ok := st.groups[g.key]; !ok {
+		return
+	}
+	st.entries -= len(g.entries) + len(g.pending)
+	st.lru.Remove(g.elem)
+	delete(st.groups, g.key)
+	e.groups--
+}
+
+// insert adds an entry in time order, dropping the oldest beyond the per-group cap.
+func (e *Engine) insert(st *ruleState, list []entry, ent entry) []entry {
+	i := sort.Search(len(list), func(i int) bool { return list[i].t.After(ent.t) })
+	list = append(list, entry{})
+	copy(list[i+1:], list[i:])
+	list[i] = ent
+	st.entries++
+	if len(list) > e.cfg.MaxEntriesPerGroup {
+		list = list[1:]
+		st.entries--
+		e.stats.Evicted++
+	}
+	return list
+}
+
+// expire fires what the watermark completed and evicts entries no window can use.
+func (st *ruleState) expire(e *Engine) {
+	cor := st.c.rule.Correlation
+	if cor.Type == sigma.FirstSeen {
+		e.cfg.Baseline.Prune(st.c.rule.Key(), e.watermark.Add(-cor.Timespan))
+		return
+	}
+	horizon := e.watermark.Add(-cor.Timespan)
+	var empty []*group
+	for el := st.lru.Front(); el != nil; el = el.Next() {
+		g := el.Value.(*group)
+		switch cor.Type {
+		case sigma.Absence:
+			e.absenceExpire(st, g)
+		case sigma.EventCount, sigma.ValueCount:
+			if !cor.Cond.Monotone() {
+				e.countClose(st, g)
+			}
+		}
+		n := 0
+		for n < len(g.entries) && g.entries[n].t.Before(horizon) {
+			n++
+		}
+		if n > 0 {
+			g.entries = append(g.entries[:0], g.entries[n:]...)
+			st.entries -= n
+		}
+		if len(g.entries) == 0 && len(g.pending) == 0 {
+			empty = append(empty, g)
+		}
+	}
+	for _, g := range empty {
+		e.dropGroup(st, g)
+	}
+}
+
+// window returns the entries within [from, to].
+func window(list []entry, from, to time.Time) []entry {
+	i := sort.Search(len(list), func(i int) bool { return !list[i].t.Before(from) })
+	j := sort.Search(len(list), func(i int) bool { return list[i].t.After(to) })
+	if i >= j {
+		return nil
+	}
+	return list[i:j]
+}
+
+// removeEntries drops the given evidence entries (by uuid and time) from a group, so the
+// next alert needs new events.
+func (e *Engine) removeEntries(st *ruleState, g *group, used []entry) {
+	drop := make(map[entry]bool, len(used))
+	for _, u := range used {
+		drop[u] = true
+	}
+	kept := g.entries[:0]
+	for _, x := range g.entries {
+		if drop[x] {
+			st.entries--
+			continue
+		}
+		kept = append(kept, x)
+	}
+	g.entries = kept
+}
+
+// countMeasure returns the number the condition is evaluated on: events or distinct values.
+func countMeasure(cor *sigma.Correlation, es []entry) int {
+	if cor.Type == sigma.EventCount {
+		return len(es)
+	}
+	seen := make(map[string]struct{}, len(es))
+	for _, x := range es {
+		seen[x.value] = struct{}{}
+	}
+	return len(seen)
+}
+
+// countAdd handles event_count and value_count. Conditions with only lower bounds fire as
+// soon as a window anchored at the new event (ending at it, or starting at it for events
+// that arrived late) satisfies them; other conditions are decided when the window that
+// started with the group's first event closes.
+func (e *Engine) countAdd(st *ruleState, g *group, ent entry) {
+	cor := st.c.rule.Correlation
+	g.entries = e.insert(st, g.entries, ent)
+	if !cor.Cond.Monotone() {
+		return
+	}
+	for _, w := range [][2]time.Time{{ent.t.Add(-cor.Timespan), ent.t}, {ent.t, ent.t.Add(cor.Timespan)}} {
+		es := window(g.entries, w[0], w[1])
+		if n := countMeasure(cor, es); cor.Cond.Holds(float64(n)) {
+			used := append([]entry(nil), es...)
+			e.correlationHit(st, g, used, float64(n), "")
+			e.removeEntries(st, g, used)
+			return
+		}
+	}
+}
+
+// countClose decides non-monotone count conditions once the watermark passes the end of
+// the window that began with the group's oldest event.
+func (e *Engine) countClose(st *ruleState, g *group) {
+	cor := st.c.rule.Correlation
+	for len(g.entries) > 0 {
+		start := g.entries[0].t
+		end := start.Add(cor.Timespan)
+		if !end.Before(e.watermark) {
+			return
+		}
+		es := append([]entry(nil), window(g.entries, start, end)...)
+		if n := countMeasure(cor, es); cor.Cond.Holds(float64(n)) {
+			e.correlationHit(st, g, es, float64(n), "")
+		}
+		e.removeEntries(st, g, es)
+	}
+}
