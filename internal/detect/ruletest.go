@@ -289,6 +289,15 @@ func without(m map[string]any, key string) map[string]any {
 }
 
 func toInt(v any) (int, error) {
+	switch t := v.(type) {
+	case uint64:
+		if t > maxTestEvents {
+			return 0, fmt.Errorf("too large")
+		}
+		return int(t), nil
+	case int:
+		return t, nil
+	}
 	f, ok := event.Number(v)
 	if !ok || f != float64(int(f)) {
 		return 0, fmt.Errorf("not an integer")
