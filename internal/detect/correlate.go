@@ -322,12 +322,29 @@ func (e *Engine) countAdd(st *ruleState, g *group, ent entry) {
 	if !cor.Cond.Monotone() {
 		return
 	}
-	for _, w := range [][2]time.Time{{ent.t.Add(-cor.Timespan), ent.t}, {ent.t, ent.t.Add(cor.Timespan)}} {
-		es := window(g.entries, w[0], w[1])
-		if n := countMeasure(cor, es); cor.Cond.Holds(float64(n)) {
-			used := append([]entry(nil), es...)
-			e.correlationHit(st, g, used, float64(n), "")
-			e.removeEntries(st, g, used)
+	windowsContaining(g.entries, ent.t, cor.Timespan, func(es []entry) bool {
+		n := countMeasure(cor, es)
+		if !cor.Cond.Holds(float64(n)) {
+			return false
+		}
+		used := append([]entry(nil), es...)
+		e.correlationHit(st, g, used, float64(n), "")
+		e.removeEntries(st, g, used)
+		return true
+	})
+}
+
+// windowsContaining calls fn with the entries of each window of length span that contains
+// t, until fn returns true. When t is the newest entry (events in order) the only window
+// that matters is the one ending at t; a late event is checked against every window that
+// starts at an entry at most span before it.
+func windowsContaining(list []entry, t time.Time, span time.Duration, fn func([]entry) bool) {
+	if n := len(list); n == 0 || !list[n-1].t.After(t) {
+		fn(window(list, t.Add(-span), t))
+		return
+	}
+	for _, s := range window(list, t.Add(-span), t) {
+		if fn(window(list, s.t, s.t.Add(span))) {
 			return
 		}
 	}

@@ -53,8 +53,7 @@ func (e *Engine) temporalAdd(st *ruleState, g *group, ent entry) {
 	cor := st.c.rule.Correlation
 	g.entries = e.insert(st, g.entries, ent)
 	n := len(cor.Rules)
-	for _, w := range [][2]time.Time{{ent.t.Add(-cor.Timespan), ent.t}, {ent.t, ent.t.Add(cor.Timespan)}} {
-		es := window(g.entries, w[0], w[1])
+	windowsContaining(g.entries, ent.t, cor.Timespan, func(es []entry) bool {
 		var used []entry
 		var measure float64
 		if cor.Type == sigma.TemporalOrdered {
@@ -80,12 +79,13 @@ func (e *Engine) temporalAdd(st *ruleState, g *group, ent entry) {
 				used = latestPerRule(es, n)
 			}
 		}
-		if len(used) > 0 {
-			e.correlationHit(st, g, used, measure, "")
-			e.removeEntries(st, g, used)
-			return
+		if len(used) == 0 {
+			return false
 		}
-	}
+		e.correlationHit(st, g, used, measure, "")
+		e.removeEntries(st, g, used)
+		return true
+	})
 }
 
 // latestPerRule picks the newest entry of each rule present.
