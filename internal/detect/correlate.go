@@ -2,6 +2,7 @@ package detect
 
 import (
 	"container/list"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -301,13 +302,46 @@ func (e *Engine) removeEntries(st *ruleState, g *group, used []entry) {
 }
 
 // countMeasure returns the number the condition is evaluated on: events or distinct values.
+// With only lower bounds, counting stops once the bound is met, which keeps busy groups cheap.
 func countMeasure(cor *sigma.Correlation, es []entry) int {
 	if cor.Type == sigma.EventCount {
 		return len(es)
 	}
+	limit := len(es)
+	if cor.Cond.Monotone() {
+		if cor.Cond.GTE != nil {
+			limit = min(limit, int(math.Ceil(*cor.Cond.GTE)))
+		}
+		if cor.Cond.GT != nil {
+			limit = min(limit, int(math.Floor(*cor.Cond.GT))+1)
+		}
+	}
+	if limit <= 32 {
+		var seen [32]string
+		n := 0
+		for _, x := range es {
+			dup := false
+			for _, v := range seen[:n] {
+				if v == x.value {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				if seen[n] = x.value; n+1 >= limit {
+					return n + 1
+				}
+				n++
+			}
+		}
+		return n
+	}
 	seen := make(map[string]struct{}, len(es))
 	for _, x := range es {
 		seen[x.value] = struct{}{}
+		if len(seen) >= limit {
+			break
+		}
 	}
 	return len(seen)
 }
