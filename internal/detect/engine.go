@@ -107,6 +107,7 @@ type Engine struct {
 	ev  *sigma.Event
 
 	timeSlot, normTimeSlot, uuidSlot, normUUIDSlot, indexSlot, normIndexSlot int
+	timePath, normTimePath                                                   event.Path
 
 	maxTime   time.Time
 	watermark time.Time
@@ -133,14 +134,14 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 	cfg.defaults()
 	e := &Engine{rs: rs, cfg: cfg, seen: map[string]time.Time{}, seenOrder: list.New(),
 		emitted: map[string]time.Time{}, suppress: map[string]time.Time{}}
-	// Slots for the fields the engine itself reads; registering after compile is safe
-	// because the event cache sizes itself from the table.
-	e.timeSlot = rs.paths.Slot(event.MustPath(cfg.TimeField))
-	e.normTimeSlot = rs.paths.Slot(event.MustPath(cfg.NormalizedTimeField))
-	e.uuidSlot = rs.paths.Slot(event.MustPath("uuid"))
-	e.normUUIDSlot = rs.paths.Slot(event.MustPath("metadata.uid"))
-	e.indexSlot = rs.paths.Slot(event.MustPath(IndexKeys[""]))
-	e.normIndexSlot = rs.paths.Slot(event.MustPath(IndexKeys["auth"]))
+	// The ruleset is shared and read-only: a time field it has no slot for is read directly.
+	e.timePath, e.normTimePath = event.MustPath(cfg.TimeField), event.MustPath(cfg.NormalizedTimeField)
+	e.timeSlot = e.lookup(e.timePath)
+	e.normTimeSlot = e.lookup(e.normTimePath)
+	e.uuidSlot = e.lookup(event.MustPath("uuid"))
+	e.normUUIDSlot = e.lookup(event.MustPath("metadata.uid"))
+	e.indexSlot = e.lookup(event.MustPath(IndexKeys[""]))
+	e.normIndexSlot = e.lookup(event.MustPath(IndexKeys["auth"]))
 	e.ev = sigma.NewEvent(rs.paths)
 	e.states = make([]*ruleState, len(rs.rules))
 	for _, c := range rs.rules {
@@ -149,6 +150,13 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+func (e *Engine) lookup(p event.Path) int {
+	if i, ok := e.rs.paths.Lookup(p); ok {
+		return i
+	}
+	return -1
 }
 
 // Watermark is the event time before which state is final: the newest event time minus the
@@ -273,12 +281,20 @@ func (e *Engine) candidates(schema string, norm bool) []*compiled {
 }
 
 func (e *Engine) eventTime(norm bool) (time.Time, bool) {
-	slot := e.timeSlot
+	slot, p := e.timeSlot, e.timePath
 	if norm {
-		slot = e.normTimeSlot
+		slot, p = e.normTimeSlot, e.normTimePath
 	}
-	for _, l := range e.ev.Values(slot) {
-		switch v := l.V.(type) {
+	var vals []any
+	if slot >= 0 {
+		for _, l := range e.ev.Values(slot) {
+			vals = append(vals, l.V)
+		}
+	} else {
+		e.ev.Fields().Each(p, func(v any) bool { vals = append(vals, v); return true })
+	}
+	for _, v := range vals {
+		switch v := v.(type) {
 		case string:
 			t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
 			if err == nil {

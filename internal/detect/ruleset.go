@@ -61,6 +61,9 @@ type fieldRef struct {
 // metadata.event_code on normalized records.
 var IndexKeys = map[string]string{"": "eventType", "auth": "metadata.event_code", "cloudaudit": "metadata.event_code", "generic": "metadata.event_code"}
 
+// engineFields are read by every engine: default times, uuids and the index keys.
+var engineFields = []string{"published", "time", "uuid", "metadata.uid", "eventType", "metadata.event_code"}
+
 // RuleFile is one rule file to compile.
 type RuleFile struct {
 	Name string
@@ -107,6 +110,11 @@ func IsTestFile(name string) bool {
 func Compile(files []RuleFile) (*Ruleset, error) {
 	rs := &Ruleset{paths: sigma.NewPaths(), byRef: map[string]*compiled{},
 		index: map[string]map[string][]*compiled{}, always: map[string][]*compiled{}}
+	// The fields the engine itself reads get slots up front, so that engines never add to
+	// the table and can share the ruleset across goroutines.
+	for _, f := range engineFields {
+		rs.paths.Slot(event.MustPath(f))
+	}
 	var errs sigma.ErrorList
 	for _, f := range files {
 		rules, err := sigma.ParseFile(f.Name, f.Data, rs.paths)
