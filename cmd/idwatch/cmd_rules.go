@@ -21,7 +21,10 @@ type exitError struct {
 	code int
 }
 
+// Error returns the message (empty when the details were printed already).
 func (e exitError) Error() string { return e.msg }
+
+// ExitCode is the process exit status.
 func (e exitError) ExitCode() int { return e.code }
 
 func runRules(ctx context.Context, io stdio, args []string) error {

@@ -130,15 +130,16 @@ func (e *Engine) feed(p *parentLink, m *match) {
 			return
 		}
 		ent.lat, ent.lon = lat, lon
-	case sigma.TemporalOrdered, sigma.Temporal, sigma.Absence:
-		// a rule listed twice counts at each of its positions
+	case sigma.TemporalOrdered, sigma.Temporal:
+		// A rule listed twice counts at each of its positions.
 		for i, r := range p.corr.children {
-			if r == m.rule && i != p.pos {
-				e2 := ent
-				e2.pos = i
-				defer e.feedEntry(st, key, kvs, e2, m)
+			if r == m.rule {
+				at := ent
+				at.pos = i
+				e.feedEntry(st, key, kvs, at, m)
 			}
 		}
+		return
 	}
 	e.feedEntry(st, key, kvs, ent, m)
 }
