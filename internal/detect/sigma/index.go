@@ -101,4 +101,3 @@ func (d *Detection) constraint(c Cond, selCons [][]string, selOK []bool) (map[st
 	}
 	return nil, false
 }
-
