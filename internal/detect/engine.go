@@ -106,7 +106,7 @@ type Engine struct {
 	cfg Config
 	ev  *sigma.Event
 
-	timeSlot, normTimeSlot, uuidSlot, normUUIDSlot, indexSlot, normIndexSlot int
+	timeSlot, normTimeSlot, uuidSlot, normUUIDSlot int
 	timePath, normTimePath                                                   event.Path
 
 	maxTime   time.Time
@@ -124,6 +124,7 @@ type Engine struct {
 
 	stats Stats
 	out   []Alert
+	cand  []*compiled
 }
 
 // New returns an engine over rs.
@@ -140,8 +141,6 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 	e.normTimeSlot = e.lookup(e.normTimePath)
 	e.uuidSlot = e.lookup(event.MustPath("uuid"))
 	e.normUUIDSlot = e.lookup(event.MustPath("metadata.uid"))
-	e.indexSlot = e.lookup(event.MustPath(IndexKeys[""]))
-	e.normIndexSlot = e.lookup(event.MustPath(IndexKeys["auth"]))
 	e.ev = sigma.NewEvent(rs.paths)
 	e.states = make([]*ruleState, len(rs.rules))
 	for _, c := range rs.rules {
@@ -201,7 +200,7 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 		return nil, errors.New("detect: nil event")
 	}
 	norm := in.Schema != ""
-	if norm && IndexKeys[in.Schema] == "" {
+	if _, known := IndexKeys[in.Schema]; !known {
 		return nil, fmt.Errorf("detect: unknown schema %q (auth, cloudaudit, generic or empty for raw events)", in.Schema)
 	}
 	e.ev.Reset(in.Fields)
@@ -224,7 +223,7 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 			e.watermark = wm
 		}
 	}
-	for _, c := range e.candidates(in.Schema, norm) {
+	for _, c := range e.candidates(in.Schema) {
 		if !c.rule.Detection.Match(e.ev) {
 			continue
 		}
@@ -256,28 +255,22 @@ func (e *Engine) Advance(now time.Time) []Alert {
 	return e.out
 }
 
-func (e *Engine) candidates(schema string, norm bool) []*compiled {
-	slot := e.indexSlot
-	if norm {
-		slot = e.normIndexSlot
-	}
-	always := e.rs.always[schema]
-	var indexed []*compiled
-	if m := e.rs.index[schema]; m != nil {
-		for _, l := range e.ev.Values(slot) {
+// candidates returns the detection rules that can match the current event: those indexed
+// under its values of the index keys, and those no key narrows.
+func (e *Engine) candidates(schema string) []*compiled {
+	e.cand = e.cand[:0]
+	for _, ki := range e.rs.index[schema] {
+		if len(ki.rules) == 0 {
+			continue
+		}
+		for _, l := range e.ev.Values(ki.slot) {
 			if l.HasS {
-				indexed = m[l.Lower()]
+				e.cand = append(e.cand, ki.rules[l.Lower()]...)
 				break
 			}
 		}
 	}
-	switch {
-	case len(always) == 0:
-		return indexed
-	case len(indexed) == 0:
-		return always
-	}
-	return append(append(make([]*compiled, 0, len(indexed)+len(always)), indexed...), always...)
+	return append(e.cand, e.rs.always[schema]...)
 }
 
 func (e *Engine) eventTime(norm bool) (time.Time, bool) {

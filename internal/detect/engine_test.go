@@ -154,13 +154,19 @@ detection:
 	if n := rs.Unindexed()[""]; n != 1 {
 		t.Fatalf("unindexed %d", n)
 	}
+	// Rules without an eventType fall back to the other equality prefilters.
+	legacy := compile(t, "title: l\nlogsource: {product: okta}\ndetection: {s: {legacyeventtype: core.user_auth.login_failed}, condition: s}\n",
+		"title: m\nlogsource: {product: okta}\ndetection: {s: {displayMessage: Max sign in attempts exceeded}, condition: s}\n")
+	if n := legacy.Unindexed()[""]; n != 0 {
+		t.Fatalf("legacy rules unindexed: %d", n)
+	}
 	e := engine(t, rs, Config{})
 	e.ev.Reset(ev(t, "a", 0, `,"eventType":"user.session.start"`))
-	if c := e.candidates("", false); len(c) != 1 {
+	if c := e.candidates(""); len(c) != 1 {
 		t.Fatalf("candidates for session.start: %d", len(c))
 	}
 	e.ev.Reset(ev(t, "a", 0, deny))
-	if c := e.candidates("", false); len(c) != 2 {
+	if c := e.candidates(""); len(c) != 2 {
 		t.Fatalf("candidates for deny_push: %d", len(c))
 	}
 }
