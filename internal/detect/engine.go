@@ -107,7 +107,7 @@ type Engine struct {
 	ev  *sigma.Event
 
 	timeSlot, normTimeSlot, uuidSlot, normUUIDSlot int
-	timePath, normTimePath                                                   event.Path
+	timePath, normTimePath                         event.Path
 
 	maxTime   time.Time
 	watermark time.Time
