@@ -231,3 +231,45 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateAndTemporalCount(t *testing.T) {
+	rs := compile(t, `title: two of three
+id: two
+correlation:
+    type: temporal
+    rules: [ra, rb, rc]
+    group-by: [actor.id]
+    timespan: 5m
+    condition: {gte: 2}
+    generate: true
+---
+title: ra
+name: ra
+logsource: {product: okta}
+detection: {s: {eventType: a}, condition: s}
+---
+title: rb
+name: rb
+logsource: {product: okta}
+detection: {s: {eventType: b}, condition: s}
+---
+title: rc
+name: rc
+logsource: {product: okta}
+detection: {s: {eventType: c}, condition: s}
+`)
+	e := engine(t, rs, Config{})
+	who := `,"actor":{"id":"x"}`
+	as := process(t, e, ev(t, "1", 0, `,"eventType":"a"`+who), ev(t, "2", time.Minute, `,"eventType":"b"`+who))
+	var titles []string
+	for _, a := range as {
+		titles = append(titles, a.Title)
+	}
+	// generate: true keeps the referenced rules alerting on their own.
+	if fmt.Sprint(titles) != "[ra rb two of three]" {
+		t.Fatalf("%v", titles)
+	}
+	if _, err := Compile([]RuleFile{{Name: "x.yml", Data: []byte("title: c\ncorrelation: {type: event_count, rules: [a], group-by: [u], timespan: 1m, condition: {gte: 2}}\nsuppression: {timespan: 1h, group-by: [u]}\n---\ntitle: a\nname: a\nlogsource: {product: okta}\ndetection: {s: {x: y}, condition: s}\n")}}); err == nil {
+		t.Fatal("suppression.group-by on a correlation accepted")
+	}
+}

@@ -201,6 +201,9 @@ func (rs *Ruleset) link(c *compiled) sigma.ErrorList {
 	r := c.rule
 	var errs sigma.ErrorList
 	if r.Suppression != nil {
+		if r.Correlation != nil && len(r.Suppression.GroupBy) > 0 {
+			errs = append(errs, ruleErr(r, "suppression of a correlation groups by the correlation's group-by; remove suppression.group-by"))
+		}
 		for _, g := range r.Suppression.GroupBy {
 			c.supSlots = append(c.supSlots, rs.slot(g).slot)
 		}
