@@ -77,6 +77,8 @@ type ruleState struct {
 	groups  map[string]*group
 	lru     *list.List // of *group, most recently updated at the back
 	entries int
+	// nextPrune spaces out first_seen baseline pruning, which walks the whole baseline.
+	nextPrune time.Time
 }
 
 func newRuleState(c *compiled) *ruleState {
@@ -242,7 +244,10 @@ func (e *Engine) insert(st *ruleState, list []entry, ent entry) []entry {
 func (st *ruleState) expire(e *Engine) {
 	cor := st.c.rule.Correlation
 	if cor.Type == sigma.FirstSeen {
-		e.cfg.Baseline.Prune(st.c.rule.Key(), e.watermark.Add(-cor.Timespan))
+		if !e.watermark.Before(st.nextPrune) {
+			e.cfg.Baseline.Prune(st.c.rule.Key(), e.watermark.Add(-cor.Timespan))
+			st.nextPrune = e.watermark.Add(max(time.Hour, cor.Timespan/100))
+		}
 		return
 	}
 	horizon := e.watermark.Add(-cor.Timespan)
