@@ -210,11 +210,15 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 	}
 	uuid := e.eventUUID(norm)
 	if uuid != "" {
-		if _, dup := e.seen[uuid+"\x00"+in.Schema]; dup {
+		key := uuid
+		if in.Schema != "" {
+			key += "\x00" + in.Schema // one record per schema shares the event's uuid
+		}
+		if _, dup := e.seen[key]; dup {
 			e.stats.Duplicates++
 			return nil, nil
 		}
-		e.remember(uuid+"\x00"+in.Schema, ts)
+		e.remember(key, ts)
 	}
 	e.stats.Events++
 	if ts.After(e.maxTime) {
@@ -227,7 +231,7 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 		if !c.rule.Detection.Match(e.ev) {
 			continue
 		}
-		m := &match{rule: c, t: ts, ev: e.ev, uuids: []string{uuid}}
+		m := &match{rule: c, t: ts, ev: e.ev, uuid: uuid}
 		e.matched(m)
 	}
 	e.maybeSweep()
