@@ -16,7 +16,7 @@ type match struct {
 	t     time.Time // event time, or the hit's time
 	first time.Time // earliest evidence
 	ev    *sigma.Event
-	group []KV // correlation hits: their group-by values
+	group []KV     // correlation hits: their group-by values
 	uuid  string   // detection matches: the event's uuid
 	uuids []string // correlation hits: the evidence uuids
 	// detail explains a correlation hit (counts, speed, deadline) for the alert.
