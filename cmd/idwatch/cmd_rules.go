@@ -109,19 +109,37 @@ func runRulesLint(io stdio, args []string) error {
 		return fmt.Errorf("%w: give one or more rule files (all files a correlation references)", errUsage)
 	}
 	var files []detect.RuleFile
+	bad := false
+	tests := 0
 	for _, name := range fset.Args() {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return exitError{fmt.Sprintf("read %s: %v", name, err), 1}
 		}
-		files = append(files, detect.RuleFile{Name: filepath.ToSlash(name), Data: b})
+		name = filepath.ToSlash(name)
+		if detect.IsTestFile(name) {
+			tests++
+			if err := detect.LintTestFile(name, b); err != nil {
+				fmt.Fprintln(io.err, err.Error())
+				bad = true
+			}
+			continue
+		}
+		files = append(files, detect.RuleFile{Name: name, Data: b})
 	}
-	rs, err := detect.Compile(files)
-	if err != nil {
-		printRuleErrors(io, err)
+	rules := 0
+	if len(files) > 0 {
+		rs, err := detect.Compile(files)
+		if err != nil {
+			printRuleErrors(io, err)
+			return exitError{"", 1}
+		}
+		rules = len(rs.Rules())
+	}
+	if bad {
 		return exitError{"", 1}
 	}
-	fmt.Fprintf(io.out, "%d files, %d rules: ok\n", len(files), len(rs.Rules()))
+	fmt.Fprintf(io.out, "%d rule files (%d rules), %d test files: ok\n", len(files), rules, tests)
 	return nil
 }
 

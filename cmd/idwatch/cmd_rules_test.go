@@ -36,6 +36,10 @@ func TestRulesLint(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "bad.yml:5: eventType|startswit: unknown modifier") {
 		t.Fatalf("bad: %d %s", code, errOut)
 	}
+	tf := write(t, dir, "good.tests.yml", "tests:\n  - {expect: maybe, events: []}\n")
+	if code, _, errOut := runCLI(t, "", "rules", "lint", good, tf); code != 1 || !strings.Contains(errOut, "expect must be alert or none") {
+		t.Fatalf("bad test file: %d %s", code, errOut)
+	}
 	if code, _, _ := runCLI(t, "", "rules", "lint"); code != 2 {
 		t.Fatalf("no files: %d", code)
 	}

@@ -77,6 +77,30 @@ func RunTests(fsys fs.FS, dir string) ([]TestResult, error) {
 	return out, nil
 }
 
+// LintTestFile checks the format of a rule-test file without running it.
+func LintTestFile(name string, data []byte) error {
+	var tf TestFile
+	if err := yaml.UnmarshalWithOptions(data, &tf, yaml.Strict()); err != nil {
+		return fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, false))
+	}
+	start, err := time.Parse(time.RFC3339, orDefault(tf.Start, defaultTestStart))
+	if err != nil {
+		return fmt.Errorf("%s: start: %v", name, err)
+	}
+	if len(tf.Tests) == 0 {
+		return fmt.Errorf("%s: no tests", name)
+	}
+	for i, tc := range tf.Tests {
+		if tc.Expect != "alert" && tc.Expect != "none" {
+			return fmt.Errorf("%s: tests[%d]: expect must be alert or none, not %q", name, i, tc.Expect)
+		}
+		if _, err := expandEvents(tf, tc, i, start); err != nil {
+			return fmt.Errorf("%s: tests[%d]: %v", name, i, err)
+		}
+	}
+	return nil
+}
+
 func runFileTests(rs *Ruleset, ruleFile, testFile string, data []byte) []TestResult {
 	fail := func(test, format string, args ...any) TestResult {
 		return TestResult{RuleFile: ruleFile, Test: test, Message: fmt.Sprintf(format, args...)}
