@@ -174,6 +174,8 @@ type APIToken struct {
 	Name    string `json:"name"`
 	AdminID string `json:"adminId"`
 	Roles   []Role `json:"roles"`
+	// Permissions come from custom roles the admin holds on top of Roles.
+	Permissions []Permission `json:"permissions,omitempty"`
 }
 
 // tokenTTL is how long an unused token stays valid; each use slides the window.
@@ -243,5 +245,5 @@ func (a *SSWSAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 	}
 	t.lastUsed = now
 	return Principal{ID: t.info.ID, Kind: PrincipalToken, Name: t.info.Name, AdminID: t.info.AdminID,
-		Roles: slices.Clone(t.info.Roles), ShareKey: "token:" + t.info.ID}, nil
+		Roles: slices.Clone(t.info.Roles), Permissions: slices.Clone(t.info.Permissions), ShareKey: "token:" + t.info.ID}, nil
 }
