@@ -103,6 +103,8 @@ type Simulation struct {
 	ServiceAppKey *rsa.PrivateKey
 	// ServiceAdmin is the directory user the API token and the service app act as.
 	ServiceAdmin User
+	// ControlKey authenticates the /_sim/ control API.
+	ControlKey string
 }
 
 // StartSim listens, builds the org with its history and returns it ready to serve; Serve then runs
@@ -140,7 +142,7 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	if err != nil {
 		return fail(err)
 	}
-	sim := &Simulation{Server: srv}
+	sim := &Simulation{Server: srv, ControlKey: scfg.ControlKey}
 	now := clock.Now()
 	sim.ServiceAdmin = User{ID: "00u" + randomID(17), Status: StatusActive, Created: now.Add(-30 * 24 * time.Hour),
 		Activated: now.Add(-30 * 24 * time.Hour), StatusChanged: now.Add(-30 * 24 * time.Hour),
