@@ -80,9 +80,10 @@ type Server struct {
 	users   *userStore
 	reqLog  *requestLog
 
-	mu      sync.Mutex // guards the fields below
-	authn   []Authenticator
-	rng     *rand.Rand
+	mu    sync.Mutex // guards authn and rng
+	authn []Authenticator
+	rng   *rand.Rand
+
 	stories storyRegistry
 
 	mux     *http.ServeMux // method-qualified routes

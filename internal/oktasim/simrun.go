@@ -203,7 +203,8 @@ func (sim *Simulation) Serve(ctx context.Context, cfg SimConfig, world World, ln
 	if cfg.UsersRefresh == 0 {
 		cfg.UsersRefresh = time.Minute
 	}
-	hs := &http.Server{Handler: sim.Server, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := &http.Server{Handler: sim.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	if cfg.InfoFile != "" {
