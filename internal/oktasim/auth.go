@@ -112,6 +112,9 @@ type Principal struct {
 	Scopes []string `json:"scopes,omitempty"`
 	// ShareKey identifies the principal for the per-token/per-app share of a rate-limit bucket.
 	ShareKey string `json:"shareKey"`
+
+	// authDetail is the authenticator's own record of the principal.
+	authDetail any
 }
 
 // Can reports whether the principal may do what perm guards. An app needs both the scope in its
@@ -158,6 +161,12 @@ var ErrNoCredentials = errors.New("no credentials of this kind in the request")
 type AuthErrorResponder interface {
 	error
 	WriteAuthError(w http.ResponseWriter, r *http.Request)
+}
+
+// ScopeErrorWriter is implemented by authenticators of scoped principals that answer a missing
+// scope themselves (OAuth's insufficient_scope challenge) instead of with 403 E0000006.
+type ScopeErrorWriter interface {
+	WriteScopeError(w http.ResponseWriter, r *http.Request, p Principal, perm Permission)
 }
 
 type principalKey struct{}

@@ -318,7 +318,7 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rt.handler(w, rt.req)
 		return
 	}
-	p, authErr := s.authenticate(r)
+	p, authn, authErr := s.authenticate(r)
 	if metered {
 		rec.Bucket = bucket.Name
 	}
@@ -362,14 +362,18 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Can(rt.perm) {
+		if sw, ok := authn.(ScopeErrorWriter); ok && p.Kind == PrincipalApp && !scopeAllows(p.Scopes, rt.perm) {
+			sw.WriteScopeError(w, rt.req, p, rt.perm)
+			return
+		}
 		writeAPIError(w, errAccessDenied())
 		return
 	}
 	rt.handler(w, rt.req.WithContext(context.WithValue(rt.req.Context(), principalKey{}, p)))
 }
 
-// authenticate asks each authenticator in turn.
-func (s *Server) authenticate(r *http.Request) (Principal, error) {
+// authenticate asks each authenticator in turn and returns the principal and who vouched for it.
+func (s *Server) authenticate(r *http.Request) (Principal, Authenticator, error) {
 	s.mu.Lock()
 	authn := s.authn
 	s.mu.Unlock()
@@ -378,7 +382,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 		if errors.Is(err, ErrNoCredentials) {
 			continue
 		}
-		return p, err
+		return p, a, err
 	}
-	return Principal{}, errInvalidToken()
+	return Principal{}, nil, errInvalidToken()
 }

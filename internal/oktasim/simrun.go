@@ -20,6 +20,10 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idwatch/idwatch/internal/oktasim/oauth"
 )
 
 // World is what a simulation runs: the org's directory, its benign traffic and its storylines.
@@ -105,6 +109,8 @@ type Simulation struct {
 	ServiceAdmin User
 	// ControlKey authenticates the /_sim/ control API.
 	ControlKey string
+	// AuthServer is the org authorization server that issues the service app's tokens.
+	AuthServer *oauth.Server
 }
 
 // StartSim listens, builds the org with its history and returns it ready to serve; Serve then runs
@@ -165,6 +171,9 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 		ClientID: "0oa" + randomID(17), KeyID: randomID(43),
 		PrivateKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		Scopes:        append([]string(nil), ServiceAppScopes...)}}
+	if err := sim.plugOAuth(clock, log); err != nil {
+		return fail(err)
+	}
 	srv.SetStorylines(world)
 	if err := sim.buildHistory(cfg, world, now); err != nil {
 		return fail(err)
@@ -173,6 +182,30 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 		return fail(err)
 	}
 	return sim, ln, nil
+}
+
+// plugOAuth starts the org authorization server, registers the service app (DPoP required, as
+// for new API Services apps) and lets its tokens call the API with the connector admin's roles.
+func (sim *Simulation) plugOAuth(clock Clock, log *slog.Logger) error {
+	as, err := oauth.New(oauth.Config{Issuer: sim.Info.OrgURL, Clock: clock, Logger: log})
+	if err != nil {
+		return err
+	}
+	app := sim.Info.ServiceApp
+	if _, err := as.AddApp(oauth.AppSpec{ClientID: app.ClientID, Name: "idwatch", Scopes: app.Scopes,
+		Keys: []jose.JSONWebKey{{Key: &sim.ServiceAppKey.PublicKey, KeyID: app.KeyID, Algorithm: string(jose.RS256), Use: "sig"}}}); err != nil {
+		return fmt.Errorf("register service app: %w", err)
+	}
+	sim.AuthServer = as
+	sim.Server.AddAuthenticator(&OAuthAuthenticator{AS: as, Roles: func(clientID string) ([]Role, []Permission) {
+		if clientID == app.ClientID {
+			return connectorRoles, connectorPermissions
+		}
+		return nil, nil
+	}})
+	sim.Server.HandlePublic(http.MethodPost, "/oauth2/v1/token", as.TokenHandler().ServeHTTP)
+	sim.Server.HandlePublic(http.MethodGet, "/oauth2/v1/keys", as.KeysHandler().ServeHTTP)
+	return nil
 }
 
 // buildHistory feeds the traffic before now, with storylines spread evenly through it.

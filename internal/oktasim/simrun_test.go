@@ -13,6 +13,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/okta"
 )
 
 type testWorld struct {
@@ -102,6 +104,35 @@ func TestSimulationServesHistoryAndWritesInfo(t *testing.T) {
 			resp.Body.Close()
 			if len(users) != 12 { // 11 active test users + the service admin
 				t.Fatalf("users list has %d users", len(users))
+			}
+
+			// The service app gets a DPoP-bound token and reads the System Log with it, acting as the
+			// connector admin; a scope it was not granted is refused with Okta's challenge.
+			oc, err := okta.New(okta.Config{OrgURL: sim.Info.OrgURL, HTTPClient: client, Logger: discardLogger(),
+				Credentials: okta.Credentials{ServiceApp: &okta.ServiceApp{ClientID: sim.Info.ServiceApp.ClientID,
+					KeyID: sim.Info.ServiceApp.KeyID, PrivateKey: okta.Secret(sim.Info.ServiceApp.PrivateKeyPEM),
+					Scopes: []string{"okta.logs.read"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cursor, err := oc.LogsURL(okta.LogsQuery{Since: t0.Add(-2 * time.Hour), Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := oc.Logs(context.Background(), cursor)
+			if err != nil || len(page.Items) != 10 {
+				t.Fatalf("logs over OAuth: %v, %d items", err, len(page.Items))
+			}
+			reqs := sim.Server.RequestLog(0)
+			if last := reqs[len(reqs)-1]; last.Principal != sim.Info.ServiceApp.ClientID || last.Status != 200 {
+				t.Fatalf("last request %+v, want the service app's successful logs call", last)
+			}
+			err = oc.Paginate(context.Background(), "/api/v1/users", nil, func(*okta.Page) error { return nil })
+			if err == nil {
+				t.Fatal("users read with a token lacking okta.users.read")
+			}
+			if last := sim.Server.RequestLog(0); last[len(last)-1].Status != http.StatusForbidden {
+				t.Fatalf("users call without scope: %+v", last[len(last)-1])
 			}
 
 			// Live traffic: advance the clock; the ticker feeds it.
