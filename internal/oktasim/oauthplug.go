@@ -25,7 +25,9 @@ type oauthAuthError struct {
 func (e oauthAuthError) Error() string { return e.err.Error() }
 
 // WriteAuthError implements AuthErrorResponder.
-func (e oauthAuthError) WriteAuthError(w http.ResponseWriter, r *http.Request) { e.as.WriteError(w, r, e.err) }
+func (e oauthAuthError) WriteAuthError(w http.ResponseWriter, r *http.Request) {
+	e.as.WriteError(w, r, e.err)
+}
 
 // Authenticate implements Authenticator.
 func (a *OAuthAuthenticator) Authenticate(r *http.Request) (Principal, error) {
