@@ -339,7 +339,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Principal = p.ID
-	if !s.limiter.enter() {
+	if ok, logIt := s.limiter.enter(now); !ok {
+		if logIt {
+			s.logRateEvent("core.concurrency.org.limit.violation", "Concurrency limit violation", reqID, r, p, BucketLimit{Path: r.URL.Path})
+		}
 		concurrencyRefusal(now).setHeaders(h)
 		writeAPIError(w, errRateLimited())
 		return
@@ -348,6 +351,13 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if metered {
 		d := s.limiter.take(bucket, p.ShareKey, now, true)
 		d.setHeaders(h)
+		if d.event != "" {
+			msg := "Rate limit warning"
+			if !d.allowed {
+				msg = "Rate limit violation"
+			}
+			s.logRateEvent(d.event, msg, reqID, r, p, bucket)
+		}
 		if !d.allowed {
 			writeAPIError(w, errRateLimited())
 			return
