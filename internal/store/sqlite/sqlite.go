@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/secret"
@@ -73,6 +74,9 @@ type Store struct {
 	sealer secret.Sealer
 	cap    int64
 	faults store.Faults
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -130,6 +134,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	rq := url.Values{}
 	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	rq.Add("_pragma", "cache_size(-16384)")
 	rq.Add("_query_only", "1")
 	if s.r, err = sql.Open("sqlite", o.Path+"?"+rq.Encode()); err != nil {
 		_ = s.w.Close()
@@ -144,9 +149,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both connection pools; the WAL is checkpointed by SQLite on the last close.
+// Close closes both connection pools (SQLite checkpoints the WAL on the last close); calling it
+// again returns the first result.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.r.Close(), s.w.Close()) })
+	return s.closeErr
 }
 
 // Path returns the database file's path.
