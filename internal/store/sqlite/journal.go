@@ -117,28 +117,29 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 func filterSQL(f store.ReadFilter, args []any) (string, []any) {
 	var b strings.Builder
 	if len(f.Integrations) > 0 {
-		b.WriteString(" AND integration_id IN (")
-		for i, id := range f.Integrations {
-			args = append(args, id)
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		b.WriteString(")")
+		b.WriteString(" AND integration_id IN ")
+		args = inList(&b, args, f.Integrations)
 	}
 	if len(f.EventTypes) > 0 {
-		b.WriteString(" AND event_type IN (")
-		for i, t := range f.EventTypes {
-			args = append(args, t)
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		b.WriteString(")")
+		b.WriteString(" AND event_type IN ")
+		args = inList(&b, args, f.EventTypes)
 	}
 	return b.String(), args
+}
+
+// inList writes "($n, $n+1, …)" for vals to b, numbering after args, and returns args with vals
+// appended.
+func inList[T any](b *strings.Builder, args []any, vals []T) []any {
+	b.WriteString("(")
+	for i, v := range vals {
+		args = append(args, v)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	b.WriteString(")")
+	return args
 }
 
 // LastSeq implements store.Journal.
