@@ -182,12 +182,21 @@ func prepareDir(path string) error {
 // pages hold one and waste 40 %.
 const pageSize = 16384
 
-// createDatabase creates a missing or empty database file with pageSize pages. The page size is
+// createDatabase creates a missing or empty database file (mode 0600) with pageSize pages. The page size is
 // fixed when the first page is written, and the driver switches to WAL before it applies other
 // pragmas, so this takes a connection of its own.
 func createDatabase(ctx context.Context, path string) error {
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
 		return nil
+	}
+	// The journal holds users' names, addresses and IPs: create the file owner-only before SQLite
+	// does (it would follow the umask), and SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
 	}
 	db, err := sql.Open("sqlite", path+"?_pragma="+url.QueryEscape(fmt.Sprintf("page_size(%d)", pageSize)))
 	if err != nil {

@@ -276,3 +276,20 @@ func TestTwoStoresOneFile(t *testing.T) {
 		t.Fatalf("count %d %v", n, err)
 	}
 }
+
+func TestFilesOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idwatch.db")
+	s := openAt(t, path)
+	if _, err := s.AppendPage(t.Context(), 1, []store.Event{{UUID: "u", Raw: []byte(`{"actor":"jane@example.com"}`)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(p), st.Mode().Perm())
+		}
+	}
+}
