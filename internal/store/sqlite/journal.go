@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -164,35 +165,38 @@ func (s *Store) Bounds(ctx context.Context) (store.JournalBounds, error) {
 	return b, s.wrap("journal bounds", err)
 }
 
+// trimBatch bounds the seqs one trim transaction deletes, so appends wait for one short
+// transaction at a time instead of one long one.
+const trimBatch = 10_000
+
 // TrimJournal implements store.Journal. The cap keeps the newest MaxJournalEntries seq numbers.
+// The work is split into transactions of at most trimBatch seqs; each recomputes its bound, so an
+// offset reset while a trim runs is honoured.
 func (s *Store) TrimJournal(ctx context.Context, beforeSeq int64) (store.TrimResult, error) {
 	var res store.TrimResult
-	err := s.write(ctx, "trim journal", func(tx *sql.Tx) error {
-		res = store.TrimResult{}
-		var minOffset sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT MIN(offset_seq) FROM consumers WHERE stream = $1`,
-			string(store.StreamJournal)).Scan(&minOffset); err != nil {
+	overrun := make(map[string]bool)
+	for more := true; more; {
+		err := s.write(ctx, "trim journal", func(tx *sql.Tx) error {
+			var n int64
+			var err error
+			n, more, err = s.trimStep(ctx, tx, beforeSeq, overrun)
+			res.Removed += n
 			return err
-		}
-		bound := beforeSeq
-		if minOffset.Valid && minOffset.Int64+1 < bound {
-			bound = minOffset.Int64 + 1
-		}
-		n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, bound)
+		})
 		if err != nil {
-			return err
+			return res, err
 		}
-		res.Removed = n
-		if s.cap > 0 {
-			if err := s.trimToCap(ctx, tx, &res); err != nil {
-				return err
-			}
-		}
-		return tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(seq), 0) FROM journal`).Scan(&res.FirstSeq)
-	})
-	if err != nil {
-		return store.TrimResult{}, err
 	}
+	for name := range overrun {
+		res.Overrun = append(res.Overrun, name)
+	}
+	slices.Sort(res.Overrun)
+	res.Forced = len(res.Overrun) > 0
+	b, err := s.Bounds(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.FirstSeq = b.FirstSeq
 	if res.Forced {
 		s.log.Warn("journal retention cap removed entries that consumers had not read; they will skip them",
 			"cap", s.cap, "removed", res.Removed, "first_seq", res.FirstSeq, "consumers", res.Overrun)
@@ -200,44 +204,57 @@ func (s *Store) TrimJournal(ctx context.Context, beforeSeq int64) (store.TrimRes
 	return res, nil
 }
 
-// trimToCap deletes the oldest entries beyond the cap and names the consumers that lose unread ones.
-func (s *Store) trimToCap(ctx context.Context, tx *sql.Tx, res *store.TrimResult) error {
-	last, err := readSequence(ctx, tx, store.StreamJournal)
-	if err != nil {
-		return err
+// trimStep deletes one batch below the retention bound, adding to overrun the consumers the cap
+// forces past unread entries; it reports how many rows went and whether more remain.
+func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overrun map[string]bool) (int64, bool, error) {
+	var minOffset, first sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(offset_seq) FROM consumers WHERE stream = $1`,
+		string(store.StreamJournal)).Scan(&minOffset); err != nil {
+		return 0, false, err
 	}
-	capBound := last - s.cap + 1
-	var maxDropped sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM journal WHERE seq < $1`, capBound).Scan(&maxDropped); err != nil {
-		return err
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(seq) FROM journal`).Scan(&first); err != nil || !first.Valid {
+		return 0, false, err
 	}
-	if !maxDropped.Valid {
-		return nil
+	bound := beforeSeq
+	if minOffset.Valid && minOffset.Int64+1 < bound {
+		bound = minOffset.Int64 + 1
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM consumers WHERE stream = $1 AND offset_seq < $2 ORDER BY name`,
-		string(store.StreamJournal), maxDropped.Int64)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return err
+	forced := false
+	if s.cap > 0 {
+		last, err := readSequence(ctx, tx, store.StreamJournal)
+		if err != nil {
+			return 0, false, err
 		}
-		res.Overrun = append(res.Overrun, name)
+		if capBound := last - s.cap + 1; capBound > bound {
+			bound, forced = capBound, true
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+	if first.Int64 >= bound {
+		return 0, false, nil
 	}
-	n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, capBound)
-	if err != nil {
-		return err
+	upto := min(bound, first.Int64+s.trimBatch)
+	if forced {
+		// Deleted seqs run up to upto-1: a consumer whose offset is below that loses unread ones.
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM consumers WHERE stream = $1 AND offset_seq < $2`,
+			string(store.StreamJournal), upto-1)
+		if err != nil {
+			return 0, false, err
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return 0, false, err
+			}
+			overrun[name] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, false, err
+		}
 	}
-	res.Removed += n
-	res.Forced = len(res.Overrun) > 0
-	return nil
+	n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, upto)
+	return n, upto < bound, err
 }
 
 // execCount runs a statement and returns the number of rows it affected.

@@ -74,6 +74,8 @@ type Store struct {
 	sealer secret.Sealer
 	cap    int64
 	faults store.Faults
+	// trimBatch is trimBatch outside tests.
+	trimBatch int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -86,7 +88,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{path: o.Path, log: o.Logger, now: o.Clock, sealer: o.Sealer, cap: o.MaxJournalEntries, faults: o.Faults}
+	s := &Store{path: o.Path, log: o.Logger, now: o.Clock, sealer: o.Sealer, cap: o.MaxJournalEntries, faults: o.Faults,
+		trimBatch: trimBatch}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

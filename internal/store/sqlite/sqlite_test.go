@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,5 +292,41 @@ func TestFilesOwnerOnly(t *testing.T) {
 		if st.Mode().Perm() != 0o600 {
 			t.Errorf("%s has mode %o, want 600", filepath.Base(p), st.Mode().Perm())
 		}
+	}
+}
+
+// TestTrimInBatches runs trims that take several transactions and checks they add up to what
+// one transaction would do.
+func TestTrimInBatches(t *testing.T) {
+	ctx := t.Context()
+	s := openAt(t, filepath.Join(t.TempDir(), "idwatch.db"))
+	s.trimBatch = 3
+	evs := make([]store.Event, 30)
+	for i := range evs {
+		evs[i] = store.Event{UUID: fmt.Sprint("e", i), Raw: []byte(`{}`)}
+	}
+	if _, err := s.AppendPage(ctx, 1, evs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, off := range map[string]int64{"slow": 10, "dead": 2, "live": 30} {
+		if _, err := s.RegisterConsumer(ctx, name, store.StreamJournal, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.TrimJournal(ctx, 100)
+	if err != nil || r.Removed != 2 || r.FirstSeq != 3 || r.Forced {
+		t.Fatalf("trim held by dead consumer: %+v %v", r, err)
+	}
+	if err := s.CommitOffset(ctx, "dead", 20); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.TrimJournal(ctx, 100)
+	if err != nil || r.Removed != 8 || r.FirstSeq != 11 || r.Forced {
+		t.Fatalf("trim held by slow consumer: %+v %v", r, err)
+	}
+	s.cap = 4
+	r, err = s.TrimJournal(ctx, 0)
+	if err != nil || r.Removed != 16 || r.FirstSeq != 27 || !r.Forced || !slices.Equal(r.Overrun, []string{"dead", "slow"}) {
+		t.Fatalf("capped trim in batches: %+v %v", r, err)
 	}
 }
