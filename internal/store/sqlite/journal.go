@@ -32,11 +32,7 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 			return err
 		}
 		if len(events) > 0 {
-			ins, err := tx.PrepareContext(ctx, `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (integration_id, uuid) DO NOTHING`)
-			if err != nil {
-				return err
-			}
+			ins := tx.StmtContext(ctx, s.insertEvent)
 			defer ins.Close()
 			for _, e := range events {
 				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, []byte(e.Raw), now)
@@ -72,6 +68,10 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 	}
 	return res, nil
 }
+
+// insertEventSQL inserts one journal row; a duplicate (integration, uuid) inserts nothing.
+const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (integration_id, uuid) DO NOTHING`
 
 // readSequence returns a stream's last assigned seq.
 func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, error) {

@@ -74,6 +74,8 @@ type Store struct {
 	sealer secret.Sealer
 	cap    int64
 	faults store.Faults
+	// insertEvent is insertEventSQL prepared once on the writer connection.
+	insertEvent *sql.Stmt
 	// trimBatch is trimBatch outside tests.
 	trimBatch int64
 
@@ -135,6 +137,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.w.Close()
 		return nil, s.wrap("migrate", err)
 	}
+	if s.insertEvent, err = s.w.PrepareContext(ctx, insertEventSQL); err != nil {
+		_ = s.w.Close()
+		return nil, s.wrap("prepare", err)
+	}
 	rq := url.Values{}
 	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	rq.Add("_pragma", "cache_size(-16384)")
@@ -155,7 +161,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 // Close closes both connection pools (SQLite checkpoints the WAL on the last close); calling it
 // again returns the first result.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.r.Close(), s.w.Close()) })
+	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.insertEvent.Close(), s.r.Close(), s.w.Close()) })
 	return s.closeErr
 }
 
