@@ -268,3 +268,24 @@ func fromNanos(n sql.NullInt64) time.Time {
 	}
 	return time.Unix(0, n.Int64).UTC()
 }
+
+// FileName is the database file's name inside a data directory.
+const FileName = "idwatch.db"
+
+// OpenDataDir opens dir/idwatch.db, sealing secrets with the master key from the environment
+// (secret.EnvMasterKey) or dir/master.key, created on first use. Fields of o other than Path and
+// Sealer apply as in Open; a Sealer in o is used instead of loading one.
+func OpenDataDir(ctx context.Context, dir string, o Options) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("sqlite store: no data directory; pass --data-dir")
+	}
+	if o.Sealer == nil {
+		keys, err := secret.Load(secret.LoadOptions{DataDir: dir, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		o.Sealer = keys
+	}
+	o.Path = filepath.Join(dir, FileName)
+	return Open(ctx, o)
+}

@@ -330,3 +330,35 @@ func TestTrimInBatches(t *testing.T) {
 		t.Fatalf("capped trim in batches: %+v %v", r, err)
 	}
 }
+
+func TestOpenDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv(secret.EnvMasterKey, "")
+	s, err := OpenDataDir(t.Context(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.CreateIntegration(t.Context(), store.Integration{Name: "a", OrgURL: "https://a.okta.com",
+		AuthKind: store.AuthAPIToken, Credentials: store.Credentials{APIToken: secret.New("tok")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, name := range []string{FileName, secret.KeyFileName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	s, err = OpenDataDir(t.Context(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Integration(t.Context(), in.ID)
+	if err != nil || got.Credentials.APIToken.Reveal() != "tok" {
+		t.Fatalf("secret after reopening the data dir: %v", err)
+	}
+	if _, err := OpenDataDir(t.Context(), "", Options{}); err == nil {
+		t.Fatal("empty data dir accepted")
+	}
+}
