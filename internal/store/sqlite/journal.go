@@ -49,7 +49,7 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 				}
 			}
 			if res.Inserted > 0 {
-				if _, err := tx.ExecContext(ctx, `UPDATE sequences SET value = $1 WHERE name = $2`, seq, string(store.StreamJournal)); err != nil {
+				if err := writeSequence(ctx, tx, store.StreamJournal, seq); err != nil {
 					return err
 				}
 			}
@@ -78,6 +78,12 @@ func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, e
 	var v int64
 	err := q.QueryRowContext(ctx, `SELECT value FROM sequences WHERE name = $1`, string(stream)).Scan(&v)
 	return v, err
+}
+
+// writeSequence records a stream's last assigned seq.
+func writeSequence(ctx context.Context, tx *sql.Tx, stream store.Stream, seq int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sequences SET value = $1 WHERE name = $2`, seq, string(stream))
+	return err
 }
 
 // querier is what *sql.DB and *sql.Tx share for reads.
