@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,9 @@ func (o Options) Validate() error {
 	var errs []error
 	if o.Path == "" {
 		errs = append(errs, errors.New("no database path; pass --data-dir"))
+	}
+	if strings.ContainsAny(o.Path, "?#") {
+		errs = append(errs, fmt.Errorf("database path %q contains ? or #, which SQLite would read as URI syntax; choose another --data-dir", o.Path))
 	}
 	if o.MaxJournalEntries < 0 {
 		errs = append(errs, errors.New("MaxJournalEntries is negative"))
@@ -105,9 +109,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if busy == 0 {
 		busy = 10 * time.Second
 	}
-	sync := "NORMAL"
+	syncMode := "NORMAL"
 	if o.SyncFull {
-		sync = "FULL"
+		syncMode = "FULL"
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
@@ -115,7 +119,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	// Checkpoint every ~64 MiB of WAL instead of every 4 MiB: fewer copies and fsyncs while
 	// ingesting, at the cost of a larger -wal file between checkpoints.
 	q.Add("_pragma", "wal_autocheckpoint(4096)")
-	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "synchronous("+syncMode+")")
 	// 32 MiB of page cache keeps a whole page of events in memory until commit instead of
 	// spilling it to the WAL half-way.
 	q.Add("_pragma", "cache_size(-32768)")
@@ -141,21 +145,30 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.w.Close()
 		return nil, s.wrap("prepare", err)
 	}
+	if err := s.openReaders(o.ReadConns, busy); err != nil {
+		_ = s.insertEvent.Close()
+		_ = s.w.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openReaders opens the read-only pool of n connections (0: 4).
+func (s *Store) openReaders(n int, busy time.Duration) error {
 	rq := url.Values{}
 	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	rq.Add("_pragma", "cache_size(-16384)")
 	rq.Add("_query_only", "1")
-	if s.r, err = sql.Open("sqlite", o.Path+"?"+rq.Encode()); err != nil {
-		_ = s.w.Close()
-		return nil, s.wrap("open", err)
+	var err error
+	if s.r, err = sql.Open("sqlite", s.path+"?"+rq.Encode()); err != nil {
+		return s.wrap("open", err)
 	}
-	n := o.ReadConns
 	if n == 0 {
 		n = 4
 	}
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
-	return s, nil
+	return nil
 }
 
 // Close closes both connection pools (SQLite checkpoints the WAL on the last close); calling it
