@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/secret"
 
@@ -360,5 +361,36 @@ func TestOpenDataDir(t *testing.T) {
 	}
 	if _, err := OpenDataDir(t.Context(), "", Options{}); err == nil {
 		t.Fatal("empty data dir accepted")
+	}
+}
+
+func TestOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idwatch.db")
+	s, err := Open(t.Context(), Options{Path: path, SyncFull: true, ReadConns: 2, BusyTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for pragma, want := range map[string]string{"synchronous": "2", "journal_mode": "wal", "page_size": "16384", "busy_timeout": "1000"} {
+		var got string
+		if err := s.w.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q (%v), want %q", pragma, got, err, want)
+		}
+	}
+	if got := s.r.Stats().MaxOpenConnections; got != 2 {
+		t.Errorf("read pool of %d, want 2", got)
+	}
+	// The read pool cannot write, even by mistake.
+	if _, err := s.r.Exec(`DELETE FROM journal`); err == nil {
+		t.Error("read pool accepted a write")
+	}
+	for name, o := range map[string]Options{
+		"negative cap":  {Path: path, MaxJournalEntries: -1},
+		"negative pool": {Path: path, ReadConns: -1},
+		"uri path":      {Path: path + "?mode=ro"},
+	} {
+		if err := o.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
