@@ -381,8 +381,13 @@ func TestOptions(t *testing.T) {
 		t.Errorf("read pool of %d, want 2", got)
 	}
 	// The read pool cannot write, even by mistake.
-	if _, err := s.r.Exec(`DELETE FROM journal`); err == nil {
-		t.Error("read pool accepted a write")
+	_, err = s.r.Exec(`DELETE FROM journal`)
+	if err == nil {
+		t.Fatal("read pool accepted a write")
+	}
+	// A refused write explains itself the way a read-only file or directory would.
+	if msg := s.wrap("append page", err).Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "writable") {
+		t.Errorf("read-only error: %s", msg)
 	}
 	for name, o := range map[string]Options{
 		"negative cap":  {Path: path, MaxJournalEntries: -1},
