@@ -36,6 +36,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
+		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
+		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 	}
