@@ -1,0 +1,40 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzDecode checks that Decode never panics, that it accepts only valid JSON, and that
+// Decode → Marshal → Decode → Marshal is stable and Each agrees with Doc on the encoding.
+func FuzzDecode(f *testing.F) {
+	f.Add(readFixture(f, "full.json"))
+	f.Add([]byte(`{"uuid":"u","eventType":"t","published":"2025-03-10T14:02:11Z","target":[null,{"id":1}],"x":{"A":[1,2e3,-0.5]}}`))
+	f.Add([]byte(`{"uuid":"u","eventType":"t","published":"2025-03-10T14:02:11","Actor":{"id":"x"},"client":{"zone":"null"}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ev, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		if !json.Valid(raw) {
+			t.Fatalf("accepted invalid JSON %q", raw)
+		}
+		out1, err := ev.MarshalJSON()
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		ev2, err := Decode(out1)
+		if err != nil {
+			t.Fatalf("decode of own output %s: %v", out1, err)
+		}
+		out2, err := ev2.MarshalJSON()
+		if err != nil {
+			t.Fatalf("marshal 2: %v", err)
+		}
+		if !bytes.Equal(out1, out2) {
+			t.Fatalf("unstable encoding:\n%s\n%s", out1, out2)
+		}
+		checkEachAgainstEncoding(t, ev2)
+	})
+}

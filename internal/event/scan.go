@@ -1,0 +1,449 @@
+package event
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting in free-form values so hostile input cannot exhaust the stack.
+const maxDepth = 512
+
+// SyntaxError is input that is not valid JSON.
+type SyntaxError struct {
+	Offset int // byte offset of the problem
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+}
+
+// FieldError is a field whose JSON type the event model cannot hold (an object where a string
+// belongs, for example).
+type FieldError struct {
+	Path string // dotted path of the field
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("field %s: %s", e.Path, e.Msg) }
+
+// scanner is a single-pass JSON reader over one string copy of the input: string values without
+// escapes are substrings of it, so most fields cost no allocation of their own.
+type scanner struct {
+	s     string
+	i     int
+	depth int
+}
+
+func (d *scanner) syntax(msg string, args ...any) error {
+	return &SyntaxError{Offset: d.i, Msg: fmt.Sprintf(msg, args...)}
+}
+
+func (d *scanner) ws() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek skips whitespace and returns the next byte, or 0 at the end of input.
+func (d *scanner) peek() byte {
+	d.ws()
+	if d.i >= len(d.s) {
+		return 0
+	}
+	return d.s[d.i]
+}
+
+// kind names the JSON type starting with c, for error messages.
+func kind(c byte) string {
+	switch c {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case 0:
+		return "end of input"
+	}
+	return "a number"
+}
+
+// object reads an object, calling fn positioned at each member's value. fn must consume the value.
+// Errors from fn that are FieldErrors get key prepended to their path.
+func (d *scanner) object(fn func(key string) error) error {
+	if d.peek() != '{' {
+		return d.syntax("expected an object")
+	}
+	d.i++
+	if d.depth++; d.depth > maxDepth {
+		return d.syntax("nesting deeper than %d", maxDepth)
+	}
+	defer func() { d.depth-- }()
+	if d.peek() == '}' {
+		d.i++
+		return nil
+	}
+	for {
+		if d.peek() != '"' {
+			return d.syntax("expected a member name, got %s", kind(d.peek()))
+		}
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		if d.peek() != ':' {
+			return d.syntax("expected ':' after member name %q", key)
+		}
+		d.i++
+		if d.peek() == 0 {
+			return d.syntax("unexpected end of input")
+		}
+		if err := fn(key); err != nil {
+			if fe, ok := err.(*FieldError); ok {
+				path := key
+				if fe.Path != "" {
+					path += "." + fe.Path
+				}
+				return &FieldError{Path: path, Msg: fe.Msg}
+			}
+			return err
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return nil
+		default:
+			return d.syntax("expected ',' or '}' after object member %q", key)
+		}
+	}
+}
+
+// array reads an array, calling fn positioned at each element.
+func (d *scanner) array(fn func() error) error {
+	if d.peek() != '[' {
+		return d.syntax("expected an array")
+	}
+	d.i++
+	if d.depth++; d.depth > maxDepth {
+		return d.syntax("nesting deeper than %d", maxDepth)
+	}
+	defer func() { d.depth-- }()
+	if d.peek() == ']' {
+		d.i++
+		return nil
+	}
+	for {
+		if d.peek() == 0 {
+			return d.syntax("unexpected end of input in array")
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			return nil
+		default:
+			return d.syntax("expected ',' or ']' in array")
+		}
+	}
+}
+
+// str reads a string literal. Invalid UTF-8 is replaced so that what is stored re-encodes as read.
+func (d *scanner) str() (string, error) {
+	if d.peek() != '"' {
+		return "", d.syntax("expected a string")
+	}
+	d.i++
+	start := d.i
+	ascii := true
+	for d.i < len(d.s) {
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			v := d.s[start:d.i]
+			d.i++
+			if !ascii && !utf8.ValidString(v) {
+				v = strings.ToValidUTF8(v, "\uFFFD")
+			}
+			return v, nil
+		case c == '\\':
+			return d.strEscaped(start)
+		case c < 0x20:
+			return "", d.syntax("control character 0x%02x in string", c)
+		case c >= 0x80:
+			ascii = false
+		}
+		d.i++
+	}
+	return "", d.syntax("unterminated string")
+}
+
+// strEscaped finishes a string that contains escapes, d.i being at the first backslash.
+func (d *scanner) strEscaped(start int) (string, error) {
+	b := make([]byte, 0, d.i-start+16)
+	b = append(b, d.s[start:d.i]...)
+	for d.i < len(d.s) {
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if !utf8.Valid(b) {
+				b = []byte(strings.ToValidUTF8(string(b), "\uFFFD"))
+			}
+			return string(b), nil
+		case c < 0x20:
+			return "", d.syntax("control character 0x%02x in string", c)
+		case c != '\\':
+			b = append(b, c)
+			d.i++
+			continue
+		}
+		if d.i+1 >= len(d.s) {
+			return "", d.syntax("unterminated string")
+		}
+		e := d.s[d.i+1]
+		d.i += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", d.syntax("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if strings.HasPrefix(d.s[d.i:], `\u`) {
+					save := d.i
+					d.i += 2
+					if x, ok := d.hex4(); ok {
+						r2 = x
+					} else {
+						return "", d.syntax("invalid \\u escape")
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						b = utf8.AppendRune(b, dec)
+						continue
+					}
+					d.i = save
+				}
+				r = utf8.RuneError
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			return "", d.syntax("invalid escape \\%c in string", e)
+		}
+	}
+	return "", d.syntax("unterminated string")
+}
+
+func (d *scanner) hex4() (rune, bool) {
+	if d.i+4 > len(d.s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(d.s[d.i : d.i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	d.i += 4
+	return r, true
+}
+
+// number reads a number literal per the JSON grammar and returns its text and whether it is an
+// integer literal (no fraction or exponent).
+func (d *scanner) number() (lit string, integer bool, err error) {
+	d.ws()
+	start := d.i
+	integer = true
+	if d.i < len(d.s) && d.s[d.i] == '-' {
+		d.i++
+	}
+	switch {
+	case d.i < len(d.s) && d.s[d.i] == '0':
+		d.i++
+	case d.i < len(d.s) && d.s[d.i] >= '1' && d.s[d.i] <= '9':
+		d.digits()
+	default:
+		return "", false, d.syntax("invalid number")
+	}
+	if d.i < len(d.s) && d.s[d.i] == '.' {
+		integer = false
+		d.i++
+		if d.digits() == 0 {
+			return "", false, d.syntax("invalid number: no digits after '.'")
+		}
+	}
+	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
+		integer = false
+		d.i++
+		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
+			d.i++
+		}
+		if d.digits() == 0 {
+			return "", false, d.syntax("invalid number: no digits in exponent")
+		}
+	}
+	return d.s[start:d.i], integer, nil
+}
+
+func (d *scanner) digits() int {
+	n := 0
+	for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' {
+		d.i++
+		n++
+	}
+	return n
+}
+
+// literal consumes the keyword word (true, false or null).
+func (d *scanner) literal(word string) error {
+	if !strings.HasPrefix(d.s[d.i:], word) {
+		return d.syntax("invalid literal")
+	}
+	d.i += len(word)
+	return nil
+}
+
+// null consumes a null if one is next and reports whether it did.
+func (d *scanner) null() (bool, error) {
+	if d.peek() != 'n' {
+		return false, nil
+	}
+	return true, d.literal("null")
+}
+
+// numberValue converts a number literal the way ParseDoc does: int64 when it is an integer
+// literal that fits, float64 otherwise.
+func numberValue(lit string, integer bool) (any, error) {
+	if integer {
+		if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %s is out of range", lit)
+	}
+	return f, nil
+}
+
+// value reads any JSON value into the generic form: map[string]any, []any, string, int64,
+// float64, bool or nil.
+func (d *scanner) value() (any, error) {
+	switch c := d.peek(); c {
+	case '{':
+		m := map[string]any{}
+		err := d.object(func(k string) error {
+			v, err := d.value()
+			m[k] = v
+			return err
+		})
+		return m, err
+	case '[':
+		a := []any{}
+		err := d.array(func() error {
+			v, err := d.value()
+			a = append(a, v)
+			return err
+		})
+		return a, err
+	case '"':
+		return d.str()
+	case 't':
+		return true, d.literal("true")
+	case 'f':
+		return false, d.literal("false")
+	case 'n':
+		return nil, d.literal("null")
+	case 0:
+		return nil, d.syntax("unexpected end of input")
+	default:
+		at := d.i
+		lit, integer, err := d.number()
+		if err != nil {
+			return nil, err
+		}
+		v, err := numberValue(lit, integer)
+		if err != nil {
+			return nil, &SyntaxError{Offset: at, Msg: err.Error()}
+		}
+		return v, nil
+	}
+}
+
+// skip consumes any JSON value, validating it, and returns its text.
+func (d *scanner) skip() (string, error) {
+	d.ws()
+	start := d.i
+	var err error
+	switch c := d.peek(); c {
+	case '{':
+		err = d.object(func(string) error { _, err := d.skip(); return err })
+	case '[':
+		err = d.array(func() error { _, err := d.skip(); return err })
+	case '"':
+		_, err = d.str()
+	case 't':
+		err = d.literal("true")
+	case 'f':
+		err = d.literal("false")
+	case 'n':
+		err = d.literal("null")
+	case 0:
+		err = d.syntax("unexpected end of input")
+	default:
+		_, _, err = d.number()
+	}
+	return d.s[start:d.i], err
+}
+
+// parseValue decodes one complete JSON text into the generic form.
+func parseValue(s string) (any, error) {
+	d := scanner{s: s}
+	v, err := d.value()
+	if err != nil {
+		return nil, err
+	}
+	if d.peek() != 0 {
+		return nil, d.syntax("unexpected data after the value")
+	}
+	return v, nil
+}
