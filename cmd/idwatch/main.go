@@ -36,6 +36,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
+		{"rules", "test, lint and list detection rules", runRules},
+		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 	}
 }
 

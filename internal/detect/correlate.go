@@ -2,6 +2,7 @@ package detect
 
 import (
 	"container/list"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -129,15 +130,16 @@ func (e *Engine) feed(p *parentLink, m *match) {
 			return
 		}
 		ent.lat, ent.lon = lat, lon
-	case sigma.TemporalOrdered, sigma.Temporal, sigma.Absence:
-		// a rule listed twice counts at each of its positions
+	case sigma.TemporalOrdered, sigma.Temporal:
+		// A rule listed twice counts at each of its positions.
 		for i, r := range p.corr.children {
-			if r == m.rule && i != p.pos {
-				e2 := ent
-				e2.pos = i
-				defer e.feedEntry(st, key, kvs, e2, m)
+			if r == m.rule {
+				at := ent
+				at.pos = i
+				e.feedEntry(st, key, kvs, at, m)
 			}
 		}
+		return
 	}
 	e.feedEntry(st, key, kvs, ent, m)
 }
@@ -301,13 +303,46 @@ func (e *Engine) removeEntries(st *ruleState, g *group, used []entry) {
 }
 
 // countMeasure returns the number the condition is evaluated on: events or distinct values.
+// With only lower bounds, counting stops once the bound is met, which keeps busy groups cheap.
 func countMeasure(cor *sigma.Correlation, es []entry) int {
 	if cor.Type == sigma.EventCount {
 		return len(es)
 	}
+	limit := len(es)
+	if cor.Cond.Monotone() {
+		if cor.Cond.GTE != nil {
+			limit = min(limit, int(math.Ceil(*cor.Cond.GTE)))
+		}
+		if cor.Cond.GT != nil {
+			limit = min(limit, int(math.Floor(*cor.Cond.GT))+1)
+		}
+	}
+	if limit <= 32 {
+		var seen [32]string
+		n := 0
+		for _, x := range es {
+			dup := false
+			for _, v := range seen[:n] {
+				if v == x.value {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				if seen[n] = x.value; n+1 >= limit {
+					return n + 1
+				}
+				n++
+			}
+		}
+		return n
+	}
 	seen := make(map[string]struct{}, len(es))
 	for _, x := range es {
 		seen[x.value] = struct{}{}
+		if len(seen) >= limit {
+			break
+		}
 	}
 	return len(seen)
 }
@@ -322,12 +357,29 @@ func (e *Engine) countAdd(st *ruleState, g *group, ent entry) {
 	if !cor.Cond.Monotone() {
 		return
 	}
-	for _, w := range [][2]time.Time{{ent.t.Add(-cor.Timespan), ent.t}, {ent.t, ent.t.Add(cor.Timespan)}} {
-		es := window(g.entries, w[0], w[1])
-		if n := countMeasure(cor, es); cor.Cond.Holds(float64(n)) {
-			used := append([]entry(nil), es...)
-			e.correlationHit(st, g, used, float64(n), "")
-			e.removeEntries(st, g, used)
+	windowsContaining(g.entries, ent.t, cor.Timespan, func(es []entry) bool {
+		n := countMeasure(cor, es)
+		if !cor.Cond.Holds(float64(n)) {
+			return false
+		}
+		used := append([]entry(nil), es...)
+		e.correlationHit(st, g, used, float64(n), "")
+		e.removeEntries(st, g, used)
+		return true
+	})
+}
+
+// windowsContaining calls fn with the entries of each window of length span that contains
+// t, until fn returns true. When t is the newest entry (events in order) the only window
+// that matters is the one ending at t; a late event is checked against every window that
+// starts at an entry at most span before it.
+func windowsContaining(list []entry, t time.Time, span time.Duration, fn func([]entry) bool) {
+	if n := len(list); n == 0 || !list[n-1].t.After(t) {
+		fn(window(list, t.Add(-span), t))
+		return
+	}
+	for _, s := range window(list, t.Add(-span), t) {
+		if fn(window(list, s.t, s.t.Add(span))) {
 			return
 		}
 	}

@@ -106,7 +106,8 @@ type Engine struct {
 	cfg Config
 	ev  *sigma.Event
 
-	timeSlot, normTimeSlot, uuidSlot, normUUIDSlot, indexSlot, normIndexSlot int
+	timeSlot, normTimeSlot, uuidSlot, normUUIDSlot int
+	timePath, normTimePath                         event.Path
 
 	maxTime   time.Time
 	watermark time.Time
@@ -123,6 +124,7 @@ type Engine struct {
 
 	stats Stats
 	out   []Alert
+	cand  []*compiled
 }
 
 // New returns an engine over rs.
@@ -133,14 +135,12 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 	cfg.defaults()
 	e := &Engine{rs: rs, cfg: cfg, seen: map[string]time.Time{}, seenOrder: list.New(),
 		emitted: map[string]time.Time{}, suppress: map[string]time.Time{}}
-	// Slots for the fields the engine itself reads; registering after compile is safe
-	// because the event cache sizes itself from the table.
-	e.timeSlot = rs.paths.Slot(event.MustPath(cfg.TimeField))
-	e.normTimeSlot = rs.paths.Slot(event.MustPath(cfg.NormalizedTimeField))
-	e.uuidSlot = rs.paths.Slot(event.MustPath("uuid"))
-	e.normUUIDSlot = rs.paths.Slot(event.MustPath("metadata.uid"))
-	e.indexSlot = rs.paths.Slot(event.MustPath(IndexKeys[""]))
-	e.normIndexSlot = rs.paths.Slot(event.MustPath(IndexKeys["auth"]))
+	// The ruleset is shared and read-only: a time field it has no slot for is read directly.
+	e.timePath, e.normTimePath = event.MustPath(cfg.TimeField), event.MustPath(cfg.NormalizedTimeField)
+	e.timeSlot = e.lookup(e.timePath)
+	e.normTimeSlot = e.lookup(e.normTimePath)
+	e.uuidSlot = e.lookup(event.MustPath("uuid"))
+	e.normUUIDSlot = e.lookup(event.MustPath("metadata.uid"))
 	e.ev = sigma.NewEvent(rs.paths)
 	e.states = make([]*ruleState, len(rs.rules))
 	for _, c := range rs.rules {
@@ -149,6 +149,13 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+func (e *Engine) lookup(p event.Path) int {
+	if i, ok := e.rs.paths.Lookup(p); ok {
+		return i
+	}
+	return -1
 }
 
 // Watermark is the event time before which state is final: the newest event time minus the
@@ -193,7 +200,7 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 		return nil, errors.New("detect: nil event")
 	}
 	norm := in.Schema != ""
-	if norm && IndexKeys[in.Schema] == "" {
+	if _, known := IndexKeys[in.Schema]; !known {
 		return nil, fmt.Errorf("detect: unknown schema %q (auth, cloudaudit, generic or empty for raw events)", in.Schema)
 	}
 	e.ev.Reset(in.Fields)
@@ -216,7 +223,7 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 			e.watermark = wm
 		}
 	}
-	for _, c := range e.candidates(in.Schema, norm) {
+	for _, c := range e.candidates(in.Schema) {
 		if !c.rule.Detection.Match(e.ev) {
 			continue
 		}
@@ -248,37 +255,39 @@ func (e *Engine) Advance(now time.Time) []Alert {
 	return e.out
 }
 
-func (e *Engine) candidates(schema string, norm bool) []*compiled {
-	slot := e.indexSlot
-	if norm {
-		slot = e.normIndexSlot
-	}
-	always := e.rs.always[schema]
-	var indexed []*compiled
-	if m := e.rs.index[schema]; m != nil {
-		for _, l := range e.ev.Values(slot) {
+// candidates returns the detection rules that can match the current event: those indexed
+// under its values of the index keys, and those no key narrows.
+func (e *Engine) candidates(schema string) []*compiled {
+	e.cand = e.cand[:0]
+	for _, ki := range e.rs.index[schema] {
+		if len(ki.rules) == 0 {
+			continue
+		}
+		for _, l := range e.ev.Values(ki.slot) {
 			if l.HasS {
-				indexed = m[l.Lower()]
+				e.cand = append(e.cand, ki.rules[l.Lower()]...)
 				break
 			}
 		}
 	}
-	switch {
-	case len(always) == 0:
-		return indexed
-	case len(indexed) == 0:
-		return always
-	}
-	return append(append(make([]*compiled, 0, len(indexed)+len(always)), indexed...), always...)
+	return append(e.cand, e.rs.always[schema]...)
 }
 
 func (e *Engine) eventTime(norm bool) (time.Time, bool) {
-	slot := e.timeSlot
+	slot, p := e.timeSlot, e.timePath
 	if norm {
-		slot = e.normTimeSlot
+		slot, p = e.normTimeSlot, e.normTimePath
 	}
-	for _, l := range e.ev.Values(slot) {
-		switch v := l.V.(type) {
+	var vals []any
+	if slot >= 0 {
+		for _, l := range e.ev.Values(slot) {
+			vals = append(vals, l.V)
+		}
+	} else {
+		e.ev.Fields().Each(p, func(v any) bool { vals = append(vals, v); return true })
+	}
+	for _, v := range vals {
+		switch v := v.(type) {
 		case string:
 			t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
 			if err == nil {

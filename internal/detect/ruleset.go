@@ -21,9 +21,9 @@ type Ruleset struct {
 	rules []*compiled
 	byRef map[string]*compiled
 
-	// Detection rules indexed by lower-cased event type, per schema ("" = raw events), plus
-	// the rules the index cannot narrow.
-	index  map[string]map[string][]*compiled
+	// Detection rules indexed per schema ("" = raw events) by the first index key whose
+	// value they require, plus the rules no key can narrow.
+	index  map[string][]*keyIndex
 	always map[string][]*compiled
 }
 
@@ -57,9 +57,25 @@ type fieldRef struct {
 	slot int
 }
 
-// IndexKeys are the fields the engine indexes rules by: eventType on raw Okta events and
-// metadata.event_code on normalized records.
-var IndexKeys = map[string]string{"": "eventType", "auth": "metadata.event_code", "cloudaudit": "metadata.event_code", "generic": "metadata.event_code"}
+// keyIndex maps the lower-cased values of one field to the rules that require them.
+type keyIndex struct {
+	slot  int
+	rules map[string][]*compiled
+}
+
+// IndexKeys are the equality prefilters per schema, in order of preference: a rule is indexed
+// by the first field whose value it requires (eventType on raw Okta events, then the fields
+// SigmaHQ's Okta rules also test by equality; metadata.event_code and class_uid on normalized
+// records).
+var IndexKeys = map[string][]string{
+	"":           {"eventType", "legacyEventType", "displayMessage"},
+	"auth":       {"metadata.event_code", "class_uid"},
+	"cloudaudit": {"metadata.event_code", "class_uid"},
+	"generic":    {"metadata.event_code", "class_uid"},
+}
+
+// engineFields are read by every engine: default times, uuids and the index keys.
+var engineFields = []string{"published", "time", "uuid", "metadata.uid"}
 
 // RuleFile is one rule file to compile.
 type RuleFile struct {
@@ -106,7 +122,17 @@ func IsTestFile(name string) bool {
 // event-type index. Every problem is reported with its file and line.
 func Compile(files []RuleFile) (*Ruleset, error) {
 	rs := &Ruleset{paths: sigma.NewPaths(), byRef: map[string]*compiled{},
-		index: map[string]map[string][]*compiled{}, always: map[string][]*compiled{}}
+		index: map[string][]*keyIndex{}, always: map[string][]*compiled{}}
+	// The fields the engine itself reads get slots up front, so that engines never add to
+	// the table and can share the ruleset across goroutines.
+	for _, f := range engineFields {
+		rs.paths.Slot(event.MustPath(f))
+	}
+	for schema, keys := range IndexKeys {
+		for _, k := range keys {
+			rs.index[schema] = append(rs.index[schema], &keyIndex{slot: rs.paths.Slot(event.MustPath(k)), rules: map[string][]*compiled{}})
+		}
+	}
 	var errs sigma.ErrorList
 	for _, f := range files {
 		rules, err := sigma.ParseFile(f.Name, f.Data, rs.paths)
@@ -175,6 +201,9 @@ func (rs *Ruleset) link(c *compiled) sigma.ErrorList {
 	r := c.rule
 	var errs sigma.ErrorList
 	if r.Suppression != nil {
+		if r.Correlation != nil && len(r.Suppression.GroupBy) > 0 {
+			errs = append(errs, ruleErr(r, "suppression of a correlation groups by the correlation's group-by; remove suppression.group-by"))
+		}
 		for _, g := range r.Suppression.GroupBy {
 			c.supSlots = append(c.supSlots, rs.slot(g).slot)
 		}
@@ -319,20 +348,18 @@ func (rs *Ruleset) checkCycles() sigma.ErrorList {
 
 func (rs *Ruleset) indexRule(c *compiled) {
 	schema := c.rule.Logsource.Schema()
-	key := event.MustPath(IndexKeys[schema])
-	vals, ok := c.rule.Detection.EqualityConstraint(key)
-	if !ok {
-		rs.always[schema] = append(rs.always[schema], c)
+	for i, k := range IndexKeys[schema] {
+		vals, ok := c.rule.Detection.EqualityConstraint(event.MustPath(k))
+		if !ok {
+			continue
+		}
+		ki := rs.index[schema][i]
+		for _, v := range vals {
+			ki.rules[v] = append(ki.rules[v], c)
+		}
 		return
 	}
-	m := rs.index[schema]
-	if m == nil {
-		m = map[string][]*compiled{}
-		rs.index[schema] = m
-	}
-	for _, v := range vals {
-		m[v] = append(m[v], c)
-	}
+	rs.always[schema] = append(rs.always[schema], c)
 }
 
 // Rules returns the parsed rules in load order.

@@ -26,13 +26,13 @@ func (e *Engine) correlationHit(st *ruleState, g *group, used []entry, measure f
 	if detail == "" {
 		switch cor.Type {
 		case sigma.EventCount:
-			detail = fmt.Sprintf("%g events within %s (condition %s)", measure, cor.Timespan, cor.Cond)
+			detail = fmt.Sprintf("%g events within %s (condition %s)", measure, span(cor.Timespan), cor.Cond)
 		case sigma.ValueCount:
-			detail = fmt.Sprintf("%g distinct %s within %s (condition %s)", measure, strings.Join(cor.Fields, "+"), cor.Timespan, cor.Cond)
+			detail = fmt.Sprintf("%g distinct %s within %s (condition %s)", measure, strings.Join(cor.Fields, "+"), span(cor.Timespan), cor.Cond)
 		case sigma.Temporal:
-			detail = fmt.Sprintf("%g of the correlated rules within %s", measure, cor.Timespan)
+			detail = fmt.Sprintf("%g of the correlated rules within %s", measure, span(cor.Timespan))
 		case sigma.TemporalOrdered:
-			detail = fmt.Sprintf("the correlated rules in order within %s", cor.Timespan)
+			detail = fmt.Sprintf("the correlated rules in order within %s", span(cor.Timespan))
 		}
 	}
 	m.detail = detail
@@ -53,8 +53,7 @@ func (e *Engine) temporalAdd(st *ruleState, g *group, ent entry) {
 	cor := st.c.rule.Correlation
 	g.entries = e.insert(st, g.entries, ent)
 	n := len(cor.Rules)
-	for _, w := range [][2]time.Time{{ent.t.Add(-cor.Timespan), ent.t}, {ent.t, ent.t.Add(cor.Timespan)}} {
-		es := window(g.entries, w[0], w[1])
+	windowsContaining(g.entries, ent.t, cor.Timespan, func(es []entry) bool {
 		var used []entry
 		var measure float64
 		if cor.Type == sigma.TemporalOrdered {
@@ -80,12 +79,13 @@ func (e *Engine) temporalAdd(st *ruleState, g *group, ent entry) {
 				used = latestPerRule(es, n)
 			}
 		}
-		if len(used) > 0 {
-			e.correlationHit(st, g, used, measure, "")
-			e.removeEntries(st, g, used)
-			return
+		if len(used) == 0 {
+			return false
 		}
-	}
+		e.correlationHit(st, g, used, measure, "")
+		e.removeEntries(st, g, used)
+		return true
+	})
 }
 
 // latestPerRule picks the newest entry of each rule present.
@@ -236,7 +236,7 @@ func (e *Engine) absenceExpire(st *ruleState, g *group) {
 		g.pending = g.pending[1:]
 		st.entries--
 		used := []entry{p}
-		e.correlationHit(st, g, used, 0, fmt.Sprintf("no %s within %s after %s", cor.Rules[1], cor.Timespan, p.t.Format(time.RFC3339)))
+		e.correlationHit(st, g, used, 0, fmt.Sprintf("no %s within %s after %s", cor.Rules[1], span(cor.Timespan), p.t.Format(time.RFC3339)))
 	}
 }
 
@@ -339,5 +339,18 @@ func (e *Engine) firstSeen(st *ruleState, key string, kvs []KV, ent entry, m *ma
 	}
 	g := &group{key: key, kvs: kvs}
 	shown := strings.ReplaceAll(ent.value, "\x1f", ", ")
-	e.correlationHit(st, g, []entry{ent}, 1, fmt.Sprintf("%s %q not seen for this %s in the last %s", strings.Join(cor.Fields, "+"), shown, strings.Join(cor.GroupBy, "+"), cor.Timespan))
+	e.correlationHit(st, g, []entry{ent}, 1, fmt.Sprintf("%s %q not seen for this %s in the last %s", strings.Join(cor.Fields, "+"), shown, strings.Join(cor.GroupBy, "+"), span(cor.Timespan)))
+}
+
+// span renders a timespan the way rules write it (90d, 12h, 30m, 45s).
+func span(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }

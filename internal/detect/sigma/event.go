@@ -50,6 +50,12 @@ func (t *Paths) Slot(p event.Path) int {
 	return len(t.paths) - 1
 }
 
+// Lookup returns the slot of p without adding it.
+func (t *Paths) Lookup(p event.Path) (int, bool) {
+	i, ok := t.index[strings.Join(p.Segments(), ".")]
+	return i, ok
+}
+
 // Len is the number of slots.
 func (t *Paths) Len() int { return len(t.paths) }
 

@@ -381,7 +381,7 @@ var windashChars = []string{"-", "/", "–", "—", "―"}
 // maxWindashVariants bounds the expansion of windash values.
 const maxWindashVariants = 625
 
-var windashRe = regexp.MustCompile(`(^|[^\p{L}\p{N}_])[-/]`)
+var windashRe = regexp.MustCompile(`(^|[^\p{L}\p{N}_])[-/–—―]`)
 
 func windash(v string) ([]string, error) {
 	locs := windashRe.FindAllStringSubmatchIndex(v, -1)
@@ -397,7 +397,7 @@ func windash(v string) ([]string, error) {
 	out := []string{""}
 	last := 0
 	for _, l := range locs {
-		dash := l[3] // the dash starts right after the boundary group
+		dash := l[3] // the dash starts right after the boundary group and ends the match
 		pre := v[last:dash]
 		var next []string
 		for _, o := range out {
@@ -405,7 +405,7 @@ func windash(v string) ([]string, error) {
 				next = append(next, o+pre+c)
 			}
 		}
-		out, last = next, dash+1
+		out, last = next, l[1]
 	}
 	for i := range out {
 		out[i] += v[last:]

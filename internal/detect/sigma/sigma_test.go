@@ -55,7 +55,7 @@ const oktaEvent = `{
  "target":[{"id":"0oa1","type":"AppInstance","displayName":"Salesforce"},
            {"id":"0oa2","type":"AppInstance","displayName":"Okta Admin Console"}],
  "debugContext":{"debugData":{"requestUri":"/api/v1/authn","behaviors":"{New Geo-Location=POSITIVE, New Device=NEGATIVE}",
-   "encoded":"ZXZpbCBjb21tYW5k","cmd":"run /quiet now","score":"42"}},
+   "encoded":"ZXZpbCBjb21tYW5k","ps":"UwB0AGEAcgB0AC0AUAByAG8AYwBlAHMAcwAgAGUAdgBpAGwALgBlAHgAZQA=","b64mid":"eHggcnVuIGV2aWwgbm93","cmd":"run /quiet now","score":"42"}},
  "empty":"", "nothing":null
 }`
 
@@ -115,7 +115,18 @@ func TestModifiersAndValues(t *testing.T) {
 		{"keywords", "kw:\n    - 'python-requests'\ncondition: kw", true},
 		{"keywords all", "kw:\n    '|all':\n        - 'alice'\n        - 'salesforce'\ncondition: kw", true},
 		{"keyword miss", "kw:\n    - 'no such text'\ncondition: kw", false},
-		{"wide base64", "sel:\n    debugContext.debugData.encoded|wide|base64offset|contains: x\ncondition: sel", false},
+		{"wide base64 miss", "sel:\n    debugContext.debugData.encoded|wide|base64offset|contains: x\ncondition: sel", false},
+		{"wide base64offset", "sel:\n    debugContext.debugData.ps|wide|base64offset|contains: evil.exe\ncondition: sel", true},
+		{"base64offset in the middle", "sel:\n    debugContext.debugData.b64mid|base64offset|contains: evil\ncondition: sel", true},
+		{"utf16le alias", "sel:\n    debugContext.debugData.ps|utf16le|base64offset|contains: Start-Process\ncondition: sel", true},
+		{"re m", "sel:\n    displayMessage|re|m: '^User login'\ncondition: sel", true},
+		{"day", "sel:\n    published|day: 1\ncondition: sel", true},
+		{"year lt", "sel:\n    published|year|lt: 2020\ncondition: sel", false},
+		{"neq number", "sel:\n    securityContext.asNumber|neq: 1\ncondition: sel", true},
+		{"fieldref neq", "sel:\n    actor.id|fieldref|neq: target.id\ncondition: sel", true},
+		{"cidr v6 miss", "sel:\n    client.ipAddress|cidr: '2001:db8::/32'\ncondition: sel", false},
+		{"windash slash", "sel:\n    debugContext.debugData.cmd|windash|contains: ' /quiet'\ncondition: sel", true},
+		{"windash dash on slash value", "sel:\n    debugContext.debugData.cmd|windash|contains: ' –quiet'\ncondition: sel", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
