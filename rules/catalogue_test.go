@@ -86,6 +86,18 @@ func renderCatalogue(ds []detection) []byte {
 	b.WriteString("Generated from `rules/` by `go test ./rules -run TestCatalogue -update`; do not edit by hand.\n")
 	b.WriteString("Each rule's test events are in `rules/<area>/<name>.tests.yml`; how rules work is in `rules.md`.\n\n")
 	fmt.Fprintf(&b, "%d detections, %d of them stateful correlations. Rules that only feed a correlation are not listed.\n\n", len(ds), corr)
+	names := make([]string, 0, len(areas))
+	for a := range areas {
+		names = append(names, a)
+	}
+	slices.Sort(names)
+	for i, a := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", a, areas[a])
+	}
+	b.WriteString(".\n\n")
 	b.WriteString("| area | title | level | type | ATT&CK | id |\n|---|---|---|---|---|---|\n")
 	for _, d := range ds {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", d.area, d.title, d.level, d.kind, d.attack, d.id)
