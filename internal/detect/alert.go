@@ -56,16 +56,17 @@ var severityNames = map[int]string{1: "Informational", 2: "Low", 3: "Medium", 4:
 // alertFromMatch builds, suppresses and deduplicates the alert for a match.
 func (e *Engine) alertFromMatch(m *match) {
 	r := m.rule.rule
+	evidence := m.evidence()
 	a := Alert{RuleID: r.Key(), Title: r.Title, Description: r.Description, Level: r.Level,
 		Tags: r.Tags, Group: m.group, Time: m.t, FirstSeen: m.t, LastSeen: m.t,
-		EventCount: len(m.uuids), Detail: m.detail, Correlated: r.Correlation != nil}
+		EventCount: len(evidence), Detail: m.detail, Correlated: r.Correlation != nil}
 	if !m.first.IsZero() {
 		a.FirstSeen = m.first
 	}
 	if r.Correlation != nil && r.Correlation.Type == sigma.Absence {
 		a.Time = m.t.Add(r.Correlation.Timespan)
 	}
-	a.Events = m.uuids
+	a.Events = evidence
 	if len(a.Events) > e.cfg.MaxEvidence {
 		a.Events = a.Events[:e.cfg.MaxEvidence]
 	}
@@ -86,7 +87,7 @@ func (e *Engine) alertFromMatch(m *match) {
 	}
 	anchor := m.anchor
 	if anchor == "" {
-		anchor = firstOr(m.uuids) + "|" + m.t.Format(time.RFC3339Nano)
+		anchor = m.firstUUID() + "|" + m.t.Format(time.RFC3339Nano)
 	}
 	a.ID = alertID(a.RuleID, groupKey(a.Group), anchor)
 	if _, dup := e.emitted[a.ID]; dup {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"sort"
 	"sync"
 	"time"
 )
@@ -50,26 +51,33 @@ func (b *MemoryBaseline) Get(rule, key, value string) (Seen, bool) {
 	return s, ok
 }
 
-// Put implements Baseline. When full, the entry seen least recently is dropped.
+// Put implements Baseline. When full, the least recently seen hundredth of the entries is
+// dropped at once, so that a full baseline costs little per new value.
 func (b *MemoryBaseline) Put(rule, key, value string, s Seen) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k := baselineKey{rule, key, value}
 	if _, ok := b.m[k]; !ok && len(b.m) >= b.max {
-		var oldK baselineKey
-		var old time.Time
-		first := true
-		for kk, v := range b.m {
-			if kk.key == "" {
-				continue // keep the rules' start markers
-			}
-			if first || v.Last.Before(old) {
-				oldK, old, first = kk, v.Last, false
-			}
-		}
-		delete(b.m, oldK)
+		b.evictOldest(b.max/100 + 1)
 	}
 	b.m[k] = s
+}
+
+func (b *MemoryBaseline) evictOldest(n int) {
+	type aged struct {
+		k    baselineKey
+		last time.Time
+	}
+	all := make([]aged, 0, len(b.m))
+	for k, v := range b.m {
+		if k.key != "" { // keep the rules' start markers
+			all = append(all, aged{k, v.Last})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last.Before(all[j].last) })
+	for _, a := range all[:min(n, len(all))] {
+		delete(b.m, a.k)
+	}
 }
 
 // Prune implements Baseline.

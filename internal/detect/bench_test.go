@@ -80,6 +80,7 @@ func runBench(b *testing.B, rs *Ruleset, docs []event.Doc) {
 	e := engine(b, rs, Config{})
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		d := docs[i%len(docs)]
 		if i >= len(docs) && i%len(docs) == 0 {
@@ -92,6 +93,10 @@ func runBench(b *testing.B, rs *Ruleset, docs []event.Doc) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		// CPU time includes the GC's, which may run on another core.
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
+	}
 }
 
 // BenchmarkBuiltinPack runs the whole built-in pack over a workforce mix on one goroutine.

@@ -16,34 +16,49 @@ type match struct {
 	t     time.Time // event time, or the hit's time
 	first time.Time // earliest evidence
 	ev    *sigma.Event
-	group []KV // correlation hits: their group-by values
-	uuids []string
+	group []KV     // correlation hits: their group-by values
+	uuid  string   // detection matches: the event's uuid
+	uuids []string // correlation hits: the evidence uuids
 	// detail explains a correlation hit (counts, speed, deadline) for the alert.
 	detail string
 	// anchor makes the alert id unique per window or evidence set.
 	anchor string
 }
 
-// read returns the text values of a field from a match.
-func (m *match) read(f fieldRef) []string {
+// value returns the first non-empty text value of a field from a match.
+func (m *match) value(f fieldRef) (string, bool) {
 	if m.ev == nil {
 		for _, kv := range m.group {
 			if strings.EqualFold(kv.Key, f.name) {
-				return []string{kv.Value}
+				return kv.Value, true
 			}
 		}
-		return nil
+		return "", false
 	}
 	if f.slot < 0 {
-		return nil
+		return "", false
 	}
-	var out []string
 	for _, l := range m.ev.Values(f.slot) {
 		if l.HasS && l.S != "" {
-			out = append(out, l.S)
+			return l.S, true
 		}
 	}
-	return out
+	return "", false
+}
+
+// evidence returns the uuids of the events behind the match.
+func (m *match) evidence() []string {
+	if m.uuids == nil && m.uuid != "" {
+		return []string{m.uuid}
+	}
+	return m.uuids
+}
+
+func (m *match) firstUUID() string {
+	if m.uuids == nil {
+		return m.uuid
+	}
+	return firstOr(m.uuids)
 }
 
 // KV is one group-by field and its value.
@@ -77,6 +92,8 @@ type ruleState struct {
 	groups  map[string]*group
 	lru     *list.List // of *group, most recently updated at the back
 	entries int
+	// nextPrune spaces out first_seen baseline pruning, which walks the whole baseline.
+	nextPrune time.Time
 }
 
 func newRuleState(c *compiled) *ruleState {
@@ -102,27 +119,34 @@ func (e *Engine) feed(p *parentLink, m *match) {
 		e.stats.Late++
 		return
 	}
-	kvs := make([]KV, 0, len(p.group))
+	// The group key is built in stack buffers; only a new group copies it.
+	var kbuf [256]byte
+	var vbuf [8]string
+	key, vals := kbuf[:0], vbuf[:0]
 	for i, f := range p.group {
-		vs := m.read(f)
-		if len(vs) == 0 {
+		v, ok := m.value(f)
+		if !ok {
 			return // events without the group-by fields do not correlate
 		}
-		kvs = append(kvs, KV{Key: cor.GroupBy[i], Value: vs[0]})
+		if i > 0 {
+			key = append(key, '\x1e')
+		}
+		key, vals = append(key, v...), append(vals, v)
 	}
-	key := groupKey(kvs)
-	ent := entry{t: m.t, uuid: firstOr(m.uuids), pos: p.pos}
+	ent := entry{t: m.t, uuid: m.firstUUID(), pos: p.pos}
 	switch cor.Type {
 	case sigma.ValueCount, sigma.FirstSeen:
-		var parts []string
-		for _, f := range p.values {
-			vs := m.read(f)
-			if len(vs) == 0 {
+		for i, f := range p.values {
+			v, ok := m.value(f)
+			if !ok {
 				return
 			}
-			parts = append(parts, vs[0])
+			if i == 0 {
+				ent.value = v
+			} else {
+				ent.value += "\x1f" + v
+			}
 		}
-		ent.value = strings.Join(parts, "\x1f")
 	case sigma.GeoVelocity:
 		lat, ok1 := readCoord(m, p.geo[0], 90)
 		lon, ok2 := readCoord(m, p.geo[1], 180)
@@ -136,22 +160,24 @@ func (e *Engine) feed(p *parentLink, m *match) {
 			if r == m.rule {
 				at := ent
 				at.pos = i
-				e.feedEntry(st, key, kvs, at, m)
+				e.feedEntry(st, key, vals, at, m)
 			}
 		}
 		return
 	}
-	e.feedEntry(st, key, kvs, ent, m)
+	e.feedEntry(st, key, vals, ent, m)
 }
 
-func (e *Engine) feedEntry(st *ruleState, key string, kvs []KV, ent entry, m *match) {
-	switch st.c.rule.Correlation.Type {
-	case sigma.FirstSeen:
-		e.firstSeen(st, key, kvs, ent, m)
+func (e *Engine) feedEntry(st *ruleState, key []byte, vals []string, ent entry, m *match) {
+	cor := st.c.rule.Correlation
+	if cor.Type == sigma.FirstSeen {
+		e.firstSeen(st, string(key), groupKVs(cor, vals), ent, m)
 		return
 	}
-	g := e.group(st, key, kvs)
-	switch st.c.rule.Correlation.Type {
+	g := e.group(st, key, vals)
+	// Busy groups shed expired events as they are updated; sweeps only visit idle groups.
+	trimExpired(st, g, e.watermark.Add(-cor.Timespan))
+	switch cor.Type {
 	case sigma.EventCount, sigma.ValueCount:
 		e.countAdd(st, g, ent)
 	case sigma.Temporal, sigma.TemporalOrdered:
@@ -164,6 +190,15 @@ func (e *Engine) feedEntry(st *ruleState, key string, kvs []KV, ent entry, m *ma
 	if len(g.entries) == 0 && len(g.pending) == 0 {
 		e.dropGroup(st, g)
 	}
+}
+
+// groupKVs pairs a correlation's group-by names with their values.
+func groupKVs(cor *sigma.Correlation, vals []string) []KV {
+	kvs := make([]KV, len(vals))
+	for i, v := range vals {
+		kvs[i] = KV{Key: cor.GroupBy[i], Value: v}
+	}
+	return kvs
 }
 
 func readCoord(m *match, f fieldRef, limit float64) (float64, bool) {
@@ -197,18 +232,20 @@ func groupKey(kvs []KV) string {
 }
 
 // group returns the state for key, creating it and enforcing the group caps.
-func (e *Engine) group(st *ruleState, key string, kvs []KV) *group {
-	if g, ok := st.groups[key]; ok {
-		st.lru.MoveToBack(g.elem)
+func (e *Engine) group(st *ruleState, key []byte, vals []string) *group {
+	if g, ok := st.groups[string(key)]; ok {
+		if st.lru.Back() != g.elem {
+			st.lru.MoveToBack(g.elem)
+		}
 		return g
 	}
 	for st.lru.Len() >= e.cfg.MaxGroupsPerRule || (e.groups >= e.cfg.MaxGroups && st.lru.Len() > 0) {
 		e.dropGroup(st, st.lru.Front().Value.(*group))
 		e.stats.Evicted++
 	}
-	g := &group{key: key, kvs: kvs}
+	g := &group{key: string(key), kvs: groupKVs(st.c.rule.Correlation, vals)}
 	g.elem = st.lru.PushBack(g)
-	st.groups[key] = g
+	st.groups[g.key] = g
 	e.groups++
 	return g
 }
@@ -242,13 +279,22 @@ func (e *Engine) insert(st *ruleState, list []entry, ent entry) []entry {
 func (st *ruleState) expire(e *Engine) {
 	cor := st.c.rule.Correlation
 	if cor.Type == sigma.FirstSeen {
-		e.cfg.Baseline.Prune(st.c.rule.Key(), e.watermark.Add(-cor.Timespan))
+		if !e.watermark.Before(st.nextPrune) {
+			e.cfg.Baseline.Prune(st.c.rule.Key(), e.watermark.Add(-cor.Timespan))
+			st.nextPrune = e.watermark.Add(max(time.Hour, cor.Timespan/100))
+		}
 		return
 	}
 	horizon := e.watermark.Add(-cor.Timespan)
+	// Deadlines and closing windows need every group; otherwise only the least recently
+	// updated groups can have expired entirely, and the walk stops at the first live one.
+	full := cor.Type == sigma.Absence || ((cor.Type == sigma.EventCount || cor.Type == sigma.ValueCount) && !cor.Cond.Monotone())
 	var empty []*group
 	for el := st.lru.Front(); el != nil; el = el.Next() {
 		g := el.Value.(*group)
+		if !full && len(g.entries) > 0 && !g.entries[len(g.entries)-1].t.Before(horizon) {
+			break
+		}
 		switch cor.Type {
 		case sigma.Absence:
 			e.absenceExpire(st, g)
@@ -257,20 +303,25 @@ func (st *ruleState) expire(e *Engine) {
 				e.countClose(st, g)
 			}
 		}
-		n := 0
-		for n < len(g.entries) && g.entries[n].t.Before(horizon) {
-			n++
-		}
-		if n > 0 {
-			g.entries = append(g.entries[:0], g.entries[n:]...)
-			st.entries -= n
-		}
+		trimExpired(st, g, horizon)
 		if len(g.entries) == 0 && len(g.pending) == 0 {
 			empty = append(empty, g)
 		}
 	}
 	for _, g := range empty {
 		e.dropGroup(st, g)
+	}
+}
+
+// trimExpired drops a group's entries older than horizon.
+func trimExpired(st *ruleState, g *group, horizon time.Time) {
+	n := 0
+	for n < len(g.entries) && g.entries[n].t.Before(horizon) {
+		n++
+	}
+	if n > 0 {
+		g.entries = append(g.entries[:0], g.entries[n:]...)
+		st.entries -= n
 	}
 }
 

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"container/list"
 	"errors"
 	"fmt"
 	"math"
@@ -117,7 +116,8 @@ type Engine struct {
 	groups int          // across all rules
 
 	seen      map[string]time.Time // event uuid -> event time, for re-delivery
-	seenOrder *list.List
+	seenOrder []seenEntry          // FIFO of seen, oldest at seenHead
+	seenHead  int
 	emitted   map[string]time.Time // alert id -> time
 	suppress  map[string]time.Time // rule+group -> end of suppression
 	silent    bool                 // replay: rebuild state, return no alerts
@@ -133,7 +133,7 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	e := &Engine{rs: rs, cfg: cfg, seen: map[string]time.Time{}, seenOrder: list.New(),
+	e := &Engine{rs: rs, cfg: cfg, seen: map[string]time.Time{},
 		emitted: map[string]time.Time{}, suppress: map[string]time.Time{}}
 	// The ruleset is shared and read-only: a time field it has no slot for is read directly.
 	e.timePath, e.normTimePath = event.MustPath(cfg.TimeField), event.MustPath(cfg.NormalizedTimeField)
@@ -210,11 +210,15 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 	}
 	uuid := e.eventUUID(norm)
 	if uuid != "" {
-		if _, dup := e.seen[uuid+"\x00"+in.Schema]; dup {
+		key := uuid
+		if in.Schema != "" {
+			key += "\x00" + in.Schema // one record per schema shares the event's uuid
+		}
+		if _, dup := e.seen[key]; dup {
 			e.stats.Duplicates++
 			return nil, nil
 		}
-		e.remember(uuid+"\x00"+in.Schema, ts)
+		e.remember(key, ts)
 	}
 	e.stats.Events++
 	if ts.After(e.maxTime) {
@@ -227,7 +231,7 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 		if !c.rule.Detection.Match(e.ev) {
 			continue
 		}
-		m := &match{rule: c, t: ts, ev: e.ev, uuids: []string{uuid}}
+		m := &match{rule: c, t: ts, ev: e.ev, uuid: uuid}
 		e.matched(m)
 	}
 	e.maybeSweep()
@@ -270,33 +274,44 @@ func (e *Engine) candidates(schema string) []*compiled {
 			}
 		}
 	}
-	return append(e.cand, e.rs.always[schema]...)
+	e.cand = append(e.cand, e.rs.always[schema]...)
+	return e.cand
 }
 
 func (e *Engine) eventTime(norm bool) (time.Time, bool) {
 	slot, p := e.timeSlot, e.timePath
 	if norm {
 		slot, p = e.normTimeSlot, e.normTimePath
+	} else if le, ok := any(e.ev.Fields()).(*event.LogEvent); ok && e.cfg.TimeField == "published" && !le.Published.IsZero() {
+		return le.Published.UTC(), true // typed events need no text round trip
 	}
-	var vals []any
+	var t time.Time
+	found := false
+	try := func(v any) bool {
+		t, found = parseTime(v)
+		return !found
+	}
 	if slot >= 0 {
 		for _, l := range e.ev.Values(slot) {
-			vals = append(vals, l.V)
+			if !try(l.V) {
+				break
+			}
 		}
 	} else {
-		e.ev.Fields().Each(p, func(v any) bool { vals = append(vals, v); return true })
+		e.ev.Fields().Each(p, try)
 	}
-	for _, v := range vals {
-		switch v := v.(type) {
-		case string:
-			t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
-			if err == nil {
-				return t.UTC(), true
-			}
-		default:
-			if f, ok := event.Number(v); ok && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e15 {
-				return time.UnixMilli(int64(f)).UTC(), true
-			}
+	return t, found
+}
+
+// parseTime reads RFC 3339 text or epoch milliseconds.
+func parseTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
+		return t.UTC(), err == nil
+	default:
+		if f, ok := event.Number(v); ok && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e15 {
+			return time.UnixMilli(int64(f)).UTC(), true
 		}
 	}
 	return time.Time{}, false
@@ -322,20 +337,26 @@ type seenEntry struct {
 
 func (e *Engine) remember(key string, t time.Time) {
 	e.seen[key] = t
-	e.seenOrder.PushBack(seenEntry{key, t})
+	e.seenOrder = append(e.seenOrder, seenEntry{key, t})
 	// Bounded by count as well as by time, so a burst cannot grow it without limit.
-	for e.seenOrder.Len() > 4*e.cfg.MaxGroupsPerRule {
+	for e.seenLen() > 4*e.cfg.MaxGroupsPerRule {
 		e.forgetOldestSeen()
 	}
 }
 
+func (e *Engine) seenLen() int { return len(e.seenOrder) - e.seenHead }
+
 func (e *Engine) forgetOldestSeen() {
-	f := e.seenOrder.Front()
-	s := f.Value.(seenEntry)
+	s := e.seenOrder[e.seenHead]
 	if e.seen[s.key].Equal(s.t) {
 		delete(e.seen, s.key)
 	}
-	e.seenOrder.Remove(f)
+	e.seenOrder[e.seenHead] = seenEntry{}
+	e.seenHead++
+	if e.seenHead > 1024 && e.seenHead*2 > len(e.seenOrder) {
+		e.seenOrder = append(e.seenOrder[:0], e.seenOrder[e.seenHead:]...)
+		e.seenHead = 0
+	}
 }
 
 // sweepEvery is the event-time step between sweeps of expired state.
@@ -357,7 +378,7 @@ func (e *Engine) sweep() {
 		}
 	}
 	horizon := e.watermark.Add(-e.cfg.DedupWindow)
-	for e.seenOrder.Len() > 0 && e.seenOrder.Front().Value.(seenEntry).t.Before(horizon) {
+	for e.seenLen() > 0 && e.seenOrder[e.seenHead].t.Before(horizon) {
 		e.forgetOldestSeen()
 	}
 	for id, t := range e.emitted {

@@ -273,3 +273,24 @@ detection: {s: {eventType: c}, condition: s}
 		t.Fatal("suppression.group-by on a correlation accepted")
 	}
 }
+
+func TestMemoryBaselineIsBounded(t *testing.T) {
+	b := NewMemoryBaseline(200)
+	b.Put("r", "", "", Seen{First: t0, Last: t0})
+	for i := 0; i < 1000; i++ {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		b.Put("r", "k", fmt.Sprint(i), Seen{First: ts, Last: ts})
+	}
+	if n := b.Len(); n > 200 {
+		t.Fatalf("%d entries", n)
+	}
+	if _, ok := b.Get("r", "", ""); !ok {
+		t.Fatal("rule start marker evicted")
+	}
+	if _, ok := b.Get("r", "k", "999"); !ok {
+		t.Fatal("newest entry evicted")
+	}
+	if _, ok := b.Get("r", "k", "0"); ok {
+		t.Fatal("oldest entry kept")
+	}
+}

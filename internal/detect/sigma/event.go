@@ -68,10 +68,19 @@ type Event struct {
 	have    []bool
 	words   []Leaf
 	hasWord bool
+	buf     []Leaf
+	collect func(v any) bool // appends to buf; made once so reads do not allocate
 }
 
 // NewEvent returns a cache over the slots of t.
-func NewEvent(t *Paths) *Event { return &Event{table: t} }
+func NewEvent(t *Paths) *Event {
+	e := &Event{table: t}
+	e.collect = func(v any) bool {
+		e.buf = append(e.buf, makeLeaf(v))
+		return true
+	}
+	return e
+}
 
 // Reset points the cache at a new event and forgets the previous one's values.
 func (e *Event) Reset(f event.Fields) {
@@ -93,13 +102,11 @@ func (e *Event) Values(slot int) []Leaf {
 	if e.have[slot] {
 		return e.vals[slot]
 	}
-	buf := e.vals[slot][:0]
-	e.fields.Each(e.table.paths[slot], func(v any) bool {
-		buf = append(buf, makeLeaf(v))
-		return true
-	})
-	e.vals[slot], e.have[slot] = buf, true
-	return buf
+	e.buf = e.vals[slot][:0]
+	e.fields.Each(e.table.paths[slot], e.collect)
+	e.vals[slot], e.have[slot] = e.buf, true
+	e.buf = nil
+	return e.vals[slot]
 }
 
 // Keywords returns every scalar leaf of the event, for keyword (full-text) selections.
