@@ -112,6 +112,9 @@ type Principal struct {
 	Scopes []string `json:"scopes,omitempty"`
 	// ShareKey identifies the principal for the per-token/per-app share of a rate-limit bucket.
 	ShareKey string `json:"shareKey"`
+
+	// authDetail is the authenticator's own record of the principal.
+	authDetail any
 }
 
 // Can reports whether the principal may do what perm guards. An app needs both the scope in its
@@ -160,6 +163,12 @@ type AuthErrorResponder interface {
 	WriteAuthError(w http.ResponseWriter, r *http.Request)
 }
 
+// ScopeErrorWriter is implemented by authenticators of scoped principals that answer a missing
+// scope themselves (OAuth's insufficient_scope challenge) instead of with 403 E0000006.
+type ScopeErrorWriter interface {
+	WriteScopeError(w http.ResponseWriter, r *http.Request, p Principal, perm Permission)
+}
+
 type principalKey struct{}
 
 // PrincipalFrom returns the principal of an authenticated request handled by the server.
@@ -174,6 +183,8 @@ type APIToken struct {
 	Name    string `json:"name"`
 	AdminID string `json:"adminId"`
 	Roles   []Role `json:"roles"`
+	// Permissions come from custom roles the admin holds on top of Roles.
+	Permissions []Permission `json:"permissions,omitempty"`
 }
 
 // tokenTTL is how long an unused token stays valid; each use slides the window.
@@ -243,5 +254,5 @@ func (a *SSWSAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 	}
 	t.lastUsed = now
 	return Principal{ID: t.info.ID, Kind: PrincipalToken, Name: t.info.Name, AdminID: t.info.AdminID,
-		Roles: slices.Clone(t.info.Roles), ShareKey: "token:" + t.info.ID}, nil
+		Roles: slices.Clone(t.info.Roles), Permissions: slices.Clone(t.info.Permissions), ShareKey: "token:" + t.info.ID}, nil
 }

@@ -18,14 +18,7 @@ import (
 // addresses and sessions, so compression sees real-world entropy.
 func benchEvent(r *rand.Rand, published time.Time) *event.LogEvent {
 	user := r.IntN(5000)
-	hex := func(n int) string {
-		const digits = "0123456789abcdef"
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = digits[r.IntN(16)]
-		}
-		return string(b)
-	}
+	hex := func(n int) string { return randHex(r, n) }
 	id := func(prefix string) string {
 		b := []byte(prefix)
 		for len(b) < 20 {
@@ -44,15 +37,7 @@ func benchEvent(r *rand.Rand, published time.Time) *event.LogEvent {
 	geo := &event.GeographicalContext{City: city.name, State: city.state, Country: city.country, PostalCode: city.postal,
 		Geolocation: &event.Geolocation{Lat: city.lat, Lon: city.lon}}
 	asn := int64(7922 + ur.IntN(1000))
-	userHex := func(n int) string {
-		const digits = "0123456789abcdef"
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = digits[ur.IntN(16)]
-		}
-		return string(b)
-	}
-	enrollment, dtHash := "pfd"+userHex(17), userHex(64)
+	enrollment, dtHash := "pfd"+randHex(ur, 17), randHex(ur, 64)
 	proxy := false
 	session := "idx" + id("") + id("")[:2]
 	req := hex(32)
@@ -76,6 +61,16 @@ func benchEvent(r *rand.Rand, published time.Time) *event.LogEvent {
 		SecurityContext:       &event.SecurityContext{AsNumber: &asn, AsOrg: "example isp", ISP: "example isp", IsProxy: &proxy},
 		Request:               &event.Request{IPChain: []event.IPChainEntry{{IP: ip, GeographicalContext: geo, Version: "V4"}}},
 	}
+}
+
+// randHex returns n random lower-case hex digits.
+func randHex(r *rand.Rand, n int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = digits[r.IntN(16)]
+	}
+	return string(b)
 }
 
 var benchApps = []string{"0oatxlef9sQvvqInq5d6", "0oa1b2c3d4E5f6G7h8i9", "0oa9z8y7x6W5v4U3t2s1", "0oaQwErTyUiOpAsDfGhJ"}
@@ -113,6 +108,18 @@ func fillServer(b *testing.B, n int, clock *ManualClock) *Server {
 	return s
 }
 
+// benchGet serves one request in-process and checks it succeeded.
+func benchGet(b *testing.B, s *Server, token, target string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "http://acme.example"+target, nil)
+	req.Header.Set("Authorization", "SSWS "+token)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("GET %s: status %d", target, rec.Code)
+	}
+	return rec
+}
+
 // BenchmarkLogsPolling measures serving limit=1000 polling pages by following next links, rate
 // limits off. Run with -cpu 1 for the one-core figure.
 func BenchmarkLogsPolling(b *testing.B) {
@@ -125,15 +132,9 @@ func BenchmarkLogsPolling(b *testing.B) {
 	bytes := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		req := httptest.NewRequest(http.MethodGet, "http://acme.example"+target, nil)
-		req.Header.Set("Authorization", "SSWS "+tok)
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatalf("status %d", rec.Code)
-		}
+		rec := benchGet(b, s, tok, target)
 		bytes += rec.Body.Len()
-		next := links(&testing.T{}, rec.Header())["next"]
+		next := links(b, rec.Header())["next"]
 		if rec.Body.Len() < 10 {
 			next = "http://acme.example" + first // caught up: start over
 		}
@@ -151,13 +152,7 @@ func BenchmarkLogsFilteredPolling(b *testing.B) {
 	target := "/api/v1/logs?limit=1000&filter=" + "client.userAgent.browser%20eq%20%22CHROME%22&since=" + t0.Add(-90*24*time.Hour).Format(time.RFC3339)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		req := httptest.NewRequest(http.MethodGet, "http://acme.example"+target, nil)
-		req.Header.Set("Authorization", "SSWS "+tok)
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatalf("status %d", rec.Code)
-		}
+		benchGet(b, s, tok, target)
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -64,6 +65,12 @@ func (s *Server) registerControl() {
 		for _, role := range req.Roles {
 			if _, ok := RolePermissions(role); !ok {
 				writeAPIError(w, errValidation("roles", fmt.Sprintf("unknown role %q", role)))
+				return
+			}
+		}
+		for _, perm := range req.Permissions {
+			if !slices.Contains(allPermissions, perm) {
+				writeAPIError(w, errValidation("permissions", fmt.Sprintf("unknown permission %q", perm)))
 				return
 			}
 		}

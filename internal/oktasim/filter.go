@@ -229,37 +229,28 @@ func (p *filterParser) keyword(kw string) bool {
 }
 
 func (p *filterParser) parseOr(depth int) (filterNode, error) {
-	left, err := p.parseAnd(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.keyword("or") {
-		if err := p.next(); err != nil {
-			return nil, err
-		}
-		right, err := p.parseAnd(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &orNode{left, right}
-	}
-	return left, nil
+	return p.parseBinary(depth, "or", p.parseAnd, func(l, r filterNode) filterNode { return &orNode{l, r} })
 }
 
 func (p *filterParser) parseAnd(depth int) (filterNode, error) {
-	left, err := p.parseUnary(depth)
+	return p.parseBinary(depth, "and", p.parseUnary, func(l, r filterNode) filterNode { return &andNode{l, r} })
+}
+
+// parseBinary parses operands joined by a left-associative keyword operator.
+func (p *filterParser) parseBinary(depth int, kw string, operand func(int) (filterNode, error), join func(l, r filterNode) filterNode) (filterNode, error) {
+	left, err := operand(depth)
 	if err != nil {
 		return nil, err
 	}
-	for p.keyword("and") {
+	for p.keyword(kw) {
 		if err := p.next(); err != nil {
 			return nil, err
 		}
-		right, err := p.parseUnary(depth)
+		right, err := operand(depth)
 		if err != nil {
 			return nil, err
 		}
-		left = &andNode{left, right}
+		left = join(left, right)
 	}
 	return left, nil
 }

@@ -16,13 +16,13 @@ import (
 var t0 = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
 
 type testOrg struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	clock *ManualClock
 	token string // Super Admin SSWS token
 }
 
-func newTestOrg(t *testing.T, cfg Config) *testOrg {
+func newTestOrg(t testing.TB, cfg Config) *testOrg {
 	t.Helper()
 	clock := NewManualClock(t0)
 	cfg.Clock = clock
@@ -86,7 +86,7 @@ func (o *testOrg) appendEvents(n int, eventType string) []*event.LogEvent {
 }
 
 // decodeEvents parses a logs response body into uuid/published pairs.
-func decodeEvents(t *testing.T, rec *httptest.ResponseRecorder) []map[string]any {
+func decodeEvents(t testing.TB, rec *httptest.ResponseRecorder) []map[string]any {
 	t.Helper()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, body %s", rec.Code, rec.Body)
@@ -99,7 +99,7 @@ func decodeEvents(t *testing.T, rec *httptest.ResponseRecorder) []map[string]any
 }
 
 // links returns the Link header lines by rel.
-func links(t *testing.T, h http.Header) map[string]string {
+func links(t testing.TB, h http.Header) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, l := range h.Values("Link") {
@@ -120,7 +120,7 @@ func pathOf(u string) string {
 }
 
 // wantAPIError checks status and Okta error code.
-func wantAPIError(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) *APIError {
+func wantAPIError(t testing.TB, rec *httptest.ResponseRecorder, status int, code string) *APIError {
 	t.Helper()
 	if rec.Code != status {
 		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body)

@@ -20,6 +20,24 @@ func uuidsOf(evs []map[string]any) []string {
 	return out
 }
 
+// readAll follows next links of a finite query and returns the uuids, failing past maxPages.
+func (o *testOrg) readAll(target string, maxPages int) []string {
+	o.t.Helper()
+	var got []string
+	for pages := 0; target != ""; pages++ {
+		if pages > maxPages {
+			o.t.Fatalf("query %s does not end", target)
+		}
+		rec := o.get(target)
+		got = append(got, uuidsOf(decodeEvents(o.t, rec))...)
+		target = ""
+		if n := links(o.t, rec.Header())["next"]; n != "" {
+			target = pathOf(n)
+		}
+	}
+	return got
+}
+
 func TestLogsLimit(t *testing.T) {
 	o := newTestOrg(t, Config{RateLimits: RateLimitConfig{Disabled: true}})
 	o.appendEvents(1200, "user.session.start")
@@ -120,19 +138,7 @@ func TestLogsBoundedIsPublishedOrderAndFinite(t *testing.T) {
 		t.Fatalf("polling order %v, want persistence order (the two events appended now come last, early then late)", poll)
 	}
 	q := "since=" + url.QueryEscape(t0.Add(-time.Hour).Format(time.RFC3339)) + "&until=" + url.QueryEscape(t0.Format(time.RFC3339))
-	var got []string
-	target := "/api/v1/logs?limit=3&" + q
-	for pages := 0; target != ""; pages++ {
-		if pages > 5 {
-			t.Fatal("bounded query does not end")
-		}
-		rec := o.get(target)
-		got = append(got, uuidsOf(decodeEvents(t, rec))...)
-		target = ""
-		if n := links(t, rec.Header())["next"]; n != "" {
-			target = pathOf(n)
-		}
-	}
+	got := o.readAll("/api/v1/logs?limit=3&"+q, 5)
 	if len(got) != 7 || got[0] != late.UUID || got[1] != early.UUID {
 		t.Fatalf("bounded result %v: want 7 events in published order", got)
 	}
@@ -146,19 +152,7 @@ func TestLogsBoundedIsPublishedOrderAndFinite(t *testing.T) {
 func TestLogsDescending(t *testing.T) {
 	o := newTestOrg(t, Config{})
 	evs := o.appendEvents(5, "user.session.start")
-	var got []string
-	target := "/api/v1/logs?sortOrder=DESCENDING&limit=2"
-	for pages := 0; target != ""; pages++ {
-		if pages > 5 {
-			t.Fatal("descending query without until does not end")
-		}
-		rec := o.get(target)
-		got = append(got, uuidsOf(decodeEvents(t, rec))...)
-		target = ""
-		if n := links(t, rec.Header())["next"]; n != "" {
-			target = pathOf(n)
-		}
-	}
+	got := o.readAll("/api/v1/logs?sortOrder=DESCENDING&limit=2", 5)
 	want := []string{evs[4].UUID, evs[3].UUID, evs[2].UUID, evs[1].UUID, evs[0].UUID}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("descending got %v want %v", got, want)

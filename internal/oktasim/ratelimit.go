@@ -102,13 +102,14 @@ func (b BucketLimit) matches(method, path string) bool {
 // rateWindow counts requests in a rolling minute that starts at the first request after the
 // previous window ended (Okta's windows are not aligned to the clock).
 type rateWindow struct {
-	start time.Time
-	count int
+	start            time.Time
+	count            int
+	warned, violated bool // the window's System Log events were written
 }
 
 func (w *rateWindow) roll(now time.Time) {
 	if w.start.IsZero() || !now.Before(w.start.Add(time.Minute)) {
-		w.start, w.count = now, 0
+		*w = rateWindow{start: now}
 	}
 }
 
@@ -120,7 +121,14 @@ type rateDecision struct {
 	limit     int
 	remaining int
 	reset     time.Time
+	// event is the System Log event type this request triggers, if any: the org's use of the
+	// bucket crossed the warning threshold, or the bucket was exceeded, for the first time in
+	// the window.
+	event string
 }
+
+// rateWarningPercent is Okta's default threshold for the rate-limit warning event.
+const rateWarningPercent = 60
 
 func (d rateDecision) setHeaders(h http.Header) {
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(d.limit))
@@ -140,6 +148,8 @@ type rateLimiter struct {
 	org      map[string]*rateWindow // by bucket
 	shares   map[string]*rateWindow // by bucket + share key
 	inflight int
+
+	lastConcurrencyEvent time.Time
 }
 
 func newRateLimiter(cfg RateLimitConfig) *rateLimiter {
@@ -211,6 +221,9 @@ func (l *rateLimiter) take(b BucketLimit, shareKey string, now time.Time, count 
 		if orgLeft <= 0 && org.reset().After(d.reset) {
 			d.reset = org.reset()
 		}
+		if orgLeft <= 0 && count && !org.violated {
+			org.violated, d.event = true, "system.org.rate_limit.violation"
+		}
 		return d
 	}
 	d.allowed = true
@@ -218,19 +231,27 @@ func (l *rateLimiter) take(b BucketLimit, shareKey string, now time.Time, count 
 		org.count++
 		share.count++
 		d.remaining--
+		if !org.warned && org.count*100 >= b.PerMinute*rateWarningPercent {
+			org.warned, d.event = true, "system.org.rate_limit.warning"
+		}
 	}
 	return d
 }
 
-// enter claims a concurrency slot; ok is false when the org is at its concurrency limit.
-func (l *rateLimiter) enter() bool {
+// enter claims a concurrency slot; ok is false when the org is at its concurrency limit. logIt
+// is true for the first refusal in a minute, which Okta records in the System Log.
+func (l *rateLimiter) enter(now time.Time) (ok, logIt bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.cfg.Disabled && l.inflight >= l.cfg.Concurrency {
-		return false
+		if l.lastConcurrencyEvent.IsZero() || now.Sub(l.lastConcurrencyEvent) >= time.Minute {
+			l.lastConcurrencyEvent = now
+			return false, true
+		}
+		return false, false
 	}
 	l.inflight++
-	return true
+	return true, false
 }
 
 // leave releases a slot claimed by enter.

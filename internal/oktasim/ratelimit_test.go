@@ -1,8 +1,10 @@
 package oktasim
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -97,6 +99,18 @@ func TestLogsBucketPerTokenShareAndReset(t *testing.T) {
 	if rec := o.get("/api/v1/logs"); rec.Code != 200 {
 		t.Fatalf("after reset: %d", rec.Code)
 	}
+	// The org crossed 60 % of the bucket (a warning) and then exceeded it (a violation); the
+	// first token exceeding only its own share wrote nothing.
+	var types []string
+	for _, e := range decodeEvents(t, o.get("/api/v1/logs?filter="+url.QueryEscape(`eventType sw "system.org.rate_limit."`))) {
+		types = append(types, e["eventType"].(string))
+		if e["transaction"].(map[string]any)["id"] == "" {
+			t.Error("rate limit event without the request id")
+		}
+	}
+	if fmt.Sprint(types) != "[system.org.rate_limit.warning system.org.rate_limit.violation]" {
+		t.Fatalf("rate limit events %v", types)
+	}
 }
 
 func TestDefaultBuckets(t *testing.T) {
@@ -148,8 +162,13 @@ func TestConcurrencyLimit(t *testing.T) {
 	if limit != 0 || remaining != 0 || reset <= t0.Unix() {
 		t.Fatalf("concurrency 429 headers %d/%d/%d, want 0/0/estimate after now", limit, remaining, reset)
 	}
+	wantAPIError(t, o.get("/api/v1/logs"), http.StatusTooManyRequests, "E0000047") // logged once a minute
 	close(release)
 	wg.Wait()
+	evs := decodeEvents(t, o.get("/api/v1/logs?filter="+url.QueryEscape(`eventType eq "core.concurrency.org.limit.violation"`)))
+	if len(evs) != 1 {
+		t.Fatalf("%d concurrency violation events, want 1", len(evs))
+	}
 	if rec := o.get("/api/v1/logs"); rec.Code != 200 {
 		t.Fatalf("after the slot freed: %d", rec.Code)
 	}

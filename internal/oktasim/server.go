@@ -80,9 +80,10 @@ type Server struct {
 	users   *userStore
 	reqLog  *requestLog
 
-	mu      sync.Mutex // guards the fields below
-	authn   []Authenticator
-	rng     *rand.Rand
+	mu    sync.Mutex // guards authn and rng
+	authn []Authenticator
+	rng   *rand.Rand
+
 	stories storyRegistry
 
 	mux     *http.ServeMux // method-qualified routes
@@ -317,7 +318,7 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rt.handler(w, rt.req)
 		return
 	}
-	p, authErr := s.authenticate(r)
+	p, authn, authErr := s.authenticate(r)
 	if metered {
 		rec.Bucket = bucket.Name
 	}
@@ -338,7 +339,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Principal = p.ID
-	if !s.limiter.enter() {
+	if ok, logIt := s.limiter.enter(now); !ok {
+		if logIt {
+			s.logRateEvent("core.concurrency.org.limit.violation", "Concurrency limit violation", reqID, r, p, BucketLimit{Path: r.URL.Path})
+		}
 		concurrencyRefusal(now).setHeaders(h)
 		writeAPIError(w, errRateLimited())
 		return
@@ -347,6 +351,13 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if metered {
 		d := s.limiter.take(bucket, p.ShareKey, now, true)
 		d.setHeaders(h)
+		if d.event != "" {
+			msg := "Rate limit warning"
+			if !d.allowed {
+				msg = "Rate limit violation"
+			}
+			s.logRateEvent(d.event, msg, reqID, r, p, bucket)
+		}
 		if !d.allowed {
 			writeAPIError(w, errRateLimited())
 			return
@@ -361,14 +372,18 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Can(rt.perm) {
+		if sw, ok := authn.(ScopeErrorWriter); ok && p.Kind == PrincipalApp && !scopeAllows(p.Scopes, rt.perm) {
+			sw.WriteScopeError(w, rt.req, p, rt.perm)
+			return
+		}
 		writeAPIError(w, errAccessDenied())
 		return
 	}
 	rt.handler(w, rt.req.WithContext(context.WithValue(rt.req.Context(), principalKey{}, p)))
 }
 
-// authenticate asks each authenticator in turn.
-func (s *Server) authenticate(r *http.Request) (Principal, error) {
+// authenticate asks each authenticator in turn and returns the principal and who vouched for it.
+func (s *Server) authenticate(r *http.Request) (Principal, Authenticator, error) {
 	s.mu.Lock()
 	authn := s.authn
 	s.mu.Unlock()
@@ -377,7 +392,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 		if errors.Is(err, ErrNoCredentials) {
 			continue
 		}
-		return p, err
+		return p, a, err
 	}
-	return Principal{}, errInvalidToken()
+	return Principal{}, nil, errInvalidToken()
 }

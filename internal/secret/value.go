@@ -3,6 +3,7 @@
 package secret
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,8 +29,8 @@ func (v Value) Reveal() string { return v.s }
 // IsZero reports whether the value is empty.
 func (v Value) IsZero() bool { return v.s == "" }
 
-// Equal reports whether two values hold the same secret.
-func (v Value) Equal(o Value) bool { return v.s == o.s }
+// Equal reports whether two values hold the same secret, in time independent of where they differ.
+func (v Value) Equal(o Value) bool { return subtle.ConstantTimeCompare([]byte(v.s), []byte(o.s)) == 1 }
 
 // String returns Redacted, or "" for an empty value so that "unset" stays visible.
 func (v Value) String() string {

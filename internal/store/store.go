@@ -125,7 +125,8 @@ type Journal interface {
 	Bounds(ctx context.Context) (JournalBounds, error)
 	// TrimJournal deletes entries with seq < beforeSeq that every registered journal consumer has
 	// committed; then, if the store has a retention cap, deletes the oldest entries beyond it even if
-	// a consumer still needs them, and says so in the result.
+	// a consumer still needs them, and says so in the result. Deduplication only knows retained
+	// entries: an event appended again after it was trimmed is stored as new.
 	TrimJournal(ctx context.Context, beforeSeq int64) (TrimResult, error)
 }
 

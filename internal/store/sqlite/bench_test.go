@@ -51,8 +51,8 @@ func BenchmarkAppendPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const pageSize = 1000
-	pages := benchPages(b.N, pageSize)
+	const perPage = 1000
+	pages := benchPages(b.N, perPage)
 	var bytes int
 	for _, e := range pages[0] {
 		bytes += len(e.Raw)
@@ -61,13 +61,13 @@ func BenchmarkAppendPage(b *testing.B) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for p := range b.N {
-		c := &store.Cursor{Next: fmt.Sprintf("https://org.example/api/v1/logs?after=%d", p), LastPublished: pages[p][pageSize-1].Published}
+		c := &store.Cursor{Next: fmt.Sprintf("https://org.example/api/v1/logs?after=%d", p), LastPublished: pages[p][perPage-1].Published}
 		r, err := s.AppendPage(ctx, 1, pages[p], c)
-		if err != nil || r.Inserted != pageSize {
+		if err != nil || r.Inserted != perPage {
 			b.Fatalf("page %d: %+v %v", p, r, err)
 		}
 	}
-	reportRates(b, b.N*pageSize, cpu)
+	reportRates(b, b.N*perPage, cpu)
 }
 
 // BenchmarkReadJournal measures reading the journal in batches of 1000, as a sink does.
@@ -78,8 +78,8 @@ func BenchmarkReadJournal(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const pages, pageSize = 20, 1000
-	for p, evs := range benchPages(pages, pageSize) {
+	const pages, perPage = 20, 1000
+	for p, evs := range benchPages(pages, perPage) {
 		if _, err := s.AppendPage(ctx, 1, evs, nil); err != nil {
 			b.Fatalf("page %d: %v", p, err)
 		}
@@ -88,13 +88,13 @@ func BenchmarkReadJournal(b *testing.B) {
 	cpu := cpuTime()
 	var after int64
 	for range b.N {
-		got, err := s.ReadJournal(ctx, after, pageSize, store.ReadFilter{})
-		if err != nil || len(got) != pageSize {
+		got, err := s.ReadJournal(ctx, after, perPage, store.ReadFilter{})
+		if err != nil || len(got) != perPage {
 			b.Fatalf("read after %d: %d entries, %v", after, len(got), err)
 		}
-		after = got[len(got)-1].Seq % (pages * pageSize)
+		after = got[len(got)-1].Seq % (pages * perPage)
 	}
-	reportRates(b, b.N*pageSize, cpu)
+	reportRates(b, b.N*perPage, cpu)
 }
 
 // reportRates reports events per wall-clock second and per CPU second; on a shared machine the

@@ -68,9 +68,14 @@ func nextPage(ctx context.Context, s *Store) (int, error) {
 	return strconv.Atoi(strings.TrimPrefix(c.Next, "page-"))
 }
 
+// crashConsumer is the journal consumer the child runs, so that offsets and retention are
+// killed half-way too.
+const crashConsumer = "crash-sink"
+
 // TestCrashChild is the process the crash test kills: it resumes from the stored cursor and
-// appends pages until killed, printing "committed N" after each commit. It also merges old
-// pages again without a cursor, as a backfill would.
+// appends pages until killed, printing "committed N" after each commit. It also merges old pages
+// again without a cursor, as a backfill would, and runs a consumer that reads, commits its offset
+// and trims the journal behind itself.
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv(crashChildEnv)
 	if path == "" {
@@ -85,10 +90,13 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.RegisterConsumer(ctx, crashConsumer, store.StreamJournal, 0); err != nil {
+		t.Fatal(err)
+	}
 	out := bufio.NewWriter(os.Stdout)
 	for ; ; p++ {
 		if p > 2 && p%5 == 0 {
-			if _, err := s.AppendPage(ctx, 1, crashOwn(p/2), nil); err != nil {
+			if _, err := s.AppendPage(ctx, 1, crashOwn(p-1), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -99,7 +107,30 @@ func TestCrashChild(t *testing.T) {
 		if err := out.Flush(); err != nil {
 			t.Fatal(err)
 		}
+		if err := consumeAndTrim(ctx, s); err != nil {
+			t.Fatal(err)
+		}
 	}
+}
+
+// consumeAndTrim reads a batch after the consumer's offset, commits it, and trims what every
+// consumer has read, less a margin. The batch is smaller than a page, so the consumer lags.
+func consumeAndTrim(ctx context.Context, s *Store) error {
+	off, err := s.Offset(ctx, crashConsumer)
+	if err != nil {
+		return err
+	}
+	batch, err := s.ReadJournal(ctx, off, crashPageSize*3/4, store.ReadFilter{})
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	if err := s.CommitOffset(ctx, crashConsumer, batch[len(batch)-1].Seq); err != nil {
+		return err
+	}
+	// Keep two pages behind the consumer: deduplication only sees retained events, and the
+	// overlap and backfill merges reach back one page.
+	_, err = s.TrimJournal(ctx, batch[len(batch)-1].Seq-2*crashPageSize)
+	return err
 }
 
 // TestCrashConsistency SIGKILLs a process appending pages at random moments; after every
@@ -116,10 +147,11 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	lastNext := 0
+	lastNext, trimmedTo := 0, int64(0)
 	for k := range kills {
 		commits := killAfterCommits(t, path, 1+rng.IntN(12))
-		next := verifyCrashState(t, path)
+		next, first := verifyCrashState(t, path)
+		trimmedTo = first - 1
 		if next < lastNext {
 			t.Fatalf("kill %d: cursor went back from page %d to %d", k, lastNext, next)
 		}
@@ -129,7 +161,10 @@ func TestCrashConsistency(t *testing.T) {
 		}
 		lastNext = next
 	}
-	t.Logf("%d kills, %d pages committed", kills, lastNext)
+	if lastNext > 6 && trimmedTo == 0 {
+		t.Fatalf("%d pages committed and nothing trimmed: the retention part of the test did not run", lastNext)
+	}
+	t.Logf("%d kills, %d pages committed, seqs up to %d trimmed", kills, lastNext, trimmedTo)
 }
 
 // killAfterCommits runs the child until it has reported n commits, SIGKILLs it while it is
@@ -170,9 +205,12 @@ func killAfterCommits(t *testing.T, path string, n int) int {
 	return last
 }
 
-// verifyCrashState opens the killed child's database and checks that journal and cursor agree;
-// it returns the page the cursor points at.
-func verifyCrashState(t *testing.T, path string) int {
+// verifyCrashState opens the killed child's database and checks that journal, cursor and offset
+// agree; it returns the page the cursor points at and the journal's first seq. Inserts happen in
+// a known order (each page's own events; overlaps and backfill merges are all duplicates), so seq
+// n must hold event n-1 of that order: every page before the cursor is present exactly once, none
+// after it, and retention removed only what the consumer had committed.
+func verifyCrashState(t *testing.T, path string) (int, int64) {
 	t.Helper()
 	ctx := t.Context()
 	s, err := Open(ctx, Options{Path: path})
@@ -184,13 +222,31 @@ func verifyCrashState(t *testing.T, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := make(map[string]bool, next*crashPageSize)
-	for p := range next {
-		for _, e := range crashOwn(p) {
-			want[e.UUID] = true
-		}
+	b, err := s.Bounds(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var after int64
+	if want := int64(next * crashPageSize); b.LastSeq != want {
+		t.Fatalf("cursor at page-%d means %d events, but the journal's last seq is %d", next, want, b.LastSeq)
+	}
+	off, err := s.Offset(ctx, crashConsumer)
+	if errors.Is(err, store.ErrNotFound) {
+		off, err = 0, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off > b.LastSeq {
+		t.Fatalf("consumer offset %d is beyond the journal's last seq %d", off, b.LastSeq)
+	}
+	first := b.FirstSeq
+	if b.Count == 0 {
+		first = b.LastSeq + 1
+	}
+	if first > off+1 {
+		t.Fatalf("retention removed seqs up to %d but the consumer has only committed %d", first-1, off)
+	}
+	after := first - 1
 	for {
 		page, err := s.ReadJournal(ctx, after, 5000, store.ReadFilter{})
 		if err != nil {
@@ -204,20 +260,13 @@ func verifyCrashState(t *testing.T, path string) int {
 				t.Fatalf("seq %d follows %d: gap", e.Seq, after)
 			}
 			after = e.Seq
-			present, expected := want[e.UUID]
-			switch {
-			case !expected:
-				t.Fatalf("event %s is in the journal but its page is after the cursor (page-%d)", e.UUID, next)
-			case !present:
-				t.Fatalf("event %s is in the journal twice", e.UUID)
+			if want := fmt.Sprintf("p%d-e%d", (e.Seq-1)/crashPageSize, (e.Seq-1)%crashPageSize); e.UUID != want {
+				t.Fatalf("seq %d holds %s, want %s: an event is duplicated, missing or out of order", e.Seq, e.UUID, want)
 			}
-			want[e.UUID] = false
 		}
 	}
-	for uuid, missing := range want {
-		if missing {
-			t.Fatalf("event %s of a page before the cursor (page-%d) is missing", uuid, next)
-		}
+	if after != b.LastSeq {
+		t.Fatalf("journal ends at seq %d, last seq is %d", after, b.LastSeq)
 	}
-	return next
+	return next, first
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -100,16 +99,13 @@ func (s *Store) TakeDeadLetters(ctx context.Context, sink string, limit int, lea
 
 // idList appends "(…)" with a parameter per dead letter id to prefix.
 func idList(prefix string, args []any, ds []store.DeadLetter) (string, []any) {
-	var b strings.Builder
-	b.WriteString(prefix + "(")
+	ids := make([]int64, len(ds))
 	for i, d := range ds {
-		args = append(args, d.ID)
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(len(args)))
+		ids[i] = d.ID
 	}
-	b.WriteString(")")
+	var b strings.Builder
+	b.WriteString(prefix)
+	args = inList(&b, args, ids)
 	return b.String(), args
 }
 
@@ -118,13 +114,11 @@ func (s *Store) DeleteDeadLetters(ctx context.Context, ids ...int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	ds := make([]store.DeadLetter, len(ids))
-	for i, id := range ids {
-		ds[i].ID = id
-	}
 	return s.write(ctx, "delete dead letters", func(tx *sql.Tx) error {
-		q, args := idList(`DELETE FROM dead_letters WHERE id IN `, nil, ds)
-		_, err := tx.ExecContext(ctx, q, args...)
+		var b strings.Builder
+		b.WriteString(`DELETE FROM dead_letters WHERE id IN `)
+		args := inList(&b, nil, ids)
+		_, err := tx.ExecContext(ctx, b.String(), args...)
 		return err
 	})
 }

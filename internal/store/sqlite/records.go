@@ -99,8 +99,7 @@ func (s *Store) AppendAlerts(ctx context.Context, alerts []store.Alert) (int, er
 		if inserted == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE sequences SET value = $1 WHERE name = $2`, seq, string(store.StreamAlerts))
-		return err
+		return writeSequence(ctx, tx, store.StreamAlerts, seq)
 	})
 	if err != nil {
 		return 0, err

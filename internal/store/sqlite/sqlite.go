@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/secret"
@@ -51,6 +53,9 @@ func (o Options) Validate() error {
 	if o.Path == "" {
 		errs = append(errs, errors.New("no database path; pass --data-dir"))
 	}
+	if strings.ContainsAny(o.Path, "?#") {
+		errs = append(errs, fmt.Errorf("database path %q contains ? or #, which SQLite would read as URI syntax; choose another --data-dir", o.Path))
+	}
 	if o.MaxJournalEntries < 0 {
 		errs = append(errs, errors.New("MaxJournalEntries is negative"))
 	}
@@ -73,6 +78,13 @@ type Store struct {
 	sealer secret.Sealer
 	cap    int64
 	faults store.Faults
+	// insertEvent is insertEventSQL prepared once on the writer connection.
+	insertEvent *sql.Stmt
+	// trimBatch is trimBatch outside tests.
+	trimBatch int64
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,7 +94,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{path: o.Path, log: o.Logger, now: o.Clock, sealer: o.Sealer, cap: o.MaxJournalEntries, faults: o.Faults}
+	s := &Store{path: o.Path, log: o.Logger, now: o.Clock, sealer: o.Sealer, cap: o.MaxJournalEntries, faults: o.Faults,
+		trimBatch: trimBatch}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -96,9 +109,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if busy == 0 {
 		busy = 10 * time.Second
 	}
-	sync := "NORMAL"
+	syncMode := "NORMAL"
 	if o.SyncFull {
-		sync = "FULL"
+		syncMode = "FULL"
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
@@ -106,7 +119,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	// Checkpoint every ~64 MiB of WAL instead of every 4 MiB: fewer copies and fsyncs while
 	// ingesting, at the cost of a larger -wal file between checkpoints.
 	q.Add("_pragma", "wal_autocheckpoint(4096)")
-	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "synchronous("+syncMode+")")
 	// 32 MiB of page cache keeps a whole page of events in memory until commit instead of
 	// spilling it to the WAL half-way.
 	q.Add("_pragma", "cache_size(-32768)")
@@ -128,25 +141,41 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.w.Close()
 		return nil, s.wrap("migrate", err)
 	}
+	if s.insertEvent, err = s.w.PrepareContext(ctx, insertEventSQL); err != nil {
+		_ = s.w.Close()
+		return nil, s.wrap("prepare", err)
+	}
+	if err := s.openReaders(o.ReadConns, busy); err != nil {
+		_ = s.insertEvent.Close()
+		_ = s.w.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openReaders opens the read-only pool of n connections (0: 4).
+func (s *Store) openReaders(n int, busy time.Duration) error {
 	rq := url.Values{}
 	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	rq.Add("_pragma", "cache_size(-16384)")
 	rq.Add("_query_only", "1")
-	if s.r, err = sql.Open("sqlite", o.Path+"?"+rq.Encode()); err != nil {
-		_ = s.w.Close()
-		return nil, s.wrap("open", err)
+	var err error
+	if s.r, err = sql.Open("sqlite", s.path+"?"+rq.Encode()); err != nil {
+		return s.wrap("open", err)
 	}
-	n := o.ReadConns
 	if n == 0 {
 		n = 4
 	}
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
-	return s, nil
+	return nil
 }
 
-// Close closes both connection pools; the WAL is checkpointed by SQLite on the last close.
+// Close closes both connection pools (SQLite checkpoints the WAL on the last close); calling it
+// again returns the first result.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.insertEvent.Close(), s.r.Close(), s.w.Close()) })
+	return s.closeErr
 }
 
 // Path returns the database file's path.
@@ -175,12 +204,21 @@ func prepareDir(path string) error {
 // pages hold one and waste 40 %.
 const pageSize = 16384
 
-// createDatabase creates a missing or empty database file with pageSize pages. The page size is
+// createDatabase creates a missing or empty database file (mode 0600) with pageSize pages. The page size is
 // fixed when the first page is written, and the driver switches to WAL before it applies other
 // pragmas, so this takes a connection of its own.
 func createDatabase(ctx context.Context, path string) error {
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
 		return nil
+	}
+	// The journal holds users' names, addresses and IPs: create the file owner-only before SQLite
+	// does (it would follow the umask), and SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
 	}
 	db, err := sql.Open("sqlite", path+"?_pragma="+url.QueryEscape(fmt.Sprintf("page_size(%d)", pageSize)))
 	if err != nil {
@@ -242,4 +280,25 @@ func fromNanos(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n.Int64).UTC()
+}
+
+// FileName is the database file's name inside a data directory.
+const FileName = "idwatch.db"
+
+// OpenDataDir opens dir/idwatch.db, sealing secrets with the master key from the environment
+// (secret.EnvMasterKey) or dir/master.key, created on first use. Fields of o other than Path and
+// Sealer apply as in Open; a Sealer in o is used instead of loading one.
+func OpenDataDir(ctx context.Context, dir string, o Options) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("sqlite store: no data directory; pass --data-dir")
+	}
+	if o.Sealer == nil {
+		keys, err := secret.Load(secret.LoadOptions{DataDir: dir, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		o.Sealer = keys
+	}
+	o.Path = filepath.Join(dir, FileName)
+	return Open(ctx, o)
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/secret"
 
@@ -274,5 +276,126 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 	if n, err := a.CountJournal(t.Context(), store.ReadFilter{}); err != nil || n != 40 {
 		t.Fatalf("count %d %v", n, err)
+	}
+}
+
+func TestFilesOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idwatch.db")
+	s := openAt(t, path)
+	if _, err := s.AppendPage(t.Context(), 1, []store.Event{{UUID: "u", Raw: []byte(`{"actor":"jane@example.com"}`)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(p), st.Mode().Perm())
+		}
+	}
+}
+
+// TestTrimInBatches runs trims that take several transactions and checks they add up to what
+// one transaction would do.
+func TestTrimInBatches(t *testing.T) {
+	ctx := t.Context()
+	s := openAt(t, filepath.Join(t.TempDir(), "idwatch.db"))
+	s.trimBatch = 3
+	evs := make([]store.Event, 30)
+	for i := range evs {
+		evs[i] = store.Event{UUID: fmt.Sprint("e", i), Raw: []byte(`{}`)}
+	}
+	if _, err := s.AppendPage(ctx, 1, evs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, off := range map[string]int64{"slow": 10, "dead": 2, "live": 30} {
+		if _, err := s.RegisterConsumer(ctx, name, store.StreamJournal, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.TrimJournal(ctx, 100)
+	if err != nil || r.Removed != 2 || r.FirstSeq != 3 || r.Forced {
+		t.Fatalf("trim held by dead consumer: %+v %v", r, err)
+	}
+	if err := s.CommitOffset(ctx, "dead", 20); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.TrimJournal(ctx, 100)
+	if err != nil || r.Removed != 8 || r.FirstSeq != 11 || r.Forced {
+		t.Fatalf("trim held by slow consumer: %+v %v", r, err)
+	}
+	s.cap = 4
+	r, err = s.TrimJournal(ctx, 0)
+	if err != nil || r.Removed != 16 || r.FirstSeq != 27 || !r.Forced || !slices.Equal(r.Overrun, []string{"dead", "slow"}) {
+		t.Fatalf("capped trim in batches: %+v %v", r, err)
+	}
+}
+
+func TestOpenDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv(secret.EnvMasterKey, "")
+	s, err := OpenDataDir(t.Context(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.CreateIntegration(t.Context(), store.Integration{Name: "a", OrgURL: "https://a.okta.com",
+		AuthKind: store.AuthAPIToken, Credentials: store.Credentials{APIToken: secret.New("tok")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, name := range []string{FileName, secret.KeyFileName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	s, err = OpenDataDir(t.Context(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Integration(t.Context(), in.ID)
+	if err != nil || got.Credentials.APIToken.Reveal() != "tok" {
+		t.Fatalf("secret after reopening the data dir: %v", err)
+	}
+	if _, err := OpenDataDir(t.Context(), "", Options{}); err == nil {
+		t.Fatal("empty data dir accepted")
+	}
+}
+
+func TestOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idwatch.db")
+	s, err := Open(t.Context(), Options{Path: path, SyncFull: true, ReadConns: 2, BusyTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for pragma, want := range map[string]string{"synchronous": "2", "journal_mode": "wal", "page_size": "16384", "busy_timeout": "1000"} {
+		var got string
+		if err := s.w.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q (%v), want %q", pragma, got, err, want)
+		}
+	}
+	if got := s.r.Stats().MaxOpenConnections; got != 2 {
+		t.Errorf("read pool of %d, want 2", got)
+	}
+	// The read pool cannot write, even by mistake.
+	_, err = s.r.Exec(`DELETE FROM journal`)
+	if err == nil {
+		t.Fatal("read pool accepted a write")
+	}
+	// A refused write explains itself the way a read-only file or directory would.
+	if msg := s.wrap("append page", err).Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "writable") {
+		t.Errorf("read-only error: %s", msg)
+	}
+	for name, o := range map[string]Options{
+		"negative cap":  {Path: path, MaxJournalEntries: -1},
+		"negative pool": {Path: path, ReadConns: -1},
+		"uri path":      {Path: path + "?mode=ro"},
+	} {
+		if err := o.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

@@ -94,6 +94,9 @@ func (su suite) concurrency(t *testing.T) {
 	if len(all) != writers*pages*perPage {
 		t.Fatalf("journal holds %d events, want %d", len(all), writers*pages*perPage)
 	}
+	if n, err := f.s.CountJournal(f.ctx, store.ReadFilter{}); err != nil || n != int64(len(all)) {
+		t.Fatalf("CountJournal says %d (%v), reading found %d", n, err, len(all))
+	}
 	seen := make(map[string]bool, len(all))
 	for i, e := range all {
 		if e.Seq != int64(i+1) {

@@ -166,6 +166,26 @@ func (su suite) journal(t *testing.T) {
 		}
 		_, err = f.s.Cursor(f.ctx, 1)
 		wantErr(t, "cursor after cancelled append", err, store.ErrNotFound)
+
+		// Cancelled half-way through the transaction: the events already inserted roll back.
+		ctx, cancel = context.WithCancel(f.ctx)
+		defer cancel()
+		f.onFault(func(p store.FaultPoint) error {
+			if p == store.FaultAfterJournalInsert {
+				cancel()
+			}
+			return nil
+		})
+		_, err = f.s.AppendPage(ctx, 1, events("b", 3, epoch), &store.Cursor{Next: "y"})
+		f.disarm()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("append cancelled mid-transaction: %v", err)
+		}
+		if f.lastSeq() != 0 || len(f.readAll(0, store.ReadFilter{})) != 0 {
+			t.Fatal("append cancelled mid-transaction left events behind")
+		}
+		_, err = f.s.Cursor(f.ctx, 1)
+		wantErr(t, "cursor after append cancelled mid-transaction", err, store.ErrNotFound)
 	})
 }
 

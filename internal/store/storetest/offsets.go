@@ -121,6 +121,10 @@ func (su suite) retention(t *testing.T) {
 		if r := f.appendPage(1, events("b", 1, epoch), nil); r.LastSeq != 21 {
 			t.Fatalf("seq after trim: %+v", r)
 		}
+		// Deduplication only knows retained entries: a trimmed event appended again is new.
+		if r := f.appendPage(1, events("a", 1, epoch), nil); r.Inserted != 1 || r.LastSeq != 22 {
+			t.Fatalf("trimmed event appended again: %+v", r)
+		}
 	})
 	t.Run("CapOverrunsSlowConsumer", func(t *testing.T) {
 		f := su.open(t, func(h *Harness) { h.MaxJournalEntries = 5 })

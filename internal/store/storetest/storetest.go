@@ -90,7 +90,7 @@ type fixture struct {
 	ctx   context.Context
 	h     Harness
 	s     store.Store
-	fault atomic.Pointer[store.FaultPoint]
+	fault atomic.Pointer[store.Faults]
 }
 
 // open makes a fresh store; opts may adjust the harness first.
@@ -106,8 +106,8 @@ func (su suite) open(t *testing.T, opts ...func(*Harness)) *fixture {
 		Clock:    NewClock(epoch),
 		Sealer:   keys,
 		Faults: func(p store.FaultPoint) error {
-			if armed := f.fault.Load(); armed != nil && *armed == p {
-				return fmt.Errorf("%w at %s", errInjected, p)
+			if hook := f.fault.Load(); hook != nil {
+				return (*hook)(p)
 			}
 			return nil
 		},
@@ -129,7 +129,17 @@ func (su suite) reopenStore(f *fixture) {
 }
 
 // arm makes the store fail at p until disarmed.
-func (f *fixture) arm(p store.FaultPoint) { f.fault.Store(&p) }
+func (f *fixture) arm(p store.FaultPoint) {
+	f.onFault(func(q store.FaultPoint) error {
+		if q == p {
+			return fmt.Errorf("%w at %s", errInjected, p)
+		}
+		return nil
+	})
+}
+
+// onFault runs hook at every fault point until disarmed.
+func (f *fixture) onFault(hook store.Faults) { f.fault.Store(&hook) }
 
 // disarm stops injecting faults.
 func (f *fixture) disarm() { f.fault.Store(nil) }
