@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -189,7 +190,7 @@ func (m *Manager) Health(ctx context.Context) ([]store.Health, error) {
 			stored = append(stored, r.tracker.Snapshot())
 		}
 	}
-	slices.SortFunc(stored, func(a, b store.Health) int { return int(a.IntegrationID - b.IntegrationID) })
+	slices.SortFunc(stored, func(a, b store.Health) int { return cmp.Compare(a.IntegrationID, b.IntegrationID) })
 	return stored, nil
 }
 

@@ -196,7 +196,7 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 		if app == nil && errors.As(err, &apiErr) {
 			r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckOK, Detail: "API token accepted"})
 		}
-		fix := "see the detail"
+		fix := "check that this host can reach the org and retry; the detail says what failed"
 		if errors.As(err, &apiErr) {
 			fix = apiErr.Fix()
 		}
@@ -256,7 +256,7 @@ func (v *Verifier) checkScopes(ctx context.Context, cfg okta.Config, app *okta.S
 		}
 	}
 	if credErr != nil {
-		fix := "see the detail"
+		fix := "check that this host can reach the org and retry; the detail says what failed"
 		var apiErr *okta.APIError
 		if errors.As(credErr, &apiErr) {
 			fix = apiErr.Fix()
