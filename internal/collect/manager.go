@@ -153,7 +153,7 @@ func (m *Manager) CatchUp(ctx context.Context, maxRetries int) error {
 			m.disabled(ctx, in)
 			continue
 		}
-		p, tr, err := m.poller(ctx, in)
+		p, tr, in, err := m.poller(ctx, in)
 		if err != nil {
 			errs[i] = fmt.Errorf("%s: %w", in.Name, err)
 			continue
@@ -240,7 +240,8 @@ func (m *Manager) reconcile(ctx context.Context) error {
 
 // start launches the integration's poller.
 func (m *Manager) start(ctx context.Context, in store.Integration) error {
-	p, tr, err := m.poller(ctx, in)
+	// in may come back updated (a new DPoP key); keep that version so reconcile does not restart it.
+	p, tr, in, err := m.poller(ctx, in)
 	if err != nil {
 		return err
 	}
@@ -259,25 +260,25 @@ func (m *Manager) start(ctx context.Context, in store.Integration) error {
 
 // poller builds the integration's poller and health tracker. A configuration the client refuses
 // is recorded as the integration's error with its fix.
-func (m *Manager) poller(ctx context.Context, in store.Integration) (*Poller, *Tracker, error) {
+func (m *Manager) poller(ctx context.Context, in store.Integration) (*Poller, *Tracker, store.Integration, error) {
 	tr := NewTracker(in.ID, m.cfg.Store, m.collect.Clock, m.log)
 	if prev, err := m.cfg.Store.Health(ctx, in.ID); err == nil {
 		tr.Resume(prev)
 	}
 	in, err := EnsureDPoPKey(ctx, m.cfg.Store, in)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, in, err
 	}
 	client, err := m.cfg.Clients.Client(in)
 	if err != nil {
 		tr.Set(store.HealthError, err.Error(), "fix the integration's settings: idwatch integrations remove, then add it again")
-		return nil, nil, err
+		return nil, nil, in, err
 	}
 	tr.SetBudget(func() float64 { return BudgetShare(client.Governor().Stats()) })
 	cfg := m.cfg.Collect
 	cfg.Logger = m.log.With("integration", in.Name)
 	p, err := NewPoller(in.ID, client, m.cfg.Store, tr, cfg)
-	return p, tr, err
+	return p, tr, in, err
 }
 
 // disabled records that an integration is switched off.
