@@ -435,6 +435,10 @@ func (d *scanner) skip() (string, error) {
 	return d.s[start:d.i], err
 }
 
+// ParseValue decodes one JSON text into the generic form Doc uses: map[string]any, []any,
+// string, int64 (integer literals that fit), float64, bool or nil.
+func ParseValue(raw []byte) (any, error) { return parseValue(string(raw)) }
+
 // parseValue decodes one complete JSON text into the generic form.
 func parseValue(s string) (any, error) {
 	d := scanner{s: s}
