@@ -15,24 +15,24 @@ import (
 // input that is not a JSON object or lacks uuid, eventType or published, with an error saying so.
 // The event does not reference raw after Decode returns.
 func Decode(raw []byte) (*LogEvent, error) {
-	ev := new(LogEvent)
-	if err := decodeInto(ev, string(raw)); err != nil {
+	blk := new(block)
+	if err := decodeInto(&blk.ev, string(raw), blk); err != nil {
 		return nil, err
 	}
-	return ev, nil
+	return &blk.ev, nil
 }
 
 // UnmarshalJSON decodes like Decode, so encoding/json users get the same tolerance and Extra.
 func (ev *LogEvent) UnmarshalJSON(raw []byte) error {
 	*ev = LogEvent{}
-	return decodeInto(ev, string(raw))
+	return decodeInto(ev, string(raw), new(block))
 }
 
 // ErrNotEvent is wrapped by every error that says the input is valid JSON but not an Okta event.
 var ErrNotEvent = errors.New("not an Okta System Log event")
 
-func decodeInto(ev *LogEvent, s string) error {
-	d := scanner{s: s}
+func decodeInto(ev *LogEvent, s string, blk *block) error {
+	d := scanner{s: s, blk: blk}
 	if c := d.peek(); c != '{' {
 		if c == 0 {
 			return fmt.Errorf("%w: empty input", ErrNotEvent)
@@ -252,7 +252,7 @@ func (d *scanner) actor() (*Actor, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	a := new(Actor)
+	a := take(d, &d.blk.actor, bActor)
 	return a, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -277,7 +277,7 @@ func (d *scanner) targets() ([]Target, error) {
 	if null, err := d.nullOr('['); null {
 		return nil, err
 	}
-	ts := []Target{}
+	ts := make([]Target, 0, 4)
 	return ts, d.array(func() error {
 		if null, err := d.nullOr('{'); null {
 			return err
@@ -331,7 +331,7 @@ func (d *scanner) client() (*Client, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	c := new(Client)
+	c := take(d, &d.blk.client, bClient)
 	return c, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -358,7 +358,7 @@ func (d *scanner) userAgent() (*UserAgent, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	u := new(UserAgent)
+	u := take(d, &d.blk.ua, bUA)
 	return u, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -379,7 +379,10 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	g := new(GeographicalContext)
+	g := take(d, &d.blk.geo[0], bGeo0)
+	if g == nil {
+		g = take(d, &d.blk.geo[1], bGeo1)
+	}
 	return g, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -395,7 +398,10 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 			if null, nerr := d.nullOr('{'); null {
 				return nerr
 			}
-			l := new(Geolocation)
+			l := take(d, &d.blk.gl[0], bGl0)
+			if l == nil {
+				l = take(d, &d.blk.gl[1], bGl1)
+			}
 			g.Geolocation = l
 			err = d.object(func(k string) error {
 				var err error
@@ -420,7 +426,7 @@ func (d *scanner) device() (*Device, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	v := new(Device)
+	v := take(d, &d.blk.device, bDevice)
 	return v, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -457,7 +463,7 @@ func (d *scanner) outcome() (*Outcome, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	o := new(Outcome)
+	o := take(d, &d.blk.outcome, bOutcome)
 	return o, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -476,7 +482,7 @@ func (d *scanner) transaction() (*Transaction, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	t := new(Transaction)
+	t := take(d, &d.blk.tx, bTx)
 	return t, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -497,7 +503,7 @@ func (d *scanner) debugContext() (*DebugContext, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	c := new(DebugContext)
+	c := take(d, &d.blk.dc, bDC)
 	return c, d.object(func(k string) error {
 		var err error
 		if k == "debugData" {
@@ -513,7 +519,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	a := new(AuthenticationContext)
+	a := take(d, &d.blk.ac, bAC)
 	return a, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -527,7 +533,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 			if null, nerr := d.nullOr('{'); null {
 				return nerr
 			}
-			is := new(Issuer)
+			is := take(d, &d.blk.issuer, bIssuer)
 			a.Issuer = is
 			err = d.object(func(k string) error {
 				var err error
@@ -563,7 +569,7 @@ func (d *scanner) securityContext() (*SecurityContext, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	c := new(SecurityContext)
+	c := take(d, &d.blk.sc, bSC)
 	return c, d.object(func(k string) error {
 		var err error
 		switch k {
@@ -602,7 +608,7 @@ func (d *scanner) request() (*Request, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
-	r := new(Request)
+	r := take(d, &d.blk.req, bReq)
 	return r, d.object(func(k string) error {
 		if k != "ipChain" {
 			_, err := d.skip()
@@ -611,7 +617,7 @@ func (d *scanner) request() (*Request, error) {
 		if null, err := d.nullOr('['); null {
 			return err
 		}
-		r.IPChain = []IPChainEntry{}
+		r.IPChain = make([]IPChainEntry, 0, 2)
 		return d.array(func() error {
 			if null, err := d.nullOr('{'); null {
 				return err
@@ -666,4 +672,56 @@ func compactJSON(s string) json.RawMessage {
 		}
 	}
 	return out
+}
+
+// block holds the objects an event usually has, so that one allocation serves them all; a
+// second object of a kind (a duplicate member, a second hop's location) gets its own.
+type block struct {
+	ev      LogEvent
+	actor   Actor
+	client  Client
+	ua      UserAgent
+	geo     [2]GeographicalContext
+	gl      [2]Geolocation
+	device  Device
+	outcome Outcome
+	tx      Transaction
+	dc      DebugContext
+	ac      AuthenticationContext
+	issuer  Issuer
+	sc      SecurityContext
+	req     Request
+	used    uint32
+}
+
+const (
+	bActor = 1 << iota
+	bClient
+	bUA
+	bGeo0
+	bGeo1
+	bGl0
+	bGl1
+	bDevice
+	bOutcome
+	bTx
+	bDC
+	bAC
+	bIssuer
+	bSC
+	bReq
+)
+
+// take returns slot the first time bit is asked for, and a new object after that. For the
+// second location slots (bGeo1, bGl1) it returns nil when they are taken, so the caller falls
+// back to new.
+func take[T any](d *scanner, slot *T, bit uint32) *T {
+	if d.blk.used&bit == 0 {
+		d.blk.used |= bit
+		return slot
+	}
+	if bit == bGeo0 || bit == bGl0 {
+		return nil
+	}
+	return new(T)
 }

@@ -303,6 +303,26 @@ type JSONWriter struct {
 	B     []byte
 	Err   error
 	first []bool
+	keys  []string // scratch for sorting map keys, used as a stack by nested maps
+}
+
+// Object writes member k as an object whose members fn writes, and leaves the member out when
+// fn writes none.
+func (w *JSONWriter) Object(k string, fn func()) {
+	n := len(w.B)
+	top := len(w.first) - 1
+	first := top >= 0 && w.first[top]
+	w.Key(k)
+	w.Open()
+	fn()
+	empty := w.first[len(w.first)-1]
+	w.Close()
+	if empty {
+		w.B = w.B[:n]
+		if top >= 0 {
+			w.first[top] = first
+		}
+	}
 }
 
 // Open starts an object (as a value: call Key first when inside another object).
@@ -391,16 +411,19 @@ func (w *JSONWriter) Value(v any) {
 	case float64:
 		w.appendFloat(t)
 	case map[string]any:
-		keys := make([]string, 0, len(t))
+		base := len(w.keys)
 		for k := range t {
-			keys = append(keys, k)
+			w.keys = append(w.keys, k)
 		}
+		keys := w.keys[base:]
 		slices.Sort(keys)
 		w.Open()
-		for _, k := range keys {
+		for i := range keys {
+			k := w.keys[base+i] // re-read: nested maps may grow (move) w.keys
 			w.Any(k, t[k])
 		}
 		w.Close()
+		w.keys = w.keys[:base]
 	case []any:
 		w.B = append(w.B, '[')
 		for i, e := range t {
@@ -446,6 +469,14 @@ func (w *JSONWriter) appendFloat(f float64) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the ASCII bytes a JSON string holds as they are.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString appends s as a JSON string literal. Invalid UTF-8 becomes U+FFFD; HTML characters
 // are not escaped (the output is data, not markup).
 func AppendString(b []byte, s string) []byte {
@@ -454,7 +485,7 @@ func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plain[c] {
 				i++
 				continue
 			}
@@ -495,3 +526,9 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// WriteJSON writes the target in Okta's shape, as a value.
+func (t *Target) WriteJSON(w *JSONWriter) { t.appendJSON(w) }
+
+// WriteJSON writes the hop in Okta's shape, as a value.
+func (e *IPChainEntry) WriteJSON(w *JSONWriter) { e.appendJSON(w) }

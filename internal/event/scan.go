@@ -36,6 +36,7 @@ type scanner struct {
 	s     string
 	i     int
 	depth int
+	blk   *block // preallocated event objects (see take); nil for generic parsing
 }
 
 func (d *scanner) syntax(msg string, args ...any) error {

@@ -43,7 +43,9 @@ var mappedDebugKeys = map[string]bool{"requestId": true, "requestUri": true}
 func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 	class, activity := n.cls.classify(ev.EventType)
 	ci := classes[class]
-	o := &OCSF{
+	blk := new(mapBlock)
+	o := &blk.o
+	*o = OCSF{
 		ActivityID: activity, CategoryUID: ci.category, CategoryName: ci.catName,
 		ClassUID: class, ClassName: ci.name, TypeUID: class*100 + activity, TypeName: n.typeNames[class*100+activity],
 		Time: ev.Published.UnixMilli(), Message: ev.DisplayMessage,
@@ -53,7 +55,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 		o.ActivityName = ev.EventType
 	}
 	o.Metadata = Metadata{UID: ev.UUID, EventCode: ev.EventType, ProductVersion: ev.Version,
-		TenantUID: meta.TenantUID, OriginalTime: event.FormatTime(ev.Published)}
+		TenantUID: meta.TenantUID, OriginalTime: ev.Published}
 	if !meta.LoggedTime.IsZero() {
 		o.Metadata.LoggedTime = meta.LoggedTime.UnixMilli()
 	}
@@ -74,7 +76,6 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 	}
 	o.StatusID, o.Status, o.StatusCode, o.StatusDetail = st.id, st.name, result, reason
 
-	um := unmapped(ev)
 	var dd map[string]any
 	if ev.DebugContext != nil {
 		dd = ev.DebugContext.DebugData
@@ -84,14 +85,14 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 		risk = ev.SecurityContext.Risk
 	}
 	sev := oktaSeverity[ev.Severity]
-	if r := riskRank[riskLevel(parsedDebug(um, "risk"), parsedDebug(um, "logOnlySecurityData"), risk)]; r > sev {
+	if r := riskRank[riskLevel(parseStructured(dd["risk"]), parseStructured(dd["logOnlySecurityData"]), risk)]; r > sev {
 		sev = r
 	}
 	o.SeverityID, o.Severity = sev, severityNames[sev]
 
-	o.Actor = actorOf(ev)
-	o.SrcEndpoint = endpointOf(ev)
-	o.HTTPRequest = httpRequestOf(ev, dd)
+	o.Actor = actorOf(ev, blk)
+	o.SrcEndpoint = endpointOf(ev, blk)
+	o.HTTPRequest = httpRequestOf(ev, dd, &blk.http)
 	if d := deviceOf(ev.Device); d != nil {
 		o.Device = d
 		o.Metadata.Profiles = hostProfile
@@ -99,7 +100,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 
 	switch class {
 	case ClassAuthentication:
-		o.User = subjectUser(ev, true)
+		o.User = subjectUser(ev, true, &blk.user)
 		if o.Actor != nil {
 			o.Session = o.Actor.Session
 		}
@@ -112,18 +113,18 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 			o.AccountSwitchTypeID, o.AccountSwitchType = 2, "Impersonate"
 		}
 	case ClassAccountChange:
-		o.User = subjectUser(ev, true)
+		o.User = subjectUser(ev, true, &blk.user)
 		if activity == 10 || activity == 11 || strings.HasPrefix(ev.EventType, "user.mfa.") {
 			o.AuthFactors, _ = factorsOf(ev, dd)
 		}
 	case ClassAuthorizeSession:
-		o.User = subjectUser(ev, true)
+		o.User = subjectUser(ev, true, &blk.user)
 		if o.Actor != nil {
 			o.Session = o.Actor.Session
 		}
 		o.Privileges = privilegesOf(dd, nil)
 	case ClassUserAccess:
-		o.User = subjectUser(ev, true)
+		o.User = subjectUser(ev, true, &blk.user)
 		var fallback []string
 		if strings.HasPrefix(ev.EventType, "application.user_membership.") {
 			fallback = appMember
@@ -131,7 +132,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 		o.Privileges = privilegesOf(dd, fallback)
 		o.Resources = resourcesOf(ev, "User")
 	case ClassGroupManagement:
-		o.User = subjectUser(ev, false)
+		o.User = subjectUser(ev, false, &blk.user)
 		o.Group = &Named{}
 		if g := firstTarget(ev, "UserGroup"); g != nil {
 			o.Group = &Named{UID: g.ID, Name: g.DisplayName, Type: g.Type}
@@ -166,9 +167,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 		o.API = &API{Operation: ev.EventType, RequestUID: reqID, Service: ProductName}
 		o.Resources = resourcesOf(ev, "")
 	}
-	if len(um) > 0 {
-		o.Unmapped = um
-	}
+	o.Source = ev
 	return o
 }
 
@@ -177,16 +176,22 @@ var (
 	appMember   = []string{"Application Member"}
 )
 
-// parsedDebug returns a parsed debugData value from the unmapped tree.
-func parsedDebug(um map[string]any, key string) any {
-	dc, _ := um["debugContext"].(map[string]any)
-	dd, _ := dc["debugData"].(map[string]any)
-	return dd[key]
+// mapBlock holds a record's usual objects so that one allocation serves them all.
+type mapBlock struct {
+	o         OCSF
+	actor     Actor
+	actorUser User
+	user      User
+	session   Session
+	src       Endpoint
+	loc       Location
+	srcOS     OS
+	http      HTTPRequest
 }
 
-// userOf maps an Okta actor or target to an OCSF user.
-func userOf(id, typ, alternateID, displayName string) *User {
-	u := &User{UID: id, FullName: displayName, Type: typ}
+// userOf maps an Okta actor or target to an OCSF user, filling u.
+func userOf(u *User, id, typ, alternateID, displayName string) *User {
+	*u = User{UID: id, FullName: displayName, Type: typ}
 	if alternateID != "" && alternateID != "unknown" {
 		u.Name = alternateID
 		if looksLikeEmail(alternateID) {
@@ -216,19 +221,26 @@ func userOf(id, typ, alternateID, displayName string) *User {
 // looksLikeEmail matches OCSF's email_t shape closely enough to keep invalid values out.
 func looksLikeEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
-	if at <= 0 || strings.IndexByte(s[at+1:], '@') >= 0 || strings.ContainsAny(s, " \t,;:<>()[]\\\"") {
+	if at <= 0 || strings.IndexByte(s[at+1:], '@') >= 0 {
 		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', ',', ';', ':', '<', '>', '(', ')', '[', ']', '\\', '"':
+			return false
+		}
 	}
 	dot := strings.LastIndexByte(s[at+1:], '.')
 	return dot > 0 && dot < len(s[at+1:])-1
 }
 
-func actorOf(ev *event.LogEvent) *Actor {
+func actorOf(ev *event.LogEvent, blk *mapBlock) *Actor {
 	a := ev.Actor
 	if a == nil {
 		return nil
 	}
-	act := &Actor{User: userOf(a.ID, a.Type, a.AlternateID, a.DisplayName)}
+	act := &blk.actor
+	act.User = userOf(&blk.actorUser, a.ID, a.Type, a.AlternateID, a.DisplayName)
 	if a.Type == "PublicClientApp" || a.Type == "AppInstance" {
 		act.AppName, act.AppUID = a.DisplayName, a.ID
 	}
@@ -238,7 +250,8 @@ func actorOf(ev *event.LogEvent) *Actor {
 			sid = ""
 		}
 		if sid != "" || ac.RootSessionID != "" {
-			act.Session = &Session{UID: sid, UIDAlt: ac.RootSessionID}
+			blk.session = Session{UID: sid, UIDAlt: ac.RootSessionID}
+			act.Session = &blk.session
 			if ac.Issuer != nil {
 				act.Session.Issuer = ac.Issuer.ID
 			}
@@ -249,17 +262,18 @@ func actorOf(ev *event.LogEvent) *Actor {
 
 // subjectUser is the user the action was about: the first User target, else (when fallback)
 // the actor.
-func subjectUser(ev *event.LogEvent, fallback bool) *User {
+func subjectUser(ev *event.LogEvent, fallback bool, u *User) *User {
 	if t := firstTarget(ev, "User"); t != nil {
-		return userOf(t.ID, t.Type, t.AlternateID, t.DisplayName)
+		return userOf(u, t.ID, t.Type, t.AlternateID, t.DisplayName)
 	}
 	if !fallback {
 		return nil
 	}
 	if a := ev.Actor; a != nil {
-		return userOf(a.ID, a.Type, a.AlternateID, a.DisplayName)
+		return userOf(u, a.ID, a.Type, a.AlternateID, a.DisplayName)
 	}
-	return &User{Name: "unknown", Type: "Unknown"}
+	*u = User{Name: "unknown", Type: "Unknown"}
+	return u
 }
 
 func firstTarget(ev *event.LogEvent, typ string) *event.Target {
@@ -288,12 +302,12 @@ func validIP(s string) bool {
 	return err == nil
 }
 
-func endpointOf(ev *event.LogEvent) *Endpoint {
+func endpointOf(ev *event.LogEvent, blk *mapBlock) *Endpoint {
 	c := ev.Client
 	if c == nil || (c.IPAddress == "" && c.GeographicalContext == nil) {
 		return nil
 	}
-	e := &Endpoint{}
+	e := &blk.src
 	if validIP(c.IPAddress) {
 		e.IP = c.IPAddress
 	}
@@ -301,7 +315,8 @@ func endpointOf(ev *event.LogEvent) *Endpoint {
 		e.Zone = c.Zone
 	}
 	if g := c.GeographicalContext; g != nil && (g.City != "" || g.Country != "" || g.PostalCode != "" || g.State != "") {
-		l := &Location{City: g.City, Region: g.State, Country: g.Country, PostalCode: g.PostalCode}
+		l := &blk.loc
+		*l = Location{City: g.City, Region: g.State, Country: g.Country, PostalCode: g.PostalCode}
 		if gl := g.Geolocation; gl != nil {
 			l.Lat, l.Long = &gl.Lat, &gl.Lon
 		}
@@ -318,7 +333,7 @@ func endpointOf(ev *event.LogEvent) *Endpoint {
 		}
 	}
 	if ua := c.UserAgent; ua != nil && ua.OS != "" && ua.OS != "Unknown" {
-		e.OS = osOf(ua.OS, "")
+		e.OS = osOf(&blk.srcOS, ua.OS, "")
 	}
 	if e.IP == "" && e.Location == nil && e.Domain == "" {
 		// Nothing OCSF can identify the source by; the client fields stay in unmapped.
@@ -328,8 +343,8 @@ func endpointOf(ev *event.LogEvent) *Endpoint {
 }
 
 // osOf maps an OS name (Okta's user-agent parse or device platform) to OCSF os.
-func osOf(name, version string) *OS {
-	o := &OS{Name: name, Version: version}
+func osOf(o *OS, name, version string) *OS {
+	*o = OS{Name: name, Version: version}
 	l := strings.ToLower(name)
 	switch {
 	case strings.Contains(l, "windows"):
@@ -350,7 +365,7 @@ func osOf(name, version string) *OS {
 	return o
 }
 
-func httpRequestOf(ev *event.LogEvent, dd map[string]any) *HTTPRequest {
+func httpRequestOf(ev *event.LogEvent, dd map[string]any, dst *HTTPRequest) *HTTPRequest {
 	h := HTTPRequest{}
 	if c := ev.Client; c != nil && c.UserAgent != nil {
 		h.UserAgent = c.UserAgent.RawUserAgent
@@ -362,7 +377,8 @@ func httpRequestOf(ev *event.LogEvent, dd map[string]any) *HTTPRequest {
 	if h == (HTTPRequest{}) {
 		return nil
 	}
-	return &h
+	*dst = h
+	return dst
 }
 
 func deviceOf(d *event.Device) *Device {
@@ -371,7 +387,7 @@ func deviceOf(d *event.Device) *Device {
 	}
 	out := &Device{UID: d.ID, Name: d.Name, IsManaged: d.Managed, Type: "Unknown"}
 	if d.OSPlatform != "" {
-		out.OS = osOf(d.OSPlatform, d.OSVersion)
+		out.OS = osOf(new(OS), d.OSPlatform, d.OSVersion)
 		if out.OS.TypeID == 301 || out.OS.TypeID == 201 {
 			out.TypeID, out.Type = 5, "Mobile"
 		}

@@ -1,6 +1,8 @@
 package normalize
 
 import (
+	"time"
+
 	"github.com/idwatch/idwatch/internal/event"
 )
 
@@ -61,7 +63,8 @@ type OCSF struct {
 	Disposition   string
 	Evidences     []Evidence
 
-	Unmapped map[string]any
+	// Source is the Okta event; its fields without an OCSF home are written as unmapped.
+	Source *event.LogEvent
 }
 
 // Metadata is OCSF metadata; Labels carries "schema:…" and "routing:…".
@@ -71,7 +74,7 @@ type Metadata struct {
 	ProductVersion string
 	TenantUID      string
 	CorrelationUID string
-	OriginalTime   string
+	OriginalTime   time.Time
 	LoggedTime     int64
 	ProcessedTime  int64
 	Labels         []string
@@ -400,8 +403,8 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
 		}
 		w.B = append(w.B, ']')
 	}
-	if len(o.Unmapped) > 0 {
-		w.Any("unmapped", o.Unmapped)
+	if o.Source != nil {
+		writeUnmapped(w, o.Source)
 	}
 	if len(rawData) > 0 {
 		w.Key("raw_data")
@@ -432,7 +435,7 @@ func (m *Metadata) appendJSON(w *event.JSONWriter) {
 	w.Str("version", OCSFVersion)
 	w.Str("tenant_uid", m.TenantUID)
 	w.Str("correlation_uid", m.CorrelationUID)
-	w.Str("original_time", m.OriginalTime)
+	w.Str("original_time", event.FormatTime(m.OriginalTime))
 	if m.LoggedTime != 0 {
 		w.Int("logged_time", m.LoggedTime)
 	}

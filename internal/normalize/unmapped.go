@@ -1,183 +1,147 @@
 package normalize
 
 import (
-	"encoding/json"
+	"strings"
 
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// unmapped collects, under Okta's own field names, every field of ev that has no OCSF home or is
-// only partly represented there, with debugData's behaviors, risk and logOnlySecurityData parsed
-// into structured values.
-func unmapped(ev *event.LogEvent) map[string]any {
-	um := make(map[string]any, 8)
-	putStr(um, "legacyEventType", ev.LegacyEventType)
-	putStr(um, "severity", ev.Severity)
-	if a := ev.Actor; a != nil && a.DetailEntry != nil {
-		um["actor"] = map[string]any{"detailEntry": a.DetailEntry}
-	}
-	if c := ev.Client; c != nil {
-		m := map[string]any{}
-		if c.Zone == "null" { // a real zone name is src_endpoint.zone
-			m["zone"] = c.Zone
+// writeUnmapped writes, under Okta's own field names, every field of ev that has no OCSF home or
+// is only partly represented there, with debugData's behaviors, risk and logOnlySecurityData
+// parsed into structured values. It writes straight from the typed event, so mapping allocates
+// nothing for it; the member is left out when there is nothing to write.
+func writeUnmapped(w *event.JSONWriter, ev *event.LogEvent) {
+	w.Object("unmapped", func() {
+		w.Str("legacyEventType", ev.LegacyEventType)
+		w.Str("severity", ev.Severity)
+		if a := ev.Actor; a != nil && a.DetailEntry != nil {
+			w.Object("actor", func() { w.Map("detailEntry", a.DetailEntry) })
 		}
-		putStr(m, "device", c.Device)
-		putStr(m, "id", c.ID)
-		if c.IPAddress != "" && !validIP(c.IPAddress) {
-			m["ipAddress"] = c.IPAddress
+		if c := ev.Client; c != nil {
+			w.Object("client", func() {
+				if c.Zone == "null" { // a real zone name is src_endpoint.zone
+					w.Str("zone", c.Zone)
+				}
+				w.Str("device", c.Device)
+				w.Str("id", c.ID)
+				if c.IPAddress != "" && !validIP(c.IPAddress) {
+					w.Str("ipAddress", c.IPAddress)
+				}
+				if c.UserAgent != nil {
+					w.Str("browser", c.UserAgent.Browser)
+				}
+			})
 		}
-		if c.UserAgent != nil {
-			putStr(m, "browser", c.UserAgent.Browser)
+		if d := ev.Device; d != nil {
+			w.Object("device", func() {
+				w.Bool("registered", d.Registered)
+				w.Bool("jailbreak", d.Jailbreak)
+				w.Bool("secure_hardware_present", d.SecureHardwarePresent)
+				w.Str("disk_encryption_type", d.DiskEncryptionType)
+				w.Str("screen_lock_type", d.ScreenLockType)
+				if d.DeviceIntegrator != nil {
+					w.Any("device_integrator", d.DeviceIntegrator)
+				}
+			})
 		}
-		putMap(um, "client", m)
-	}
-	if d := ev.Device; d != nil {
-		m := map[string]any{}
-		putBool(m, "registered", d.Registered)
-		putBool(m, "jailbreak", d.Jailbreak)
-		putBool(m, "secure_hardware_present", d.SecureHardwarePresent)
-		putStr(m, "disk_encryption_type", d.DiskEncryptionType)
-		putStr(m, "screen_lock_type", d.ScreenLockType)
-		if d.DeviceIntegrator != nil {
-			m["device_integrator"] = d.DeviceIntegrator
-		}
-		putMap(um, "device", m)
-	}
-	if len(ev.Target) > 0 {
-		ts := make([]any, len(ev.Target))
-		for i := range ev.Target {
-			ts[i] = targetMap(&ev.Target[i])
-		}
-		um["target"] = ts
-	}
-	if t := ev.Transaction; t != nil {
-		m := map[string]any{}
-		putStr(m, "type", t.Type)
-		putStr(m, "id", t.ID)
-		if len(t.Detail) > 0 {
-			m["detail"] = t.Detail
-		}
-		putMap(um, "transaction", m)
-	}
-	if dc := ev.DebugContext; dc != nil && len(dc.DebugData) > 0 {
-		m := make(map[string]any, len(dc.DebugData))
-		for k, v := range dc.DebugData {
-			if mappedDebugKeys[k] {
-				continue
+		if len(ev.Target) > 0 {
+			w.Key("target")
+			w.B = append(w.B, '[')
+			for i := range ev.Target {
+				if i > 0 {
+					w.B = append(w.B, ',')
+				}
+				ev.Target[i].WriteJSON(w)
 			}
-			switch k {
-			case "behaviors", "risk", "logOnlySecurityData":
-				v = parseStructured(v)
+			w.B = append(w.B, ']')
+		}
+		if t := ev.Transaction; t != nil {
+			w.Object("transaction", func() {
+				w.Str("type", t.Type)
+				w.Str("id", t.ID)
+				if len(t.Detail) > 0 {
+					w.Map("detail", t.Detail)
+				}
+			})
+		}
+		if dc := ev.DebugContext; dc != nil && len(dc.DebugData) > 0 {
+			w.Object("debugContext", func() {
+				w.Object("debugData", func() { writeDebugData(w, dc.DebugData) })
+			})
+		}
+		if ac := ev.AuthenticationContext; ac != nil {
+			w.Object("authenticationContext", func() {
+				w.Str("authenticationProvider", ac.AuthenticationProvider)
+				w.Str("credentialProvider", ac.CredentialProvider)
+				w.Str("credentialType", ac.CredentialType)
+				w.Str("interface", ac.Interface)
+				if ac.Issuer != nil {
+					w.Str("issuerType", ac.Issuer.Type)
+				}
+			})
+		}
+		if sc := ev.SecurityContext; sc != nil {
+			w.Object("securityContext", func() {
+				w.Bool("isProxy", sc.IsProxy)
+				w.Map("ipDetails", sc.IPDetails)
+				w.Map("risk", sc.Risk)
+				if sc.UserBehaviors != nil {
+					w.Any("userBehaviors", sc.UserBehaviors)
+				}
+				w.Map("botProtection", sc.BotProtection)
+			})
+		}
+		if r := ev.Request; r != nil && len(r.IPChain) > 0 {
+			w.Object("request", func() {
+				w.Key("ipChain")
+				w.B = append(w.B, '[')
+				for i := range r.IPChain {
+					if i > 0 {
+						w.B = append(w.B, ',')
+					}
+					r.IPChain[i].WriteJSON(w)
+				}
+				w.B = append(w.B, ']')
+			})
+		}
+		for _, k := range sortedKeys(ev.Extra) {
+			v, err := event.ParseValue(ev.Extra[k])
+			if err != nil {
+				v = string(ev.Extra[k])
 			}
-			m[k] = v
+			w.Any(k, v)
 		}
-		if len(m) > 0 {
-			um["debugContext"] = map[string]any{"debugData": m}
-		}
-	}
-	if ac := ev.AuthenticationContext; ac != nil {
-		m := map[string]any{}
-		putStr(m, "authenticationProvider", ac.AuthenticationProvider)
-		putStr(m, "credentialProvider", ac.CredentialProvider)
-		putStr(m, "credentialType", ac.CredentialType)
-		putStr(m, "interface", ac.Interface)
-		if ac.Issuer != nil {
-			putStr(m, "issuerType", ac.Issuer.Type)
-		}
-		putMap(um, "authenticationContext", m)
-	}
-	if sc := ev.SecurityContext; sc != nil {
-		m := map[string]any{}
-		putBool(m, "isProxy", sc.IsProxy)
-		if sc.IPDetails != nil {
-			m["ipDetails"] = sc.IPDetails
-		}
-		if sc.Risk != nil {
-			m["risk"] = sc.Risk
-		}
-		if sc.UserBehaviors != nil {
-			m["userBehaviors"] = sc.UserBehaviors
-		}
-		if sc.BotProtection != nil {
-			m["botProtection"] = sc.BotProtection
-		}
-		putMap(um, "securityContext", m)
-	}
-	if r := ev.Request; r != nil && len(r.IPChain) > 0 {
-		chain := make([]any, len(r.IPChain))
-		for i := range r.IPChain {
-			chain[i] = ipChainMap(&r.IPChain[i])
-		}
-		um["request"] = map[string]any{"ipChain": chain}
-	}
-	for k, raw := range ev.Extra {
-		if v, err := event.ParseValue(raw); err == nil {
-			um[k] = v
-		} else {
-			um[k] = json.RawMessage(raw)
-		}
-	}
-	return um
+	})
 }
 
-func putStr(m map[string]any, k, v string) {
-	if v != "" {
-		m[k] = v
+// writeDebugData writes debugData without the keys OCSF holds, in key order, parsing the
+// structured strings.
+func writeDebugData(w *event.JSONWriter, dd map[string]any) {
+	for _, k := range sortedKeys(dd) {
+		if mappedDebugKeys[k] {
+			continue
+		}
+		v := dd[k]
+		switch k {
+		case "behaviors", "risk", "logOnlySecurityData":
+			v = parseStructured(v)
+		}
+		w.Any(k, v)
 	}
 }
 
-func putBool(m map[string]any, k string, v *bool) {
-	if v != nil {
-		m[k] = *v
+func sortedKeys[V any](m map[string]V) []string {
+	if len(m) == 0 {
+		return nil
 	}
-}
-
-func putMap(dst map[string]any, k string, m map[string]any) {
-	if len(m) > 0 {
-		dst[k] = m
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-}
-
-func targetMap(t *event.Target) map[string]any {
-	m := make(map[string]any, 6)
-	putStr(m, "id", t.ID)
-	putStr(m, "type", t.Type)
-	putStr(m, "alternateId", t.AlternateID)
-	putStr(m, "displayName", t.DisplayName)
-	if t.DetailEntry != nil {
-		m["detailEntry"] = t.DetailEntry
-	}
-	if cd := t.ChangeDetails; cd != nil {
-		c := map[string]any{}
-		if cd.From != nil {
-			c["from"] = cd.From
+	for i := 1; i < len(keys); i++ { // insertion sort: debugData has a handful of keys
+		for j := i; j > 0 && strings.Compare(keys[j-1], keys[j]) > 0; j-- {
+			keys[j-1], keys[j] = keys[j], keys[j-1]
 		}
-		if cd.To != nil {
-			c["to"] = cd.To
-		}
-		m["changeDetails"] = c
 	}
-	return m
-}
-
-func ipChainMap(h *event.IPChainEntry) map[string]any {
-	m := make(map[string]any, 5)
-	putStr(m, "ip", h.IP)
-	putStr(m, "version", h.Version)
-	putStr(m, "source", h.Source)
-	if g := h.GeographicalContext; g != nil {
-		gm := map[string]any{}
-		putStr(gm, "city", g.City)
-		putStr(gm, "state", g.State)
-		putStr(gm, "country", g.Country)
-		putStr(gm, "postalCode", g.PostalCode)
-		if l := g.Geolocation; l != nil {
-			gm["geolocation"] = map[string]any{"lat": l.Lat, "lon": l.Lon}
-		}
-		m["geographicalContext"] = gm
-	}
-	if h.IPDetails != nil {
-		m["ipDetails"] = h.IPDetails
-	}
-	return m
+	return keys
 }
