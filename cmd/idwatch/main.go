@@ -36,6 +36,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
+		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
 	}
 }
 

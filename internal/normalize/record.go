@@ -120,3 +120,24 @@ func (n *Normalizer) Normalize(ev *event.LogEvent, meta Meta) []*Record {
 	}
 	return recs
 }
+
+// AppendRaw appends the record's raw form: the event as received, with the schema it was routed
+// to, {"schema":…,"routing":…,"family":…,"event":{…}} (family only for inferred routing).
+func (r *Record) AppendRaw(b []byte) ([]byte, error) {
+	raw := r.Raw
+	if raw == nil {
+		var err error
+		if raw, err = r.Event.MarshalJSON(); err != nil {
+			return nil, err
+		}
+	}
+	w := event.JSONWriter{B: b}
+	w.Open()
+	w.Str("schema", string(r.Schema))
+	w.Str("routing", string(r.Routing))
+	w.Str("family", r.Family)
+	w.Key("event")
+	w.B = append(w.B, raw...)
+	w.Close()
+	return w.B, nil
+}
