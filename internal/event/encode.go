@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MarshalJSON encodes the event in Okta's shape on one line: empty strings, nil objects and nil
@@ -469,6 +470,22 @@ func (w *JSONWriter) appendFloat(f float64) {
 
 const hexDigits = "0123456789abcdef"
 
+const (
+	lo = ^uint64(0) / 255 // 0x0101…01
+	hi = lo * 0x80        // 0x8080…80
+)
+
+// hasLess reports (as a non-zero value) whether any byte of x is below n (n <= 128).
+func hasLess(x, n uint64) uint64 { return (x - lo*n) & ^x & hi }
+
+// hasByte reports (as a non-zero value) whether any byte of x equals c.
+func hasByte(x uint64, c byte) uint64 { return hasLess(x^(lo*uint64(c)), 1) }
+
+// AppendStringBytes is AppendString for a byte slice, without copying it to a string.
+func AppendStringBytes(b, s []byte) []byte {
+	return AppendString(b, unsafe.String(unsafe.SliceData(s), len(s)))
+}
+
 // plain marks the ASCII bytes a JSON string holds as they are.
 var plain = func() (t [utf8.RuneSelf]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
@@ -483,6 +500,18 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain ASCII bytes at a time: none below 0x20, none '"' or '\\', none >= 0x80.
+		for i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if hasLess(x, 0x20)|hasByte(x, '"')|hasByte(x, '\\')|(x&hi) != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if plain[c] {

@@ -408,7 +408,7 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
 	}
 	if len(rawData) > 0 {
 		w.Key("raw_data")
-		w.B = event.AppendString(w.B, string(rawData))
+		w.B = event.AppendStringBytes(w.B, rawData)
 	}
 	w.Close()
 }
