@@ -91,7 +91,7 @@ func generatedDoc(t *testing.T) string {
 	for _, r := range []string{"SUCCESS", "ALLOW", "FAILURE", "DENY", "RATE_LIMIT", "UNANSWERED", "UNKNOWN", "SKIPPED",
 		"CHALLENGE", "DEFERRED", "SCHEDULED", "ABANDONED"} {
 		st := OutcomeStatus[r]
-		fmt.Fprintf(&b, "| %s | %d | %s |\n", r, st.id, st.name)
+		fmt.Fprintf(&b, "| %s | %d | %s |\n", r, st.ID, st.Name)
 	}
 	b.WriteString("| (absent) | 0 | Unknown |\n")
 

@@ -195,8 +195,8 @@ func checkInvariants(t *testing.T, ev *event.LogEvent, r *Record, b []byte) {
 	}
 	if r.OCSF.ClassUID != ClassDetectionFinding {
 		st := OutcomeStatus[result]
-		if one("status_id") != int64(st.id) || one("status") != st.name {
-			t.Errorf("status_id/status = %v/%v for outcome %q, want %d/%s", one("status_id"), one("status"), result, st.id, st.name)
+		if one("status_id") != int64(st.ID) || one("status") != st.Name {
+			t.Errorf("status_id/status = %v/%v for outcome %q, want %d/%s", one("status_id"), one("status"), result, st.ID, st.Name)
 		}
 	}
 	rawData, _ := one("raw_data").(string)

@@ -7,16 +7,16 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// status is an OCSF status_id with its caption.
-type status struct {
-	id   int
-	name string
+// Status is an OCSF status_id with its caption.
+type Status struct {
+	ID   int
+	Name string
 }
 
 // OutcomeStatus maps every Okta outcome.result to OCSF status_id/status. The action happened
 // (1 Success), was refused or did not complete (2 Failure), or is neither (99 Other, status
 // naming Okta's value); status_code always keeps Okta's value verbatim.
-var OutcomeStatus = map[string]status{
+var OutcomeStatus = map[string]Status{
 	"SUCCESS":    {1, "Success"},
 	"ALLOW":      {1, "Success"},
 	"FAILURE":    {2, "Failure"},
@@ -72,9 +72,9 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 	}
 	st, ok := OutcomeStatus[result]
 	if !ok {
-		st = status{99, result}
+		st = Status{99, result}
 	}
-	o.StatusID, o.Status, o.StatusCode, o.StatusDetail = st.id, st.name, result, reason
+	o.StatusID, o.Status, o.StatusCode, o.StatusDetail = st.ID, st.Name, result, reason
 
 	var dd map[string]any
 	if ev.DebugContext != nil {
@@ -400,28 +400,27 @@ func deviceOf(d *event.Device) *Device {
 var factorTypes = []struct {
 	fragment string
 	id       int
-	caption  string
 }{
-	{"PUSH", 5, "Push Notification"},
-	{"SMS", 1, "SMS"},
-	{"CALL", 3, "Phone Call"},
-	{"VOICE", 3, "Phone Call"},
-	{"EMAIL", 8, "Email"},
-	{"WEBAUTHN", 10, "WebAuthn"},
-	{"FIDO", 10, "WebAuthn"},
-	{"SECURITY KEY", 10, "WebAuthn"},
-	{"U2F", 9, "U2F"},
-	{"YUBIKEY", 6, "Hardware Token"},
-	{"HARDWARE", 6, "Hardware Token"},
-	{"QUESTION", 2, "Security Question"},
-	{"PASSWORD", 11, "Password"},
-	{"TOTP", 7, "OTP"},
-	{"GOOGLE", 7, "OTP"},
-	{"OTP", 7, "OTP"},
-	{"TOKEN", 6, "Hardware Token"},
-	{"OKTA VERIFY", 5, "Push Notification"},
-	{"OKTA_VERIFY", 7, "OTP"},
-	{"PHONE", 1, "SMS"},
+	{"PUSH", 5},
+	{"SMS", 1},
+	{"CALL", 3},
+	{"VOICE", 3},
+	{"EMAIL", 8},
+	{"WEBAUTHN", 10},
+	{"FIDO", 10},
+	{"SECURITY KEY", 10},
+	{"U2F", 9},
+	{"YUBIKEY", 6},
+	{"HARDWARE", 6},
+	{"QUESTION", 2},
+	{"PASSWORD", 11},
+	{"TOTP", 7},
+	{"GOOGLE", 7},
+	{"OTP", 7},
+	{"TOKEN", 6},
+	{"OKTA VERIFY", 5},
+	{"OKTA_VERIFY", 7},
+	{"PHONE", 1},
 }
 
 // factorsOf reads the factor used from debugData.factor, else an AuthenticatorEnrollment target.
