@@ -24,7 +24,7 @@ func (ev *LogEvent) AppendJSON(b []byte) ([]byte, error) {
 	w := JSONWriter{B: b}
 	w.Open()
 	w.Str("uuid", ev.UUID)
-	w.Str("published", FormatTime(ev.Published))
+	w.Time("published", ev.Published)
 	w.Str("eventType", ev.EventType)
 	w.Str("version", ev.Version)
 	w.Str("severity", ev.Severity)
@@ -99,17 +99,32 @@ func (ev *LogEvent) AppendJSON(b []byte) ([]byte, error) {
 	return w.B, nil
 }
 
+// Time writes a time member as FormatTime does, unless t is zero.
+func (w *JSONWriter) Time(k string, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	w.Key(k)
+	w.B = append(w.B, '"')
+	w.B = appendTime(w.B, t)
+	w.B = append(w.B, '"')
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) == 0 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	}
+	return t.AppendFormat(b, time.RFC3339Nano)
+}
+
 // FormatTime formats a time the way Okta does (UTC, milliseconds, Z), with more digits only when
 // the time has them. The zero time formats as "".
 func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.UTC()
-	if t.Nanosecond()%int(time.Millisecond) == 0 {
-		return t.Format("2006-01-02T15:04:05.000Z07:00")
-	}
-	return t.Format(time.RFC3339Nano)
+	return string(appendTime(nil, t))
 }
 
 func (a *Actor) appendJSON(w *JSONWriter) {

@@ -435,7 +435,7 @@ func (m *Metadata) appendJSON(w *event.JSONWriter) {
 	w.Str("version", OCSFVersion)
 	w.Str("tenant_uid", m.TenantUID)
 	w.Str("correlation_uid", m.CorrelationUID)
-	w.Str("original_time", event.FormatTime(m.OriginalTime))
+	w.Time("original_time", m.OriginalTime)
 	if m.LoggedTime != 0 {
 		w.Int("logged_time", m.LoggedTime)
 	}
