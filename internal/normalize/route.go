@@ -3,7 +3,7 @@
 // clock, no globals that change.
 package normalize
 
-//go:generate sh -c "go run ./ocsfschema/gen -src ${OCSF_SCHEMA_DIR:-../../../shared/ocsf-1.8.0} -out testdata/ocsf"
+//go:generate go run ./ocsfschema/gen -out testdata/ocsf
 
 import "strings"
 

@@ -5,7 +5,7 @@
 // are errors, required attributes and integer enums are enforced, and data type regexes, length
 // limits and ranges apply.
 //
-// Usage: go run ./ocsfschema/gen -src /path/to/ocsf-schema-1.8.0 -out testdata/ocsf
+// Usage (from internal/normalize): go run ./ocsfschema/gen [-src /path/to/ocsf-schema-1.8.0] -out testdata/ocsf
 package main
 
 import (
@@ -40,13 +40,27 @@ type gen struct {
 }
 
 func main() {
-	src := flag.String("src", os.Getenv("OCSF_SCHEMA_DIR"), "OCSF schema tree (a checkout of ocsf-schema v1.8.0); default $OCSF_SCHEMA_DIR")
+	src := flag.String("src", defaultSrc(), "OCSF schema tree (a checkout of ocsf-schema v1.8.0); default $OCSF_SCHEMA_DIR, else "+sharedTree)
 	out := flag.String("out", "testdata/ocsf", "output directory")
 	flag.Parse()
 	if err := run(*src, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "ocsfschema gen:", err)
 		os.Exit(1)
 	}
+}
+
+// sharedTree is where the schema tree sits beside a checkout of the project, seen from
+// internal/normalize (where go generate runs).
+const sharedTree = "../../../shared/ocsf-1.8.0"
+
+func defaultSrc() string {
+	if d := os.Getenv("OCSF_SCHEMA_DIR"); d != "" {
+		return d
+	}
+	if _, err := os.Stat(filepath.Join(sharedTree, "dictionary.json")); err == nil {
+		return sharedTree
+	}
+	return ""
 }
 
 func run(src, out string) error {
