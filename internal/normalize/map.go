@@ -104,7 +104,11 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 		if o.Actor != nil {
 			o.Session = o.Actor.Session
 		}
-		o.AuthFactors, o.IsMFA = factorsOf(ev, dd)
+		var mfa bool
+		if o.AuthFactors, mfa = factorsOf(ev, dd); mfa {
+			blk.mfa = true
+			o.IsMFA = &blk.mfa
+		}
 		o.AuthProtocolID, o.AuthProtocol = protocolOf(ev.EventType, dd)
 		if app := firstTarget(ev, "AppInstance"); app != nil {
 			o.Service = &Named{UID: app.ID, Name: app.DisplayName}
@@ -187,6 +191,7 @@ type mapBlock struct {
 	loc       Location
 	srcOS     OS
 	http      HTTPRequest
+	mfa       bool
 }
 
 // userOf maps an Okta actor or target to an OCSF user, filling u.
@@ -423,9 +428,9 @@ var factorTypes = []struct {
 	{"PHONE", 1},
 }
 
-// factorsOf reads the factor used from debugData.factor, else an AuthenticatorEnrollment target.
-// is_mfa is set for MFA events and for non-password factors.
-func factorsOf(ev *event.LogEvent, dd map[string]any) ([]AuthFactor, *bool) {
+// factorsOf reads the factor used from debugData.factor, else an AuthenticatorEnrollment target,
+// and says whether the event is MFA (an MFA event type, or a factor other than a password).
+func factorsOf(ev *event.LogEvent, dd map[string]any) ([]AuthFactor, bool) {
 	name, _ := dd["factor"].(string)
 	if name == "" {
 		if t := firstTarget(ev, "AuthenticatorEnrollment"); t != nil {
@@ -449,13 +454,8 @@ func factorsOf(ev *event.LogEvent, dd map[string]any) ([]AuthFactor, *bool) {
 		factors = []AuthFactor{f}
 		mfa = mfa || f.FactorTypeID != 11
 	}
-	if !mfa {
-		return factors, nil
-	}
-	return factors, &mfaTrue
+	return factors, mfa
 }
-
-var mfaTrue = true
 
 // protocolOf derives auth_protocol_id from the event type or debugData.signOnMode.
 func protocolOf(eventType string, dd map[string]any) (int, string) {

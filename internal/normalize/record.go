@@ -23,7 +23,8 @@ type Meta struct {
 // Record is one normalized record: an event routed to one schema and mapped to OCSF. The source
 // event travels with it (Event, and Raw when known), and its encoding carries it in raw_data.
 // Record implements event.Fields over its OCSF encoding, so rules on auth / cloudaudit / generic
-// read OCSF paths such as actor.user.name or src_endpoint.ip.
+// read OCSF paths such as actor.user.name or src_endpoint.ip. Records are read-only: the
+// records of one event share their objects and the normalizer's constant slices.
 type Record struct {
 	Schema  Schema
 	Routing Routing
@@ -106,6 +107,9 @@ func New() *Normalizer {
 // overlap types), in schema order of the listed table. Records of one event share nothing
 // mutable but the source event.
 func (n *Normalizer) Normalize(ev *event.LogEvent, meta Meta) []*Record {
+	if ev == nil {
+		return nil
+	}
 	route := n.router.Route(ev.EventType)
 	o := n.mapEvent(ev, meta)
 	recs := make([]*Record, len(route.Schemas))
