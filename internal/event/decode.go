@@ -83,6 +83,11 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 		default:
 			var v string
 			if v, err = d.skip(); err == nil {
+				// Hold unknown fields to the rules of known ones (numbers must fit a float64),
+				// so that they can be read back and re-encoded.
+				if _, perr := parseValue(v); perr != nil {
+					return &FieldError{Msg: perr.Error()}
+				}
 				if ev.Extra == nil {
 					ev.Extra = map[string]json.RawMessage{}
 				}
