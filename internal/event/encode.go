@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -512,6 +513,7 @@ var plain = func() (t [utf8.RuneSelf]bool) {
 // AppendString appends s as a JSON string literal. Invalid UTF-8 becomes U+FFFD; HTML characters
 // are not escaped (the output is data, not markup).
 func AppendString(b []byte, s string) []byte {
+	b = slices.Grow(b, len(s)+2)
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -519,7 +521,10 @@ func AppendString(b []byte, s string) []byte {
 		for i+8 <= len(s) {
 			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			if hasLess(x, 0x20)|hasByte(x, '"')|hasByte(x, '\\')|(x&hi) != 0 {
+			if m := hasLess(x, 0x20) | hasByte(x, '"') | hasByte(x, '\\') | (x & hi); m != 0 {
+				// The lowest flagged byte is exact (borrows only flag bytes above it): go
+				// straight to it.
+				i += bits.TrailingZeros64(m) / 8
 				break
 			}
 			i += 8
