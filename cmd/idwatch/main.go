@@ -37,6 +37,10 @@ func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
 		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
+		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
+		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
+		{"rules", "test, lint and list detection rules", runRules},
+		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 	}
 }
 

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/secret"
+)
+
+// AuthKind is how an integration authenticates to Okta.
+type AuthKind string
+
+// The supported authentication kinds.
+const (
+	AuthAPIToken AuthKind = "api_token"
+	AuthOAuth    AuthKind = "oauth"
+)
+
+// AttributeNames are the Okta user profile attributes that link a user to Active Directory.
+type AttributeNames struct {
+	ObjectSID         string `json:"objectSid"`
+	ObjectGUID        string `json:"objectGuid"`
+	DistinguishedName string `json:"distinguishedName"`
+}
+
+// DefaultAttributeNames are Okta's conventional names for the AD link attributes.
+var DefaultAttributeNames = AttributeNames{ObjectSID: "ObjectSid", ObjectGUID: "ObjectGuid", DistinguishedName: "DistinguishedName"}
+
+// Credentials are an integration's secrets. The store encrypts each at rest; secret.Value keeps
+// them out of logs, errors and JSON.
+type Credentials struct {
+	// APIToken is the SSWS token (AuthAPIToken).
+	APIToken secret.Value `json:"apiToken"`
+	// PrivateKeyPEM is the service app's private key (AuthOAuth).
+	PrivateKeyPEM secret.Value `json:"privateKeyPem"`
+	// DPoPKeyPEM is the DPoP proof key, persisted so tokens stay bound across restarts.
+	DPoPKeyPEM secret.Value `json:"dpopKeyPem"`
+}
+
+// Integration is one connected Okta org.
+type Integration struct {
+	ID       int64    `json:"id"`
+	Name     string   `json:"name"`
+	OrgURL   string   `json:"orgUrl"`
+	AuthKind AuthKind `json:"authKind"`
+	// ClientID, KeyID and Scopes describe an OAuth service app.
+	ClientID         string         `json:"clientId,omitempty"`
+	KeyID            string         `json:"keyId,omitempty"`
+	Scopes           []string       `json:"scopes,omitempty"`
+	CustomAttributes AttributeNames `json:"customAttributes"`
+	Enabled          bool           `json:"enabled"`
+	Credentials      Credentials    `json:"credentials"`
+	// CreatedAt and UpdatedAt are set by the store.
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Validate checks the record's shape (URL policy is the Okta client's business, not the store's).
+func (i Integration) Validate() error {
+	var errs []error
+	if strings.TrimSpace(i.Name) == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if strings.TrimSpace(i.OrgURL) == "" {
+		errs = append(errs, errors.New("org URL is empty"))
+	}
+	switch i.AuthKind {
+	case AuthAPIToken:
+		if i.Credentials.APIToken.IsZero() {
+			errs = append(errs, errors.New("auth kind api_token needs an API token"))
+		}
+	case AuthOAuth:
+		if i.ClientID == "" || i.Credentials.PrivateKeyPEM.IsZero() {
+			errs = append(errs, errors.New("auth kind oauth needs a client id and a private key"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("auth kind %q is not %q or %q", i.AuthKind, AuthAPIToken, AuthOAuth))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: integration %q: %w", ErrInvalid, i.Name, err)
+	}
+	return nil
+}
+
+// Integrations stores integration records; secrets are sealed before they reach the database.
+type Integrations interface {
+	// CreateIntegration stores a new integration and returns it with its id and times set; a
+	// duplicate name is ErrConflict.
+	CreateIntegration(ctx context.Context, in Integration) (Integration, error)
+	// UpdateIntegration replaces the record with in.ID (name included); ErrNotFound if absent.
+	UpdateIntegration(ctx context.Context, in Integration) (Integration, error)
+	// Integration returns one integration with its secrets decrypted.
+	Integration(ctx context.Context, id int64) (Integration, error)
+	// IntegrationByName returns the integration with that name.
+	IntegrationByName(ctx context.Context, name string) (Integration, error)
+	// ListIntegrations returns every integration by id.
+	ListIntegrations(ctx context.Context) ([]Integration, error)
+	// SetIntegrationEnabled switches collection for an integration on or off.
+	SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error
+	// DeleteIntegration removes the record, its cursor and its health; its journal entries stay
+	// until retention removes them.
+	DeleteIntegration(ctx context.Context, id int64) error
+	// ResealSecrets re-encrypts every secret not sealed under the current primary key (after key
+	// rotation) and returns how many integrations it rewrote.
+	ResealSecrets(ctx context.Context) (int, error)
+}

@@ -1,0 +1,293 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/idwatch/idwatch/internal/secret"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// errNoSealer explains a secret operation on a store opened without a master key.
+var errNoSealer = errors.New("no master key loaded, so secrets cannot be stored or read: set " + secret.EnvMasterKey + " or let idwatch create its key file in the data directory")
+
+// secretColumns are the sealed columns, in the order sealAll and openAll use.
+var secretColumns = [3]string{"api_token", "private_key", "dpop_key"}
+
+// aad binds a sealed secret to its integration and column.
+func aad(id int64, column string) []byte {
+	return []byte("idwatch/integrations/" + strconv.FormatInt(id, 10) + "/" + column)
+}
+
+// secretsOf lists an integration's secrets in secretColumns order.
+func secretsOf(c *store.Credentials) [3]*secret.Value {
+	return [3]*secret.Value{&c.APIToken, &c.PrivateKeyPEM, &c.DPoPKeyPEM}
+}
+
+// sealAll seals each non-empty secret; empty ones are stored as NULL.
+func (s *Store) sealAll(id int64, c store.Credentials) ([3]any, error) {
+	var out [3]any
+	for i, v := range secretsOf(&c) {
+		if v.IsZero() {
+			continue
+		}
+		if s.sealer == nil {
+			return out, errNoSealer
+		}
+		ct, err := s.sealer.Seal([]byte(v.Reveal()), aad(id, secretColumns[i]))
+		if err != nil {
+			return out, err
+		}
+		out[i] = ct
+	}
+	return out, nil
+}
+
+// openAll decrypts the sealed columns into c.
+func (s *Store) openAll(id int64, sealed [3][]byte, c *store.Credentials) error {
+	for i, v := range secretsOf(c) {
+		if sealed[i] == nil {
+			continue
+		}
+		if s.sealer == nil {
+			return errNoSealer
+		}
+		pt, err := s.sealer.Open(sealed[i], aad(id, secretColumns[i]))
+		if err != nil {
+			return fmt.Errorf("integration %d %s: %w", id, secretColumns[i], err)
+		}
+		*v = secret.New(string(pt))
+	}
+	return nil
+}
+
+// CreateIntegration implements store.Integrations. The row is inserted first to learn its id,
+// which the secrets' aad needs, then the sealed secrets are written in the same transaction.
+func (s *Store) CreateIntegration(ctx context.Context, in store.Integration) (store.Integration, error) {
+	if err := in.Validate(); err != nil {
+		return store.Integration{}, s.wrap("create integration", err)
+	}
+	now := s.now()
+	in.CreatedAt, in.UpdatedAt = now.UTC(), now.UTC()
+	scopes, attrs, err := encodeLists(in)
+	if err != nil {
+		return store.Integration{}, s.wrap("create integration", err)
+	}
+	err = s.write(ctx, "create integration", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO integrations (name, org_url, auth_kind, client_id, key_id, scopes,
+			custom_attributes, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled,
+			now.UnixNano(), now.UnixNano()).Scan(&in.ID)
+		if isUnique(err) {
+			return fmt.Errorf("%w: an integration named %q exists; pick another name or update it", store.ErrConflict, in.Name)
+		}
+		if err != nil {
+			return err
+		}
+		return s.writeSecrets(ctx, tx, in.ID, in.Credentials)
+	})
+	if err != nil {
+		return store.Integration{}, err
+	}
+	return in, nil
+}
+
+// writeSecrets seals and stores an integration's secrets.
+func (s *Store) writeSecrets(ctx context.Context, tx *sql.Tx, id int64, c store.Credentials) error {
+	sealed, err := s.sealAll(id, c)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE integrations SET api_token = $1, private_key = $2, dpop_key = $3 WHERE id = $4`,
+		sealed[0], sealed[1], sealed[2], id)
+	return err
+}
+
+// encodeLists encodes the JSON-valued columns.
+func encodeLists(in store.Integration) (string, string, error) {
+	scopes := in.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	sb, err := json.Marshal(scopes)
+	if err != nil {
+		return "", "", err
+	}
+	ab, err := json.Marshal(in.CustomAttributes)
+	return string(sb), string(ab), err
+}
+
+// UpdateIntegration implements store.Integrations.
+func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (store.Integration, error) {
+	if err := in.Validate(); err != nil {
+		return store.Integration{}, s.wrap("update integration", err)
+	}
+	scopes, attrs, err := encodeLists(in)
+	if err != nil {
+		return store.Integration{}, s.wrap("update integration", err)
+	}
+	now := s.now()
+	err = s.write(ctx, "update integration", func(tx *sql.Tx) error {
+		var created int64
+		err := tx.QueryRowContext(ctx, `UPDATE integrations SET name = $1, org_url = $2, auth_kind = $3, client_id = $4,
+			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING created_at`,
+			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), in.ID).Scan(&created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("%w: integration %d", store.ErrNotFound, in.ID)
+		case isUnique(err):
+			return fmt.Errorf("%w: an integration named %q exists", store.ErrConflict, in.Name)
+		case err != nil:
+			return err
+		}
+		in.CreatedAt, in.UpdatedAt = fromNanos(sql.NullInt64{Int64: created, Valid: true}), now.UTC()
+		return s.writeSecrets(ctx, tx, in.ID, in.Credentials)
+	})
+	if err != nil {
+		return store.Integration{}, err
+	}
+	return in, nil
+}
+
+// integrationColumns is the SELECT list scanIntegration reads.
+const integrationColumns = `id, name, org_url, auth_kind, client_id, key_id, scopes, custom_attributes, enabled,
+	api_token, private_key, dpop_key, created_at, updated_at`
+
+// scanIntegration reads one row of integrationColumns and opens its secrets.
+func (s *Store) scanIntegration(row interface{ Scan(...any) error }) (store.Integration, error) {
+	var in store.Integration
+	var scopes, attrs string
+	var sealed [3][]byte
+	var created, updated sql.NullInt64
+	if err := row.Scan(&in.ID, &in.Name, &in.OrgURL, &in.AuthKind, &in.ClientID, &in.KeyID, &scopes, &attrs, &in.Enabled,
+		&sealed[0], &sealed[1], &sealed[2], &created, &updated); err != nil {
+		return in, err
+	}
+	if err := json.Unmarshal([]byte(scopes), &in.Scopes); err != nil {
+		return in, fmt.Errorf("integration %d scopes: %w", in.ID, err)
+	}
+	if err := json.Unmarshal([]byte(attrs), &in.CustomAttributes); err != nil {
+		return in, fmt.Errorf("integration %d custom attributes: %w", in.ID, err)
+	}
+	in.CreatedAt, in.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return in, s.openAll(in.ID, sealed, &in.Credentials)
+}
+
+// Integration implements store.Integrations.
+func (s *Store) Integration(ctx context.Context, id int64) (store.Integration, error) {
+	return s.oneIntegration(ctx, `id = $1`, id, fmt.Sprintf("integration %d", id))
+}
+
+// IntegrationByName implements store.Integrations.
+func (s *Store) IntegrationByName(ctx context.Context, name string) (store.Integration, error) {
+	return s.oneIntegration(ctx, `name = $1`, name, fmt.Sprintf("integration %q", name))
+}
+
+// oneIntegration looks one integration up by a where clause.
+func (s *Store) oneIntegration(ctx context.Context, where string, arg any, what string) (store.Integration, error) {
+	in, err := s.scanIntegration(s.r.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	if err != nil {
+		return store.Integration{}, s.wrap("get integration", err)
+	}
+	return in, nil
+}
+
+// ListIntegrations implements store.Integrations.
+func (s *Store) ListIntegrations(ctx context.Context) ([]store.Integration, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+integrationColumns+` FROM integrations ORDER BY id`)
+	if err != nil {
+		return nil, s.wrap("list integrations", err)
+	}
+	defer rows.Close()
+	var out []store.Integration
+	for rows.Next() {
+		in, err := s.scanIntegration(rows)
+		if err != nil {
+			return nil, s.wrap("list integrations", err)
+		}
+		out = append(out, in)
+	}
+	return out, s.wrap("list integrations", rows.Err())
+}
+
+// SetIntegrationEnabled implements store.Integrations.
+func (s *Store) SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error {
+	return s.write(ctx, "enable integration", func(tx *sql.Tx) error {
+		n, err := execCount(ctx, tx, `UPDATE integrations SET enabled = $1, updated_at = $2 WHERE id = $3`, enabled, s.now().UnixNano(), id)
+		if err == nil && n == 0 {
+			err = fmt.Errorf("%w: integration %d", store.ErrNotFound, id)
+		}
+		return err
+	})
+}
+
+// DeleteIntegration implements store.Integrations.
+func (s *Store) DeleteIntegration(ctx context.Context, id int64) error {
+	return s.write(ctx, "delete integration", func(tx *sql.Tx) error {
+		n, err := execCount(ctx, tx, `DELETE FROM integrations WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: integration %d", store.ErrNotFound, id)
+		}
+		for _, q := range []string{`DELETE FROM cursors WHERE integration_id = $1`, `DELETE FROM health WHERE integration_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ResealSecrets implements store.Integrations; it needs a *secret.Keyring to tell old keys apart.
+func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
+	kr, ok := s.sealer.(*secret.Keyring)
+	if !ok {
+		return 0, s.wrap("reseal secrets", errNoSealer)
+	}
+	var n int
+	err := s.write(ctx, "reseal secrets", func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `SELECT id, api_token, private_key, dpop_key FROM integrations ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		var stale []store.Integration
+		for rows.Next() {
+			var id int64
+			var sealed [3][]byte
+			if err := rows.Scan(&id, &sealed[0], &sealed[1], &sealed[2]); err != nil {
+				rows.Close()
+				return err
+			}
+			if kr.NeedsReseal(sealed[0]) || kr.NeedsReseal(sealed[1]) || kr.NeedsReseal(sealed[2]) {
+				in := store.Integration{ID: id}
+				if err := s.openAll(id, sealed, &in.Credentials); err != nil {
+					rows.Close()
+					return err
+				}
+				stale = append(stale, in)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, in := range stale {
+			if err := s.writeSecrets(ctx, tx, in.ID, in.Credentials); err != nil {
+				return err
+			}
+		}
+		n = len(stale)
+		return nil
+	})
+	return n, err
+}

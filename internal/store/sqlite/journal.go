@@ -1,0 +1,283 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// MaxReadLimit bounds one ReadJournal or ReadAlerts call, so a careless caller cannot pull the
+// whole journal into memory.
+const MaxReadLimit = 100_000
+
+// AppendPage implements store.Journal. Seq numbers are taken from the sequences row inside the
+// transaction; a duplicate does not consume one, so the journal's seqs stay contiguous.
+func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []store.Event, cursor *store.Cursor) (store.AppendResult, error) {
+	var res store.AppendResult
+	for i, e := range events {
+		if e.UUID == "" || len(e.Raw) == 0 {
+			return res, s.wrap("append page", fmt.Errorf("%w: event %d of the page has no uuid or no raw JSON", store.ErrInvalid, i))
+		}
+	}
+	now := s.now().UnixNano()
+	err := s.write(ctx, "append page", func(tx *sql.Tx) error {
+		res = store.AppendResult{}
+		seq, err := readSequence(ctx, tx, store.StreamJournal)
+		if err != nil {
+			return err
+		}
+		if len(events) > 0 {
+			ins := tx.StmtContext(ctx, s.insertEvent)
+			defer ins.Close()
+			for _, e := range events {
+				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, []byte(e.Raw), now)
+				if err != nil {
+					return err
+				}
+				if n, err := r.RowsAffected(); err != nil {
+					return err
+				} else if n == 1 {
+					seq++
+					res.Inserted++
+				} else {
+					res.Duplicates++
+				}
+			}
+			if res.Inserted > 0 {
+				if err := writeSequence(ctx, tx, store.StreamJournal, seq); err != nil {
+					return err
+				}
+			}
+		}
+		res.LastSeq = seq
+		if err := s.fault(store.FaultAfterJournalInsert); err != nil {
+			return err
+		}
+		if cursor == nil {
+			return nil
+		}
+		return upsertCursor(ctx, tx, integrationID, *cursor, now)
+	})
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	return res, nil
+}
+
+// insertEventSQL inserts one journal row; a duplicate (integration, uuid) inserts nothing.
+const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (integration_id, uuid) DO NOTHING`
+
+// readSequence returns a stream's last assigned seq.
+func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT value FROM sequences WHERE name = $1`, string(stream)).Scan(&v)
+	return v, err
+}
+
+// writeSequence records a stream's last assigned seq.
+func writeSequence(ctx context.Context, tx *sql.Tx, stream store.Stream, seq int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sequences SET value = $1 WHERE name = $2`, seq, string(stream))
+	return err
+}
+
+// querier is what *sql.DB and *sql.Tx share for reads.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// ReadJournal implements store.Journal.
+func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f store.ReadFilter) ([]store.Entry, error) {
+	if limit <= 0 || limit > MaxReadLimit {
+		return nil, s.wrap("read journal", fmt.Errorf("%w: limit %d is outside 1..%d", store.ErrInvalid, limit, MaxReadLimit))
+	}
+	where, args := filterSQL(f, []any{afterSeq})
+	args = append(args, limit)
+	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+		WHERE seq > $1` + where + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("read journal", err)
+	}
+	defer rows.Close()
+	out := make([]store.Entry, 0, min(limit, 1024))
+	for rows.Next() {
+		var e store.Entry
+		var pub, stored sql.NullInt64
+		var raw []byte
+		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored); err != nil {
+			return nil, s.wrap("read journal", err)
+		}
+		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), raw
+		out = append(out, e)
+	}
+	return out, s.wrap("read journal", rows.Err())
+}
+
+// filterSQL turns a ReadFilter into "AND …" clauses with numbered parameters after args.
+func filterSQL(f store.ReadFilter, args []any) (string, []any) {
+	var b strings.Builder
+	if len(f.Integrations) > 0 {
+		b.WriteString(" AND integration_id IN ")
+		args = inList(&b, args, f.Integrations)
+	}
+	if len(f.EventTypes) > 0 {
+		b.WriteString(" AND event_type IN ")
+		args = inList(&b, args, f.EventTypes)
+	}
+	return b.String(), args
+}
+
+// inList writes "($n, $n+1, …)" for vals to b, numbering after args, and returns args with vals
+// appended.
+func inList[T any](b *strings.Builder, args []any, vals []T) []any {
+	b.WriteString("(")
+	for i, v := range vals {
+		args = append(args, v)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	b.WriteString(")")
+	return args
+}
+
+// LastSeq implements store.Journal.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	v, err := readSequence(ctx, s.r, store.StreamJournal)
+	return v, s.wrap("last seq", err)
+}
+
+// CountJournal implements store.Journal. Without a filter it is O(1) (see Bounds); with one it
+// scans the journal.
+func (s *Store) CountJournal(ctx context.Context, f store.ReadFilter) (int64, error) {
+	if len(f.Integrations) == 0 && len(f.EventTypes) == 0 {
+		b, err := s.Bounds(ctx)
+		return b.Count, err
+	}
+	where, args := filterSQL(f, nil)
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM journal WHERE 1 = 1`+where, args...).Scan(&n)
+	return n, s.wrap("count journal", err)
+}
+
+// Bounds implements store.Journal. Seqs are handed out without gaps and only trimming deletes,
+// always a prefix, so the stored entries are exactly FirstSeq..LastSeq and counting them is
+// arithmetic instead of a scan of millions of rows.
+func (s *Store) Bounds(ctx context.Context) (store.JournalBounds, error) {
+	var b store.JournalBounds
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT MIN(seq) FROM journal), 0), (SELECT value FROM sequences WHERE name = $1)`,
+		string(store.StreamJournal)).Scan(&b.FirstSeq, &b.LastSeq)
+	if b.FirstSeq > 0 {
+		b.Count = b.LastSeq - b.FirstSeq + 1
+	}
+	return b, s.wrap("journal bounds", err)
+}
+
+// trimBatch bounds the seqs one trim transaction deletes, so appends wait for one short
+// transaction at a time instead of one long one.
+const trimBatch = 10_000
+
+// TrimJournal implements store.Journal. The cap keeps the newest MaxJournalEntries seq numbers.
+// The work is split into transactions of at most trimBatch seqs; each recomputes its bound, so an
+// offset reset while a trim runs is honoured.
+func (s *Store) TrimJournal(ctx context.Context, beforeSeq int64) (store.TrimResult, error) {
+	var res store.TrimResult
+	overrun := make(map[string]bool)
+	for more := true; more; {
+		err := s.write(ctx, "trim journal", func(tx *sql.Tx) error {
+			var n int64
+			var err error
+			n, more, err = s.trimStep(ctx, tx, beforeSeq, overrun)
+			res.Removed += n
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	for name := range overrun {
+		res.Overrun = append(res.Overrun, name)
+	}
+	slices.Sort(res.Overrun)
+	res.Forced = len(res.Overrun) > 0
+	b, err := s.Bounds(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.FirstSeq = b.FirstSeq
+	if res.Forced {
+		s.log.Warn("journal retention cap removed entries that consumers had not read; they will skip them",
+			"cap", s.cap, "removed", res.Removed, "first_seq", res.FirstSeq, "consumers", res.Overrun)
+	}
+	return res, nil
+}
+
+// trimStep deletes one batch below the retention bound, adding to overrun the consumers the cap
+// forces past unread entries; it reports how many rows went and whether more remain.
+func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overrun map[string]bool) (int64, bool, error) {
+	var minOffset, first sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(offset_seq) FROM consumers WHERE stream = $1`,
+		string(store.StreamJournal)).Scan(&minOffset); err != nil {
+		return 0, false, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(seq) FROM journal`).Scan(&first); err != nil || !first.Valid {
+		return 0, false, err
+	}
+	bound := beforeSeq
+	if minOffset.Valid && minOffset.Int64+1 < bound {
+		bound = minOffset.Int64 + 1
+	}
+	forced := false
+	if s.cap > 0 {
+		last, err := readSequence(ctx, tx, store.StreamJournal)
+		if err != nil {
+			return 0, false, err
+		}
+		if capBound := last - s.cap + 1; capBound > bound {
+			bound, forced = capBound, true
+		}
+	}
+	if first.Int64 >= bound {
+		return 0, false, nil
+	}
+	upto := min(bound, first.Int64+s.trimBatch)
+	if forced {
+		// Deleted seqs run up to upto-1: a consumer whose offset is below that loses unread ones.
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM consumers WHERE stream = $1 AND offset_seq < $2`,
+			string(store.StreamJournal), upto-1)
+		if err != nil {
+			return 0, false, err
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return 0, false, err
+			}
+			overrun[name] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, false, err
+		}
+	}
+	n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, upto)
+	return n, upto < bound, err
+}
+
+// execCount runs a statement and returns the number of rows it affected.
+func execCount(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	r, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}

@@ -1,0 +1,155 @@
+// Package store is idwatch's durable state behind one interface: the journal of collected events,
+// per-integration polling cursors, per-consumer offsets, integrations with encrypted secrets, their
+// health, alerts and sink dead letters. Implementations live in subpackages (sqlite); every one must
+// pass the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Store is the whole of idwatch's durable state. Methods are safe for concurrent use; every method
+// honours ctx cancellation; every write is atomic.
+type Store interface {
+	Journal
+	Cursors
+	Offsets
+	Integrations
+	Healths
+	Alerts
+	DeadLetters
+	// Close releases the database; the Store must not be used afterwards.
+	Close() error
+}
+
+// ErrNotFound is returned (wrapped) when a looked-up record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned (wrapped) when a write would break a uniqueness rule, such as a second
+// integration with the same name.
+var ErrConflict = errors.New("already exists")
+
+// ErrInvalid is returned (wrapped) when a caller passes values the store refuses.
+var ErrInvalid = errors.New("invalid argument")
+
+// Event is one collected Okta System Log event as the collector hands it to the journal.
+type Event struct {
+	// UUID is Okta's event uuid; the journal keeps one event per (integration, uuid).
+	UUID string
+	// Published is Okta's event time.
+	Published time.Time
+	// EventType is Okta's eventType.
+	EventType string
+	// Raw is the event's JSON exactly as received.
+	Raw json.RawMessage
+}
+
+// Cursor is where live polling of one integration resumes.
+type Cursor struct {
+	// Next is the URL of the next page to request (opaque; Okta's Link rel="next").
+	Next string
+	// LastPublished is the latest published time seen, the fallback when Next is rejected.
+	LastPublished time.Time
+	// UpdatedAt is when the cursor was stored (set by the store).
+	UpdatedAt time.Time
+}
+
+// AppendResult says what one AppendPage did.
+type AppendResult struct {
+	// Inserted counts events new to the journal.
+	Inserted int
+	// Duplicates counts events skipped because (integration, uuid) was already stored, or repeated
+	// within the page.
+	Duplicates int
+	// LastSeq is the journal's last seq after the append (unchanged when nothing was inserted).
+	LastSeq int64
+}
+
+// Entry is one journal row.
+type Entry struct {
+	Seq           int64
+	IntegrationID int64
+	UUID          string
+	Published     time.Time
+	EventType     string
+	Raw           json.RawMessage
+	StoredAt      time.Time
+}
+
+// ReadFilter narrows ReadJournal and CountJournal; empty slices mean "all".
+type ReadFilter struct {
+	Integrations []int64
+	EventTypes   []string
+}
+
+// TrimResult reports what TrimJournal removed.
+type TrimResult struct {
+	// Removed is the number of entries deleted.
+	Removed int64
+	// FirstSeq is the lowest seq still in the journal after trimming (0 if it is empty).
+	FirstSeq int64
+	// Forced is true when the retention cap removed entries some consumer had not yet read.
+	Forced bool
+	// Overrun lists the consumers that lost unread entries to the cap.
+	Overrun []string
+}
+
+// JournalBounds describes the journal's extent.
+type JournalBounds struct {
+	// FirstSeq is the lowest stored seq (0 when empty); a consumer whose offset+1 is below it
+	// missed trimmed entries.
+	FirstSeq int64
+	// LastSeq is the highest seq ever assigned; it survives trimming and never decreases.
+	LastSeq int64
+	// Count is the number of stored entries.
+	Count int64
+}
+
+// Journal is the ordered, deduplicated, durable log of collected events.
+type Journal interface {
+	// AppendPage stores the new events of one page, skipping (and counting) those already present for
+	// integrationID, and, when cursor is not nil, stores it as the integration's live cursor, all in
+	// one transaction: after a crash either both are visible or neither. A nil cursor (backfill, event
+	// hooks) merges events without touching the live cursor. Events get seq numbers in page order.
+	AppendPage(ctx context.Context, integrationID int64, events []Event, cursor *Cursor) (AppendResult, error)
+	// ReadJournal returns up to limit entries with seq > afterSeq matching filter, in seq order.
+	ReadJournal(ctx context.Context, afterSeq int64, limit int, filter ReadFilter) ([]Entry, error)
+	// LastSeq returns the highest seq ever assigned (0 for a new journal).
+	LastSeq(ctx context.Context) (int64, error)
+	// CountJournal counts the stored entries matching filter.
+	CountJournal(ctx context.Context, filter ReadFilter) (int64, error)
+	// Bounds returns the journal's first and last seq and entry count.
+	Bounds(ctx context.Context) (JournalBounds, error)
+	// TrimJournal deletes entries with seq < beforeSeq that every registered journal consumer has
+	// committed; then, if the store has a retention cap, deletes the oldest entries beyond it even if
+	// a consumer still needs them, and says so in the result. Deduplication only knows retained
+	// entries: an event appended again after it was trimmed is stored as new.
+	TrimJournal(ctx context.Context, beforeSeq int64) (TrimResult, error)
+}
+
+// Cursors holds each integration's live polling cursor.
+type Cursors interface {
+	// Cursor returns the integration's cursor, or ErrNotFound when polling never stored one.
+	Cursor(ctx context.Context, integrationID int64) (Cursor, error)
+	// SetCursor replaces the cursor outside a page append, for example to restart polling from a
+	// published time after Okta rejected the stored next link.
+	SetCursor(ctx context.Context, integrationID int64, c Cursor) error
+	// DeleteCursor forgets the cursor; polling then starts from its lookback again.
+	DeleteCursor(ctx context.Context, integrationID int64) error
+}
+
+// FaultPoint names a place inside a store operation where a test can make the operation fail.
+type FaultPoint string
+
+// The fault points every implementation must honour.
+const (
+	// FaultAfterJournalInsert fires inside AppendPage after the events are written and before the
+	// cursor is, so tests can prove the two commit together or not at all.
+	FaultAfterJournalInsert FaultPoint = "journal: after insert, before cursor"
+)
+
+// Faults returns a non-nil error to fail the operation at point. Production stores have none.
+type Faults func(point FaultPoint) error

@@ -1,0 +1,153 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+func (su suite) offsets(t *testing.T) {
+	f := su.open(t)
+	f.appendPage(1, events("a", 10, epoch), nil)
+	_, err := f.s.Offset(f.ctx, "sink/file")
+	wantErr(t, "unregistered offset", err, store.ErrNotFound)
+	wantErr(t, "commit unregistered", f.s.CommitOffset(f.ctx, "sink/file", 1), store.ErrNotFound)
+
+	off, err := f.s.RegisterConsumer(f.ctx, "sink/file", store.StreamJournal, 0)
+	f.must(err)
+	if off != 0 {
+		t.Fatalf("new consumer offset %d", off)
+	}
+	_, err = f.s.RegisterConsumer(f.ctx, "processor", store.StreamJournal, 10)
+	f.must(err)
+	_, err = f.s.RegisterConsumer(f.ctx, "late", store.StreamJournal, 11)
+	wantErr(t, "start beyond last seq", err, store.ErrInvalid)
+	_, err = f.s.RegisterConsumer(f.ctx, "x", store.Stream("bogus"), 0)
+	wantErr(t, "unknown stream", err, store.ErrInvalid)
+
+	f.must(f.s.CommitOffset(f.ctx, "sink/file", 5))
+	f.must(f.s.CommitOffset(f.ctx, "sink/file", 3)) // a late, smaller commit is ignored
+	if off := f.offset("sink/file"); off != 5 {
+		t.Fatalf("offset went backwards to %d", off)
+	}
+	wantErr(t, "commit beyond last seq", f.s.CommitOffset(f.ctx, "sink/file", 11), store.ErrInvalid)
+	wantErr(t, "negative commit", f.s.CommitOffset(f.ctx, "sink/file", -1), store.ErrInvalid)
+
+	// Registering again keeps the offset; registering on another stream is refused.
+	off, err = f.s.RegisterConsumer(f.ctx, "sink/file", store.StreamJournal, 0)
+	f.must(err)
+	if off != 5 {
+		t.Fatalf("re-register returned %d, want 5", off)
+	}
+	_, err = f.s.RegisterConsumer(f.ctx, "sink/file", store.StreamAlerts, 0)
+	wantErr(t, "re-register on another stream", err, store.ErrConflict)
+
+	f.must(f.s.ResetOffset(f.ctx, "sink/file", 2))
+	if off := f.offset("sink/file"); off != 2 {
+		t.Fatalf("reset gave %d, want 2", off)
+	}
+
+	_, err = f.s.RegisterConsumer(f.ctx, "sink/alerts", store.StreamAlerts, 0)
+	f.must(err)
+	cs, err := f.s.Consumers(f.ctx)
+	f.must(err)
+	got := make(map[string]store.Consumer)
+	var names []string
+	for _, c := range cs {
+		got[c.Name] = c
+		names = append(names, c.Name)
+	}
+	if !slices.Equal(names, []string{"processor", "sink/alerts", "sink/file"}) {
+		t.Fatalf("consumers %v", names)
+	}
+	if c := got["sink/file"]; c.Offset != 2 || c.Lag != 8 || c.Stream != store.StreamJournal || !c.RegisteredAt.Equal(epoch) {
+		t.Fatalf("sink/file %+v", c)
+	}
+	if c := got["processor"]; c.Lag != 0 {
+		t.Fatalf("processor lag %d", c.Lag)
+	}
+	if c := got["sink/alerts"]; c.Lag != 0 || c.Stream != store.StreamAlerts {
+		t.Fatalf("alerts consumer %+v", c)
+	}
+	f.must(f.s.UnregisterConsumer(f.ctx, "sink/file"))
+	wantErr(t, "unregister twice", f.s.UnregisterConsumer(f.ctx, "sink/file"), store.ErrNotFound)
+}
+
+// offset returns a consumer's offset, failing the test on error.
+func (f *fixture) offset(name string) int64 {
+	f.t.Helper()
+	off, err := f.s.Offset(f.ctx, name)
+	f.must(err)
+	return off
+}
+
+func (su suite) retention(t *testing.T) {
+	t.Run("RespectsOffsets", func(t *testing.T) {
+		f := su.open(t)
+		f.appendPage(1, events("a", 20, epoch), nil)
+		for name, off := range map[string]int64{"fast": 15, "slow": 4} {
+			_, err := f.s.RegisterConsumer(f.ctx, name, store.StreamJournal, off)
+			f.must(err)
+		}
+		// Alert consumers count alert seqs and must not hold back the journal.
+		_, err := f.s.RegisterConsumer(f.ctx, "alerts", store.StreamAlerts, 0)
+		f.must(err)
+		r, err := f.s.TrimJournal(f.ctx, 100)
+		f.must(err)
+		if r.Removed != 4 || r.FirstSeq != 5 || r.Forced || len(r.Overrun) != 0 {
+			t.Fatalf("trim with slow consumer at 4: %+v", r)
+		}
+		if got, err := f.s.ReadJournal(f.ctx, 4, 1, store.ReadFilter{}); err != nil || got[0].Seq != 5 {
+			t.Fatalf("slow consumer's next entry gone: %v %v", got, err)
+		}
+		f.must(f.s.CommitOffset(f.ctx, "slow", 18))
+		r, err = f.s.TrimJournal(f.ctx, 10)
+		f.must(err)
+		if r.Removed != 5 || r.FirstSeq != 10 {
+			t.Fatalf("trim before 10: %+v", r)
+		}
+		f.must(f.s.UnregisterConsumer(f.ctx, "fast"))
+		f.must(f.s.UnregisterConsumer(f.ctx, "slow"))
+		r, err = f.s.TrimJournal(f.ctx, 1000)
+		f.must(err)
+		if r.Removed != 11 || r.FirstSeq != 0 {
+			t.Fatalf("trim everything: %+v", r)
+		}
+		// Seqs are never reused after the journal empties.
+		if f.lastSeq() != 20 {
+			t.Fatalf("last seq after trimming all: %d", f.lastSeq())
+		}
+		if r := f.appendPage(1, events("b", 1, epoch), nil); r.LastSeq != 21 {
+			t.Fatalf("seq after trim: %+v", r)
+		}
+		// Deduplication only knows retained entries: a trimmed event appended again is new.
+		if r := f.appendPage(1, events("a", 1, epoch), nil); r.Inserted != 1 || r.LastSeq != 22 {
+			t.Fatalf("trimmed event appended again: %+v", r)
+		}
+	})
+	t.Run("CapOverrunsSlowConsumer", func(t *testing.T) {
+		f := su.open(t, func(h *Harness) { h.MaxJournalEntries = 5 })
+		f.appendPage(1, events("a", 20, epoch), nil)
+		_, err := f.s.RegisterConsumer(f.ctx, "dead-sink", store.StreamJournal, 3)
+		f.must(err)
+		_, err = f.s.RegisterConsumer(f.ctx, "live-sink", store.StreamJournal, 20)
+		f.must(err)
+		r, err := f.s.TrimJournal(f.ctx, 0)
+		f.must(err)
+		if r.Removed != 15 || r.FirstSeq != 16 || !r.Forced || !slices.Equal(r.Overrun, []string{"dead-sink"}) {
+			t.Fatalf("capped trim: %+v", r)
+		}
+		b, err := f.s.Bounds(f.ctx)
+		f.must(err)
+		if b.Count != 5 || b.FirstSeq != 16 || b.LastSeq != 20 {
+			t.Fatalf("bounds after cap: %+v", b)
+		}
+		// Under the cap, nothing more goes.
+		r, err = f.s.TrimJournal(f.ctx, 0)
+		f.must(err)
+		if r.Removed != 0 || r.Forced {
+			t.Fatalf("second capped trim: %+v", r)
+		}
+	})
+}
