@@ -321,6 +321,9 @@ type JSONWriter struct {
 	Err   error
 	first []bool
 	keys  []string // scratch for sorting map keys, used as a stack by nested maps
+
+	firstBuf [16]bool
+	keysBuf  [32]string
 }
 
 // Object writes member k as an object whose members fn writes, and leaves the member out when
@@ -345,6 +348,9 @@ func (w *JSONWriter) Object(k string, fn func()) {
 // Open starts an object (as a value: call Key first when inside another object).
 func (w *JSONWriter) Open() {
 	w.B = append(w.B, '{')
+	if w.first == nil {
+		w.first = w.firstBuf[:0]
+	}
 	w.first = append(w.first, true)
 }
 
@@ -428,6 +434,9 @@ func (w *JSONWriter) Value(v any) {
 	case float64:
 		w.appendFloat(t)
 	case map[string]any:
+		if w.keys == nil {
+			w.keys = w.keysBuf[:0]
+		}
 		base := len(w.keys)
 		for k := range t {
 			w.keys = append(w.keys, k)

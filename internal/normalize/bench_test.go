@@ -59,9 +59,14 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkDecodeRouteMap measures decode + route + map, without output encoding.
-func BenchmarkDecodeRouteMap(b *testing.B) {
-	mix := benchMix(b)
+// BenchmarkDecodeRouteMap measures decode + route + map over the fixture mix, without output
+// encoding.
+func BenchmarkDecodeRouteMap(b *testing.B) { benchmarkMix(b, benchMix(b), false) }
+
+// BenchmarkDecodeRouteMapEncode adds the JSON encoding of every record (raw_data included).
+func BenchmarkDecodeRouteMapEncode(b *testing.B) { benchmarkMix(b, benchMix(b), true) }
+
+func benchmarkMix(b *testing.B, mix [][]byte, encode bool) {
 	n := New()
 	size := 0
 	for _, m := range mix {
@@ -69,6 +74,7 @@ func BenchmarkDecodeRouteMap(b *testing.B) {
 	}
 	b.SetBytes(int64(size / len(mix)))
 	b.ReportAllocs()
+	buf := make([]byte, 0, 64<<10)
 	i := 0
 	cpu := cpuTime()
 	for b.Loop() {
@@ -78,29 +84,14 @@ func BenchmarkDecodeRouteMap(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if recs := n.Normalize(ev, Meta{TenantUID: "acme", Raw: raw}); len(recs) == 0 {
+		recs := n.Normalize(ev, Meta{TenantUID: "acme", Raw: raw})
+		if len(recs) == 0 {
 			b.Fatal("no records")
 		}
-	}
-	reportRate(b, i, cpu)
-}
-
-// BenchmarkDecodeRouteMapEncode adds the JSON encoding of every record (raw_data included).
-func BenchmarkDecodeRouteMapEncode(b *testing.B) {
-	mix := benchMix(b)
-	n := New()
-	buf := make([]byte, 0, 64<<10)
-	b.ReportAllocs()
-	i := 0
-	cpu := cpuTime()
-	for b.Loop() {
-		raw := mix[i%len(mix)]
-		i++
-		ev, err := event.Decode(raw)
-		if err != nil {
-			b.Fatal(err)
+		if !encode {
+			continue
 		}
-		for _, r := range n.Normalize(ev, Meta{TenantUID: "acme", Raw: raw}) {
+		for _, r := range recs {
 			if buf, err = r.AppendJSON(buf[:0], EncodeOptions{}); err != nil {
 				b.Fatal(err)
 			}

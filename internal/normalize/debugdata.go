@@ -59,24 +59,58 @@ func parseStructured(v any) any {
 	return v
 }
 
-// riskLevel finds the Okta risk level (LOW, MEDIUM, HIGH) in parsed debug data or the security
-// context, highest first.
+// riskLevel finds the highest Okta risk level (LOW, MEDIUM, HIGH) among debugData.risk (a Java
+// map string), logOnlySecurityData (a JSON string with risk.level) and securityContext.risk (an
+// object). It reads the strings without parsing them whole: this runs for every event.
 func riskLevel(vals ...any) string {
 	best, bestRank := "", 0
 	for _, v := range vals {
-		m, ok := v.(map[string]any)
-		if !ok {
-			continue
+		var lvl string
+		switch t := v.(type) {
+		case string:
+			lvl = levelInText(t)
+		case map[string]any:
+			if r, ok := t["risk"].(map[string]any); ok {
+				t = r
+			}
+			lvl, _ = t["level"].(string)
 		}
-		if r, ok := m["risk"].(map[string]any); ok { // logOnlySecurityData nests it
-			m = r
-		}
-		lvl, _ := m["level"].(string)
-		if r := riskRank[strings.ToUpper(lvl)]; r > bestRank {
-			best, bestRank = strings.ToUpper(lvl), r
+		lvl = strings.ToUpper(strings.TrimSpace(lvl))
+		if r := riskRank[lvl]; r > bestRank {
+			best, bestRank = lvl, r
 		}
 	}
 	return best
+}
+
+// levelInText returns the value of "level" in "{reasons=…, level=HIGH}" or in
+// {"risk":{"level":"HIGH"},…}.
+func levelInText(s string) string {
+	if i := strings.Index(s, `"level"`); i >= 0 {
+		rest := strings.TrimLeft(s[i+len(`"level"`):], " \t\r\n")
+		if rest, ok := strings.CutPrefix(rest, ":"); ok {
+			rest = strings.TrimLeft(rest, " \t\r\n")
+			if rest, ok := strings.CutPrefix(rest, `"`); ok {
+				v, _, _ := strings.Cut(rest, `"`)
+				return v
+			}
+		}
+		return ""
+	}
+	for rest := s; ; {
+		i := strings.Index(rest, "level=")
+		if i < 0 {
+			return ""
+		}
+		if i == 0 || rest[i-1] == '{' || rest[i-1] == ' ' || rest[i-1] == ',' {
+			v := rest[i+len("level="):]
+			if j := strings.IndexAny(v, ",}"); j >= 0 {
+				v = v[:j]
+			}
+			return v
+		}
+		rest = rest[i+1:]
+	}
 }
 
 var riskRank = map[string]int{"LOW": 2, "MEDIUM": 3, "HIGH": 4}

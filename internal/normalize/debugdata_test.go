@@ -45,6 +45,20 @@ func TestParseStructured(t *testing.T) {
 	if got := riskLevel(map[string]any{"level": "low"}, map[string]any{"risk": map[string]any{"level": "HIGH"}}, nil, "x"); got != "HIGH" {
 		t.Errorf("riskLevel = %q, want HIGH", got)
 	}
+	levels := map[string]string{
+		"{reasons=Anomalous Device, New IP, level=MEDIUM}":           "MEDIUM",
+		"{previousLevel=LOW, level=HIGH, detectionName=Entity Risk}": "HIGH",
+		"{level=LOW}":                                    "LOW",
+		`{"risk":{"level":"HIGH"},"b":{}}`:               "HIGH",
+		`{"risk": {"reasons": "x", "level" : "MEDIUM"}}`: "MEDIUM",
+		"{reasons=sublevel=x}":                           "",
+		"no level here":                                  "",
+	}
+	for in, want := range levels {
+		if got := levelInText(in); got != want {
+			t.Errorf("levelInText(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func FuzzParseKV(f *testing.F) {

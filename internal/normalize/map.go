@@ -85,7 +85,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 		risk = ev.SecurityContext.Risk
 	}
 	sev := oktaSeverity[ev.Severity]
-	if r := riskRank[riskLevel(parseStructured(dd["risk"]), parseStructured(dd["logOnlySecurityData"]), risk)]; r > sev {
+	if r := riskRank[riskLevel(dd["risk"], dd["logOnlySecurityData"], risk)]; r > sev {
 		sev = r
 	}
 	o.SeverityID, o.Severity = sev, severityNames[sev]
