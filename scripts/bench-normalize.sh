@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Measures normalization speed: the Go benchmarks (decode + route + map, and with JSON encoding),
-# then `idwatch normalize` and a comparable jq reshaping over the same JSON-lines input, and prints
-# the ratio. Usage: scripts/bench-normalize.sh [REPEAT]   (REPEAT × the fixture mix, default 300)
+# Measures normalization speed: the Go benchmarks (decode + route + map, and with JSON encoding,
+# over the golden fixtures and over oktasim's scenario mix), then `idwatch normalize` and a
+# comparable jq reshaping over the same JSON-lines input (the scenario mix: a working day of a
+# 40-person org plus every attack storyline), and prints the ratio.
+# Usage: scripts/bench-normalize.sh [REPEAT]   (REPEAT × the scenario mix, default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repeat="${1:-300}"
+repeat="${1:-20}"
 
 if ! command -v jq >/dev/null 2>&1; then
 	echo "installing jq" >&2
@@ -15,9 +17,8 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Input: the golden fixtures (every listed type, family and outcome.result) as one line each,
-# repeated.
-jq -c . internal/normalize/testdata/golden/*.json >"$work/mix.jsonl"
+# Input: the scenario mix, written by the test that validates its records, repeated.
+go test ./internal/normalize -count=1 -run '^TestScenarioRecordsValid$' -args -bench-mix-out="$work/mix.jsonl" >/dev/null
 for _ in $(seq "$repeat"); do cat "$work/mix.jsonl"; done >"$work/input.jsonl"
 events=$(wc -l <"$work/input.jsonl")
 echo "input: $events events, $(du -h "$work/input.jsonl" | cut -f1)"
