@@ -256,7 +256,11 @@ func (d *scanner) nullOr(open byte) (bool, error) {
 // compactJSON copies valid JSON text without insignificant whitespace, so that an event re-encodes
 // on one line.
 func compactJSON(s string) json.RawMessage {
-	out := make([]byte, 0, len(s))
+	return AppendCompact(make([]byte, 0, len(s)), s)
+}
+
+// AppendCompact appends valid JSON text s to out without insignificant whitespace.
+func AppendCompact(out []byte, s string) []byte {
 	in := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]

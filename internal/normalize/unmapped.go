@@ -1,7 +1,9 @@
 package normalize
 
 import (
+	"encoding/json"
 	"strings"
+	"unsafe"
 
 	"github.com/idwatch/idwatch/internal/event"
 )
@@ -123,7 +125,15 @@ func writeDebugData(w *event.JSONWriter, dd map[string]any) {
 		}
 		v := dd[k]
 		switch k {
-		case "behaviors", "risk", "logOnlySecurityData":
+		case "logOnlySecurityData":
+			// A JSON object in a string: write it as the object it is, without rebuilding it.
+			if s, ok := v.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "{") && json.Valid(unsafe.Slice(unsafe.StringData(s), len(s))) {
+				w.Key(k)
+				w.B = event.AppendCompact(w.B, s)
+				continue
+			}
+			v = parseStructured(v)
+		case "behaviors", "risk":
 			v = parseStructured(v)
 		}
 		w.Any(k, v)
