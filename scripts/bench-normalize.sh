@@ -2,7 +2,7 @@
 # Measures normalization speed: the Go benchmarks (decode + route + map, and with JSON encoding,
 # over the golden fixtures and over oktasim's scenario mix), then `idwatch normalize` and a
 # comparable jq reshaping over the same JSON-lines input (the scenario mix: a working day of a
-# 40-person org plus every attack storyline), and prints the ratio.
+# 25-person org plus every attack storyline), and prints the ratio.
 # Usage: scripts/bench-normalize.sh [REPEAT]   (REPEAT × the scenario mix, default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."

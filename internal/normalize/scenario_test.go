@@ -47,7 +47,7 @@ func scenarioMix(tb testing.TB, users int) [][]byte {
 // TestScenarioRecordsValid normalizes a day of simulated traffic plus every attack storyline and
 // validates every record against its OCSF class schema.
 func TestScenarioRecordsValid(t *testing.T) {
-	mix := scenarioMix(t, 40)
+	mix := scenarioMix(t, 25)
 	if *benchMixOut != "" {
 		f, err := os.Create(*benchMixOut)
 		if err != nil {
