@@ -41,6 +41,7 @@ func commands() []command {
 		{"verify", "check an integration's prerequisites and name the fix for each failure", runVerify},
 		{"backfill", "load up to 90 days of past System Log without moving the live cursor", runBackfill},
 		{"events", "export collected events as JSON lines", runEvents},
+		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
 		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
 		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
 		{"rules", "test, lint and list detection rules", runRules},
