@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/oktasim"
+	"github.com/idwatch/idwatch/internal/oktasim/fault"
 	"github.com/idwatch/idwatch/internal/oktasim/scenario"
 )
 
@@ -18,6 +19,22 @@ type simFlags struct {
 	seed                                    int64
 	lateShare                               float64
 	tls, noRateLimits                       bool
+	faults                                  faultFlags
+}
+
+// faultFlags collects repeated --fault rules.
+type faultFlags []fault.Rule
+
+func (f *faultFlags) String() string { return fmt.Sprintf("%d rules", len(*f)) }
+
+// Set parses one rule in fault.ParseRule's form.
+func (f *faultFlags) Set(v string) error {
+	r, err := fault.ParseRule(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, r)
+	return nil
 }
 
 func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
@@ -33,6 +50,7 @@ func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
 	fs.StringVar(&f.controlKey, "control-key", "", "key for the /_sim/ control API (default: generated and printed)")
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a generated self-signed certificate")
 	fs.BoolVar(&f.noRateLimits, "no-rate-limits", false, "turn Okta's rate limits off (benchmarks)")
+	fs.Var(&f.faults, "fault", "inject a fault from the start, e.g. kind=status,status=503,path=/api/v1/logs,count=3 (repeatable; see docs/oktasim.md)")
 }
 
 // start builds the simulated org and binds the listener.
@@ -50,7 +68,8 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	rl.Disabled = f.noRateLimits
 	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, History: f.history, NoHistory: f.history == 0,
 		HistoryStorylines: f.storylines, InfoFile: f.infoFile,
-		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey}}
+		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey,
+			Faults: f.faults}}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/event"
+	"github.com/idwatch/idwatch/internal/oktasim/fault"
 )
 
 // Config configures a Server.
@@ -41,6 +42,9 @@ type Config struct {
 	ControlKey string
 	// RequestLogSize is how many API requests the request log keeps (default 100000).
 	RequestLogSize int
+	// Faults are fault rules active from the start (idwatch sim --fault); more can be added
+	// through /_sim/faults or Server.Faults.
+	Faults []fault.Rule
 }
 
 // Validate checks the configuration.
@@ -62,6 +66,11 @@ func (c Config) Validate() error {
 	}
 	if c.RequestLogSize < 0 {
 		return fmt.Errorf("request log size %d must not be negative", c.RequestLogSize)
+	}
+	for i, r := range c.Faults {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("fault rule %d: %w", i+1, err)
+		}
 	}
 	if c.RateLimits.Buckets != nil || c.RateLimits.Concurrency != 0 || c.RateLimits.SharePercent != 0 {
 		return c.RateLimits.Validate()
@@ -85,6 +94,11 @@ type Server struct {
 	rng   *rand.Rand
 
 	stories storyRegistry
+
+	faults *fault.Injector
+	wiring faultWiring
+	api    http.Handler // the API path behind the fault injector
+	skewed Clock        // clock plus any clock_skew fault: Date headers and OAuth times
 
 	mux     *http.ServeMux // method-qualified routes
 	pathMux *http.ServeMux // the same paths without methods, to tell 405 from 404
@@ -129,15 +143,21 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, logs: store,
-		limiter: newRateLimiter(cfg.RateLimits), ssws: NewSSWSAuthenticator(cfg.Clock),
-		users: newUserStore(), reqLog: newRequestLog(cfg.RequestLogSize),
+	s := &Server{cfg: cfg, clock: cfg.Clock, ssws: NewSSWSAuthenticator(cfg.Clock), log: cfg.Logger, logs: store,
+		limiter: newRateLimiter(cfg.RateLimits),
+		users:   newUserStore(), reqLog: newRequestLog(cfg.RequestLogSize),
 		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6f6b746173696d)),
 		mux: http.NewServeMux(), pathMux: http.NewServeMux(), control: http.NewServeMux()}
+	if err := s.newFaults(cfg.Clock, cfg.Faults); err != nil {
+		return nil, err
+	}
+	s.skewed = s.faults.Clock(cfg.Clock)
+	s.api = s.apiHandler()
 	s.authn = []Authenticator{s.ssws}
 	s.HandleAPI(http.MethodGet, "/api/v1/logs", PermLogsRead, s.handleLogs)
 	s.HandleAPI(http.MethodGet, "/api/v1/users", PermUsersRead, s.handleListUsers)
 	s.registerControl()
+	s.registerFaultControl()
 	return s, nil
 }
 
@@ -290,18 +310,27 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// ServeHTTP implements http.Handler: every response gets Date and X-Okta-Request-Id; API
-// requests are authenticated, limited, authorized and recorded in that order.
+// ServeHTTP implements http.Handler: control requests go to /_sim/; everything else passes the
+// fault injector on its way to the API.
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	now := s.clock.Now()
-	reqID := randomID(27)
-	h := rw.Header()
-	h.Set("Date", now.UTC().Format(http.TimeFormat))
-	h.Set("X-Okta-Request-Id", reqID)
 	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		h := rw.Header()
+		h.Set("Date", s.skewed.Now().UTC().Format(http.TimeFormat))
+		h.Set("X-Okta-Request-Id", randomID(27))
 		s.serveControl(rw, r)
 		return
 	}
+	s.api.ServeHTTP(rw, r)
+}
+
+// serveAPI serves an Okta endpoint: every response gets Date and X-Okta-Request-Id; API
+// requests are authenticated, limited, authorized and recorded in that order.
+func (s *Server) serveAPI(rw http.ResponseWriter, r *http.Request) {
+	now := s.clock.Now()
+	reqID := randomID(27)
+	h := rw.Header()
+	h.Set("Date", s.skewed.Now().UTC().Format(http.TimeFormat))
+	h.Set("X-Okta-Request-Id", reqID)
 	w := &statusWriter{ResponseWriter: rw}
 	rec := RequestRecord{Time: now, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, RequestID: reqID}
 	defer func() {

@@ -171,7 +171,7 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 		ClientID: "0oa" + randomID(17), KeyID: randomID(43),
 		PrivateKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		Scopes:        append([]string(nil), ServiceAppScopes...)}}
-	if err := sim.plugOAuth(clock, log); err != nil {
+	if err := sim.plugOAuth(srv.Clock(), log); err != nil {
 		return fail(err)
 	}
 	srv.SetStorylines(world)
@@ -197,6 +197,7 @@ func (sim *Simulation) plugOAuth(clock Clock, log *slog.Logger) error {
 		return fmt.Errorf("register service app: %w", err)
 	}
 	sim.AuthServer = as
+	sim.Server.SetAuthServer(as)
 	sim.Server.AddAuthenticator(&OAuthAuthenticator{AS: as, Roles: func(clientID string) ([]Role, []Permission) {
 		if clientID == app.ClientID {
 			return connectorRoles, connectorPermissions
