@@ -8,6 +8,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/oktasim"
 	"github.com/idwatch/idwatch/internal/oktasim/fault"
+	"github.com/idwatch/idwatch/internal/oktasim/hooks"
 	"github.com/idwatch/idwatch/internal/oktasim/scenario"
 )
 
@@ -20,6 +21,22 @@ type simFlags struct {
 	lateShare                               float64
 	tls, noRateLimits                       bool
 	faults                                  faultFlags
+	hooks                                   hookFlags
+}
+
+// hookFlags collects repeated --event-hook definitions.
+type hookFlags []hooks.Hook
+
+func (f *hookFlags) String() string { return fmt.Sprintf("%d hooks", len(*f)) }
+
+// Set parses one hook in oktasim.ParseEventHook's form.
+func (f *hookFlags) Set(v string) error {
+	h, err := oktasim.ParseEventHook(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, h)
+	return nil
 }
 
 // faultFlags collects repeated --fault rules.
@@ -50,6 +67,7 @@ func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
 	fs.StringVar(&f.controlKey, "control-key", "", "key for the /_sim/ control API (default: generated and printed)")
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a generated self-signed certificate")
 	fs.BoolVar(&f.noRateLimits, "no-rate-limits", false, "turn Okta's rate limits off (benchmarks)")
+	fs.Var(&f.hooks, "event-hook", "an event hook the org has from the start: a receiver URI, or uri=U,name=N,events=a|b,auth=Header:Secret,header=K:V (repeatable)")
 	fs.Var(&f.faults, "fault", "inject a fault from the start, e.g. kind=status,status=503,path=/api/v1/logs,count=3 (repeatable; see docs/oktasim.md)")
 }
 
@@ -69,7 +87,7 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, History: f.history, NoHistory: f.history == 0,
 		HistoryStorylines: f.storylines, InfoFile: f.infoFile,
 		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey,
-			Faults: f.faults}}
+			Faults: f.faults, EventHooks: f.hooks}}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

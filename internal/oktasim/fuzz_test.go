@@ -60,3 +60,16 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEventHook feeds arbitrary --event-hook specs: a parse either fails with an error or
+// yields a hook with a URI, and never panics.
+func FuzzParseEventHook(f *testing.F) {
+	f.Add("http://127.0.0.1:9000/okta")
+	f.Add("uri=http://127.0.0.1:9/x,name=n,events=a|b,auth=Authorization:s,header=X-Env:test")
+	f.Fuzz(func(t *testing.T, spec string) {
+		h, err := ParseEventHook(spec)
+		if err == nil && h.Channel.Config.URI == "" {
+			t.Fatalf("%q parsed without a URI", spec)
+		}
+	})
+}

@@ -15,10 +15,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/oktasim/fault"
+	"github.com/idwatch/idwatch/internal/oktasim/hooks"
 )
 
 // Config configures a Server.
@@ -45,7 +47,18 @@ type Config struct {
 	// Faults are fault rules active from the start (idwatch sim --fault); more can be added
 	// through /_sim/faults or Server.Faults.
 	Faults []fault.Rule
+	// EventHooks are hooks the org has from the start (sim config or --event-hook); RunHooks
+	// verifies them. Their URIs may be http:// on loopback hosts.
+	EventHooks []hooks.Hook
+	// HookBatchWindow is how long delivery waits for more events to batch (default 1s).
+	HookBatchWindow time.Duration
+	// HookClient sends hook verifications and deliveries; nil means a plain client (each attempt
+	// is bounded by Okta's 3 s).
+	HookClient *http.Client
 }
+
+// defaultHookBatchWindow groups events that occur close together into one delivery.
+const defaultHookBatchWindow = time.Second
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
@@ -63,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.LateShare > 0 && c.LateDelay == 0 {
 		return fmt.Errorf("late share %v needs a positive late delay", c.LateShare)
+	}
+	if c.HookBatchWindow < 0 {
+		return fmt.Errorf("hook batch window %v must not be negative", c.HookBatchWindow)
 	}
 	if c.RequestLogSize < 0 {
 		return fmt.Errorf("request log size %d must not be negative", c.RequestLogSize)
@@ -99,6 +115,10 @@ type Server struct {
 	wiring faultWiring
 	api    http.Handler // the API path behind the fault injector
 	skewed Clock        // clock plus any clock_skew fault: Date headers and OAuth times
+
+	hooks     *hooks.Registry
+	hooksLive atomic.Bool // a RunHooks is delivering
+	paths     map[string]bool
 
 	mux     *http.ServeMux // method-qualified routes
 	pathMux *http.ServeMux // the same paths without methods, to tell 405 from 404
@@ -154,6 +174,10 @@ func New(cfg Config) (*Server, error) {
 	s.skewed = s.faults.Clock(cfg.Clock)
 	s.api = s.apiHandler()
 	s.authn = []Authenticator{s.ssws}
+	s.paths = map[string]bool{}
+	if err := s.newHooks(cfg); err != nil {
+		return nil, err
+	}
 	s.HandleAPI(http.MethodGet, "/api/v1/logs", PermLogsRead, s.handleLogs)
 	s.HandleAPI(http.MethodGet, "/api/v1/users", PermUsersRead, s.handleListUsers)
 	s.registerControl()
@@ -178,7 +202,10 @@ func (s *Server) addRoute(method, pattern string, rt route) {
 		m := r.Context().Value(ctxKeyRoute{}).(*routeMatch)
 		m.route, m.req = rt, r
 	}))
-	s.pathMux.Handle(pattern, http.NotFoundHandler())
+	if !s.paths[pattern] {
+		s.paths[pattern] = true
+		s.pathMux.Handle(pattern, http.NotFoundHandler())
+	}
 }
 
 // AddAuthenticator adds a way to authenticate API requests (e.g. OAuth access tokens with DPoP).
@@ -252,6 +279,7 @@ func (s *Server) appendRaw(raw []byte, uuid, eventType string, published time.Ti
 	}
 	pub := published.UnixNano()
 	s.logs.add(raw, pub, id, eventType, pub+int64(delay), s.clock.Now().UnixNano())
+	s.publishToHooks(raw, eventType)
 	return nil
 }
 

@@ -237,6 +237,16 @@ func (sim *Simulation) Serve(ctx context.Context, cfg SimConfig, world World, ln
 	if cfg.UsersRefresh == 0 {
 		cfg.UsersRefresh = time.Minute
 	}
+	ctx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		_ = sim.Server.RunHooks(ctx)
+	}()
+	defer func() {
+		stopHooks()
+		<-hooksDone
+	}()
 	hs := &http.Server{Handler: sim.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	served := make(chan error, 1)
