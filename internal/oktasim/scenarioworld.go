@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +103,34 @@ func userFromPerson(p scenario.Person, typeID string) User {
 	for _, r := range p.AdminRoles {
 		u.AdminRoles = append(u.AdminRoles, Role(r))
 	}
+	u.GroupIDs = slices.Clone(p.Groups)
+	for _, f := range p.Factors {
+		u.Factors = append(u.Factors, Factor{ID: f.ID, FactorType: f.FactorType, Provider: f.Provider,
+			VendorName: f.Provider, Status: "ACTIVE", Created: f.Enrolled, LastUpdated: f.Enrolled})
+	}
 	return u
+}
+
+// Groups implements Directory. The generator's org exists from its start; groups date from then.
+func (w ScenarioWorld) Groups() []Group {
+	since := w.Gen.Config().Start.Add(-365 * 24 * time.Hour)
+	var out []Group
+	for _, g := range w.Gen.Groups() {
+		out = append(out, Group{ID: g.ID, Name: g.Name, Description: g.Description, Type: g.Type,
+			Created: since, LastUpdated: since, LastMembershipUpdated: w.Gen.Config().Start})
+	}
+	return out
+}
+
+// Apps implements Directory: the end-user apps and the OAuth service apps.
+func (w ScenarioWorld) Apps() []App {
+	since := w.Gen.Config().Start.Add(-365 * 24 * time.Hour)
+	var out []App
+	for _, a := range append(w.Gen.Apps(), w.Gen.ServiceApps()...) {
+		out = append(out, App{ID: a.ID, Name: a.Name, Label: a.Label, SignOnMode: a.SignOnMode, Status: "ACTIVE",
+			Created: since, LastUpdated: since})
+	}
+	return out
 }
 
 // adDomain turns a distinguished name's DC components into the AD domain name.

@@ -52,6 +52,10 @@ type Config struct {
 	EventHooks []hooks.Hook
 	// HookBatchWindow is how long delivery waits for more events to batch (default 1s).
 	HookBatchWindow time.Duration
+	// OmitADSchemaAttributes sets the org up without the custom attributes ObjectSid, ObjectGuid
+	// and DistinguishedName (neither in the user schema nor on profiles), like an org whose admin
+	// skipped that setup step.
+	OmitADSchemaAttributes bool
 	// HookClient sends hook verifications and deliveries; nil means a plain client (each attempt
 	// is bounded by Okta's 3 s).
 	HookClient *http.Client
@@ -119,6 +123,9 @@ type Server struct {
 	hooks     *hooks.Registry
 	hooksLive atomic.Bool // a RunHooks is delivering
 	paths     map[string]bool
+	dir       directory
+	overlay   overlays
+	created   time.Time // when the org was set up, for the schema's timestamps
 
 	mux     *http.ServeMux // method-qualified routes
 	pathMux *http.ServeMux // the same paths without methods, to tell 405 from 404
@@ -180,6 +187,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.HandleAPI(http.MethodGet, "/api/v1/logs", PermLogsRead, s.handleLogs)
 	s.HandleAPI(http.MethodGet, "/api/v1/users", PermUsersRead, s.handleListUsers)
+	s.created = cfg.Clock.Now().Add(-365 * 24 * time.Hour)
+	s.registerDirectory()
+	s.overlay.by = map[string]lifecycleOverlay{}
+	s.registerLifecycle()
 	s.registerControl()
 	s.registerFaultControl()
 	return s, nil

@@ -153,7 +153,7 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	sim.ServiceAdmin = User{ID: "00u" + randomID(17), Status: StatusActive, Created: now.Add(-30 * 24 * time.Hour),
 		Activated: now.Add(-30 * 24 * time.Hour), StatusChanged: now.Add(-30 * 24 * time.Hour),
 		LastUpdated: now.Add(-30 * 24 * time.Hour), PasswordChanged: now.Add(-30 * 24 * time.Hour), TypeID: "oty" + randomID(17),
-		ProviderType: "OKTA", ProviderName: "OKTA", AdminRoles: connectorRoles,
+		ProviderType: "OKTA", ProviderName: "OKTA", AdminRoles: connectorRoles, Permissions: connectorPermissions,
 		Profile: map[string]any{"login": "idwatch.service@oktasim.local", "email": "idwatch.service@oktasim.local",
 			"firstName": "idwatch", "lastName": "Service", "userType": "Service"}}
 	_, secret := srv.Tokens().Add(APIToken{Name: "idwatch", AdminID: sim.ServiceAdmin.ID, Roles: connectorRoles,
@@ -225,6 +225,9 @@ func (sim *Simulation) buildHistory(cfg SimConfig, world World, now time.Time) e
 }
 
 func (sim *Simulation) refreshUsers(world World) error {
+	if d, ok := world.(Directory); ok {
+		sim.Server.SetDirectory(d.Groups(), d.Apps())
+	}
 	return sim.Server.SetUsers(append(world.Users(), sim.ServiceAdmin))
 }
 
