@@ -144,4 +144,12 @@ func TestSimCommandRejectsBadFault(t *testing.T) {
 	if code != 2 || !strings.Contains(errb.String(), "delay") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
+	for _, args := range [][]string{{"--token-roles", "GOD"}, {"--app-omit-scopes", "okta.nope"}, {"--event-hook", "name=x"}} {
+		errb.Reset()
+		code := run(context.Background(), stdio{in: strings.NewReader(""), out: &out, err: &errb, log: slog.New(slog.DiscardHandler)},
+			append([]string{"sim", "--listen", "127.0.0.1:0", "--history", "0"}, args...))
+		if code != 2 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
 }
