@@ -156,3 +156,30 @@ func TestDirectoryPermissions(t *testing.T) {
 		wantAPIError(t, o.getAs(report, p), 403, "E0000006")
 	}
 }
+
+func TestCustomRolesAndResourceSets(t *testing.T) {
+	o := dirOrg(t, Config{})
+	var roles struct {
+		Roles []map[string]any `json:"roles"`
+	}
+	if rec := o.get("/api/v1/iam/roles"); rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &roles) != nil || len(roles.Roles) != 1 {
+		t.Fatalf("roles: %d %s", rec.Code, rec.Body)
+	}
+	assigned := decodeArray(t, o.get("/api/v1/users/00u00000000000000002/roles"))[1]
+	id := roles.Roles[0]["id"].(string)
+	if assigned["role"] != id {
+		t.Fatalf("assignment names role %v, list has %s", assigned["role"], id)
+	}
+	var perms struct {
+		Permissions []map[string]any `json:"permissions"`
+	}
+	if rec := o.get("/api/v1/iam/roles/" + id + "/permissions"); json.Unmarshal(rec.Body.Bytes(), &perms) != nil || len(perms.Permissions) != 1 ||
+		perms.Permissions[0]["label"] != "okta.users.lifecycle.manage" {
+		t.Fatalf("permissions: %s", rec.Body)
+	}
+	if rec := o.get("/api/v1/iam/resource-sets/" + assigned["resource-set"].(string)); rec.Code != 200 {
+		t.Fatalf("resource set: %d %s", rec.Code, rec.Body)
+	}
+	wantAPIError(t, o.get("/api/v1/iam/roles/cr0nope"), 404, "E0000007")
+	wantAPIError(t, o.get("/api/v1/iam/resource-sets/iamnope"), 404, "E0000007")
+}

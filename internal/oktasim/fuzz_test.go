@@ -18,8 +18,10 @@ func FuzzLogsQuery(f *testing.F) {
 		_ = o.srv.Append(testEvent(i, t0.Add(-time.Duration(20-i)*time.Minute), "user.session.start"))
 	}
 	_ = o.srv.SetUsers(testUsers(5))
+	o.srv.SetDirectory([]Group{{ID: "00gall0000000000000", Name: "Everyone", Type: "BUILT_IN"}, {ID: "00gb", Name: "B", Type: "OKTA_GROUP"}},
+		[]App{{ID: "0oa1", Name: "slack", Label: "Slack", Status: "ACTIVE"}})
 	f.Fuzz(func(t *testing.T, query string) {
-		for _, path := range []string{"/api/v1/logs", "/api/v1/users"} {
+		for _, path := range []string{"/api/v1/logs", "/api/v1/users", "/api/v1/groups", "/api/v1/apps", "/api/v1/groups/00gall0000000000000/users"} {
 			req, err := http.NewRequest(http.MethodGet, "http://acme.example"+path+"?"+query, nil)
 			if err != nil {
 				return

@@ -191,6 +191,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerDirectory()
 	s.overlay.by = map[string]lifecycleOverlay{}
 	s.registerLifecycle()
+	s.registerIAM()
 	s.registerControl()
 	s.registerFaultControl()
 	return s, nil
