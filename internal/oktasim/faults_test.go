@@ -288,3 +288,17 @@ func TestFaultControlAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestFaultRevokedApp(t *testing.T) {
+	sim, _ := runningSim(t, nil)
+	c := appClient(t, sim, "okta.logs.read")
+	if _, err := readLogs(c, t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// Deactivating the app ends its tokens: the client's renewal is refused as invalid_client.
+	addFault(t, sim, "kind=revoke,target=app,clientId="+sim.Info.ServiceApp.ClientID+",path=/api/v1/logs,count=1")
+	_, err := readLogs(c, t0.Add(-time.Hour))
+	if e := wantKind(t, err, okta.KindInvalidClient, 401); e.OAuthError != "invalid_client" {
+		t.Fatalf("oauth error %q", e.OAuthError)
+	}
+}

@@ -76,25 +76,14 @@ func orgTypeSuffix(domain string) string {
 }
 
 func userFromPerson(p scenario.Person, typeID string) User {
-	prof := map[string]any{"login": p.Login, "email": p.Email, "firstName": p.FirstName, "lastName": p.LastName,
-		"displayName": p.FirstName + " " + p.LastName, "department": p.Department, "title": p.Title,
-		"employeeNumber": p.EmployeeNumber, "city": p.City, "state": p.State, "zipCode": p.PostalCode,
-		"secondEmail": nil, "mobilePhone": nil}
-	if p.MobilePhone != "" {
-		prof["mobilePhone"] = p.MobilePhone
-	}
-	if p.ManagerID != "" {
-		prof["managerId"] = p.ManagerID
+	prof := p.Profile()
+	prof["secondEmail"] = nil // Okta lists unset base attributes as null
+	if p.MobilePhone == "" {
+		prof["mobilePhone"] = nil
 	}
 	u := User{ID: p.ID, Status: p.Status, Created: p.Created, Activated: p.Activated, StatusChanged: p.StatusChanged,
-		LastLogin: p.LastLogin, PasswordChanged: p.PasswordChanged, TypeID: typeID, Profile: prof,
-		ProviderType: "OKTA", ProviderName: "OKTA"}
-	if p.ADSourced {
-		prof["ObjectSid"] = p.ObjectSid
-		prof["ObjectGuid"] = p.ObjectGuid
-		prof["DistinguishedName"] = p.DistinguishedName
-		u.ProviderType, u.ProviderName = "ACTIVE_DIRECTORY", adDomain(p.DistinguishedName)
-	}
+		LastLogin: p.LastLogin, PasswordChanged: p.PasswordChanged, TypeID: typeID, Profile: prof}
+	u.ProviderType, u.ProviderName = p.Provider()
 	for _, t := range []time.Time{p.Created, p.Activated, p.StatusChanged, p.PasswordChanged} {
 		if t.After(u.LastUpdated) {
 			u.LastUpdated = t
@@ -131,18 +120,4 @@ func (w ScenarioWorld) Apps() []App {
 			Created: since, LastUpdated: since})
 	}
 	return out
-}
-
-// adDomain turns a distinguished name's DC components into the AD domain name.
-func adDomain(dn string) string {
-	var parts []string
-	for _, rdn := range strings.Split(dn, ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(rdn), "DC="); ok {
-			parts = append(parts, v)
-		}
-	}
-	if len(parts) == 0 {
-		return "ACTIVE_DIRECTORY"
-	}
-	return strings.Join(parts, ".")
 }
