@@ -302,3 +302,22 @@ func TestFaultRevokedApp(t *testing.T) {
 		t.Fatalf("oauth error %q", e.OAuthError)
 	}
 }
+
+func TestFaultClockSkewReachesOAuth(t *testing.T) {
+	sim, _ := runningSim(t, nil)
+	c := appClient(t, sim, "okta.logs.read")
+	if _, err := readLogs(c, t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	after := uint64(len(sim.Server.RequestLog(0)))
+	// Two hours ahead, the org considers the client's token expired; the client, which follows the
+	// server's Date, renews it and carries on.
+	addFault(t, sim, "kind=clock_skew,skew=2h")
+	if _, err := readLogs(c, t0.Add(-time.Hour)); err != nil {
+		t.Fatalf("client did not recover from the skew: %v", err)
+	}
+	reqs := sim.Server.RequestLog(after)
+	if len(reqs) < 3 || reqs[0].Status != http.StatusUnauthorized || reqs[len(reqs)-1].Status != http.StatusOK {
+		t.Fatalf("requests %+v, want the expired token refused, then a renewal and success", reqs)
+	}
+}
