@@ -96,8 +96,21 @@ func errLifecycleState(cause string) *APIError {
 	return newAPIError(http.StatusBadRequest, "E0000001", "Api validation failed: user", cause)
 }
 
+// lengthRequired answers 411 to a POST with neither a body nor Content-Length, as Okta's front end
+// does; Okta's clients send "Content-Length: 0".
+func lengthRequired(w http.ResponseWriter, r *http.Request) bool {
+	if r.Header.Get("Content-Length") != "" || len(r.TransferEncoding) > 0 || r.ContentLength > 0 {
+		return false
+	}
+	http.Error(w, "Length Required", http.StatusLengthRequired)
+	return true
+}
+
 func (s *Server) lifecycleHandler(op lifecycleOp) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if lengthRequired(w, r) {
+			return
+		}
 		u, ok := s.userOr404(w, r)
 		if !ok {
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -15,6 +16,9 @@ func (o *testOrg) do(method, target string) *httptest.ResponseRecorder {
 	o.t.Helper()
 	req := httptest.NewRequest(method, "http://acme.example"+target, nil)
 	req.Header.Set("Authorization", "SSWS "+o.token)
+	if method == http.MethodPost {
+		req.Header.Set("Content-Length", "0")
+	}
 	rec := httptest.NewRecorder()
 	o.srv.ServeHTTP(rec, req)
 	return rec
@@ -96,6 +100,17 @@ func TestLifecycleStateMachine(t *testing.T) {
 	}
 	if o.status(id) != StatusDeprovisioned {
 		t.Fatalf("refresh undid the deactivation: %s", o.status(id))
+	}
+}
+
+func TestLifecyclePostNeedsContentLength(t *testing.T) {
+	o := dirOrg(t, Config{})
+	req := httptest.NewRequest(http.MethodPost, "http://acme.example/api/v1/users/00u00000000000000004/lifecycle/suspend", nil)
+	req.Header.Set("Authorization", "SSWS "+o.token)
+	rec := httptest.NewRecorder()
+	o.srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusLengthRequired || o.status("00u00000000000000004") != StatusActive {
+		t.Fatalf("POST without Content-Length: %d", rec.Code)
 	}
 }
 
