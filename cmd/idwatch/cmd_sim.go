@@ -4,20 +4,57 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/oktasim"
+	"github.com/idwatch/idwatch/internal/oktasim/fault"
+	"github.com/idwatch/idwatch/internal/oktasim/hooks"
 	"github.com/idwatch/idwatch/internal/oktasim/scenario"
 )
 
 // simFlags are the options shared by sim and demo.
 type simFlags struct {
 	listen, infoFile, orgDomain, controlKey string
+	tokenRoles, appOmitScopes               string
+	noADSchema                              bool
 	history, lateDelay                      time.Duration
 	users, storylines                       int
 	seed                                    int64
 	lateShare                               float64
 	tls, noRateLimits                       bool
+	faults                                  faultFlags
+	hooks                                   hookFlags
+}
+
+// hookFlags collects repeated --event-hook definitions.
+type hookFlags []hooks.Hook
+
+func (f *hookFlags) String() string { return fmt.Sprintf("%d hooks", len(*f)) }
+
+// Set parses one hook in oktasim.ParseEventHook's form.
+func (f *hookFlags) Set(v string) error {
+	h, err := oktasim.ParseEventHook(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, h)
+	return nil
+}
+
+// faultFlags collects repeated --fault rules.
+type faultFlags []fault.Rule
+
+func (f *faultFlags) String() string { return fmt.Sprintf("%d rules", len(*f)) }
+
+// Set parses one rule in fault.ParseRule's form.
+func (f *faultFlags) Set(v string) error {
+	r, err := fault.ParseRule(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, r)
+	return nil
 }
 
 func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
@@ -33,6 +70,22 @@ func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
 	fs.StringVar(&f.controlKey, "control-key", "", "key for the /_sim/ control API (default: generated and printed)")
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a generated self-signed certificate")
 	fs.BoolVar(&f.noRateLimits, "no-rate-limits", false, "turn Okta's rate limits off (benchmarks)")
+	fs.StringVar(&f.tokenRoles, "token-roles", "", "set the API token's admin up wrongly on purpose with only these standard roles, e.g. REPORT_ADMIN (comma-separated)")
+	fs.StringVar(&f.appOmitScopes, "app-omit-scopes", "", "leave these scopes off the service app on purpose, e.g. okta.users.manage (comma-separated)")
+	fs.BoolVar(&f.noADSchema, "no-ad-schema", false, "set the org up without the ObjectSid, ObjectGuid and DistinguishedName custom attributes")
+	fs.Var(&f.hooks, "event-hook", "an event hook the org has from the start: a receiver URI, or uri=U,name=N,events=a|b,auth=Header:Secret,header=K:V (repeatable)")
+	fs.Var(&f.faults, "fault", "inject a fault from the start, e.g. kind=status,status=503,path=/api/v1/logs,count=3 (repeatable; see docs/oktasim.md)")
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // start builds the simulated org and binds the listener.
@@ -49,8 +102,12 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	rl := oktasim.DefaultRateLimits()
 	rl.Disabled = f.noRateLimits
 	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, History: f.history, NoHistory: f.history == 0,
-		HistoryStorylines: f.storylines, InfoFile: f.infoFile,
-		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey}}
+		HistoryStorylines: f.storylines, InfoFile: f.infoFile, AppOmitScopes: splitList(f.appOmitScopes),
+		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey,
+			Faults: f.faults, EventHooks: f.hooks, OmitADSchemaAttributes: f.noADSchema}}
+	for _, r := range splitList(f.tokenRoles) {
+		cfg.TokenRoles = append(cfg.TokenRoles, oktasim.Role(strings.ToUpper(r)))
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -74,7 +74,8 @@ func waitFile(t *testing.T, path string) []byte {
 
 func TestSimCommand(t *testing.T) {
 	info := filepath.Join(t.TempDir(), "sim.json")
-	out, stop := startCommand(t, "sim", "--listen", "127.0.0.1:0", "--info-file", info, "--history", "2h", "--users", "30", "--storylines", "2")
+	out, stop := startCommand(t, "sim", "--listen", "127.0.0.1:0", "--info-file", info, "--history", "2h", "--users", "30", "--storylines", "2",
+		"--fault", "kind=status,status=503,path=/api/v1/users,count=1")
 	var got struct {
 		OrgURL     string `json:"orgUrl"`
 		APIToken   string `json:"apiToken"`
@@ -101,6 +102,12 @@ func TestSimCommand(t *testing.T) {
 	if resp.StatusCode != 200 || len(evs) != 5 || len(resp.Header.Values("Link")) != 2 {
 		t.Fatalf("logs: %d, %d events, links %q", resp.StatusCode, len(evs), resp.Header.Values("Link"))
 	}
+	req, _ = http.NewRequest(http.MethodGet, got.OrgURL+"/api/v1/users", nil)
+	req.Header.Set("Authorization", "SSWS "+got.APIToken)
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 503 {
+		t.Fatalf("--fault rule not active: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	if code := stop(); code != 0 {
 		t.Fatalf("sim exited %d", code)
 	}
@@ -127,5 +134,22 @@ func TestDemoCommandSaysWhatRuns(t *testing.T) {
 	code, _, errOut := runCLI(t, "", "sim", "--users", "0")
 	if code != 2 || !strings.Contains(errOut, "--users") {
 		t.Fatalf("bad --users: %d %s", code, errOut)
+	}
+}
+
+func TestSimCommandRejectsBadFault(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), stdio{in: strings.NewReader(""), out: &out, err: &errb, log: slog.New(slog.DiscardHandler)},
+		[]string{"sim", "--fault", "kind=slow"})
+	if code != 2 || !strings.Contains(errb.String(), "delay") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	for _, args := range [][]string{{"--token-roles", "GOD"}, {"--app-omit-scopes", "okta.nope"}, {"--event-hook", "name=x"}} {
+		errb.Reset()
+		code := run(context.Background(), stdio{in: strings.NewReader(""), out: &out, err: &errb, log: slog.New(slog.DiscardHandler)},
+			append([]string{"sim", "--listen", "127.0.0.1:0", "--history", "0"}, args...))
+		if code != 2 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
 	}
 }

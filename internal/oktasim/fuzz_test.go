@@ -18,8 +18,10 @@ func FuzzLogsQuery(f *testing.F) {
 		_ = o.srv.Append(testEvent(i, t0.Add(-time.Duration(20-i)*time.Minute), "user.session.start"))
 	}
 	_ = o.srv.SetUsers(testUsers(5))
+	o.srv.SetDirectory([]Group{{ID: "00gall0000000000000", Name: "Everyone", Type: "BUILT_IN"}, {ID: "00gb", Name: "B", Type: "OKTA_GROUP"}},
+		[]App{{ID: "0oa1", Name: "slack", Label: "Slack", Status: "ACTIVE"}})
 	f.Fuzz(func(t *testing.T, query string) {
-		for _, path := range []string{"/api/v1/logs", "/api/v1/users"} {
+		for _, path := range []string{"/api/v1/logs", "/api/v1/users", "/api/v1/groups", "/api/v1/apps", "/api/v1/groups/00gall0000000000000/users"} {
 			req, err := http.NewRequest(http.MethodGet, "http://acme.example"+path+"?"+query, nil)
 			if err != nil {
 				return
@@ -57,6 +59,19 @@ func FuzzDecodeCursor(f *testing.F) {
 		again, err := decodeCursor(c.encode())
 		if err != nil || again != c {
 			t.Fatalf("cursor %q decodes to %+v which does not round-trip (%+v, %v)", s, c, again, err)
+		}
+	})
+}
+
+// FuzzParseEventHook feeds arbitrary --event-hook specs: a parse either fails with an error or
+// yields a hook with a URI, and never panics.
+func FuzzParseEventHook(f *testing.F) {
+	f.Add("http://127.0.0.1:9000/okta")
+	f.Add("uri=http://127.0.0.1:9/x,name=n,events=a|b,auth=Authorization:s,header=X-Env:test")
+	f.Fuzz(func(t *testing.T, spec string) {
+		h, err := ParseEventHook(spec)
+		if err == nil && h.Channel.Config.URI == "" {
+			t.Fatalf("%q parsed without a URI", spec)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package oktasim
 
 import (
 	"crypto/rand"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -14,21 +13,14 @@ import (
 // other events, since Okta does not document these events' contents.
 func (s *Server) logRateEvent(eventType, message, requestID string, r *http.Request, p Principal, b BucketLimit) {
 	now := s.clock.Now()
-	actor := &event.Actor{ID: p.ID, Type: "PublicClientApp", AlternateID: p.ID, DisplayName: p.Name}
-	if p.Kind == PrincipalToken {
-		actor = &event.Actor{ID: p.AdminID, Type: "User", AlternateID: p.AdminID, DisplayName: p.Name}
-	}
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	actor, client := requestActor(r, p)
 	severity := "WARN"
 	if eventType != "system.org.rate_limit.warning" {
 		severity = "ERROR"
 	}
 	ev := &event.LogEvent{UUID: newUUID(), Published: now, EventType: eventType, Version: "0", Severity: severity,
 		DisplayMessage: message, Actor: actor,
-		Client:      &event.Client{IPAddress: ip, Zone: "null", Device: "Unknown", UserAgent: &event.UserAgent{RawUserAgent: r.UserAgent(), OS: "Unknown", Browser: "UNKNOWN"}},
+		Client:      client,
 		Outcome:     &event.Outcome{Result: "SUCCESS"},
 		Transaction: &event.Transaction{Type: "WEB", ID: requestID},
 		DebugContext: &event.DebugContext{DebugData: map[string]any{

@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -75,25 +76,14 @@ func orgTypeSuffix(domain string) string {
 }
 
 func userFromPerson(p scenario.Person, typeID string) User {
-	prof := map[string]any{"login": p.Login, "email": p.Email, "firstName": p.FirstName, "lastName": p.LastName,
-		"displayName": p.FirstName + " " + p.LastName, "department": p.Department, "title": p.Title,
-		"employeeNumber": p.EmployeeNumber, "city": p.City, "state": p.State, "zipCode": p.PostalCode,
-		"secondEmail": nil, "mobilePhone": nil}
-	if p.MobilePhone != "" {
-		prof["mobilePhone"] = p.MobilePhone
-	}
-	if p.ManagerID != "" {
-		prof["managerId"] = p.ManagerID
+	prof := p.Profile()
+	prof["secondEmail"] = nil // Okta lists unset base attributes as null
+	if p.MobilePhone == "" {
+		prof["mobilePhone"] = nil
 	}
 	u := User{ID: p.ID, Status: p.Status, Created: p.Created, Activated: p.Activated, StatusChanged: p.StatusChanged,
-		LastLogin: p.LastLogin, PasswordChanged: p.PasswordChanged, TypeID: typeID, Profile: prof,
-		ProviderType: "OKTA", ProviderName: "OKTA"}
-	if p.ADSourced {
-		prof["ObjectSid"] = p.ObjectSid
-		prof["ObjectGuid"] = p.ObjectGuid
-		prof["DistinguishedName"] = p.DistinguishedName
-		u.ProviderType, u.ProviderName = "ACTIVE_DIRECTORY", adDomain(p.DistinguishedName)
-	}
+		LastLogin: p.LastLogin, PasswordChanged: p.PasswordChanged, TypeID: typeID, Profile: prof}
+	u.ProviderType, u.ProviderName = p.Provider()
 	for _, t := range []time.Time{p.Created, p.Activated, p.StatusChanged, p.PasswordChanged} {
 		if t.After(u.LastUpdated) {
 			u.LastUpdated = t
@@ -102,19 +92,32 @@ func userFromPerson(p scenario.Person, typeID string) User {
 	for _, r := range p.AdminRoles {
 		u.AdminRoles = append(u.AdminRoles, Role(r))
 	}
+	u.GroupIDs = slices.Clone(p.Groups)
+	for _, f := range p.Factors {
+		u.Factors = append(u.Factors, Factor{ID: f.ID, FactorType: f.FactorType, Provider: f.Provider,
+			VendorName: f.Provider, Status: "ACTIVE", Created: f.Enrolled, LastUpdated: f.Enrolled})
+	}
 	return u
 }
 
-// adDomain turns a distinguished name's DC components into the AD domain name.
-func adDomain(dn string) string {
-	var parts []string
-	for _, rdn := range strings.Split(dn, ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(rdn), "DC="); ok {
-			parts = append(parts, v)
-		}
+// Groups implements Directory. The generator's org exists from its start; groups date from then.
+func (w ScenarioWorld) Groups() []Group {
+	since := w.Gen.Config().Start.Add(-365 * 24 * time.Hour)
+	var out []Group
+	for _, g := range w.Gen.Groups() {
+		out = append(out, Group{ID: g.ID, Name: g.Name, Description: g.Description, Type: g.Type,
+			Created: since, LastUpdated: since, LastMembershipUpdated: w.Gen.Config().Start})
 	}
-	if len(parts) == 0 {
-		return "ACTIVE_DIRECTORY"
+	return out
+}
+
+// Apps implements Directory: the end-user apps and the OAuth service apps.
+func (w ScenarioWorld) Apps() []App {
+	since := w.Gen.Config().Start.Add(-365 * 24 * time.Hour)
+	var out []App
+	for _, a := range append(w.Gen.Apps(), w.Gen.ServiceApps()...) {
+		out = append(out, App{ID: a.ID, Name: a.Name, Label: a.Label, SignOnMode: a.SignOnMode, Status: "ACTIVE",
+			Created: since, LastUpdated: since})
 	}
-	return strings.Join(parts, ".")
+	return out
 }

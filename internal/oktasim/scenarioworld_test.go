@@ -58,3 +58,32 @@ func TestScenarioWorld(t *testing.T) {
 		t.Fatalf("search for AD users found %d of %d", len(page), ad)
 	}
 }
+
+func TestScenarioWorldDirectory(t *testing.T) {
+	world, err := NewScenarioWorld(scenario.Config{Seed: 5, Users: 30, OrgDomain: "acme.example", Start: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, apps := world.Groups(), world.Apps()
+	if len(groups) == 0 || len(apps) == 0 {
+		t.Fatalf("%d groups, %d apps", len(groups), len(apps))
+	}
+	known := map[string]bool{}
+	for _, g := range groups {
+		known[g.ID] = true
+	}
+	withFactors := 0
+	for _, u := range world.Users() {
+		for _, id := range u.GroupIDs {
+			if !known[id] {
+				t.Fatalf("user %s in unknown group %s", u.ID, id)
+			}
+		}
+		if len(u.Factors) > 0 {
+			withFactors++
+		}
+	}
+	if withFactors == 0 {
+		t.Fatal("no user has an enrolled factor")
+	}
+}

@@ -15,9 +15,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/event"
+	"github.com/idwatch/idwatch/internal/oktasim/fault"
+	"github.com/idwatch/idwatch/internal/oktasim/hooks"
 )
 
 // Config configures a Server.
@@ -41,7 +44,25 @@ type Config struct {
 	ControlKey string
 	// RequestLogSize is how many API requests the request log keeps (default 100000).
 	RequestLogSize int
+	// Faults are fault rules active from the start (idwatch sim --fault); more can be added
+	// through /_sim/faults or Server.Faults.
+	Faults []fault.Rule
+	// EventHooks are hooks the org has from the start (sim config or --event-hook); RunHooks
+	// verifies them. Their URIs may be http:// on loopback hosts.
+	EventHooks []hooks.Hook
+	// HookBatchWindow is how long delivery waits for more events to batch (default 1s).
+	HookBatchWindow time.Duration
+	// OmitADSchemaAttributes sets the org up without the custom attributes ObjectSid, ObjectGuid
+	// and DistinguishedName (neither in the user schema nor on profiles), like an org whose admin
+	// skipped that setup step.
+	OmitADSchemaAttributes bool
+	// HookClient sends hook verifications and deliveries; nil means a plain client (each attempt
+	// is bounded by Okta's 3 s).
+	HookClient *http.Client
 }
+
+// defaultHookBatchWindow groups events that occur close together into one delivery.
+const defaultHookBatchWindow = time.Second
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
@@ -60,8 +81,16 @@ func (c Config) Validate() error {
 	if c.LateShare > 0 && c.LateDelay == 0 {
 		return fmt.Errorf("late share %v needs a positive late delay", c.LateShare)
 	}
+	if c.HookBatchWindow < 0 {
+		return fmt.Errorf("hook batch window %v must not be negative", c.HookBatchWindow)
+	}
 	if c.RequestLogSize < 0 {
 		return fmt.Errorf("request log size %d must not be negative", c.RequestLogSize)
+	}
+	for i, r := range c.Faults {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("fault rule %d: %w", i+1, err)
+		}
 	}
 	if c.RateLimits.Buckets != nil || c.RateLimits.Concurrency != 0 || c.RateLimits.SharePercent != 0 {
 		return c.RateLimits.Validate()
@@ -85,6 +114,18 @@ type Server struct {
 	rng   *rand.Rand
 
 	stories storyRegistry
+
+	faults *fault.Injector
+	wiring faultWiring
+	api    http.Handler // the API path behind the fault injector
+	skewed Clock        // clock plus any clock_skew fault: Date headers and OAuth times
+
+	hooks     *hooks.Registry
+	hooksLive atomic.Bool // a RunHooks is delivering
+	paths     map[string]bool
+	dir       directory
+	overlay   overlays
+	created   time.Time // when the org was set up, for the schema's timestamps
 
 	mux     *http.ServeMux // method-qualified routes
 	pathMux *http.ServeMux // the same paths without methods, to tell 405 from 404
@@ -129,15 +170,30 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, logs: store,
-		limiter: newRateLimiter(cfg.RateLimits), ssws: NewSSWSAuthenticator(cfg.Clock),
-		users: newUserStore(), reqLog: newRequestLog(cfg.RequestLogSize),
+	s := &Server{cfg: cfg, clock: cfg.Clock, ssws: NewSSWSAuthenticator(cfg.Clock), log: cfg.Logger, logs: store,
+		limiter: newRateLimiter(cfg.RateLimits),
+		users:   newUserStore(), reqLog: newRequestLog(cfg.RequestLogSize),
 		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6f6b746173696d)),
 		mux: http.NewServeMux(), pathMux: http.NewServeMux(), control: http.NewServeMux()}
+	if err := s.newFaults(cfg.Clock, cfg.Faults); err != nil {
+		return nil, err
+	}
+	s.skewed = s.faults.Clock(cfg.Clock)
+	s.api = s.apiHandler()
 	s.authn = []Authenticator{s.ssws}
+	s.paths = map[string]bool{}
+	if err := s.newHooks(cfg); err != nil {
+		return nil, err
+	}
 	s.HandleAPI(http.MethodGet, "/api/v1/logs", PermLogsRead, s.handleLogs)
 	s.HandleAPI(http.MethodGet, "/api/v1/users", PermUsersRead, s.handleListUsers)
+	s.created = cfg.Clock.Now().Add(-365 * 24 * time.Hour)
+	s.registerDirectory()
+	s.overlay.by = map[string]lifecycleOverlay{}
+	s.registerLifecycle()
+	s.registerIAM()
 	s.registerControl()
+	s.registerFaultControl()
 	return s, nil
 }
 
@@ -158,7 +214,10 @@ func (s *Server) addRoute(method, pattern string, rt route) {
 		m := r.Context().Value(ctxKeyRoute{}).(*routeMatch)
 		m.route, m.req = rt, r
 	}))
-	s.pathMux.Handle(pattern, http.NotFoundHandler())
+	if !s.paths[pattern] {
+		s.paths[pattern] = true
+		s.pathMux.Handle(pattern, http.NotFoundHandler())
+	}
 }
 
 // AddAuthenticator adds a way to authenticate API requests (e.g. OAuth access tokens with DPoP).
@@ -232,6 +291,7 @@ func (s *Server) appendRaw(raw []byte, uuid, eventType string, published time.Ti
 	}
 	pub := published.UnixNano()
 	s.logs.add(raw, pub, id, eventType, pub+int64(delay), s.clock.Now().UnixNano())
+	s.publishToHooks(raw, eventType)
 	return nil
 }
 
@@ -290,18 +350,27 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// ServeHTTP implements http.Handler: every response gets Date and X-Okta-Request-Id; API
-// requests are authenticated, limited, authorized and recorded in that order.
+// ServeHTTP implements http.Handler: control requests go to /_sim/; everything else passes the
+// fault injector on its way to the API.
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	now := s.clock.Now()
-	reqID := randomID(27)
-	h := rw.Header()
-	h.Set("Date", now.UTC().Format(http.TimeFormat))
-	h.Set("X-Okta-Request-Id", reqID)
 	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		h := rw.Header()
+		h.Set("Date", s.skewed.Now().UTC().Format(http.TimeFormat))
+		h.Set("X-Okta-Request-Id", randomID(27))
 		s.serveControl(rw, r)
 		return
 	}
+	s.api.ServeHTTP(rw, r)
+}
+
+// serveAPI serves an Okta endpoint: every response gets Date and X-Okta-Request-Id; API
+// requests are authenticated, limited, authorized and recorded in that order.
+func (s *Server) serveAPI(rw http.ResponseWriter, r *http.Request) {
+	now := s.clock.Now()
+	reqID := randomID(27)
+	h := rw.Header()
+	h.Set("Date", s.skewed.Now().UTC().Format(http.TimeFormat))
+	h.Set("X-Okta-Request-Id", reqID)
 	w := &statusWriter{ResponseWriter: rw}
 	rec := RequestRecord{Time: now, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, RequestID: reqID}
 	defer func() {

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -51,6 +52,13 @@ type SimConfig struct {
 	UsersRefresh time.Duration
 	// InfoFile, if set, receives the connection details once the server is ready (mode 0600).
 	InfoFile string
+	// TokenRoles, when set, replaces the setup the product's docs ask for (Read-Only Administrator
+	// plus a custom role) on the API token's admin: e.g. Report Administrator only, to test the
+	// collector's verification against a wrongly set-up org.
+	TokenRoles []Role
+	// AppOmitScopes are scopes of ServiceAppScopes the service app is not granted, for the same
+	// purpose. Server.OmitADSchemaAttributes completes the set of setup mistakes.
+	AppOmitScopes []string
 	// Server configures the emulated org; OrgURL is set from the listener.
 	Server Config
 }
@@ -68,6 +76,16 @@ func (c SimConfig) Validate() error {
 	}
 	if c.Tick < 0 || c.UsersRefresh < 0 {
 		return errors.New("tick and users refresh must not be negative")
+	}
+	for _, r := range c.TokenRoles {
+		if _, ok := RolePermissions(r); !ok {
+			return fmt.Errorf("token role %q is not a standard admin role such as REPORT_ADMIN or READ_ONLY_ADMIN", r)
+		}
+	}
+	for _, sc := range c.AppOmitScopes {
+		if !slices.Contains(ServiceAppScopes, sc) {
+			return fmt.Errorf("scope %q to omit is not one of the service app's scopes %v", sc, ServiceAppScopes)
+		}
 	}
 	return nil
 }
@@ -150,14 +168,18 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	}
 	sim := &Simulation{Server: srv, ControlKey: scfg.ControlKey}
 	now := clock.Now()
+	adminRoles, adminPerms := connectorRoles, connectorPermissions
+	if len(cfg.TokenRoles) > 0 {
+		adminRoles, adminPerms = slices.Clone(cfg.TokenRoles), nil
+	}
 	sim.ServiceAdmin = User{ID: "00u" + randomID(17), Status: StatusActive, Created: now.Add(-30 * 24 * time.Hour),
 		Activated: now.Add(-30 * 24 * time.Hour), StatusChanged: now.Add(-30 * 24 * time.Hour),
 		LastUpdated: now.Add(-30 * 24 * time.Hour), PasswordChanged: now.Add(-30 * 24 * time.Hour), TypeID: "oty" + randomID(17),
-		ProviderType: "OKTA", ProviderName: "OKTA", AdminRoles: connectorRoles,
+		ProviderType: "OKTA", ProviderName: "OKTA", AdminRoles: adminRoles, Permissions: adminPerms,
 		Profile: map[string]any{"login": "idwatch.service@oktasim.local", "email": "idwatch.service@oktasim.local",
 			"firstName": "idwatch", "lastName": "Service", "userType": "Service"}}
-	_, secret := srv.Tokens().Add(APIToken{Name: "idwatch", AdminID: sim.ServiceAdmin.ID, Roles: connectorRoles,
-		Permissions: connectorPermissions})
+	_, secret := srv.Tokens().Add(APIToken{Name: "idwatch", AdminID: sim.ServiceAdmin.ID, Roles: adminRoles,
+		Permissions: adminPerms})
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fail(fmt.Errorf("generate service app key: %w", err))
@@ -170,8 +192,8 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	sim.Info = SimInfo{OrgURL: scfg.OrgURL, APIToken: secret, ServiceApp: ServiceAppInfo{
 		ClientID: "0oa" + randomID(17), KeyID: randomID(43),
 		PrivateKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		Scopes:        append([]string(nil), ServiceAppScopes...)}}
-	if err := sim.plugOAuth(clock, log); err != nil {
+		Scopes:        slices.DeleteFunc(slices.Clone(ServiceAppScopes), func(sc string) bool { return slices.Contains(cfg.AppOmitScopes, sc) })}}
+	if err := sim.plugOAuth(srv.Clock(), log); err != nil {
 		return fail(err)
 	}
 	srv.SetStorylines(world)
@@ -197,6 +219,7 @@ func (sim *Simulation) plugOAuth(clock Clock, log *slog.Logger) error {
 		return fmt.Errorf("register service app: %w", err)
 	}
 	sim.AuthServer = as
+	sim.Server.SetAuthServer(as)
 	sim.Server.AddAuthenticator(&OAuthAuthenticator{AS: as, Roles: func(clientID string) ([]Role, []Permission) {
 		if clientID == app.ClientID {
 			return connectorRoles, connectorPermissions
@@ -224,6 +247,9 @@ func (sim *Simulation) buildHistory(cfg SimConfig, world World, now time.Time) e
 }
 
 func (sim *Simulation) refreshUsers(world World) error {
+	if d, ok := world.(Directory); ok {
+		sim.Server.SetDirectory(d.Groups(), d.Apps())
+	}
 	return sim.Server.SetUsers(append(world.Users(), sim.ServiceAdmin))
 }
 
@@ -236,6 +262,16 @@ func (sim *Simulation) Serve(ctx context.Context, cfg SimConfig, world World, ln
 	if cfg.UsersRefresh == 0 {
 		cfg.UsersRefresh = time.Minute
 	}
+	ctx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		_ = sim.Server.RunHooks(ctx)
+	}()
+	defer func() {
+		stopHooks()
+		<-hooksDone
+	}()
 	hs := &http.Server{Handler: sim.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	served := make(chan error, 1)

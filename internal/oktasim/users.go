@@ -45,6 +45,12 @@ type User struct {
 	ProviderName string
 	// AdminRoles are the user's standard admin roles (part of the directory, not the User object).
 	AdminRoles []Role
+	// Permissions are granted by a custom admin role (type CUSTOM) on top of AdminRoles.
+	Permissions []Permission
+	// GroupIDs are the groups the user belongs to.
+	GroupIDs []string
+	// Factors are the user's enrolled MFA factors.
+	Factors []Factor
 }
 
 // oktaTime renders a timestamp the way Okta does, with milliseconds, or null when zero.
@@ -137,6 +143,7 @@ func (s *Server) SetUsers(users []User) error {
 		if u.ID == "" {
 			return fmt.Errorf("user %v has no id", u.Profile["login"])
 		}
+		u = s.prepareUser(u)
 		if _, dup := byID[u.ID]; dup {
 			return fmt.Errorf("user id %s appears twice", u.ID)
 		}

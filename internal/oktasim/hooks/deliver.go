@@ -311,3 +311,19 @@ func (g *Registry) Run(ctx context.Context, window time.Duration, maxBatch int) 
 		g.Deliver(ctx, batch)
 	}
 }
+
+// Wants reports whether an ACTIVE, VERIFIED hook subscribes to eventType and the type is
+// eligible, so the server publishes only events some hook will receive.
+func (g *Registry) Wants(eventType string) bool {
+	if !g.eligible[eventType] {
+		return false
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for _, h := range g.hooks {
+		if h.Status == StatusActive && h.VerificationStatus == Verified && subscribed(h, eventType) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,5 +1,7 @@
 package hooks
 
+import "slices"
+
 // eligible is the set of event types Okta can deliver through event hooks (tagged
 // event-hook-eligible in Okta's event-type catalog) that oktasim emits or connectors rely on.
 var eligible = map[string]bool{
@@ -49,3 +51,13 @@ var ineligible = map[string]bool{
 
 // Eligible reports whether Okta delivers eventType through event hooks.
 func Eligible(eventType string) bool { return eligible[eventType] && !ineligible[eventType] }
+
+// EligibleTypes lists the event types this registry delivers, sorted.
+func (g *Registry) EligibleTypes() []string {
+	out := make([]string, 0, len(g.eligible))
+	for t := range g.eligible {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
