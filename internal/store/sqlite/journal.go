@@ -270,6 +270,11 @@ func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overr
 		}
 	}
 	n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, upto)
+	if err != nil {
+		return 0, false, err
+	}
+	// Normalized records share the journal's retention: they go with their source entries.
+	_, err = tx.ExecContext(ctx, `DELETE FROM records WHERE seq < $1`, upto)
 	return n, upto < bound, err
 }
 
