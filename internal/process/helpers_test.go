@@ -46,7 +46,7 @@ func buildCorpus(t testing.TB, hours int) *corpus {
 	t.Helper()
 	c := &corpus{}
 	for org := int64(1); org <= 2; org++ {
-		g, err := scenario.New(scenario.Config{Seed: org, Users: 120, OrgDomain: "org" + string(rune('0'+org)) + ".example", Start: start})
+		g, err := scenario.New(scenario.Config{Seed: org, Users: 60, OrgDomain: "org" + string(rune('0'+org)) + ".example", Start: start})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 )
 
 // sharedCorpus is generated once: a few hours of two orgs plus every storyline.
-var sharedCorpus = sync.OnceValue(func() *corpus { return buildCorpus(&testing.B{}, 10) })
+var sharedCorpus = sync.OnceValue(func() *corpus { return buildCorpus(&testing.B{}, 11) })
 
 func TestProcessorRecordsAndAlerts(t *testing.T) {
 	c := sharedCorpus()
@@ -70,9 +70,10 @@ func TestProcessorRecordsAndAlerts(t *testing.T) {
 	alerts := allAlerts(t, s)
 	got := alertIDs(t, alerts)
 	want := referenceAlerts(t, c, p.Ruleset())
-	if !slices.Equal(got, want) {
+	if !slices.Equal(got, want) || len(got) < len(c.stories) {
 		t.Fatalf("processor stored %d alerts, reference engines raised %d", len(got), len(want))
 	}
+	t.Logf("%d entries, %d records %v, %d alerts", c.total, len(seqs), schemas, len(got))
 	// Every storyline raises at least one alert whose evidence includes its events.
 	for _, st := range c.stories {
 		uuids := map[string]bool{}
