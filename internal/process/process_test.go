@@ -112,9 +112,9 @@ func TestRestartMidCorrelation(t *testing.T) {
 	want := referenceAlerts(t, c, newProcessor(t, openStore(t, t.TempDir(), nil), 100).Ruleset())
 	dir := t.TempDir()
 	restarts := 0
-	for from := 0; from < len(c.pages); from += 23 {
+	for from := 0; from < len(c.pages); from += 3 {
 		s := openStore(t, dir, nil)
-		c.appendPages(t, s, from, min(from+23, len(c.pages)))
+		c.appendPages(t, s, from, min(from+3, len(c.pages)))
 		p := newProcessor(t, s, 37)
 		drain(t, p)
 		if from > 0 && p.Stats().Replayed == 0 {
@@ -124,6 +124,9 @@ func TestRestartMidCorrelation(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if restarts < 5 {
+		t.Fatalf("only %d restarts", restarts)
 	}
 	s := openStore(t, dir, nil)
 	got := alertIDs(t, allAlerts(t, s))
