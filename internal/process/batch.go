@@ -228,7 +228,7 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record, silent bool) (
 	inputs := make([]detect.Input, 0, 1+len(nrecs))
 	inputs = append(inputs, detect.Input{Fields: ev})
 	for _, r := range nrecs {
-		inputs = append(inputs, detect.Input{Fields: r, Schema: string(r.Schema)})
+		inputs = append(inputs, detect.Input{Fields: recordFields{r}, Schema: string(r.Schema)})
 	}
 	for _, input := range inputs {
 		if err := run(in, input); err != nil && !silent {
