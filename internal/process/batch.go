@@ -151,6 +151,36 @@ func (p *Processor) replay(ctx context.Context, after, upto int64) error {
 	return nil
 }
 
+// AdvanceIdle moves every integration's event time to now (when it is behind), so absences and
+// windows that the watermark passes fire without new events, and commits the alerts raised with
+// the unchanged offset. Run calls it with the clock minus IdleDelay whenever the journal is
+// caught up.
+func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
+	if !p.ready {
+		if err := p.restore(ctx); err != nil {
+			return err
+		}
+	}
+	var b store.ProcessedBatch
+	for _, in := range p.integ {
+		for _, a := range in.eng.Advance(now) {
+			sa, err := storedAlert(&a, in.id)
+			if err != nil {
+				return err
+			}
+			b.Alerts = append(b.Alerts, sa)
+		}
+	}
+	if len(b.Alerts) == 0 {
+		return nil
+	}
+	if err := p.commit(ctx, p.offset, b); err != nil {
+		p.ready = false
+		return err
+	}
+	return nil
+}
+
 // processBatch evaluates entries and commits what they produced with the offset.
 func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) error {
 	var b store.ProcessedBatch
@@ -162,6 +192,15 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 		b.Records = recs
 		b.Alerts = append(b.Alerts, alerts...)
 	}
+	if err := p.commit(ctx, entries[len(entries)-1].Seq, b); err != nil {
+		return err
+	}
+	p.stats.Entries += int64(len(entries))
+	return nil
+}
+
+// commit stores a batch with the integrations' state changes and moves the offset to last.
+func (p *Processor) commit(ctx context.Context, last int64, b store.ProcessedBatch) error {
 	for _, in := range p.integ {
 		b.State = in.base.changes(b.State)
 		if in.touched {
@@ -170,7 +209,6 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 			in.touched = false
 		}
 	}
-	last := entries[len(entries)-1].Seq
 	res, err := p.cfg.Store.CommitProcessed(ctx, p.cfg.Consumer, last, b)
 	if err != nil {
 		return fmt.Errorf("processor: commit up to seq %d: %w", last, err)
@@ -179,7 +217,6 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 	if p.cfg.Committed != nil {
 		p.cfg.Committed(last)
 	}
-	p.stats.Entries += int64(len(entries))
 	p.stats.Records += int64(res.Records)
 	p.stats.Alerts += int64(res.Alerts)
 	return nil

@@ -39,6 +39,10 @@ type Config struct {
 	BatchSize int
 	// PollInterval is how long Run waits when the journal is caught up (default 1s).
 	PollInterval time.Duration
+	// IdleDelay is how far behind the clock Run moves the event time of integrations whose
+	// journal is caught up (default 5m; negative: never), so absences and closing windows of a
+	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late.
+	IdleDelay time.Duration
 	// Detect tunes each integration's engine; its Baseline is ignored (the processor persists
 	// first_seen baselines in the store).
 	Detect detect.Config
@@ -88,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = time.Second
+	}
+	if c.IdleDelay == 0 {
+		c.IdleDelay = 5 * time.Minute
 	}
 	if c.MaxBaselineEntries == 0 {
 		c.MaxBaselineEntries = 1_000_000
@@ -193,6 +200,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		n, err := p.ProcessAvailable(ctx)
+		if n == 0 && err == nil && p.cfg.IdleDelay > 0 {
+			err = p.AdvanceIdle(ctx, p.cfg.Clock().Add(-p.cfg.IdleDelay))
+		}
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("processor: batch failed; retrying", "offset", p.offset, "err", err)
 		}

@@ -138,3 +138,64 @@ func TestBaselineSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v", alerts)
 	}
 }
+
+// absenceRules alerts when a marker event is not followed by a follow-up within an hour.
+const absenceRules = `title: Marker without follow-up
+id: 4d1c2b3a-6e5f-4a7b-8c9d-0e1f2a3b4c5d
+level: medium
+correlation:
+    type: absence
+    rules: [marker, followup]
+    group-by: [actor.alternateId]
+    timespan: 1h
+---
+title: Marker event
+name: marker
+logsource:
+    product: okta
+detection:
+    selection:
+        eventType: idwatch.test.marker
+    condition: selection
+---
+title: Follow-up event
+name: followup
+logsource:
+    product: okta
+detection:
+    selection:
+        eventType: idwatch.test.followup
+    condition: selection
+`
+
+// TestIdleAdvance fires an absence in a quiet org from the clock alone, once, also across a
+// restart.
+func TestIdleAdvance(t *testing.T) {
+	rules := writeRules(t, map[string]string{"absence.yml": absenceRules})
+	s := openStore(t, t.TempDir(), nil)
+	if _, err := s.AppendPage(t.Context(), 1, []store.Event{markerEvent(t, 1, start, "192.0.2.1")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(t.Context(), Config{Store: s, RulesDir: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, p)
+	if err := p.AdvanceIdle(t.Context(), start.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(allAlerts(t, s)); n != 0 {
+		t.Fatalf("%d alerts before the deadline", n)
+	}
+	for range 2 { // the second processor is a restart: the same absence must not be stored twice
+		if err := p.AdvanceIdle(t.Context(), start.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if as := allAlerts(t, s); len(as) != 1 || as[0].RuleID != "4d1c2b3a-6e5f-4a7b-8c9d-0e1f2a3b4c5d" {
+			t.Fatalf("after the deadline: %+v", as)
+		}
+		if p, err = New(t.Context(), Config{Store: s, RulesDir: rules}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
