@@ -69,7 +69,7 @@ func TestSIGKILL(t *testing.T) {
 		t.Fatal("the final processor replayed nothing")
 	}
 	got := alertIDs(t, allAlerts(t, s))
-	want := referenceAlerts(t, c, p.Ruleset())
+	want := sharedReference()
 	if !slices.Equal(got, want) {
 		t.Fatalf("after %d SIGKILLs: %d alerts, uninterrupted: %d\nmissing: %v\nextra: %v", kills, len(got), len(want),
 			diff(want, got), diff(got, want))
