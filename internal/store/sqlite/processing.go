@@ -141,14 +141,8 @@ func (s *Store) ReadRecords(ctx context.Context, afterSeq int64, limit int, f st
 // recordFilterSQL turns a RecordFilter into "AND …" clauses with numbered parameters after args.
 func recordFilterSQL(f store.RecordFilter, args []any) (string, []any) {
 	var b strings.Builder
-	if len(f.Schemas) > 0 {
-		b.WriteString(" AND schema_name IN ")
-		args = inList(&b, args, f.Schemas)
-	}
-	if len(f.Integrations) > 0 {
-		b.WriteString(" AND integration_id IN ")
-		args = inList(&b, args, f.Integrations)
-	}
+	args = andIn(&b, args, "schema_name", f.Schemas)
+	args = andIn(&b, args, "integration_id", f.Integrations)
 	return b.String(), args
 }
 
