@@ -15,9 +15,8 @@ func runAlerts(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("%w: idwatch alerts list [--since T] [--json] [--limit N] [--data-dir DIR]", errUsage)
 	}
 	fs := newFlagSet(io, "alerts list", "alerts list [--since T] [--json] [--limit N] [--data-dir DIR]")
-	dir := dataDirFlag(fs)
+	c := addCommon(fs) // --data-dir, --json (one JSON object per alert, with its Detection Finding in body)
 	since := fs.String("since", "", "only alerts at or after this time: RFC 3339 or a duration back from now (90m, 7d)")
-	asJSON := fs.Bool("json", false, "one JSON object per alert (with its OCSF Detection Finding) instead of a table")
 	limit := fs.Int("limit", 100, "at most this many alerts, newest first")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -30,13 +29,13 @@ func runAlerts(ctx context.Context, io stdio, args []string) error {
 	}
 	var from time.Time
 	if *since != "" {
-		t, err := parseSince(*since, time.Now())
+		t, err := parseTime(*since, time.Now())
 		if err != nil {
 			return err
 		}
 		from = t
 	}
-	st, err := openDataDir(ctx, io, *dir)
+	st, err := c.openStore(ctx, io)
 	if err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func runAlerts(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if c.json {
 		enc := json.NewEncoder(io.out)
 		for _, a := range alerts {
 			if err := enc.Encode(a); err != nil {
