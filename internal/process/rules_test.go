@@ -199,3 +199,30 @@ func TestIdleAdvance(t *testing.T) {
 		}
 	}
 }
+
+// TestBadEntryAndRawData skips a journal entry that is not an Okta event without stopping, and
+// keeps raw_data in records when asked.
+func TestBadEntryAndRawData(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	bad := store.Event{UUID: "not-an-event", Published: start, EventType: "x", Raw: []byte(`{"uuid":"not-an-event"}`)}
+	if _, err := s.AppendPage(t.Context(), 1, []store.Event{bad, markerEvent(t, 1, start, "192.0.2.1")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(t.Context(), Config{Store: s, KeepRawData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := drain(t, p); n != 2 {
+		t.Fatalf("processed %d", n)
+	}
+	if st := p.Stats(); st.Undecodable != 1 || st.Offset != 2 || st.Records != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	recs, err := s.ReadRecords(t.Context(), 0, 10, store.RecordFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Seq != 2 || !strings.Contains(string(recs[0].Body), `"raw_data":`) {
+		t.Fatalf("records %+v", recs)
+	}
+}
