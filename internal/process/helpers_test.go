@@ -99,13 +99,15 @@ func (c *corpus) appendPages(t testing.TB, s store.Store, from, to int) {
 	}
 }
 
-// faults is a switchable fault hook for a store.
+// faults is a switchable fault hook for a store: once armed, the armed point passes skip more
+// times and then fails every time.
 type faults struct {
 	armed atomic.Pointer[store.FaultPoint]
+	skip  atomic.Int32
 }
 
 func (f *faults) hook(p store.FaultPoint) error {
-	if a := f.armed.Load(); a != nil && *a == p {
+	if a := f.armed.Load(); a != nil && *a == p && f.skip.Add(-1) < 0 {
 		return errors.New("injected fault at " + string(p))
 	}
 	return nil

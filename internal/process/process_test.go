@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -156,41 +157,67 @@ func diff(a, b []string) []string {
 	return out
 }
 
-// TestCommitAtomic injects a failure between the batch's rows and its offset: neither is
-// visible, and the retry stores everything once.
+// TestCommitAtomic lets three batches commit and injects a failure in the fourth, between its
+// rows and its offset: nothing of the fourth is visible, and the retry (which rebuilds the
+// engines' state from the store first) stores everything exactly once.
 func TestCommitAtomic(t *testing.T) {
 	c := sharedCorpus()
 	f := &faults{}
 	s := openStore(t, t.TempDir(), f)
 	c.appendPages(t, s, 0, len(c.pages))
-	p := newProcessor(t, s, 400)
+	type snapshot struct {
+		offset          int64
+		records, alerts int
+		state           string
+	}
+	look := func() snapshot {
+		t.Helper()
+		var sn snapshot
+		var err error
+		if sn.offset, err = s.Offset(t.Context(), DefaultConsumer); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := s.ReadRecords(t.Context(), 0, 10_000, store.RecordFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := s.ConsumerState(t.Context(), DefaultConsumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sn.records, sn.alerts, sn.state = len(recs), len(allAlerts(t, s)), fmt.Sprint(state)
+		return sn
+	}
+	var before snapshot
+	p, err := New(t.Context(), Config{Store: s, BatchSize: 100, Clock: fixedClock,
+		Committed: func(off int64) {
+			if off == 300 {
+				before = look()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	point := store.FaultBeforeProcessedOffset
+	f.skip.Store(3)
 	f.armed.Store(&point)
 	n, err := p.ProcessAvailable(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "injected fault") || n != 0 {
-		t.Fatalf("faulted commit: n=%d err=%v", n, err)
+	if err == nil || !strings.Contains(err.Error(), "injected fault") || n != 300 {
+		t.Fatalf("faulted fourth commit: n=%d err=%v", n, err)
 	}
-	off, err := s.Offset(t.Context(), DefaultConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := s.ReadRecords(t.Context(), 0, 10, store.RecordFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	state, err := s.ConsumerState(t.Context(), DefaultConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if off != 0 || len(recs) != 0 || len(allAlerts(t, s)) != 0 || len(state) != 0 {
-		t.Fatalf("failed commit left offset %d, %d records, %d alerts, %d state entries", off, len(recs), len(allAlerts(t, s)), len(state))
+	if after := look(); after != before || before.offset != 300 || before.records == 0 {
+		t.Fatalf("the failed commit changed the store: before %+v, after %+v", before, after)
 	}
 	f.armed.Store(nil)
-	if n := drain(t, p); n != c.total {
-		t.Fatalf("retry processed %d, want %d", n, c.total)
+	if n := drain(t, p); n != c.total-300 {
+		t.Fatalf("retry processed %d, want %d", n, c.total-300)
+	}
+	if p.Stats().Replayed == 0 {
+		t.Fatal("the retry did not rebuild state by replay")
 	}
 	if got, want := alertIDs(t, allAlerts(t, s)), sharedReference(); !slices.Equal(got, want) {
-		t.Fatalf("after a failed commit and retry: %d alerts, want %d", len(got), len(want))
+		t.Fatalf("after a failed commit and retry: %d alerts, want %d\nmissing: %v\nextra: %v", len(got), len(want),
+			diff(want, got), diff(got, want))
 	}
 }
 
