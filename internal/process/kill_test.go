@@ -50,19 +50,25 @@ func TestSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// IDWATCH_PROCESS_KILLS raises the number of kills for a longer run.
+	wantKills := 4
+	if v, err := strconv.Atoi(os.Getenv("IDWATCH_PROCESS_KILLS")); err == nil && v > 0 {
+		wantKills = v
+	}
 	kills := 0
 	var prev int64
-	for kills < 4 && prev < last {
-		off := runAndKill(t, dir, prev, last/6)
+	for kills < wantKills && prev < last {
+		off := runAndKill(t, dir, min(prev+max(last/int64(wantKills+2), 1), last))
 		if off <= prev {
 			t.Fatalf("child made no progress past %d", prev)
 		}
 		prev = off
 		kills++
 	}
-	if kills < 3 {
+	if kills < min(wantKills, 3) {
 		t.Fatalf("only %d kills before the journal was done", kills)
 	}
+	t.Logf("%d SIGKILLs, the last at offset %d of %d", kills, prev, last)
 	p := newProcessor(t, s, 13)
 	drain(t, p)
 	if p.Stats().Replayed == 0 {
@@ -76,9 +82,9 @@ func TestSIGKILL(t *testing.T) {
 	}
 }
 
-// runAndKill starts the child and SIGKILLs it once it has committed at least step entries past
-// from; it returns the offset the store holds afterwards.
-func runAndKill(t *testing.T, dir string, from, step int64) int64 {
+// runAndKill starts the child and SIGKILLs it once it has committed an offset of at least
+// target; it returns the offset the store holds afterwards.
+func runAndKill(t *testing.T, dir string, target int64) int64 {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+dir)
@@ -105,7 +111,7 @@ wait:
 	for {
 		select {
 		case off, ok := <-lines:
-			if !ok || off >= from+step {
+			if !ok || off >= target {
 				break wait
 			}
 		case <-deadline:
