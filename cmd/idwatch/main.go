@@ -46,6 +46,7 @@ func commands() []command {
 		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
+		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
 	}
 }
 
