@@ -34,6 +34,12 @@ func TestCollectionCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	threat := fmt.Sprintf(`{"uuid":"00000000-0000-4000-8000-999999999999","published":%q,"eventType":"security.threat.detected","version":"0","severity":"WARN",`+
+		`"actor":{"id":"unknown","type":"User","alternateId":"unknown"},"client":{"ipAddress":"203.0.113.9"},"outcome":{"result":"DENY","reason":"Password Spray"}}`,
+		now.Add(-60*time.Minute).UTC().Format(time.RFC3339Nano))
+	if _, err := srv.AppendRaw([]byte(threat), 0); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	tokFile := filepath.Join(dir, "token")
 	if err := os.WriteFile(tokFile, []byte(tok+"\n"), 0o600); err != nil {
@@ -52,21 +58,25 @@ func TestCollectionCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "acme") || !strings.Contains(out, "collecting") {
 		t.Fatalf("collect --once: %d\n%s\n%s", code, out, errOut)
 	}
+	code, out, errOut = runCLI(t, "", "alerts", "list", dd, "--json")
+	if code != 0 || !strings.Contains(out, "ThreatInsight") {
+		t.Fatalf("collect --once did not process the ThreatInsight event into an alert: %d\n%s\n%s", code, out, errOut)
+	}
 	code, out, _ = runCLI(t, "", "events", "export", dd)
-	if code != 0 || strings.Count(out, "\n") != 40 {
+	if code != 0 || strings.Count(out, "\n") != 41 {
 		t.Fatalf("export after collect: %d lines", strings.Count(out, "\n"))
 	}
 	code, out, errOut = runCLI(t, "", "backfill", dd, "--integration", "acme", "--since", "2h")
-	if code != 0 || !strings.Contains(out, "0 new events, 40 already held") {
+	if code != 0 || !strings.Contains(out, "0 new events, 41 already held") {
 		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = runCLI(t, "", "events", "export", dd, "--integration", "acme", "--since", "81m")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 30 || !json.Valid([]byte(lines[0])) {
+	if code != 0 || len(lines) != 31 || !json.Valid([]byte(lines[0])) {
 		t.Fatalf("export --since: %d, %d lines", code, len(lines))
 	}
 	code, out, _ = runCLI(t, "", "integrations", "list", dd, "--json")
-	if code != 0 || strings.Contains(out, tok) || !strings.Contains(out, `"eventsCollected": 40`) {
+	if code != 0 || strings.Contains(out, tok) || !strings.Contains(out, `"eventsCollected": 41`) {
 		t.Fatalf("list: %d\n%s", code, out)
 	}
 	if code, out, _ = runCLI(t, "", "verify", dd, "--integration", "acme"); code != 0 || !strings.Contains(out, "RESULT") {
