@@ -75,6 +75,7 @@ func TestCollectionCommands(t *testing.T) {
 	if code != 0 || len(lines) != 31 || !json.Valid([]byte(lines[0])) {
 		t.Fatalf("export --since: %d, %d lines", code, len(lines))
 	}
+	checkOCSFExport(t, dd, now)
 	code, out, _ = runCLI(t, "", "integrations", "list", dd, "--json")
 	if code != 0 || strings.Contains(out, tok) || !strings.Contains(out, `"eventsCollected": 41`) {
 		t.Fatalf("list: %d\n%s", code, out)
@@ -129,4 +130,46 @@ func FuzzParseTime(f *testing.F) {
 			t.Fatalf("%q: %v is not a usage error", s, err)
 		}
 	})
+}
+
+// checkOCSFExport exports the collected user.session.start events as OCSF: one Authentication
+// record each, tenant_uid the integration id, logged_time when the collector stored the event
+// (after the test started), the raw event kept in raw_data.
+func checkOCSFExport(t *testing.T, dd string, start time.Time) {
+	t.Helper()
+	code, out, errOut := runCLI(t, "", "events", "export", dd, "--integration", "acme", "--format", "ocsf", "--since", "81m")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 30 {
+		t.Fatalf("export --format ocsf: %d, %d lines\n%s", code, len(lines), errOut)
+	}
+	code, out, _ = runCLI(t, "", "integrations", "list", dd, "--json")
+	var ins []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(out), &ins); code != 0 || err != nil || len(ins) != 1 {
+		t.Fatalf("list --json: %d %v\n%s", code, err, out)
+	}
+	for _, l := range lines {
+		var rec struct {
+			ClassUID int64 `json:"class_uid"`
+			Metadata struct {
+				TenantUID  string `json:"tenant_uid"`
+				LoggedTime int64  `json:"logged_time"`
+				EventCode  string `json:"event_code"`
+			} `json:"metadata"`
+			RawData string `json:"raw_data"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("record is not JSON: %v\n%s", err, l)
+		}
+		m := rec.Metadata
+		if rec.ClassUID != 3002 || m.EventCode != "user.session.start" || m.TenantUID != fmt.Sprint(ins[0].ID) ||
+			m.LoggedTime < start.Add(-time.Second).UnixMilli() || !strings.Contains(rec.RawData, `"eventType":"user.session.start"`) {
+			t.Fatalf("export --format ocsf record: %+v\n%s", rec, l)
+		}
+	}
+	if code, _, errOut = runCLI(t, "", "events", "export", dd, "--format", "csv"); code != 2 || !strings.Contains(errOut, "raw or ocsf") {
+		t.Fatalf("export --format csv: %d\n%s", code, errOut)
+	}
 }
