@@ -31,7 +31,7 @@ func TestFileSinkWritesEveryEventOnce(t *testing.T) {
 func TestFileSinkCutsUncommittedBatchOnResume(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "out.jsonl")
-	spec := &FileConfig{Path: path}
+	spec := &FileConfig{Path: path, NoSync: true}
 	batch := func(after, last int) Batch {
 		b := Batch{Stream: store.StreamJournal, AfterSeq: int64(after), LastSeq: int64(last)}
 		for i := after; i < last; i++ {
@@ -95,7 +95,7 @@ func TestFileSinkRotates(t *testing.T) {
 	}
 	path := filepath.Join(out, "events.jsonl")
 	clock := &fakeClock{now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	cfg := testConfig("rot", &FileConfig{Path: path, MaxBytes: 2000, MaxAge: time.Hour})
+	cfg := testConfig("rot", &FileConfig{Path: path, MaxBytes: 2000, MaxAge: time.Hour, NoSync: true})
 	cfg.Batch = BatchConfig{MaxRecords: 10, MaxWait: time.Millisecond}
 	appendEvents(t, st, 0, 100)
 	r, err := NewRunner(RunnerOptions{Store: st, Config: cfg, Clock: clock, PollInterval: time.Millisecond})
