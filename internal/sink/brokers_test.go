@@ -24,7 +24,7 @@ func startKafka(t testing.TB) []string {
 	return c.ListenAddrs()
 }
 
-// kafkaKeys reads every record of topic and returns their keys in order.
+// kafkaKeys reads topic until it has seen want distinct keys and returns the keys in order.
 func kafkaKeys(t testing.TB, brokers []string, topic string, want int) []string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -33,14 +33,18 @@ func kafkaKeys(t testing.TB, brokers []string, topic string, want int) []string 
 	}
 	defer cl.Close()
 	var keys []string
+	distinct := map[string]bool{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for len(keys) < want {
+	for len(distinct) < want {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			t.Fatalf("topic %s: read %d records, want %d", topic, len(keys), want)
 		}
-		fs.EachRecord(func(r *kgo.Record) { keys = append(keys, string(r.Key)) })
+		fs.EachRecord(func(r *kgo.Record) {
+			keys = append(keys, string(r.Key))
+			distinct[string(r.Key)] = true
+		})
 	}
 	return keys
 }

@@ -119,7 +119,6 @@ func (c *KafkaConfig) Build(Env) (Sink, error) {
 	return &kafkaSink{cfg: *c, opts: opts}, nil
 }
 
-
 type kafkaSink struct {
 	cfg  KafkaConfig
 	opts []kgo.Opt

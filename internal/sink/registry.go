@@ -142,5 +142,5 @@ func (r *Registry) Names() []string {
 
 // builtins lists the sink types idwatch ships.
 func builtins() []Type {
-	return []Type{fileType()}
+	return []Type{fileType(), kafkaType(), natsType()}
 }

@@ -1,0 +1,186 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/store/sqlite"
+)
+
+// Environment of the crash test's child process.
+const (
+	envCrashDir    = "IDWATCH_SINK_CRASH_DIR"
+	envCrashConfig = "IDWATCH_SINK_CRASH_CONFIG"
+	envCrashKills  = "IDWATCH_SINK_CRASH_KILLS"
+)
+
+// RunSinksFromDataDir opens the store in dataDir and runs the sinks configured in configYAML until
+// ctx ends: the piece of `idwatch serve` the crash test kills.
+func runSinksFromDataDir(ctx context.Context, dataDir string, configYAML []byte) error {
+	cfgs, err := ParseConfigs(configYAML)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dataDir, "idwatch.db")})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return RunGroup(ctx, GroupOptions{Store: st, Configs: cfgs, PollInterval: 5 * time.Millisecond})
+}
+
+// TestCrashChild is the process the crash test starts and kills; it does nothing in a normal run.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(envCrashDir)
+	if dir == "" {
+		t.Skip("runs only as the crash test's child")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := runSinksFromDataDir(ctx, dir, []byte(os.Getenv(envCrashConfig))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCrashExactlyOnce SIGKILLs a process running file, Kafka and NATS sinks while the journal
+// grows, restarts it, and checks that the file holds every event exactly once and Kafka and NATS
+// hold every id (NATS without duplicates).
+func TestCrashExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	kills := 20
+	if s := os.Getenv(envCrashKills); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("%s: %v", envCrashKills, err)
+		}
+		kills = n
+	}
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	brokers := startKafka(t)
+	srv := startNATS(t)
+	filePath := filepath.Join(dir, "out", "events.jsonl")
+	if err := os.Mkdir(filepath.Dir(filePath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := fmt.Sprintf(`
+sinks:
+  - name: file
+    type: file
+    path: %s
+    max_bytes: 50000
+    no_sync: true
+    batch: {max_records: 40, max_wait: 5ms}
+  - name: kafka
+    type: kafka
+    brokers: [%s]
+    timeout: 5s
+    batch: {max_records: 70, max_wait: 5ms}
+  - name: nats
+    type: nats
+    url: %s
+    timeout: 5s
+    stream: {create: true}
+    batch: {max_records: 55, max_wait: 5ms}
+`, filePath, strings.Join(brokers, ", "), srv.url())
+	if _, err := ParseConfigs([]byte(config)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The journal grows while the child is killed and restarted.
+	const total = 2000
+	appended := make(chan struct{})
+	go func() {
+		defer close(appended)
+		for i := 0; i < total; i += 30 {
+			appendEvents(t, st, i, 30)
+			time.Sleep(time.Millisecond) // spread the appends over the kills
+		}
+	}()
+
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envCrashDir+"="+dir, envCrashConfig+"="+config)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	progress := func() int64 {
+		return offsetOf(t, st, "sink/file") + offsetOf(t, st, "sink/kafka") + offsetOf(t, st, "sink/nats")
+	}
+	for k := range kills {
+		before := progress()
+		cmd := start()
+		// Kill once the child has committed something, at a random moment after that.
+		waitFor(t, fmt.Sprintf("progress before kill %d", k), func() bool {
+			return progress() > before || cmd.ProcessState != nil || allCaughtUp(t, st)
+		})
+		time.Sleep(time.Duration(rand.IntN(15)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+	}
+	<-appended
+
+	// A last run drains everything.
+	cmd := start()
+	waitFor(t, "all sinks caught up", func() bool { return allCaughtUp(t, st) })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child exited with %v", err)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(dir, "out", "events-*.jsonl"))
+	slices.Sort(files)
+	checkExactlyOnce(t, readIDs(t, append(files, filePath)...), total)
+	checkAllIDs(t, "kafka", kafkaKeys(t, brokers, "okta.events", total), total, true)
+	checkAllIDs(t, "nats", natsIDs(t, srv.url(), "IDWATCH"), total, false)
+}
+
+func allCaughtUp(t testing.TB, st *sqlite.Store) bool {
+	last, err := st.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"sink/file", "sink/kafka", "sink/nats"} {
+		if offsetOf(t, st, n) != last {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAllIDs asserts that every event id is present; duplicates are allowed only when dupsOK.
+func checkAllIDs(t testing.TB, what string, ids []string, n int, dupsOK bool) {
+	t.Helper()
+	count := map[string]int{}
+	for _, id := range ids {
+		count[id]++
+	}
+	for i := range n {
+		c := count[testEvent(i).UUID]
+		if c == 0 {
+			t.Fatalf("%s: event %d missing", what, i)
+		}
+		if c > 1 && !dupsOK {
+			t.Fatalf("%s: event %d delivered %d times", what, i, c)
+		}
+	}
+	t.Logf("%s: %d ids for %d events", what, len(ids), n)
+}
