@@ -142,5 +142,5 @@ func (r *Registry) Names() []string {
 
 // builtins lists the sink types idwatch ships.
 func builtins() []Type {
-	return []Type{fileType(), kafkaType(), natsType()}
+	return []Type{fileType(), webhookType(), hecType(), kafkaType(), natsType(), syslogType()}
 }
