@@ -147,7 +147,7 @@ func (r *Registry) ParseConfigs(data []byte) ([]Config, error) {
 	var doc struct {
 		Sinks []map[string]any `yaml:"sinks"`
 	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := safeUnmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("sinks config: %w", err)
 	}
 	var (
@@ -204,8 +204,19 @@ func strictRemarshal(m map[string]any, dst any) error {
 	if err != nil {
 		return err
 	}
-	if err := yaml.UnmarshalWithOptions(b, dst, yaml.Strict()); err != nil {
+	if err := safeUnmarshal(b, dst, yaml.Strict()); err != nil {
 		return errors.New(yaml.FormatError(err, false, false))
 	}
 	return nil
+}
+
+// safeUnmarshal turns a panic inside the YAML decoder (seen on malformed tagged input) into an
+// error, so a bad config file is reported instead of crashing idwatch.
+func safeUnmarshal(data []byte, dst any, opts ...yaml.DecodeOption) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the YAML is malformed (decoder failed: %v)", p)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, dst, opts...)
 }

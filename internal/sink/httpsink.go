@@ -92,4 +92,3 @@ func statusError(what string, code int, body string) error {
 	}
 	return err
 }
-
