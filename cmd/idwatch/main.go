@@ -36,6 +36,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
+		{"sinks", "sink types and configured sinks with lag", runSinks},
+		{"deadletter", "list or replay records sinks gave up on", runDeadLetter},
 	}
 }
 

@@ -196,3 +196,38 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestReplayDeadLetters(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	appendEvents(t, st, 0, 5)
+	failing := &funcSink{write: func(Batch) error { return errors.New("down") }}
+	cfg := testConfig("r", &FileConfig{Path: "x"})
+	startRunner(t, RunnerOptions{Store: st, Config: cfg, Sink: failing})
+	waitFor(t, "offset 5", func() bool { return offsetOf(t, st, "sink/r") == 5 })
+
+	res, err := ReplayDeadLetters(ctx, st, cfg, &funcSink{write: func(Batch) error { return errors.New("still down") }}, 100, nil)
+	if err != nil || res.Failed != 5 {
+		t.Fatalf("failed replay: %+v %v", res, err)
+	}
+	letters, _ := st.ListDeadLetters(ctx, "r", 100)
+	if len(letters) != 5 || letters[0].Attempts != fastRetry.MaxAttempts+1 || letters[0].Error != "still down" {
+		t.Fatalf("after failed replay: %+v", letters)
+	}
+	ok := &funcSink{}
+	res, err = ReplayDeadLetters(ctx, st, cfg, ok, 100, nil)
+	if err != nil || res.Delivered != 5 {
+		t.Fatalf("replay: %+v %v", res, err)
+	}
+	checkIDs := func(recs []Record) []string {
+		var ids []string
+		for _, r := range recs {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	checkExactlyOnce(t, checkIDs(ok.records()), 5)
+	if letters, _ := st.ListDeadLetters(ctx, "r", 100); len(letters) != 0 {
+		t.Fatalf("letters left after replay: %d", len(letters))
+	}
+}
