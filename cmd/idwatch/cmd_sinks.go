@@ -260,4 +260,3 @@ func listDeadLetters(ctx context.Context, io stdio, st store.Store, sinkName str
 	}
 	return tw.Flush()
 }
-
