@@ -10,7 +10,7 @@ import (
 
 // TLSConfig is the TLS client setup shared by network sinks.
 type TLSConfig struct {
-	Enabled            bool   `yaml:"enabled" doc:"use TLS (implied by https:// and tls:// URLs)"`
+	Enabled            bool   `yaml:"enabled" doc:"use TLS (https:// and tls:// URLs always do)"`
 	CAFile             string `yaml:"ca_file" doc:"PEM file of CAs to trust instead of the system roots"`
 	CertFile           string `yaml:"cert_file" doc:"client certificate (PEM) for mutual TLS"`
 	KeyFile            string `yaml:"key_file" doc:"client private key (PEM) for mutual TLS"`
