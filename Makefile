@@ -3,9 +3,9 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test fmt-check vet race build demo
+.PHONY: test fmt-check vet race rules-test build demo
 
-test: fmt-check vet race
+test: fmt-check vet race rules-test
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -22,3 +22,7 @@ build:
 
 demo:
 	$(GO) run ./cmd/idwatch demo
+
+# The built-in rules' own tests, as a user runs them.
+rules-test:
+	$(GO) run ./cmd/idwatch rules test rules/

@@ -38,6 +38,16 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 		{"sinks", "sink types and configured sinks with lag", runSinks},
 		{"deadletter", "list or replay records sinks gave up on", runDeadLetter},
+		{"integrations", "add, list, remove, enable or disable Okta integrations", runIntegrations},
+		{"collect", "poll the System Log of every enabled integration into the journal", runCollect},
+		{"verify", "check an integration's prerequisites and name the fix for each failure", runVerify},
+		{"backfill", "load up to 90 days of past System Log without moving the live cursor", runBackfill},
+		{"events", "export collected events as JSON lines", runEvents},
+		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
+		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
+		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
+		{"rules", "test, lint and list detection rules", runRules},
+		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 	}
 }
 

@@ -15,24 +15,24 @@ import (
 // input that is not a JSON object or lacks uuid, eventType or published, with an error saying so.
 // The event does not reference raw after Decode returns.
 func Decode(raw []byte) (*LogEvent, error) {
-	ev := new(LogEvent)
-	if err := decodeInto(ev, string(raw)); err != nil {
+	blk := new(block)
+	if err := decodeInto(&blk.ev, string(raw), blk); err != nil {
 		return nil, err
 	}
-	return ev, nil
+	return &blk.ev, nil
 }
 
 // UnmarshalJSON decodes like Decode, so encoding/json users get the same tolerance and Extra.
 func (ev *LogEvent) UnmarshalJSON(raw []byte) error {
 	*ev = LogEvent{}
-	return decodeInto(ev, string(raw))
+	return decodeInto(ev, string(raw), new(block))
 }
 
 // ErrNotEvent is wrapped by every error that says the input is valid JSON but not an Okta event.
 var ErrNotEvent = errors.New("not an Okta System Log event")
 
-func decodeInto(ev *LogEvent, s string) error {
-	d := scanner{s: s}
+func decodeInto(ev *LogEvent, s string, blk *block) error {
+	d := scanner{s: s, blk: blk}
 	if c := d.peek(); c != '{' {
 		if c == 0 {
 			return fmt.Errorf("%w: empty input", ErrNotEvent)
@@ -83,6 +83,11 @@ func decodeInto(ev *LogEvent, s string) error {
 		default:
 			var v string
 			if v, err = d.skip(); err == nil {
+				// Hold unknown fields to the rules of known ones (numbers must fit a float64),
+				// so that they can be read back and re-encoded.
+				if _, perr := parseValue(v); perr != nil {
+					return &FieldError{Msg: perr.Error()}
+				}
 				if ev.Extra == nil {
 					ev.Extra = map[string]json.RawMessage{}
 				}
@@ -248,403 +253,14 @@ func (d *scanner) nullOr(open byte) (bool, error) {
 	}
 }
 
-func (d *scanner) actor() (*Actor, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	a := new(Actor)
-	return a, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "id":
-			a.ID, err = d.text()
-		case "type":
-			a.Type, err = d.text()
-		case "alternateId":
-			a.AlternateID, err = d.text()
-		case "displayName":
-			a.DisplayName, err = d.text()
-		case "detailEntry":
-			a.DetailEntry, err = d.freeMap()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) targets() ([]Target, error) {
-	if null, err := d.nullOr('['); null {
-		return nil, err
-	}
-	ts := []Target{}
-	return ts, d.array(func() error {
-		if null, err := d.nullOr('{'); null {
-			return err
-		}
-		var t Target
-		err := d.object(func(k string) error {
-			var err error
-			switch k {
-			case "id":
-				t.ID, err = d.text()
-			case "type":
-				t.Type, err = d.text()
-			case "alternateId":
-				t.AlternateID, err = d.text()
-			case "displayName":
-				t.DisplayName, err = d.text()
-			case "detailEntry":
-				t.DetailEntry, err = d.freeMap()
-			case "changeDetails":
-				t.ChangeDetails, err = d.changeDetails()
-			default:
-				_, err = d.skip()
-			}
-			return err
-		})
-		ts = append(ts, t)
-		return err
-	})
-}
-
-func (d *scanner) changeDetails() (*ChangeDetails, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	c := new(ChangeDetails)
-	return c, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "from":
-			c.From, err = d.freeMap()
-		case "to":
-			c.To, err = d.freeMap()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) client() (*Client, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	c := new(Client)
-	return c, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "userAgent":
-			c.UserAgent, err = d.userAgent()
-		case "zone":
-			c.Zone, err = d.text()
-		case "device":
-			c.Device, err = d.text()
-		case "id":
-			c.ID, err = d.text()
-		case "ipAddress":
-			c.IPAddress, err = d.text()
-		case "geographicalContext":
-			c.GeographicalContext, err = d.geo()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) userAgent() (*UserAgent, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	u := new(UserAgent)
-	return u, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "rawUserAgent":
-			u.RawUserAgent, err = d.text()
-		case "os":
-			u.OS, err = d.text()
-		case "browser":
-			u.Browser, err = d.text()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) geo() (*GeographicalContext, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	g := new(GeographicalContext)
-	return g, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "city":
-			g.City, err = d.text()
-		case "state":
-			g.State, err = d.text()
-		case "country":
-			g.Country, err = d.text()
-		case "postalCode":
-			g.PostalCode, err = d.text()
-		case "geolocation":
-			if null, nerr := d.nullOr('{'); null {
-				return nerr
-			}
-			l := new(Geolocation)
-			g.Geolocation = l
-			err = d.object(func(k string) error {
-				var err error
-				switch k {
-				case "lat":
-					l.Lat, err = d.float()
-				case "lon":
-					l.Lon, err = d.float()
-				default:
-					_, err = d.skip()
-				}
-				return err
-			})
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) device() (*Device, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	v := new(Device)
-	return v, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "id":
-			v.ID, err = d.text()
-		case "name":
-			v.Name, err = d.text()
-		case "os_platform":
-			v.OSPlatform, err = d.text()
-		case "os_version":
-			v.OSVersion, err = d.text()
-		case "managed":
-			v.Managed, err = d.optBool()
-		case "registered":
-			v.Registered, err = d.optBool()
-		case "device_integrator":
-			v.DeviceIntegrator, err = d.value()
-		case "disk_encryption_type":
-			v.DiskEncryptionType, err = d.text()
-		case "screen_lock_type":
-			v.ScreenLockType, err = d.text()
-		case "jailbreak":
-			v.Jailbreak, err = d.optBool()
-		case "secure_hardware_present":
-			v.SecureHardwarePresent, err = d.optBool()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) outcome() (*Outcome, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	o := new(Outcome)
-	return o, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "result":
-			o.Result, err = d.text()
-		case "reason":
-			o.Reason, err = d.text()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) transaction() (*Transaction, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	t := new(Transaction)
-	return t, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "type":
-			t.Type, err = d.text()
-		case "id":
-			t.ID, err = d.text()
-		case "detail":
-			t.Detail, err = d.freeMap()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) debugContext() (*DebugContext, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	c := new(DebugContext)
-	return c, d.object(func(k string) error {
-		var err error
-		if k == "debugData" {
-			c.DebugData, err = d.freeMap()
-		} else {
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) authContext() (*AuthenticationContext, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	a := new(AuthenticationContext)
-	return a, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "authenticationProvider":
-			a.AuthenticationProvider, err = d.text()
-		case "credentialProvider":
-			a.CredentialProvider, err = d.text()
-		case "credentialType":
-			a.CredentialType, err = d.text()
-		case "issuer":
-			if null, nerr := d.nullOr('{'); null {
-				return nerr
-			}
-			is := new(Issuer)
-			a.Issuer = is
-			err = d.object(func(k string) error {
-				var err error
-				switch k {
-				case "id":
-					is.ID, err = d.text()
-				case "type":
-					is.Type, err = d.text()
-				default:
-					_, err = d.skip()
-				}
-				return err
-			})
-		case "interface":
-			a.Interface, err = d.text()
-		case "authenticationStep":
-			var n *int64
-			if n, err = d.optInt(); n != nil {
-				a.AuthenticationStep = int(*n)
-			}
-		case "externalSessionId":
-			a.ExternalSessionID, err = d.text()
-		case "rootSessionId":
-			a.RootSessionID, err = d.text()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) securityContext() (*SecurityContext, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	c := new(SecurityContext)
-	return c, d.object(func(k string) error {
-		var err error
-		switch k {
-		case "asNumber":
-			c.AsNumber, err = d.optInt()
-		case "asOrg":
-			c.AsOrg, err = d.text()
-		case "isp":
-			c.ISP, err = d.text()
-		case "domain":
-			c.Domain, err = d.text()
-		case "isProxy":
-			c.IsProxy, err = d.optBool()
-		case "ipDetails":
-			c.IPDetails, err = d.freeMap()
-		case "risk":
-			c.Risk, err = d.freeMap()
-		case "userBehaviors":
-			if null, nerr := d.nullOr('['); null {
-				return nerr
-			}
-			var v any
-			if v, err = d.value(); err == nil {
-				c.UserBehaviors = v.([]any)
-			}
-		case "botProtection":
-			c.BotProtection, err = d.freeMap()
-		default:
-			_, err = d.skip()
-		}
-		return err
-	})
-}
-
-func (d *scanner) request() (*Request, error) {
-	if null, err := d.nullOr('{'); null {
-		return nil, err
-	}
-	r := new(Request)
-	return r, d.object(func(k string) error {
-		if k != "ipChain" {
-			_, err := d.skip()
-			return err
-		}
-		if null, err := d.nullOr('['); null {
-			return err
-		}
-		r.IPChain = []IPChainEntry{}
-		return d.array(func() error {
-			if null, err := d.nullOr('{'); null {
-				return err
-			}
-			var e IPChainEntry
-			err := d.object(func(k string) error {
-				var err error
-				switch k {
-				case "ip":
-					e.IP, err = d.text()
-				case "geographicalContext":
-					e.GeographicalContext, err = d.geo()
-				case "version":
-					e.Version, err = d.text()
-				case "source":
-					e.Source, err = d.text()
-				case "ipDetails":
-					e.IPDetails, err = d.freeMap()
-				default:
-					_, err = d.skip()
-				}
-				return err
-			})
-			r.IPChain = append(r.IPChain, e)
-			return err
-		})
-	})
-}
-
 // compactJSON copies valid JSON text without insignificant whitespace, so that an event re-encodes
 // on one line.
 func compactJSON(s string) json.RawMessage {
-	out := make([]byte, 0, len(s))
+	return AppendCompact(make([]byte, 0, len(s)), s)
+}
+
+// AppendCompact appends valid JSON text s to out without insignificant whitespace.
+func AppendCompact(out []byte, s string) []byte {
 	in := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]

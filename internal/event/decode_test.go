@@ -143,6 +143,7 @@ func TestDecodeRejects(t *testing.T) {
 		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","actor":{"id":{"x":1}}}`, "field actor.id: want a string, got an object", false},
 		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","target":{}}`, "field target: want an array", false},
 		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","debugContext":{"debugData":{"n":1e999}}}`, "out of range", false},
+		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","future":{"n":[10e700]}}`, "field future: invalid JSON at byte 6: number 10e700 is out of range", false},
 		{`{"a":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`, "nesting deeper", false},
 	}
 	for _, c := range cases {

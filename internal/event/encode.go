@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MarshalJSON encodes the event in Okta's shape on one line: empty strings, nil objects and nil
@@ -23,7 +25,7 @@ func (ev *LogEvent) AppendJSON(b []byte) ([]byte, error) {
 	w := JSONWriter{B: b}
 	w.Open()
 	w.Str("uuid", ev.UUID)
-	w.Str("published", FormatTime(ev.Published))
+	w.Time("published", ev.Published)
 	w.Str("eventType", ev.EventType)
 	w.Str("version", ev.Version)
 	w.Str("severity", ev.Severity)
@@ -98,17 +100,32 @@ func (ev *LogEvent) AppendJSON(b []byte) ([]byte, error) {
 	return w.B, nil
 }
 
+// Time writes a time member as FormatTime does, unless t is zero.
+func (w *JSONWriter) Time(k string, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	w.Key(k)
+	w.B = append(w.B, '"')
+	w.B = appendTime(w.B, t)
+	w.B = append(w.B, '"')
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) == 0 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	}
+	return t.AppendFormat(b, time.RFC3339Nano)
+}
+
 // FormatTime formats a time the way Okta does (UTC, milliseconds, Z), with more digits only when
 // the time has them. The zero time formats as "".
 func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.UTC()
-	if t.Nanosecond()%int(time.Millisecond) == 0 {
-		return t.Format("2006-01-02T15:04:05.000Z07:00")
-	}
-	return t.Format(time.RFC3339Nano)
+	return string(appendTime(nil, t))
 }
 
 func (a *Actor) appendJSON(w *JSONWriter) {
@@ -303,11 +320,37 @@ type JSONWriter struct {
 	B     []byte
 	Err   error
 	first []bool
+	keys  []string // scratch for sorting map keys, used as a stack by nested maps
+
+	firstBuf [16]bool
+	keysBuf  [32]string
+}
+
+// Object writes member k as an object whose members fn writes, and leaves the member out when
+// fn writes none.
+func (w *JSONWriter) Object(k string, fn func()) {
+	n := len(w.B)
+	top := len(w.first) - 1
+	first := top >= 0 && w.first[top]
+	w.Key(k)
+	w.Open()
+	fn()
+	empty := w.first[len(w.first)-1]
+	w.Close()
+	if empty {
+		w.B = w.B[:n]
+		if top >= 0 {
+			w.first[top] = first
+		}
+	}
 }
 
 // Open starts an object (as a value: call Key first when inside another object).
 func (w *JSONWriter) Open() {
 	w.B = append(w.B, '{')
+	if w.first == nil {
+		w.first = w.firstBuf[:0]
+	}
 	w.first = append(w.first, true)
 }
 
@@ -391,16 +434,22 @@ func (w *JSONWriter) Value(v any) {
 	case float64:
 		w.appendFloat(t)
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
+		if w.keys == nil {
+			w.keys = w.keysBuf[:0]
 		}
+		base := len(w.keys)
+		for k := range t {
+			w.keys = append(w.keys, k)
+		}
+		keys := w.keys[base:]
 		slices.Sort(keys)
 		w.Open()
-		for _, k := range keys {
+		for i := range keys {
+			k := w.keys[base+i] // re-read: nested maps may grow (move) w.keys
 			w.Any(k, t[k])
 		}
 		w.Close()
+		w.keys = w.keys[:base]
 	case []any:
 		w.B = append(w.B, '[')
 		for i, e := range t {
@@ -446,15 +495,55 @@ func (w *JSONWriter) appendFloat(f float64) {
 
 const hexDigits = "0123456789abcdef"
 
+const (
+	lo = ^uint64(0) / 255 // 0x0101…01
+	hi = lo * 0x80        // 0x8080…80
+)
+
+// hasLess reports (as a non-zero value) whether any byte of x is below n (n <= 128).
+func hasLess(x, n uint64) uint64 { return (x - lo*n) & ^x & hi }
+
+// hasByte reports (as a non-zero value) whether any byte of x equals c.
+func hasByte(x uint64, c byte) uint64 { return hasLess(x^(lo*uint64(c)), 1) }
+
+// AppendStringBytes is AppendString for a byte slice, without copying it to a string.
+func AppendStringBytes(b, s []byte) []byte {
+	return AppendString(b, unsafe.String(unsafe.SliceData(s), len(s)))
+}
+
+// plain marks the ASCII bytes a JSON string holds as they are.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString appends s as a JSON string literal. Invalid UTF-8 becomes U+FFFD; HTML characters
 // are not escaped (the output is data, not markup).
 func AppendString(b []byte, s string) []byte {
+	b = slices.Grow(b, len(s)+2)
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain ASCII bytes at a time: none below 0x20, none '"' or '\\', none >= 0x80.
+		for i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if m := hasLess(x, 0x20) | hasByte(x, '"') | hasByte(x, '\\') | (x & hi); m != 0 {
+				// The lowest flagged byte is exact (borrows only flag bytes above it): go
+				// straight to it.
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plain[c] {
 				i++
 				continue
 			}
@@ -495,3 +584,9 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// WriteJSON writes the target in Okta's shape, as a value.
+func (t *Target) WriteJSON(w *JSONWriter) { t.appendJSON(w) }
+
+// WriteJSON writes the hop in Okta's shape, as a value.
+func (e *IPChainEntry) WriteJSON(w *JSONWriter) { e.appendJSON(w) }

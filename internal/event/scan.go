@@ -36,6 +36,7 @@ type scanner struct {
 	s     string
 	i     int
 	depth int
+	blk   *block // preallocated event objects (see take); nil for generic parsing
 }
 
 func (d *scanner) syntax(msg string, args ...any) error {
@@ -181,7 +182,7 @@ func (d *scanner) str() (string, error) {
 			v := d.s[start:d.i]
 			d.i++
 			if !ascii && !utf8.ValidString(v) {
-				v = strings.ToValidUTF8(v, "\uFFFD")
+				v = string(appendValidUTF8(nil, v))
 			}
 			return v, nil
 		case c == '\\':
@@ -206,7 +207,7 @@ func (d *scanner) strEscaped(start int) (string, error) {
 		case c == '"':
 			d.i++
 			if !utf8.Valid(b) {
-				b = []byte(strings.ToValidUTF8(string(b), "\uFFFD"))
+				b = appendValidUTF8(nil, string(b))
 			}
 			return string(b), nil
 		case c < 0x20:
@@ -263,6 +264,21 @@ func (d *scanner) strEscaped(start int) (string, error) {
 		}
 	}
 	return "", d.syntax("unterminated string")
+}
+
+// appendValidUTF8 appends s with each byte that is not part of valid UTF-8 replaced by U+FFFD,
+// as encoding/json reads it.
+func appendValidUTF8(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
 }
 
 func (d *scanner) hex4() (rune, bool) {
@@ -434,6 +450,10 @@ func (d *scanner) skip() (string, error) {
 	}
 	return d.s[start:d.i], err
 }
+
+// ParseValue decodes one JSON text into the generic form Doc uses: map[string]any, []any,
+// string, int64 (integer literals that fit), float64, bool or nil.
+func ParseValue(raw []byte) (any, error) { return parseValue(string(raw)) }
 
 // parseValue decodes one complete JSON text into the generic form.
 func parseValue(s string) (any, error) {

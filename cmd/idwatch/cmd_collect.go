@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+func runCollect(ctx context.Context, io stdio, args []string) error {
+	fs := newFlagSet(io, "collect", "collect [--integration N] [--once]")
+	c := addCommon(fs)
+	name := fs.String("integration", "", "collect only this integration (default: every enabled one)")
+	once := fs.Bool("once", false, "stop when every integration is caught up")
+	var cfg collect.Config
+	fs.DurationVar(&cfg.Lookback, "lookback", collect.DefaultLookback, "how far back a new integration's first poll starts (at most 90 days: 2160h)")
+	fs.DurationVar(&cfg.PollInterval, "poll-interval", collect.DefaultPollInterval, "wait between polls once caught up")
+	fs.DurationVar(&cfg.Overlap, "overlap", collect.DefaultOverlap, "re-read window when Okta refuses the stored cursor")
+	fs.IntVar(&cfg.PageLimit, "page-limit", collect.DefaultPageLimit, "System Log page size (1-1000)")
+	share := fs.Float64("share", 0.5, "largest share of any Okta rate-limit bucket idwatch may use (0-1]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: *share, Logger: io.log})
+	if err != nil {
+		return fmt.Errorf("%w: --share: %v", errUsage, err)
+	}
+	st, err := c.openStore(ctx, io)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg.Logger = io.log
+	mc := collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log}, Collect: cfg}
+	if *name != "" {
+		in, err := integration(ctx, st, *name)
+		if err != nil {
+			return err
+		}
+		if !in.Enabled {
+			return fmt.Errorf("integration %q is disabled; run idwatch integrations enable %s", in.Name, in.Name)
+		}
+		mc.Only = []string{in.Name}
+	}
+	m, err := collect.NewManager(mc)
+	if err != nil {
+		return err
+	}
+	if !*once {
+		io.log.Info("collecting; stop with Ctrl-C", "data_dir", c.dataDir)
+		if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	}
+	runErr := m.CatchUp(ctx, 5)
+	hs, err := m.Health(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		if err := writeJSON(io, hs); err != nil {
+			return err
+		}
+	} else {
+		printHealth(io, st, hs)
+	}
+	return runErr
+}
+
+// printHealth writes the health table of collect --once.
+func printHealth(io stdio, st store.Integrations, hs []store.Health) {
+	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INTEGRATION\tSTATE\tLAST EVENT\tEVENTS\tREQUESTS\tBUDGET\tREASON")
+	for _, h := range hs {
+		name := fmt.Sprint(h.IntegrationID)
+		if in, err := st.Integration(context.Background(), h.IntegrationID); err == nil {
+			name = in.Name
+		}
+		last := "-"
+		if !h.LastEventAt.IsZero() {
+			last = h.LastEventAt.UTC().Format(time.RFC3339)
+		}
+		reason := h.Reason
+		if h.Fix != "" {
+			reason += " — fix: " + h.Fix
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.0f%%\t%s\n", name, h.State, last, h.EventsCollected, h.RequestsMade, h.BudgetShareUsed*100, reason)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,417 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/secret"
+	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
+)
+
+// Environment variables the collection commands read.
+const (
+	envDataDir  = "IDWATCH_DATA_DIR"
+	envAPIToken = "IDWATCH_API_TOKEN"
+)
+
+// common holds the flags every collection command has.
+type common struct {
+	dataDir string
+	json    bool
+}
+
+func addCommon(fs *flag.FlagSet) *common {
+	c := &common{}
+	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(), "directory of the database and master key (env "+envDataDir+")")
+	fs.BoolVar(&c.json, "json", false, "machine-readable output")
+	return c
+}
+
+// defaultDataDir is $IDWATCH_DATA_DIR, else $XDG_DATA_HOME/idwatch, else the per-user data
+// directory (~/.local/share/idwatch on Linux, the user config directory elsewhere).
+func defaultDataDir() string {
+	if d := os.Getenv(envDataDir); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "idwatch")
+	}
+	if home, err := os.UserHomeDir(); err == nil && filepath.Separator == '/' {
+		if _, err := os.Stat("/Library"); err != nil { // not macOS
+			return filepath.Join(home, ".local", "share", "idwatch")
+		}
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "idwatch")
+	}
+	return "idwatch-data"
+}
+
+// openStore opens the data directory's database with the master key (IDWATCH_MASTER_KEY or the
+// key file created on first use).
+func (c *common) openStore(ctx context.Context, io stdio) (*sqlite.Store, error) {
+	if c.dataDir == "" {
+		return nil, fmt.Errorf("%w: --data-dir is empty", errUsage)
+	}
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	kr, err := secret.Load(secret.LoadOptions{DataDir: c.dataDir, Logger: io.log})
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log})
+}
+
+// integration finds an integration by name (or numeric id).
+func integration(ctx context.Context, st store.Integrations, name string) (store.Integration, error) {
+	if name == "" {
+		return store.Integration{}, fmt.Errorf("%w: --integration is required", errUsage)
+	}
+	in, err := st.IntegrationByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
+			if in, err = st.Integration(ctx, id); err == nil {
+				return in, nil
+			}
+		}
+		return in, fmt.Errorf("no integration named %q; see idwatch integrations list", name)
+	}
+	return in, err
+}
+
+// parseTime accepts RFC 3339 or a duration back from now (90m, 36h, 7d).
+func parseTime(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := parseAgo(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: time %q is neither RFC 3339 (2026-03-01T00:00:00Z) nor a duration back from now (90m, 7d)", errUsage, s)
+	}
+	return now.Add(-d), nil
+}
+
+func parseAgo(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n < 0 || n > 36500 {
+			return 0, errors.New("bad days")
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, errors.New("bad duration")
+	}
+	return d, nil
+}
+
+// credFlags are the credential flags of integrations add and verify.
+type credFlags struct {
+	orgURL, apiToken, apiTokenFile, clientID, keyID, keyFile, scopes string
+	sid, guid, dn                                                    string
+}
+
+func addCredFlags(fs *flag.FlagSet) *credFlags {
+	f := &credFlags{}
+	fs.StringVar(&f.orgURL, "org-url", "", "the org's URL, e.g. https://acme.okta.com")
+	fs.StringVar(&f.apiToken, "api-token", "", "SSWS API token (prefer --api-token-file or env "+envAPIToken+": flags show in shell history)")
+	fs.StringVar(&f.apiTokenFile, "api-token-file", "", "file holding the API token")
+	fs.StringVar(&f.clientID, "client-id", "", "OAuth service app client id")
+	fs.StringVar(&f.keyID, "key-id", "", "key id (kid) of the service app's public key")
+	fs.StringVar(&f.keyFile, "private-key-file", "", "service app private key (PEM or JWK)")
+	fs.StringVar(&f.scopes, "scopes", "", "comma-separated scopes to request (default: every scope idwatch can use)")
+	fs.StringVar(&f.sid, "attr-object-sid", store.DefaultAttributeNames.ObjectSID, "user profile attribute holding the AD objectSid")
+	fs.StringVar(&f.guid, "attr-object-guid", store.DefaultAttributeNames.ObjectGUID, "user profile attribute holding the AD objectGUID")
+	fs.StringVar(&f.dn, "attr-distinguished-name", store.DefaultAttributeNames.DistinguishedName, "user profile attribute holding the AD distinguishedName")
+	return f
+}
+
+// integration builds the record the flags describe (not yet stored).
+func (f *credFlags) integration(name string) (store.Integration, error) {
+	in := store.Integration{Name: name, OrgURL: f.orgURL, Enabled: true,
+		CustomAttributes: store.AttributeNames{ObjectSID: f.sid, ObjectGUID: f.guid, DistinguishedName: f.dn}}
+	if f.orgURL == "" {
+		return in, fmt.Errorf("%w: --org-url is required", errUsage)
+	}
+	org, err := okta.ParseOrgURL(f.orgURL)
+	if err != nil {
+		return in, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	in.OrgURL = org.String()
+	token := f.apiToken
+	if f.apiTokenFile != "" {
+		b, err := os.ReadFile(f.apiTokenFile)
+		if err != nil {
+			return in, fmt.Errorf("%w: --api-token-file: %v", errUsage, err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token == "" && f.clientID == "" {
+		token = strings.TrimSpace(os.Getenv(envAPIToken))
+	}
+	switch {
+	case token != "" && f.clientID != "":
+		return in, fmt.Errorf("%w: give either an API token or a service app (--client-id), not both", errUsage)
+	case token != "":
+		in.AuthKind, in.Credentials.APIToken = store.AuthAPIToken, secret.New(strings.TrimPrefix(token, "SSWS "))
+	case f.clientID != "":
+		if f.keyFile == "" {
+			return in, fmt.Errorf("%w: a service app needs --private-key-file (and --key-id unless the key is a JWK with a kid)", errUsage)
+		}
+		b, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return in, fmt.Errorf("%w: --private-key-file: %v", errUsage, err)
+		}
+		in.AuthKind, in.ClientID, in.KeyID = store.AuthOAuth, f.clientID, f.keyID
+		in.Credentials.PrivateKeyPEM = secret.New(string(b))
+		if f.scopes != "" {
+			for _, s := range strings.Split(f.scopes, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					in.Scopes = append(in.Scopes, s)
+				}
+			}
+		}
+	default:
+		return in, fmt.Errorf("%w: credentials missing: --api-token-file (or --api-token, env %s), or --client-id with --key-id and --private-key-file", errUsage, envAPIToken)
+	}
+	creds, err := collect.Credentials(in)
+	if err == nil {
+		err = creds.Validate()
+	}
+	if err != nil {
+		return in, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return in, nil
+}
+
+func runIntegrations(ctx context.Context, io stdio, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: integrations add|list|remove|enable|disable", errUsage)
+	}
+	switch args[0] {
+	case "add":
+		return integrationsAdd(ctx, io, args[1:])
+	case "list":
+		return integrationsList(ctx, io, args[1:])
+	case "remove", "enable", "disable":
+		return integrationsChange(ctx, io, args[0], args[1:])
+	}
+	return fmt.Errorf("%w: unknown integrations subcommand %q (add, list, remove, enable, disable)", errUsage, args[0])
+}
+
+func integrationsAdd(ctx context.Context, io stdio, args []string) error {
+	fs := newFlagSet(io, "integrations add", "integrations add --name N --org-url U (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P)")
+	c := addCommon(fs)
+	name := fs.String("name", "", "integration name")
+	noVerify := fs.Bool("no-verify", false, "store without verifying (the integration starts disabled)")
+	cf := addCredFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return fmt.Errorf("%w: --name is required", errUsage)
+	}
+	in, err := cf.integration(*name)
+	if err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, io)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.IntegrationByName(ctx, in.Name); err == nil {
+		return fmt.Errorf("an integration named %q exists; remove it first or pick another name", in.Name)
+	}
+	// Without --scopes, verification finds which scopes the app holds and the integration keeps those.
+	pickScopes := in.AuthKind == store.AuthOAuth && len(in.Scopes) == 0
+	if pickScopes {
+		in.Scopes = collect.DefaultScopes()
+	}
+	var rep *collect.Report
+	if *noVerify {
+		if pickScopes {
+			in.Scopes = nil
+		}
+		in.Enabled = false
+	} else {
+		r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+		rep = &r
+		in.Enabled = r.CanCollectLogs
+		if pickScopes {
+			in.Scopes = r.GrantedScopes
+		}
+	}
+	in, err = st.CreateIntegration(ctx, in)
+	if err != nil {
+		return err
+	}
+	state, reason, fix := store.HealthPending, "", ""
+	if !in.Enabled {
+		state = store.HealthDisabled
+		if rep != nil {
+			if f := rep.Failed(); f != nil {
+				state, reason, fix = store.HealthError, f.Name+": "+f.Detail, f.Fix
+			}
+		}
+	}
+	_ = st.SetHealth(ctx, store.Health{IntegrationID: in.ID, State: state, Reason: reason, Fix: fix})
+	if c.json {
+		return writeJSON(io, map[string]any{"integration": in, "verification": rep})
+	}
+	if rep != nil {
+		printReport(io, *rep)
+	}
+	switch {
+	case in.Enabled:
+		fmt.Fprintf(io.out, "added integration %q (id %d), enabled\n", in.Name, in.ID)
+	case rep != nil:
+		fmt.Fprintf(io.out, "added integration %q (id %d), disabled: fix the failed check, then run idwatch integrations enable %s\n", in.Name, in.ID, in.Name)
+	default:
+		fmt.Fprintf(io.out, "added integration %q (id %d), disabled: run idwatch integrations enable %s to verify and enable it\n", in.Name, in.ID, in.Name)
+	}
+	return nil
+}
+
+// integrationRow is one line of integrations list --json.
+type integrationRow struct {
+	store.Integration
+	Health *store.Health `json:"health,omitempty"`
+}
+
+func integrationsList(ctx context.Context, io stdio, args []string) error {
+	fs := newFlagSet(io, "integrations list", "integrations list")
+	c := addCommon(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx, io)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ins, err := st.ListIntegrations(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([]integrationRow, 0, len(ins))
+	for _, in := range ins {
+		in.Credentials = store.Credentials{} // never listed, even redacted
+		row := integrationRow{Integration: in}
+		if h, err := st.Health(ctx, in.ID); err == nil {
+			row.Health = &h
+		}
+		rows = append(rows, row)
+	}
+	if c.json {
+		return writeJSON(io, rows)
+	}
+	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tORG\tAUTH\tSTATE\tLAST EVENT\tLAG\tEVENTS\tREQUESTS\tBUDGET\tREASON")
+	for _, r := range rows {
+		h := store.Health{State: store.HealthPending}
+		if r.Health != nil {
+			h = *r.Health
+		}
+		last := "-"
+		if !h.LastEventAt.IsZero() {
+			last = h.LastEventAt.UTC().Format(time.RFC3339)
+		}
+		reason := h.Reason
+		if h.Fix != "" {
+			reason += " — fix: " + h.Fix
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.0f%%\t%s\n", r.ID, r.Name, r.OrgURL, r.AuthKind, h.State, last,
+			h.Lag.Round(time.Second), h.EventsCollected, h.RequestsMade, h.BudgetShareUsed*100, reason)
+	}
+	return tw.Flush()
+}
+
+func integrationsChange(ctx context.Context, io stdio, verb string, args []string) error {
+	fs := newFlagSet(io, "integrations "+verb, "integrations "+verb+" NAME")
+	c := addCommon(fs)
+	noVerify := fs.Bool("no-verify", false, "enable without verifying first (enable only)")
+	// Accept the name before or after the flags.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	}
+	if name == "" || fs.NArg() > 1 {
+		return fmt.Errorf("%w: integrations %s takes one integration name", errUsage, verb)
+	}
+	st, err := c.openStore(ctx, io)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	in, err := integration(ctx, st, name)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "remove":
+		err = st.DeleteIntegration(ctx, in.ID)
+	case "disable":
+		if err = st.SetIntegrationEnabled(ctx, in.ID, false); err == nil {
+			err = setState(ctx, st, in.ID, store.HealthDisabled, "", "")
+		}
+	case "enable":
+		if !*noVerify {
+			r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+			if !c.json {
+				printReport(io, r)
+			}
+			if f := r.Failed(); f != nil {
+				_ = setState(ctx, st, in.ID, store.HealthError, f.Name+": "+f.Detail, f.Fix)
+				return verifyFailed{}
+			}
+		}
+		if err = st.SetIntegrationEnabled(ctx, in.ID, true); err == nil {
+			err = setState(ctx, st, in.ID, store.HealthPending, "", "")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(io, map[string]any{"integration": in.Name, "id": in.ID, "action": verb})
+	}
+	fmt.Fprintf(io.out, "%s: %s\n", in.Name, map[string]string{"remove": "removed (its collected events stay in the journal)", "enable": "enabled", "disable": "disabled"}[verb])
+	return nil
+}
+
+// setState changes an integration's health state, keeping its counters.
+func setState(ctx context.Context, st store.Healths, id int64, state store.HealthState, reason, fix string) error {
+	h, err := st.Health(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	h.IntegrationID, h.State, h.Reason, h.Fix = id, state, reason, fix
+	return st.SetHealth(ctx, h)
+}
+
+func writeJSON(io stdio, v any) error {
+	enc := json.NewEncoder(io.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const (
+	sessionStart = `{"uuid":"u-1","published":"2025-03-10T14:02:11.512Z","eventType":"user.session.start","version":"0","severity":"INFO","displayMessage":"User login to Okta","actor":{"id":"00u1","type":"User","alternateId":"jdoe@acme.com","displayName":"Jane Doe"},"client":{"ipAddress":"198.51.100.23","zone":"null"},"outcome":{"result":"SUCCESS"},"transaction":{"type":"WEB","id":"t1"}}`
+	sso          = `{"uuid":"u-2","published":"2025-03-10T14:03:00Z","eventType":"user.authentication.sso","version":"0","severity":"INFO","actor":{"id":"00u1","type":"User","alternateId":"jdoe@acme.com"},"target":[{"id":"0oa1","type":"AppInstance","displayName":"Salesforce.com"}],"debugContext":{"debugData":{"signOnMode":"SAML 2.0"}},"outcome":{"result":"SUCCESS"}}`
+)
+
+func decodeLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("output line is not JSON: %v\n%s", err, line)
+		}
+		recs = append(recs, m)
+	}
+	return recs
+}
+
+func TestNormalizeCommand(t *testing.T) {
+	in := sessionStart + "\n\n" + `{"uuid":` + "\n" + `[1]` + "\n" + sso + "\n"
+	code, out, errOut := runCLI(t, in, "normalize", "--tenant", "acme-okta")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (bad lines); stderr %s", code, errOut)
+	}
+	for _, want := range []string{"line 3: invalid JSON", "line 4: not an Okta System Log event", "2 of 4 input lines were not Okta events"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	recs := decodeLines(t, out)
+	if len(recs) != 3 { // session.start: auth; sso: auth + generic
+		t.Fatalf("%d records, want 3:\n%s", len(recs), out)
+	}
+	var labels []string
+	for _, r := range recs {
+		md := r["metadata"].(map[string]any)
+		if md["tenant_uid"] != "acme-okta" || r["raw_data"] == nil {
+			t.Errorf("record lacks tenant or raw_data: %v", md)
+		}
+		for _, l := range md["labels"].([]any) {
+			labels = append(labels, l.(string))
+		}
+	}
+	want := "schema:auth routing:listed schema:auth routing:listed schema:generic routing:listed"
+	if got := strings.Join(labels, " "); got != want {
+		t.Errorf("labels %q, want %q", got, want)
+	}
+	if recs[1]["auth_protocol_id"] != float64(5) {
+		t.Errorf("sso auth_protocol_id = %v, want 5 (SAML)", recs[1]["auth_protocol_id"])
+	}
+}
+
+func TestNormalizeCommandFormats(t *testing.T) {
+	code, out, errOut := runCLI(t, sso+"\n", "normalize", "--format", "raw")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	recs := decodeLines(t, out)
+	if len(recs) != 2 || recs[0]["schema"] != "auth" || recs[1]["schema"] != "generic" || recs[0]["routing"] != "listed" {
+		t.Fatalf("raw records: %s", out)
+	}
+	if ev := recs[0]["event"].(map[string]any); ev["uuid"] != "u-2" {
+		t.Errorf("raw record does not carry the event: %v", ev)
+	}
+
+	code, out, _ = runCLI(t, sessionStart, "normalize", "--no-raw-data")
+	if code != 0 || strings.Contains(out, "raw_data") || len(decodeLines(t, out)) != 1 {
+		t.Fatalf("--no-raw-data: exit %d, out %s", code, out)
+	}
+
+	code, out, _ = runCLI(t, `{"uuid":"u-3","published":"2025-03-10T14:03:00Z","eventType":"user.risk.change"}`, "normalize", "--format", "raw")
+	if code != 0 || !strings.Contains(out, `"routing":"inferred"`) || !strings.Contains(out, `"schema":"generic"`) {
+		t.Fatalf("inferred routing: exit %d, out %s", code, out)
+	}
+
+	code, _, errOut = runCLI(t, "", "normalize", "--format", "ecs")
+	if code != 2 || !strings.Contains(errOut, `--format "ecs": want ocsf or raw`) {
+		t.Fatalf("bad format: exit %d, stderr %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "normalize", "events.jsonl")
+	if code != 2 || !strings.Contains(errOut, "read from standard input") {
+		t.Fatalf("positional arg: exit %d, stderr %s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "", "normalize")
+	if code != 0 || out != "" {
+		t.Fatalf("empty input: exit %d, out %q", code, out)
+	}
+}

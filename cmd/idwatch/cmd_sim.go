@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/oktasim"
+	"github.com/idwatch/idwatch/internal/oktasim/scenario"
+)
+
+// simFlags are the options shared by sim and demo.
+type simFlags struct {
+	listen, infoFile, orgDomain, controlKey string
+	history, lateDelay                      time.Duration
+	users, storylines                       int
+	seed                                    int64
+	lateShare                               float64
+	tls, noRateLimits                       bool
+}
+
+func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:7070", "address to serve the emulated org on (port 0 picks a free port)")
+	fs.StringVar(&f.infoFile, "info-file", "", "write the connection details (org URL, API token, service app) as JSON to this file once ready")
+	fs.DurationVar(&f.history, "history", history, "traffic the org already has when it starts (at most 90 days)")
+	fs.IntVar(&f.users, "users", 200, fmt.Sprintf("workforce size (1..%d)", scenario.MaxUsers))
+	fs.IntVar(&f.storylines, "storylines", 3, "attack storylines placed in the history")
+	fs.Int64Var(&f.seed, "seed", 1, "seed for people, traffic and storylines (same seed, same org)")
+	fs.Float64Var(&f.lateShare, "late-share", 0.02, "share of events (0..1) that become visible later than published")
+	fs.DurationVar(&f.lateDelay, "late-delay", 2*time.Minute, "longest delay of a late event")
+	fs.StringVar(&f.orgDomain, "org-domain", "acme.example", "e-mail domain of the simulated workforce")
+	fs.StringVar(&f.controlKey, "control-key", "", "key for the /_sim/ control API (default: generated and printed)")
+	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a generated self-signed certificate")
+	fs.BoolVar(&f.noRateLimits, "no-rate-limits", false, "turn Okta's rate limits off (benchmarks)")
+}
+
+// start builds the simulated org and binds the listener.
+func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) error, error) {
+	if f.users < 1 || f.users > scenario.MaxUsers {
+		return nil, nil, fmt.Errorf("%w: --users must be 1..%d, got %d", errUsage, scenario.MaxUsers, f.users)
+	}
+	clock := oktasim.SystemClock{}
+	now := clock.Now()
+	world, err := oktasim.NewScenarioWorld(scenario.Config{Seed: f.seed, Users: f.users, OrgDomain: f.orgDomain, Start: now.Add(-f.history)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	rl := oktasim.DefaultRateLimits()
+	rl.Disabled = f.noRateLimits
+	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, History: f.history, NoHistory: f.history == 0,
+		HistoryStorylines: f.storylines, InfoFile: f.infoFile,
+		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey}}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := cfg.Server.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	sim, ln, err := oktasim.StartSim(cfg, world, clock, io.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	serve := func(ctx context.Context) error { return sim.Serve(ctx, cfg, world, ln, clock, io.log) }
+	return sim, serve, nil
+}
+
+func runSim(ctx context.Context, io stdio, args []string) error {
+	fs := newFlagSet(io, "sim", "sim [--listen ADDR] [--info-file F] [flags]")
+	var f simFlags
+	f.register(fs, 24*time.Hour)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	sim, serve, err := f.start(io)
+	if err != nil {
+		return err
+	}
+	printSimBanner(io, sim)
+	return serve(ctx)
+}
+
+// printSimBanner tells the user how to connect. oktasim is a local emulator, so printing its
+// credentials is what the user needs, not a leak.
+func printSimBanner(io stdio, sim *oktasim.Simulation) {
+	visible, _ := sim.Server.EventCount()
+	fmt.Fprintf(io.out, "oktasim: emulated Okta org with %d users and %d events of history\n", len(sim.Server.Users()), visible)
+	fmt.Fprintf(io.out, "  org URL:     %s\n", sim.Info.OrgURL)
+	fmt.Fprintf(io.out, "  API token:   %s   (Authorization: SSWS <token>)\n", sim.Info.APIToken)
+	fmt.Fprintf(io.out, "  service app: client id %s, key id %s\n", sim.Info.ServiceApp.ClientID, sim.Info.ServiceApp.KeyID)
+	fmt.Fprintf(io.out, "  control API: %s/_sim/ with header %s: %s\n", sim.Info.OrgURL, oktasim.ControlKeyHeader, sim.ControlKey)
+	fmt.Fprintln(io.out, "Press Ctrl-C to stop.")
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the command goroutine and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startCommand runs a long-running command in-process until the returned cancel is called.
+func startCommand(t *testing.T, args ...string) (out *syncBuffer, stop func() int) {
+	t.Helper()
+	out = &syncBuffer{}
+	errb := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, stdio{in: strings.NewReader(""), out: out, err: errb, log: slog.New(slog.NewTextHandler(errb, nil))}, args)
+	}()
+	return out, func() int {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Logf("stderr: %s", errb.String())
+			}
+			return code
+		case <-time.After(30 * time.Second):
+			t.Fatal("command did not stop after cancel")
+			return -1
+		}
+	}
+}
+
+// waitFile waits for a file to appear, with a deadline.
+func waitFile(t *testing.T, path string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never appeared", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSimCommand(t *testing.T) {
+	info := filepath.Join(t.TempDir(), "sim.json")
+	out, stop := startCommand(t, "sim", "--listen", "127.0.0.1:0", "--info-file", info, "--history", "2h", "--users", "30", "--storylines", "2")
+	var got struct {
+		OrgURL     string `json:"orgUrl"`
+		APIToken   string `json:"apiToken"`
+		ServiceApp struct {
+			ClientID, KeyID, PrivateKeyPem string
+			Scopes                         []string
+		} `json:"serviceApp"`
+	}
+	if err := json.Unmarshal(waitFile(t, info), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.OrgURL, "http://127.0.0.1:") || got.APIToken == "" || !strings.HasPrefix(got.ServiceApp.PrivateKeyPem, "-----BEGIN PRIVATE KEY-----") {
+		t.Fatalf("info %+v", got)
+	}
+	req, _ := http.NewRequest(http.MethodGet, got.OrgURL+"/api/v1/logs?limit=5&since="+time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339), nil)
+	req.Header.Set("Authorization", "SSWS "+got.APIToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&evs)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(evs) != 5 || len(resp.Header.Values("Link")) != 2 {
+		t.Fatalf("logs: %d, %d events, links %q", resp.StatusCode, len(evs), resp.Header.Values("Link"))
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("sim exited %d", code)
+	}
+	if s := out.String(); !strings.Contains(s, got.OrgURL) || !strings.Contains(s, got.APIToken) {
+		t.Fatalf("banner lacks org URL or token: %s", s)
+	}
+}
+
+func TestDemoCommandSaysWhatRuns(t *testing.T) {
+	out, stop := startCommand(t, "demo", "--listen", "127.0.0.1:0", "--users", "10", "--history", "0s")
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Press Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo never became ready: %s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("demo exited %d", code)
+	}
+	if !strings.Contains(out.String(), "not wired in yet") {
+		t.Fatalf("demo does not say collection and detection are missing: %s", out.String())
+	}
+	code, _, errOut := runCLI(t, "", "sim", "--users", "0")
+	if code != 2 || !strings.Contains(errOut, "--users") {
+		t.Fatalf("bad --users: %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,112 @@
+package collect
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/secret"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// Scope groups: what each feature needs from a service app.
+var (
+	LogScopes       = []string{"okta.logs.read"}
+	InventoryScopes = []string{"okta.users.read", "okta.roles.read", "okta.schemas.read"}
+	ResponseScopes  = []string{"okta.users.manage", "okta.sessions.manage"}
+)
+
+// DefaultScopes is every scope a feature can use. Okta refuses a token request naming a scope the
+// app was not granted, so an integration stores the granted ones (Report.GrantedScopes) and
+// requests only okta.logs.read when it names none.
+func DefaultScopes() []string {
+	return append(append(append([]string{}, LogScopes...), InventoryScopes...), ResponseScopes...)
+}
+
+// Clients builds Okta clients for integrations. Clients of one org share one rate governor.
+type Clients struct {
+	// Governors hands out the per-org governor; required.
+	Governors *okta.GovernorSet
+	// HTTPClient, Clock and Logger are passed to every client (nil: the okta package defaults).
+	HTTPClient *http.Client
+	Clock      okta.Clock
+	Logger     *slog.Logger
+	// Retry tunes the clients' retries of transient failures (zero: the okta package defaults).
+	Retry okta.RetryConfig
+}
+
+// Client returns a client for the integration.
+func (c *Clients) Client(in store.Integration) (*okta.Client, error) {
+	if c.Governors == nil {
+		return nil, errors.New("collect: Clients needs a GovernorSet")
+	}
+	creds, err := Credentials(in)
+	if err != nil {
+		return nil, err
+	}
+	org, err := okta.ParseOrgURL(in.OrgURL)
+	if err != nil {
+		return nil, fmt.Errorf("integration %q: %w", in.Name, err)
+	}
+	var dpop *ecdsa.PrivateKey
+	if !in.Credentials.DPoPKeyPEM.IsZero() {
+		if dpop, err = ParseDPoPKey(in.Credentials.DPoPKeyPEM.Reveal()); err != nil {
+			return nil, fmt.Errorf("integration %q: %w", in.Name, err)
+		}
+	}
+	return okta.New(okta.Config{OrgURL: org.String(), Credentials: creds, Governor: c.Governors.For(org),
+		HTTPClient: c.HTTPClient, Clock: c.Clock, Logger: c.Logger, DPoPKey: dpop, Retry: c.Retry})
+}
+
+// Credentials converts an integration's stored secrets to the Okta client's credentials.
+func Credentials(in store.Integration) (okta.Credentials, error) {
+	switch in.AuthKind {
+	case store.AuthAPIToken:
+		return okta.Credentials{APIToken: okta.Secret(in.Credentials.APIToken.Reveal())}, nil
+	case store.AuthOAuth:
+		scopes := in.Scopes
+		if len(scopes) == 0 {
+			scopes = LogScopes
+		}
+		return okta.Credentials{ServiceApp: &okta.ServiceApp{ClientID: in.ClientID, KeyID: in.KeyID,
+			PrivateKey: okta.Secret(in.Credentials.PrivateKeyPEM.Reveal()), Scopes: scopes}}, nil
+	}
+	return okta.Credentials{}, fmt.Errorf("integration %q: unknown auth kind %q", in.Name, in.AuthKind)
+}
+
+// EnsureDPoPKey gives an OAuth integration a persistent DPoP key, so that its access tokens stay
+// bound to the same key across restarts. Other integrations are returned unchanged.
+func EnsureDPoPKey(ctx context.Context, st store.Integrations, in store.Integration) (store.Integration, error) {
+	if in.AuthKind != store.AuthOAuth || !in.Credentials.DPoPKeyPEM.IsZero() {
+		return in, nil
+	}
+	key, err := okta.GenerateDPoPKey()
+	if err != nil {
+		return in, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return in, err
+	}
+	in.Credentials.DPoPKeyPEM = secret.New(string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})))
+	return st.UpdateIntegration(ctx, in)
+}
+
+// ParseDPoPKey parses a stored DPoP key (SEC1 PEM).
+func ParseDPoPKey(pemText string) (*ecdsa.PrivateKey, error) {
+	b, _ := pem.Decode([]byte(pemText))
+	if b == nil {
+		return nil, errors.New("stored DPoP key is not PEM; remove and add the integration again")
+	}
+	key, err := x509.ParseECPrivateKey(b.Bytes)
+	if err != nil {
+		return nil, errors.New("stored DPoP key is unreadable; remove and add the integration again")
+	}
+	return key, nil
+}

@@ -1,0 +1,347 @@
+package collect
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// ManagerStore is what the Manager needs from the store.
+type ManagerStore interface {
+	JournalWriter
+	HealthWriter
+	Health(ctx context.Context, integrationID int64) (store.Health, error)
+	ListHealth(ctx context.Context) ([]store.Health, error)
+	store.Integrations
+}
+
+// ManagerConfig configures a Manager.
+type ManagerConfig struct {
+	// Store holds integrations, journal, cursors and health; required.
+	Store ManagerStore
+	// Clients builds each integration's Okta client; required.
+	Clients *Clients
+	// Collect tunes every poller.
+	Collect Config
+	// Only restricts the manager to these integration names; empty means every integration.
+	Only []string
+	// Resync is how often the integration list is re-read to pick up added, changed, enabled and
+	// disabled integrations (default 30s); Sync does it at once.
+	Resync time.Duration
+}
+
+// Validate checks the configuration.
+func (c ManagerConfig) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("manager: no store"))
+	}
+	if c.Clients == nil || c.Clients.Governors == nil {
+		errs = append(errs, errors.New("manager: no Okta clients (with a GovernorSet)"))
+	}
+	if c.Resync < 0 {
+		errs = append(errs, fmt.Errorf("manager: resync %s is negative", c.Resync))
+	}
+	if err := c.Collect.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Manager runs one poller per enabled integration in one process and keeps their health. It is
+// safe for concurrent use; the console calls Sync after changing an integration and Health to
+// show the table.
+type Manager struct {
+	cfg     ManagerConfig
+	collect Config
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	runners map[int64]*runner
+	kick    chan struct{}
+}
+
+// runner is one integration's live poller.
+type runner struct {
+	in      store.Integration
+	tracker *Tracker
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// NewManager validates cfg and returns a manager that runs nothing until Run.
+func NewManager(cfg ManagerConfig) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Resync == 0 {
+		cfg.Resync = 30 * time.Second
+	}
+	c := cfg.Collect.withDefaults()
+	return &Manager{cfg: cfg, collect: c, log: c.Logger, runners: map[int64]*runner{}, kick: make(chan struct{}, 1)}, nil
+}
+
+// Run starts a poller for every selected enabled integration and keeps the set current until ctx
+// ends; then it stops every poller and returns ctx's error.
+func (m *Manager) Run(ctx context.Context) error {
+	defer m.stopAll()
+	for {
+		if err := m.reconcile(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("reading integrations failed; retrying", "error", err)
+		}
+		t := m.collect.Clock.NewTimer(m.cfg.Resync)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C():
+		case <-m.kick:
+			t.Stop()
+		}
+	}
+}
+
+// Sync makes a running manager re-read the integration list now.
+func (m *Manager) Sync() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Selected returns the integrations the manager is configured for, by id. A name in Only that
+// does not exist is an error naming it.
+func (m *Manager) Selected(ctx context.Context) ([]store.Integration, error) {
+	all, err := m.cfg.Store.ListIntegrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.cfg.Only) == 0 {
+		return all, nil
+	}
+	var out []store.Integration
+	for _, name := range m.cfg.Only {
+		i := slices.IndexFunc(all, func(in store.Integration) bool { return in.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("no integration named %q; see idwatch integrations list", name)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// CatchUp polls every selected enabled integration until it is caught up (idwatch collect --once),
+// concurrently, retrying transient failures up to maxRetries times in a row. It returns every
+// integration's error joined.
+func (m *Manager) CatchUp(ctx context.Context, maxRetries int) error {
+	ins, err := m.Selected(ctx)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(ins))
+	for i, in := range ins {
+		if !in.Enabled {
+			m.disabled(ctx, in)
+			continue
+		}
+		p, tr, in, err := m.poller(ctx, in)
+		if err != nil {
+			errs[i] = fmt.Errorf("%s: %w", in.Name, err)
+			continue
+		}
+		m.mu.Lock()
+		m.runners[in.ID] = &runner{in: in, tracker: tr}
+		m.mu.Unlock()
+		wg.Go(func() {
+			if err := p.CatchUp(ctx, maxRetries); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", in.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Health returns the live health of every integration the manager has run, falling back to the
+// stored record for the others, by integration id.
+func (m *Manager) Health(ctx context.Context) ([]store.Health, error) {
+	stored, err := m.cfg.Store.ListHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range stored {
+		if r := m.runners[h.IntegrationID]; r != nil {
+			stored[i] = r.tracker.Snapshot()
+		}
+	}
+	for id, r := range m.runners {
+		if !slices.ContainsFunc(stored, func(h store.Health) bool { return h.IntegrationID == id }) {
+			stored = append(stored, r.tracker.Snapshot())
+		}
+	}
+	slices.SortFunc(stored, func(a, b store.Health) int { return cmp.Compare(a.IntegrationID, b.IntegrationID) })
+	return stored, nil
+}
+
+// reconcile starts, restarts and stops pollers to match the stored integrations.
+func (m *Manager) reconcile(ctx context.Context) error {
+	ins, err := m.Selected(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[int64]store.Integration{}
+	for _, in := range ins {
+		if in.Enabled {
+			want[in.ID] = in
+		}
+	}
+	m.mu.Lock()
+	var stop []*runner
+	for id, r := range m.runners {
+		if in, ok := want[id]; !ok || !in.UpdatedAt.Equal(r.in.UpdatedAt) {
+			stop = append(stop, r)
+			delete(m.runners, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, r := range stop {
+		r.stop()
+	}
+	// After the stops, so that a stopping poller's last health write can't hide the switch-off.
+	for _, in := range ins {
+		if !in.Enabled {
+			m.disabled(ctx, in)
+		}
+	}
+	for id, in := range want {
+		m.mu.Lock()
+		_, running := m.runners[id]
+		m.mu.Unlock()
+		if running {
+			continue
+		}
+		if err := m.start(ctx, in); err != nil {
+			m.log.Error("integration not started", "integration", in.Name, "error", err)
+		}
+	}
+	return nil
+}
+
+// start launches the integration's poller.
+func (m *Manager) start(ctx context.Context, in store.Integration) error {
+	// in may come back updated (a new DPoP key); keep that version so reconcile does not restart it.
+	p, tr, in, err := m.poller(ctx, in)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	r := &runner{in: in, tracker: tr, cancel: cancel, done: make(chan struct{})}
+	m.mu.Lock()
+	m.runners[in.ID] = r
+	m.mu.Unlock()
+	m.log.Info("collecting", "integration", in.Name, "org", in.OrgURL)
+	go func() {
+		defer close(r.done)
+		_ = p.Run(rctx)
+	}()
+	return nil
+}
+
+// poller builds the integration's poller and health tracker. A configuration the client refuses
+// is recorded as the integration's error with its fix.
+func (m *Manager) poller(ctx context.Context, in store.Integration) (*Poller, *Tracker, store.Integration, error) {
+	tr := NewTracker(in.ID, m.cfg.Store, m.collect.Clock, m.log)
+	if prev, err := m.cfg.Store.Health(ctx, in.ID); err == nil {
+		tr.Resume(prev)
+	}
+	in, err := EnsureDPoPKey(ctx, m.cfg.Store, in)
+	if err != nil {
+		return nil, nil, in, err
+	}
+	client, err := m.cfg.Clients.Client(in)
+	if err != nil {
+		tr.Set(store.HealthError, err.Error(), "fix the integration's settings: idwatch integrations remove, then add it again")
+		return nil, nil, in, err
+	}
+	tr.SetBudget(func() float64 { return BudgetShare(client.Governor().Stats()) })
+	cfg := m.cfg.Collect
+	cfg.Logger = m.log.With("integration", in.Name)
+	p, err := NewPoller(in.ID, client, m.cfg.Store, tr, cfg)
+	return p, tr, in, err
+}
+
+// disabled records that an integration is switched off.
+func (m *Manager) disabled(ctx context.Context, in store.Integration) {
+	if h, err := m.cfg.Store.Health(ctx, in.ID); err == nil && h.State == store.HealthDisabled {
+		return
+	}
+	tr := NewTracker(in.ID, m.cfg.Store, m.collect.Clock, m.log)
+	if prev, err := m.cfg.Store.Health(ctx, in.ID); err == nil {
+		tr.Resume(prev)
+	}
+	tr.Set(store.HealthDisabled, "", "")
+}
+
+func (m *Manager) stopAll() {
+	m.mu.Lock()
+	rs := m.runners
+	m.runners = map[int64]*runner{}
+	m.mu.Unlock()
+	for _, r := range rs {
+		r.stop()
+	}
+}
+
+func (r *runner) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+	}
+}
+
+// BudgetShare is the largest share of any bucket's limit the governor spent in the current
+// window: the figure the health record and console show.
+func BudgetShare(s okta.GovernorStats) float64 {
+	share := 0.0
+	for _, b := range s.Buckets {
+		share = max(share, b.ShareUsed)
+	}
+	return share
+}
+
+// Verify checks a stored integration's prerequisites (the console's "verify" button). Its health
+// shows verifying meanwhile; a failed check leaves it in error with that check's fix, otherwise it
+// returns to pending (or disabled) until its poller reports.
+func (m *Manager) Verify(ctx context.Context, integrationID int64) (Report, error) {
+	in, err := m.cfg.Store.Integration(ctx, integrationID)
+	if err != nil {
+		return Report{}, err
+	}
+	tr := NewTracker(in.ID, m.cfg.Store, m.collect.Clock, m.log)
+	if prev, err := m.cfg.Store.Health(ctx, in.ID); err == nil {
+		tr.Resume(prev)
+	}
+	tr.Set(store.HealthVerifying, "", "")
+	v := &Verifier{HTTPClient: m.cfg.Clients.HTTPClient, Clock: m.cfg.Clients.Clock, Logger: m.log, Governors: m.cfg.Clients.Governors}
+	rep := v.VerifyIntegration(ctx, in)
+	switch f := rep.Failed(); {
+	case f != nil:
+		tr.Set(store.HealthError, f.Name+": "+f.Detail, f.Fix)
+	case !in.Enabled:
+		tr.Set(store.HealthDisabled, "", "")
+	default:
+		tr.Set(store.HealthPending, "", "")
+	}
+	return rep, nil
+}

@@ -1,0 +1,30 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// FuzzAppendString checks AppendString against encoding/json: the output must decode to the same
+// string (invalid UTF-8 read as U+FFFD).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text here", `a"b\c`, "tab\there\nnewline", "\x00\x1f\x7f",
+		"héllo wörld ünïcode", "\xff\xfe bad utf8", "\u2028\u2029", strings.Repeat(`{"k":"v"}`, 20)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("AppendString(%q) = %s: not a JSON string: %v", s, out, err)
+		}
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		if back != want && back != strings.ToValidUTF8(string([]rune(s)), "\uFFFD") {
+			t.Fatalf("AppendString(%q) decodes to %q", s, back)
+		}
+		if string(AppendStringBytes(nil, []byte(s))) != string(out) {
+			t.Fatal("AppendStringBytes differs from AppendString")
+		}
+	})
+}

@@ -1,0 +1,116 @@
+package normalize
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/event"
+)
+
+// benchMix is the fixture mix: every listed type, family and outcome once.
+func benchMix(b *testing.B) [][]byte {
+	b.Helper()
+	files, _ := filepath.Glob("testdata/golden/*.json")
+	var mix [][]byte
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c bytes.Buffer
+		if err := compact(&c, raw); err != nil {
+			b.Fatal(err)
+		}
+		mix = append(mix, c.Bytes())
+	}
+	return mix
+}
+
+func compact(dst *bytes.Buffer, raw []byte) error {
+	ev, err := event.Decode(raw)
+	if err != nil {
+		return err
+	}
+	out, err := ev.MarshalJSON()
+	dst.Write(out)
+	return err
+}
+
+// reportRate reports events per wall-clock second and per second of CPU the process used. On a
+// shared machine the second is the honest figure for "one core": wall time includes waiting for
+// the CPU.
+func reportRate(b *testing.B, events int, cpuStart time.Duration) {
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	if cpu := cpuTime() - cpuStart; cpu > 0 {
+		b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
+	}
+}
+
+// cpuTime is the CPU time (user + system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkDecodeRouteMap measures decode + route + map over the fixture mix, without output
+// encoding.
+func BenchmarkDecodeRouteMap(b *testing.B) { benchmarkMix(b, benchMix(b), false) }
+
+// BenchmarkDecodeRouteMapEncode adds the JSON encoding of every record (raw_data included).
+func BenchmarkDecodeRouteMapEncode(b *testing.B) { benchmarkMix(b, benchMix(b), true) }
+
+func benchmarkMix(b *testing.B, mix [][]byte, encode bool) {
+	n := New()
+	size := 0
+	for _, m := range mix {
+		size += len(m)
+	}
+	b.SetBytes(int64(size / len(mix)))
+	b.ReportAllocs()
+	buf := make([]byte, 0, 64<<10)
+	i := 0
+	cpu := cpuTime()
+	for b.Loop() {
+		raw := mix[i%len(mix)]
+		i++
+		ev, err := event.Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs := n.Normalize(ev, Meta{TenantUID: "acme", Raw: raw})
+		if len(recs) == 0 {
+			b.Fatal("no records")
+		}
+		if !encode {
+			continue
+		}
+		for _, r := range recs {
+			if buf, err = r.AppendJSON(buf[:0], EncodeOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRate(b, i, cpu)
+}
+
+// BenchmarkDecode measures the decoder alone.
+func BenchmarkDecode(b *testing.B) {
+	mix := benchMix(b)
+	b.ReportAllocs()
+	i := 0
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := event.Decode(mix[i%len(mix)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportRate(b, i, cpu)
+}

@@ -1,0 +1,116 @@
+package normalize
+
+import (
+	"strings"
+
+	"github.com/idwatch/idwatch/internal/event"
+)
+
+// ParseKV parses Okta's Java-map rendering used by debugData.behaviors and debugData.risk:
+// "{New Device=POSITIVE, New IP=NEGATIVE}" or "{reasons=Anomalous Device, New IP, level=HIGH}".
+// A comma-separated piece without "=" continues the previous value (risk reasons contain
+// commas). ok is false when s does not look like such a map, so the caller keeps the string.
+func ParseKV(s string) (m map[string]any, ok bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
+		return nil, false
+	}
+	body := strings.TrimSpace(s[1 : len(s)-1])
+	m = map[string]any{}
+	if body == "" {
+		return m, true
+	}
+	last := ""
+	for piece := range strings.SplitSeq(body, ",") {
+		k, v, found := strings.Cut(piece, "=")
+		k = strings.TrimSpace(k)
+		if !found || k == "" {
+			if last == "" {
+				return nil, false
+			}
+			m[last] = m[last].(string) + "," + piece
+			continue
+		}
+		m[k] = strings.TrimSpace(v)
+		last = k
+	}
+	for k, v := range m {
+		m[k] = strings.TrimSpace(v.(string))
+	}
+	return m, true
+}
+
+// parseStructured returns the structured form of a debugData string that encodes one: a Java map
+// rendering or a JSON object (logOnlySecurityData). Anything else comes back unchanged.
+func parseStructured(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "{\"") || t == "{}" {
+		if v, err := event.ParseValue([]byte(t)); err == nil {
+			return v
+		}
+	}
+	if m, ok := ParseKV(t); ok {
+		return m
+	}
+	return v
+}
+
+// riskLevel finds the highest Okta risk level (LOW, MEDIUM, HIGH) among debugData.risk (a Java
+// map string), logOnlySecurityData (a JSON string with risk.level) and securityContext.risk (an
+// object). It reads the strings without parsing them whole: this runs for every event.
+func riskLevel(vals ...any) string {
+	best, bestRank := "", 0
+	for _, v := range vals {
+		var lvl string
+		switch t := v.(type) {
+		case string:
+			lvl = levelInText(t)
+		case map[string]any:
+			if r, ok := t["risk"].(map[string]any); ok {
+				t = r
+			}
+			lvl, _ = t["level"].(string)
+		}
+		lvl = strings.ToUpper(strings.TrimSpace(lvl))
+		if r := riskRank[lvl]; r > bestRank {
+			best, bestRank = lvl, r
+		}
+	}
+	return best
+}
+
+// levelInText returns the value of "level" in "{reasons=…, level=HIGH}" or in
+// {"risk":{"level":"HIGH"},…}.
+func levelInText(s string) string {
+	if i := strings.Index(s, `"level"`); i >= 0 {
+		rest := strings.TrimLeft(s[i+len(`"level"`):], " \t\r\n")
+		if rest, ok := strings.CutPrefix(rest, ":"); ok {
+			rest = strings.TrimLeft(rest, " \t\r\n")
+			if rest, ok := strings.CutPrefix(rest, `"`); ok {
+				v, _, _ := strings.Cut(rest, `"`)
+				return v
+			}
+		}
+		return ""
+	}
+	for rest := s; ; {
+		i := strings.Index(rest, "level=")
+		if i < 0 {
+			return ""
+		}
+		if i == 0 || rest[i-1] == '{' || rest[i-1] == ' ' || rest[i-1] == ',' {
+			v := rest[i+len("level="):]
+			if j := strings.IndexAny(v, ",}"); j >= 0 {
+				v = v[:j]
+			}
+			return v
+		}
+		rest = rest[i+1:]
+	}
+}
+
+var riskRank = map[string]int{"LOW": 2, "MEDIUM": 3, "HIGH": 4}

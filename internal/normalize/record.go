@@ -1,0 +1,147 @@
+package normalize
+
+import (
+	"sync"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/event"
+)
+
+// Meta is what the caller knows about an event beyond its content.
+type Meta struct {
+	// TenantUID is the integration (org) id; it becomes metadata.tenant_uid.
+	TenantUID string
+	// LoggedTime is when idwatch stored the event (metadata.logged_time); zero leaves it out.
+	LoggedTime time.Time
+	// ProcessedTime is when the event was normalized (metadata.processed_time); zero leaves it out.
+	ProcessedTime time.Time
+	// Raw is the event exactly as received; it travels with the records as raw_data. When nil,
+	// the event's own encoding (event.LogEvent.MarshalJSON) is used.
+	Raw []byte
+}
+
+// Record is one normalized record: an event routed to one schema and mapped to OCSF. The source
+// event travels with it (Event, and Raw when known), and its encoding carries it in raw_data.
+// Record implements event.Fields over its OCSF encoding, so rules on auth / cloudaudit / generic
+// read OCSF paths such as actor.user.name or src_endpoint.ip. Records are read-only: the
+// records of one event share their objects and the normalizer's constant slices.
+type Record struct {
+	Schema  Schema
+	Routing Routing
+	Family  string // the FamilyTable prefix for inferred routing, if any
+	Event   *event.LogEvent
+	Raw     []byte
+	OCSF    *OCSF
+
+	once sync.Once
+	doc  event.Doc
+}
+
+// EncodeOptions tune a record's JSON encoding.
+type EncodeOptions struct {
+	// OmitRawData leaves raw_data out, for consumers that keep the raw event elsewhere.
+	OmitRawData bool
+}
+
+// MarshalJSON encodes the record as its OCSF object, raw_data included.
+func (r *Record) MarshalJSON() ([]byte, error) {
+	return r.AppendJSON(make([]byte, 0, 4096), EncodeOptions{})
+}
+
+// AppendJSON appends the record's OCSF encoding to b.
+func (r *Record) AppendJSON(b []byte, opt EncodeOptions) ([]byte, error) {
+	var raw []byte
+	if !opt.OmitRawData {
+		raw = r.Raw
+		if raw == nil && r.Event != nil {
+			var err error
+			if raw, err = r.Event.MarshalJSON(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	w := event.JSONWriter{B: b}
+	r.OCSF.appendJSON(&w, raw)
+	return w.B, w.Err
+}
+
+// Each implements event.Fields over the record's OCSF fields (raw_data excluded).
+func (r *Record) Each(p event.Path, fn func(v any) bool) {
+	r.once.Do(func() {
+		b, err := r.AppendJSON(nil, EncodeOptions{OmitRawData: true})
+		if err == nil {
+			r.doc, _ = event.ParseDoc(b)
+		}
+	})
+	r.doc.Each(p, fn)
+}
+
+// Normalizer routes and maps events; it holds only compiled tables and is safe for concurrent use.
+type Normalizer struct {
+	router    *Router
+	cls       classifier
+	typeNames map[int]string
+	labels    map[Schema]map[Routing][]string
+}
+
+// New compiles the routing and class tables.
+func New() *Normalizer {
+	n := &Normalizer{router: NewRouter(), cls: newClassifier(), typeNames: map[int]string{},
+		labels: map[Schema]map[Routing][]string{}}
+	for uid, c := range classes {
+		n.typeNames[uid*100+ActivityOther] = c.name + ": Other"
+		for a, name := range c.activities {
+			n.typeNames[uid*100+a] = c.name + ": " + name
+		}
+	}
+	for _, s := range Schemas {
+		n.labels[s] = map[Routing][]string{}
+		for _, rt := range []Routing{Listed, Inferred} {
+			n.labels[s][rt] = []string{"schema:" + string(s), "routing:" + string(rt)}
+		}
+	}
+	return n
+}
+
+// Normalize returns one record per schema the event routes to (one, or two for the three
+// overlap types), in schema order of the listed table. Records of one event share nothing
+// mutable but the source event.
+func (n *Normalizer) Normalize(ev *event.LogEvent, meta Meta) []*Record {
+	if ev == nil {
+		return nil
+	}
+	route := n.router.Route(ev.EventType)
+	o := n.mapEvent(ev, meta)
+	recs := make([]*Record, len(route.Schemas))
+	for i, s := range route.Schemas {
+		oc := o
+		if i > 0 {
+			c := *o
+			oc = &c
+		}
+		oc.Metadata.Labels = n.labels[s][route.Routing]
+		recs[i] = &Record{Schema: s, Routing: route.Routing, Family: route.Family, Event: ev, Raw: meta.Raw, OCSF: oc}
+	}
+	return recs
+}
+
+// AppendRaw appends the record's raw form: the event as received, with the schema it was routed
+// to, {"schema":…,"routing":…,"family":…,"event":{…}} (family only for inferred routing).
+func (r *Record) AppendRaw(b []byte) ([]byte, error) {
+	raw := r.Raw
+	if raw == nil {
+		var err error
+		if raw, err = r.Event.MarshalJSON(); err != nil {
+			return nil, err
+		}
+	}
+	w := event.JSONWriter{B: b}
+	w.Open()
+	w.Str("schema", string(r.Schema))
+	w.Str("routing", string(r.Routing))
+	w.Str("family", r.Family)
+	w.Key("event")
+	w.B = append(w.B, raw...)
+	w.Close()
+	return w.B, nil
+}

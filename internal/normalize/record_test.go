@@ -1,0 +1,130 @@
+package normalize
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/idwatch/idwatch/internal/event"
+)
+
+func readGoldenInput(name string) ([]byte, error) {
+	return os.ReadFile("testdata/golden/" + name + ".json")
+}
+
+func normalizeFixture(t *testing.T, name string, meta Meta) []*Record {
+	t.Helper()
+	raw, err := readGoldenInput(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := event.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New().Normalize(ev, meta)
+}
+
+// TestRecordFields checks that rules on normalized data read OCSF paths, including parsed
+// debug data, through Record.Each, concurrently.
+func TestRecordFields(t *testing.T) {
+	recs := normalizeFixture(t, "listed-policy.evaluate_sign_on", testMeta)
+	if len(recs) != 2 || recs[0].Schema != Auth || recs[1].Schema != Generic {
+		t.Fatalf("records: %d", len(recs))
+	}
+	cases := map[string][]any{
+		"actor.user.name":    {"jdoe@acme.com"},
+		"SRC_ENDPOINT.IP":    {"198.51.100.23"},
+		"status_id":          {int64(1)},
+		"metadata.labels":    {"schema:generic", "routing:listed"},
+		"unmapped.target.id": {"00p1abvweGGDW10Ur4x6", "0pr2xyzRuLe0000001d7", "0oabe82gnXOFVCDUMVAK"},
+		"unmapped.debugContext.debugData.behaviors.New Device": {"POSITIVE"},
+		"unmapped.debugContext.debugData.risk.level":           {"MEDIUM"},
+		"raw_data": nil,
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for path, want := range cases {
+				var got []any
+				recs[1].Each(event.MustPath(path), func(v any) bool { got = append(got, v); return true })
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s = %#v, want %#v", path, got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var _ event.Fields = recs[0]
+}
+
+func TestRecordRawForms(t *testing.T) {
+	raw := []byte(`{"uuid":"u1", "eventType":"user.risk.change","published":"2025-01-02T03:04:05Z","x":1}`)
+	ev, err := event.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := New().Normalize(ev, Meta{Raw: raw})[0]
+	b, err := rec.AppendJSON(nil, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"raw_data":"{\"uuid\":\"u1\", \"eventType\"`) {
+		t.Errorf("raw_data is not the event as received:\n%s", b)
+	}
+	if !strings.Contains(string(b), `"unmapped":{"x":1}`) {
+		t.Errorf("unknown top-level field not in unmapped:\n%s", b)
+	}
+	b, _ = rec.AppendJSON(nil, EncodeOptions{OmitRawData: true})
+	if strings.Contains(string(b), "raw_data") {
+		t.Error("OmitRawData kept raw_data")
+	}
+	env, err := rec.AppendRaw(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"schema":"generic","routing":"inferred","event":` + string(raw) + `}`
+	if string(env) != want {
+		t.Errorf("AppendRaw = %s\nwant %s", env, want)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	c := newClassifier()
+	cases := []struct {
+		typ             string
+		class, activity int
+	}{
+		{"user.session.start", ClassAuthentication, 1},
+		{"user.session.impersonation.extend", ClassAuthentication, 7},
+		{"user.session.expire", ClassAuthentication, 2},
+		{"user.session.context.change", ClassAuthentication, ActivityOther},
+		{"user.lifecycle.delete.completed", ClassAccountChange, ActivityOther},
+		{"group.lifecycle.delete", ClassGroupManagement, 5},
+		{"zone.deactivate", ClassEntityManagement, 11},
+		{"device.lifecycle.suspend", ClassEntityManagement, 12},
+		{"security.request.blocked", ClassDetectionFinding, 1},
+		{"system.org.rate_limit.violation", ClassAPIActivity, ActivityOther},
+		{"system.client.create", ClassAPIActivity, 1},
+		{"", ClassAPIActivity, ActivityOther},
+	}
+	for _, tc := range cases {
+		cl, act := c.classify(tc.typ)
+		if cl != tc.class || act != tc.activity {
+			t.Errorf("classify(%q) = %d/%d, want %d/%d", tc.typ, cl, act, tc.class, tc.activity)
+		}
+		if _, ok := classes[cl].activities[act]; !ok && act != ActivityOther {
+			t.Errorf("classify(%q): activity %d is not in class %d", tc.typ, act, cl)
+		}
+	}
+	for _, row := range ClassTable {
+		if _, ok := classes[row.Class]; !ok {
+			t.Errorf("ClassTable %q: unknown class %d", row.Match, row.Class)
+		}
+		if _, ok := classes[row.Class].activities[row.Activity]; !ok && row.Activity != 0 && row.Activity != ActivityOther {
+			t.Errorf("ClassTable %q: activity %d not in class %d", row.Match, row.Activity, row.Class)
+		}
+	}
+}
