@@ -42,7 +42,7 @@ func TestNATSSinkDedupsOnRecordID(t *testing.T) {
 	}
 	ids := natsIDs(t, srv.url(), "IDWATCH")
 	checkExactlyOnce(t, ids[:50], 50)
-	if len(ids) != 51 || ids[50] != "ocsf:"+testEvent(0).UUID {
+	if len(ids) != 51 || ids[50] != "ocsf:auth:"+testEvent(0).UUID {
 		t.Fatalf("stream holds %d messages (last %q), want 50 events and 1 OCSF record", len(ids), ids[len(ids)-1])
 	}
 }

@@ -29,9 +29,16 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // After waits for d on the wall clock.
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// OCSFFunc turns one journal entry into its OCSF record and routing schema (auth, cloudaudit,
-// generic). It is the normalizer, plugged in by the caller.
-type OCSFFunc func(e store.Entry) (schema string, record json.RawMessage, err error)
+// OCSFRecord is one OCSF record of an event and the schema (auth, cloudaudit, generic) it was
+// routed to.
+type OCSFRecord struct {
+	Schema string
+	Body   json.RawMessage
+}
+
+// OCSFFunc turns one journal entry into its OCSF records (one per schema the event routes to). It
+// is the normalizer, plugged in by the caller; NormalizeOCSF adapts internal/normalize.
+type OCSFFunc func(e store.Entry) ([]OCSFRecord, error)
 
 // State is what a runner is doing.
 type State string
@@ -359,17 +366,21 @@ func (r *Runner) appendEntry(s *source, e store.Entry) error {
 		case KindEvent:
 			rec.Body = e.Raw
 		case KindOCSF:
-			schema, body, err := r.ocsf(e)
+			recs, err := r.ocsf(e)
 			if err != nil {
-				// An event the normalizer cannot map is delivered raw elsewhere; here it is skipped
-				// and logged rather than stalling the sink forever.
+				// An event the normalizer cannot decode is still delivered raw by sinks carrying
+				// events; here it is logged and skipped rather than stalling the sink forever.
 				r.log.Warn("normalizing event for sink", "uuid", e.UUID, "err", err)
 				continue
 			}
-			if len(r.cfg.Schemas) > 0 && !slices.Contains(r.cfg.Schemas, schema) {
-				continue
+			for _, o := range recs {
+				if len(r.cfg.Schemas) > 0 && !slices.Contains(r.cfg.Schemas, o.Schema) {
+					continue
+				}
+				rec.Schema, rec.Body = o.Schema, o.Body
+				s.pending = append(s.pending, rec)
 			}
-			rec.Schema, rec.Body = schema, body
+			continue
 		default:
 			continue
 		}

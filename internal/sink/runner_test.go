@@ -117,8 +117,8 @@ func TestRunnerFiltersAndAlerts(t *testing.T) {
 	cfg.Carry = []Kind{KindEvent, KindOCSF, KindAlert}
 	cfg.Schemas = []string{"auth"}
 	cfg.EventTypes = []string{"user.account.lock"}
-	ocsf := func(e store.Entry) (string, json.RawMessage, error) {
-		return "auth", json.RawMessage(`{"class_uid":3002}`), nil
+	ocsf := func(e store.Entry) ([]OCSFRecord, error) {
+		return []OCSFRecord{{Schema: "auth", Body: json.RawMessage(`{"class_uid":3002}`)}, {Schema: "generic", Body: json.RawMessage(`{}`)}}, nil
 	}
 	startRunner(t, RunnerOptions{Store: st, Config: cfg, Sink: fs, OCSF: ocsf})
 	waitFor(t, "both offsets", func() bool {

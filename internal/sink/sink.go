@@ -44,11 +44,11 @@ type Record struct {
 }
 
 // DedupKey is the id destinations deduplicate on: the record id for raw events and alerts, and
-// "ocsf:<uuid>" for OCSF records, so a raw event and its OCSF record sharing one dedup window (a
-// NATS stream) do not shadow each other.
+// "ocsf:<schema>:<uuid>" for OCSF records, so a raw event and its OCSF records (two for events
+// routed to two schemas) sharing one dedup window (a NATS stream) do not shadow each other.
 func (r Record) DedupKey() string {
 	if r.Kind == KindOCSF {
-		return "ocsf:" + r.ID
+		return "ocsf:" + r.Schema + ":" + r.ID
 	}
 	return r.ID
 }
