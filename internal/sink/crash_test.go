@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -37,7 +38,8 @@ func runSinksFromDataDir(ctx context.Context, dataDir string, configYAML []byte)
 		return err
 	}
 	defer st.Close()
-	return RunGroup(ctx, GroupOptions{Store: st, Configs: cfgs, PollInterval: 5 * time.Millisecond})
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return RunGroup(ctx, GroupOptions{Store: st, Configs: cfgs, Logger: log, PollInterval: 5 * time.Millisecond})
 }
 
 // TestCrashChild is the process the crash test starts and kills; it does nothing in a normal run.
@@ -106,7 +108,7 @@ sinks:
 	go func() {
 		defer close(appended)
 		for i := 0; i < total; i += 30 {
-			appendEvents(t, st, i, 30)
+			appendEvents(t, st, i, min(30, total-i))
 			time.Sleep(time.Millisecond) // spread the appends over the kills
 		}
 	}()

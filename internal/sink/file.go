@@ -106,10 +106,17 @@ func (s *fileSink) Resume(_ context.Context, committed map[store.Stream]int64) e
 	if s.state == nil {
 		return nil
 	}
-	if c, ok := committed[s.state.Stream]; ok && c < s.state.LastSeq {
-		return s.truncate(s.state.Size)
+	c, ok := committed[s.state.Stream]
+	if !ok || c >= s.state.LastSeq {
+		return nil
 	}
-	return nil
+	if s.size == 0 && s.state.Size > 0 {
+		// Killed inside a rotation: the file was renamed aside after the uncommitted batch had
+		// already been cut off (rotation only follows a committed or cut batch), and the new file
+		// is empty. Nothing to cut.
+		return nil
+	}
+	return s.truncate(s.state.Size)
 }
 
 func (s *fileSink) truncate(size int64) error {

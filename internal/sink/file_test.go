@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,34 @@ func TestFileSinkRotates(t *testing.T) {
 	checkExactlyOnce(t, readIDs(t, append(names, path)...), 105)
 	if ids := readIDs(t, path); len(ids) != 5 {
 		t.Fatalf("current file after age rotation holds %d lines, want 5", len(ids))
+	}
+}
+
+// Killed between renaming the full file aside and writing the next state: the state names an
+// uncommitted batch in a file that is gone. Resume must not refuse to start.
+func TestFileSinkResumeAfterKillInsideRotation(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.jsonl")
+	if err := os.WriteFile(path+".state", []byte(`{"stream":"journal","afterSeq":10,"lastSeq":20,"size":5000}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := (&FileConfig{Path: path, NoSync: true}).Build(Env{})
+	if err := s.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	if err := s.(Resumer).Resume(ctx, map[store.Stream]int64{store.StreamJournal: 10}); err != nil {
+		t.Fatalf("resume after a kill inside rotation: %v", err)
+	}
+	// A file changed outside idwatch (shorter, not empty) is still refused.
+	os.WriteFile(path, []byte("{}\n"), 0o600)
+	s2, _ := (&FileConfig{Path: path, NoSync: true}).Build(Env{})
+	if err := s2.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close(ctx)
+	if err := s2.(Resumer).Resume(ctx, map[store.Stream]int64{store.StreamJournal: 10}); err == nil || !strings.Contains(err.Error(), "changed outside idwatch") {
+		t.Fatalf("shorter file: %v", err)
 	}
 }
