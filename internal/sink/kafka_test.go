@@ -3,9 +3,13 @@ package sink
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -43,5 +47,38 @@ func TestKafkaConnectFailsWithoutBroker(t *testing.T) {
 	}
 	if err := s.Write(context.Background(), Batch{}); err != ErrNotConnected {
 		t.Fatalf("write before connect: %v", err)
+	}
+}
+
+func TestKafkaSASLSCRAM(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "idwatch", "kafka-pass"), kfake.SeedTopics(1, "okta.events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		pass string
+		ok   bool
+	}{{"kafka-pass", true}, {"wrong-pass", false}} {
+		spec := kafkaType().New().(*KafkaConfig)
+		spec.Brokers, spec.Timeout = c.ListenAddrs(), 2*time.Second
+		spec.SASL = SASLConfig{Mechanism: "SCRAM-SHA-256", Username: "idwatch", Password: secret.New(tc.pass)}
+		if err := spec.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := spec.Build(Env{})
+		ctx := context.Background()
+		err := s.Connect(ctx)
+		if err == nil {
+			e := testEvent(1)
+			err = s.Write(ctx, Batch{Records: []Record{{ID: e.UUID, Kind: KindEvent, Body: e.Raw}}})
+		}
+		s.Close(ctx)
+		if (err == nil) != tc.ok {
+			t.Fatalf("password %s: %v", tc.pass, err)
+		}
+		if err != nil && strings.Contains(err.Error(), tc.pass) {
+			t.Fatalf("error leaks the password: %v", err)
+		}
 	}
 }

@@ -3,9 +3,12 @@ package sink
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +105,28 @@ func TestCheckURL(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "pw") {
 			t.Errorf("error leaks the password: %v", err)
+		}
+	}
+}
+
+func TestWebhookTLSCAFile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	batch := Batch{Records: []Record{{ID: "a", Body: []byte(`{}`)}}}
+	for _, tc := range []struct {
+		tls TLSConfig
+		ok  bool
+	}{{TLSConfig{}, false}, {TLSConfig{CAFile: ca}, true}} {
+		spec := webhookType().New().(*WebhookConfig)
+		spec.URL, spec.TLS = srv.URL, tc.tls
+		s, err := spec.Build(Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(context.Background(), batch); (err == nil) != tc.ok {
+			t.Fatalf("tls %+v: %v", tc.tls, err)
 		}
 	}
 }
