@@ -208,7 +208,7 @@ func (s *hecSink) post(ctx context.Context, path string, body []byte, gz bool) (
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return reply, fmt.Errorf("splunk_hec: %w", err)
+		return reply, fmt.Errorf("splunk_hec: %w: %w", ErrNotConnected, err)
 	}
 	text := drain(resp.Body)
 	jerr := json.Unmarshal([]byte(text), &reply)

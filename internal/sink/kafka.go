@@ -162,10 +162,14 @@ func (s *kafkaSink) Write(ctx context.Context, b Batch) error {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	if err := s.cl.ProduceSync(wctx, s.recs...).FirstErr(); err != nil {
-		if errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge) || errors.Is(err, kerr.InvalidRecord) {
+		var ke *kerr.Error
+		switch {
+		case errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge) || errors.Is(err, kerr.InvalidRecord):
 			return Permanent(fmt.Errorf("kafka: %w", err))
+		case errors.As(err, &ke):
+			return fmt.Errorf("kafka: %w", err) // the broker answered and refused
 		}
-		return fmt.Errorf("kafka: %w", err)
+		return fmt.Errorf("kafka: %w: %w", ErrNotConnected, err)
 	}
 	return nil
 }

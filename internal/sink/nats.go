@@ -149,7 +149,7 @@ func (s *natsSink) Write(ctx context.Context, b Batch) error {
 		m.Header.Set("Idwatch-Kind", string(r.Kind))
 		f, err := s.js.PublishMsgAsync(m)
 		if err != nil {
-			return fmt.Errorf("nats: publish: %w", err)
+			return natsError("publish", err)
 		}
 		s.futures = append(s.futures, f)
 	}
@@ -157,12 +157,21 @@ func (s *natsSink) Write(ctx context.Context, b Batch) error {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return fmt.Errorf("nats: publish to %s: %w", f.Msg().Subject, err)
+			return natsError("publish to "+f.Msg().Subject, err)
 		case <-wctx.Done():
-			return fmt.Errorf("nats: waiting for acks: %w", wctx.Err())
+			return fmt.Errorf("nats: waiting for acks: %w: %w", ErrNotConnected, wctx.Err())
 		}
 	}
 	return nil
+}
+
+// natsError marks every failure but a JetStream API refusal as the server being unreachable.
+func natsError(op string, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("nats: %s: %w", op, err)
+	}
+	return fmt.Errorf("nats: %s: %w: %w", op, ErrNotConnected, err)
 }
 
 // Close drains nothing (Write waits for acks) and closes the connection.

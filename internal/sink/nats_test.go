@@ -55,7 +55,8 @@ func TestSinkCatchesUpAfterReceiverOutage(t *testing.T) {
 	srv := startNATS(t)
 	url := srv.url()
 	cfgN := testConfig("nats", natsSpec(url))
-	cfgN.Retry = RetryConfig{MaxAttempts: 1 << 20, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	// Few attempts: an unreachable server must not use them up.
+	cfgN.Retry = RetryConfig{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	path := filepath.Join(dir, "events.jsonl")
 	startRunner(t, RunnerOptions{Store: st, Config: cfgN})
 	startRunner(t, RunnerOptions{Store: st, Config: testConfig("file", &FileConfig{Path: path, NoSync: true})})

@@ -408,8 +408,11 @@ func (r *Runner) flush(ctx context.Context, s *source) error {
 }
 
 // deliver writes b until the destination acks it, or dead-letters it after the configured attempts.
+// Failures to reach the destination (ErrNotConnected) are retried without end and do not count as
+// attempts: a destination that is down makes the sink lag and catch up later, not dead-letter.
 func (r *Runner) deliver(ctx context.Context, b Batch) error {
-	for attempt := 1; ; attempt++ {
+	attempts := 0
+	for try := 1; ; try++ {
 		err := r.sink.Write(ctx, b)
 		if err == nil {
 			r.update(func(st *Status) {
@@ -422,15 +425,19 @@ func (r *Runner) deliver(ctx context.Context, b Batch) error {
 			return ctx.Err()
 		}
 		r.setState(StateRetrying, err)
-		if IsPermanent(err) || attempt >= r.cfg.Retry.MaxAttempts {
-			r.log.Error("giving up on batch; its records go to dead letters", "records", len(b.Records), "attempts", attempt, "err", err)
-			return r.deadLetter(ctx, b, err, attempt)
+		unreachable := errors.Is(err, ErrNotConnected)
+		if !unreachable {
+			attempts++
 		}
-		r.log.Warn("delivering batch", "attempt", attempt, "err", err)
-		if !r.sleep(ctx, r.backoff(attempt)) {
+		if IsPermanent(err) || attempts >= r.cfg.Retry.MaxAttempts {
+			r.log.Error("giving up on batch; its records go to dead letters", "records", len(b.Records), "attempts", attempts, "err", err)
+			return r.deadLetter(ctx, b, err, attempts)
+		}
+		r.log.Warn("delivering batch", "try", try, "attempts", attempts, "err", err)
+		if !r.sleep(ctx, r.backoff(try)) {
 			return ctx.Err()
 		}
-		if errors.Is(err, ErrNotConnected) {
+		if unreachable {
 			if err := r.connect(ctx); err != nil {
 				return err
 			}

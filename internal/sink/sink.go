@@ -82,8 +82,10 @@ type Resumer interface {
 	Resume(ctx context.Context, committed map[store.Stream]int64) error
 }
 
-// ErrNotConnected tells the runner to call Connect again before retrying.
-var ErrNotConnected = errors.New("not connected")
+// ErrNotConnected (wrapped) means the destination could not be reached, as opposed to refusing
+// the batch: the runner calls Connect again and retries for as long as it takes, without counting
+// the attempt toward dead-lettering.
+var ErrNotConnected = errors.New("destination unreachable")
 
 // permanentError marks a failure that retrying cannot fix.
 type permanentError struct{ err error }

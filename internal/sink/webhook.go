@@ -128,7 +128,7 @@ func (s *webhookSink) Write(ctx context.Context, b Batch) error {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		return fmt.Errorf("webhook: %w: %w", ErrNotConnected, err)
 	}
 	body := drain(resp.Body)
 	if resp.StatusCode/100 != 2 {
