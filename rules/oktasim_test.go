@@ -167,7 +167,8 @@ func TestStorylinesRaiseTheirLabels(t *testing.T) {
 
 // TestBenignWorkforceIsQuiet runs benign oktasim workforce traffic through the whole pack and
 // holds it to the budget of 10 alerts per million events. The normal run uses about 100,000
-// events and allows one alert; IDWATCH_BENIGN_EVENTS=1000000 runs the full million.
+// events and allows one alert; IDWATCH_BENIGN_EVENTS=1000000 runs the full million
+// (IDWATCH_BENIGN_USERS sets the org's size).
 func TestBenignWorkforceIsQuiet(t *testing.T) {
 	want := 100_000
 	if s := os.Getenv("IDWATCH_BENIGN_EVENTS"); s != "" {
@@ -184,6 +185,13 @@ func TestBenignWorkforceIsQuiet(t *testing.T) {
 	users := 2_000
 	if want >= 500_000 {
 		users = 5_000
+	}
+	if s := os.Getenv("IDWATCH_BENIGN_USERS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > scenario.MaxUsers {
+			t.Fatalf("IDWATCH_BENIGN_USERS=%q: want 1..%d", s, scenario.MaxUsers)
+		}
+		users = n
 	}
 	g, err := scenario.New(scenario.Config{Seed: 7, Users: users, OrgDomain: "acme.example", Start: simStart})
 	if err != nil {
@@ -212,7 +220,9 @@ func TestBenignWorkforceIsQuiet(t *testing.T) {
 	for k, n := range per {
 		rows = append(rows, row{k, n})
 	}
-	sort.Slice(rows, func(i, j int) bool { return cmp.Or(rows[j].n-rows[i].n, strings.Compare(rows[i].title, rows[j].title)) < 0 })
+	sort.Slice(rows, func(i, j int) bool {
+		return cmp.Or(rows[j].n-rows[i].n, strings.Compare(rows[i].title, rows[j].title)) < 0
+	})
 	var b strings.Builder
 	for _, r := range rows {
 		fmt.Fprintf(&b, "\n  %5d %s", r.n, r.title)
