@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
 )
 
 // Alert is a rule or correlation firing. Its ID is derived from the rule, the group and the
