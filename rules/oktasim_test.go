@@ -92,7 +92,7 @@ func benign(t testing.TB, seed int64, users, days int) (*scenario.Generator, []*
 }
 
 // TestStorylinesRaiseTheirLabels injects every oktasim storyline into workforce traffic
-// after a week of benign history (so baselines such as an admin's usual networks exist) and
+// after three working days of benign history (so baselines such as an admin's usual networks exist) and
 // requires, for each label of the storyline, an alert of a rule tagged with that label whose
 // evidence includes the storyline's own events.
 func TestStorylinesRaiseTheirLabels(t *testing.T) {
@@ -118,7 +118,7 @@ func TestStorylinesRaiseTheirLabels(t *testing.T) {
 		}
 	}
 
-	const historyDays = 7
+	const historyDays = 3
 	g, evs := benign(t, 11, 300, historyDays)
 	at := simStart.Add(historyDays * 24 * time.Hour)
 	var stories []scenario.Story
@@ -166,9 +166,9 @@ func TestStorylinesRaiseTheirLabels(t *testing.T) {
 }
 
 // TestBenignWorkforceIsQuiet runs benign oktasim workforce traffic through the whole pack and
-// holds it to the budget of 10 alerts per million events. The normal run uses about 100,000
-// events and allows one alert; IDWATCH_BENIGN_EVENTS=1000000 runs the full million
-// (IDWATCH_BENIGN_USERS sets the org's size).
+// holds it to the budget of 10 alerts per million events. The normal run uses 100,000 events
+// (20,000 with -short or -race) and allows one alert; IDWATCH_BENIGN_EVENTS=1000000 runs the
+// full million (IDWATCH_BENIGN_USERS sets the org's size).
 func TestBenignWorkforceIsQuiet(t *testing.T) {
 	want := 100_000
 	if s := os.Getenv("IDWATCH_BENIGN_EVENTS"); s != "" {
@@ -177,7 +177,7 @@ func TestBenignWorkforceIsQuiet(t *testing.T) {
 			t.Fatalf("IDWATCH_BENIGN_EVENTS=%q: want a positive number of events", s)
 		}
 		want = n
-	} else if testing.Short() {
+	} else if testing.Short() || raceEnabled {
 		want = 20_000
 	}
 	// A mid-size org over enough days to reach want; baselines learn as they would in

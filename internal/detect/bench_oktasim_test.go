@@ -90,6 +90,7 @@ detection:
 func BenchmarkOktasimState(b *testing.B) {
 	evs := oktasimDay(b, 10_000)
 	rs := builtinRuleset(b)
+	b.ResetTimer()
 	var e *Engine
 	var before, after runtime.MemStats
 	for i := 0; i < b.N; i++ {
