@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,10 +14,8 @@ import (
 // defaults: a generated 00u… id, ACTIVE, an Okta-sourced profile with login admin.<id>@oktasim.local.
 // The admin survives later SetUsers calls. tokenName names the token (default "idwatch").
 func (s *Server) AddAdmin(u User, tokenName string) (User, APIToken, string, error) {
-	for _, r := range u.AdminRoles {
-		if _, ok := RolePermissions(r); !ok {
-			return User{}, APIToken{}, "", fmt.Errorf("admin role %q is not a standard role such as READ_ONLY_ADMIN", r)
-		}
+	if apiErr := checkGrants(u.AdminRoles, u.Permissions); apiErr != nil {
+		return User{}, APIToken{}, "", errors.New(apiErr.ErrorCauses[0].ErrorSummary)
 	}
 	u = adminDefaults(u, s.clock.Now())
 	if tokenName == "" {
