@@ -9,6 +9,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -23,6 +24,8 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	fs.DurationVar(&cfg.Overlap, "overlap", collect.DefaultOverlap, "re-read window when Okta refuses the stored cursor")
 	fs.IntVar(&cfg.PageLimit, "page-limit", collect.DefaultPageLimit, "System Log page size (1-1000)")
 	share := fs.Float64("share", 0.5, "largest share of any Okta rate-limit bucket idwatch may use (0-1]")
+	processEvents := fs.Bool("process", true, "also normalize collected events and run the detection rules on them (alerts: idwatch alerts list)")
+	rulesDir := fs.String("rules", "", "a directory of your own Sigma rules, run with the built-in ones")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,14 +57,35 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	var proc *process.Processor
+	if *processEvents {
+		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: *rulesDir}); err != nil {
+			return err
+		}
+	}
 	if !*once {
 		io.log.Info("collecting; stop with Ctrl-C", "data_dir", c.dataDir)
-		if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			return err
+		procErr := make(chan error, 1)
+		if proc != nil {
+			go func() { procErr <- proc.Run(ctx) }()
+		} else {
+			procErr <- nil
+		}
+		runErr := m.Run(ctx)
+		if err := <-procErr; err != nil && !errors.Is(err, context.Canceled) && runErr == nil {
+			runErr = err
+		}
+		if runErr != nil && !errors.Is(runErr, context.Canceled) {
+			return runErr
 		}
 		return nil
 	}
 	runErr := m.CatchUp(ctx, 5)
+	if proc != nil {
+		if _, err := proc.ProcessAvailable(ctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("process collected events: %w", err)
+		}
+	}
 	hs, err := m.Health(ctx)
 	if err != nil {
 		return err

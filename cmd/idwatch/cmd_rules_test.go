@@ -62,7 +62,7 @@ func TestRulesList(t *testing.T) {
 
 func TestReplayPrintsFindings(t *testing.T) {
 	dir := t.TempDir()
-	events := `{"uuid":"e1","published":"2025-01-01T00:00:00Z","eventType":"system.api_token.create","actor":{"alternateId":"a@example.com"}}
+	events := `{"uuid":"e1","published":"2025-01-01T00:00:00Z","eventType":"system.log_stream.lifecycle.delete","actor":{"alternateId":"a@example.com"}}
 not json
 {"uuid":"e2","published":"2025-01-01T00:00:01Z","eventType":"user.session.start"}
 `
@@ -80,7 +80,7 @@ not json
 		t.Fatal(err)
 	}
 	info := fnd["finding_info"].(map[string]any)
-	if fnd["class_uid"] != float64(2004) || info["title"] != "Okta API Token Created" {
+	if fnd["class_uid"] != float64(2004) || info["title"] != "Okta Log Stream Changed or Removed" {
 		t.Fatalf("%v", fnd)
 	}
 	// Same input through stdin gives the same alert id.

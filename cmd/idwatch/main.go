@@ -36,6 +36,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
+		{"sinks", "sink types and configured sinks with lag", runSinks},
+		{"deadletter", "list or replay records sinks gave up on", runDeadLetter},
 		{"integrations", "add, list, remove, enable or disable Okta integrations", runIntegrations},
 		{"collect", "poll the System Log of every enabled integration into the journal", runCollect},
 		{"verify", "check an integration's prerequisites and name the fix for each failure", runVerify},
@@ -46,6 +48,7 @@ func commands() []command {
 		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
+		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
 	}
 }
 

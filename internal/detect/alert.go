@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/idwatch/idwatch/internal/detect/sigma"
 )
 
 // Alert is a rule or correlation firing. Its ID is derived from the rule, the group and the
@@ -58,13 +56,10 @@ func (e *Engine) alertFromMatch(m *match) {
 	r := m.rule.rule
 	evidence := m.evidence()
 	a := Alert{RuleID: r.Key(), Title: r.Title, Description: r.Description, Level: r.Level,
-		Tags: r.Tags, Group: m.group, Time: m.t, FirstSeen: m.t, LastSeen: m.t,
+		Tags: r.Tags, Group: m.group, Time: m.at(), FirstSeen: m.t, LastSeen: m.t,
 		EventCount: len(evidence), Detail: m.detail, Correlated: r.Correlation != nil}
 	if !m.first.IsZero() {
 		a.FirstSeen = m.first
-	}
-	if r.Correlation != nil && r.Correlation.Type == sigma.Absence {
-		a.Time = m.t.Add(r.Correlation.Timespan)
 	}
 	a.Events = evidence
 	if len(a.Events) > e.cfg.MaxEvidence {

@@ -25,6 +25,16 @@ type match struct {
 	anchor string
 }
 
+// at is when the match happened: an absence is met at its deadline, not at the event that
+// opened it, so a correlation chained on it sees the hit when it happened however far the
+// watermark has jumped since.
+func (m *match) at() time.Time {
+	if c := m.rule.rule.Correlation; c != nil && c.Type == sigma.Absence {
+		return m.t.Add(c.Timespan)
+	}
+	return m.t
+}
+
 // value returns the first non-empty text value of a field from a match.
 func (m *match) value(f fieldRef) (string, bool) {
 	if m.ev == nil {
@@ -115,7 +125,8 @@ func (e *Engine) matched(m *match) {
 func (e *Engine) feed(p *parentLink, m *match) {
 	cor := p.corr.rule.Correlation
 	st := e.states[p.corr.n]
-	if m.t.Before(e.watermark.Add(-cor.Timespan)) && cor.Type != sigma.FirstSeen {
+	at := m.at()
+	if at.Before(e.watermark.Add(-cor.Timespan)) && cor.Type != sigma.FirstSeen {
 		e.stats.Late++
 		return
 	}
@@ -133,7 +144,7 @@ func (e *Engine) feed(p *parentLink, m *match) {
 		}
 		key, vals = append(key, v...), append(vals, v)
 	}
-	ent := entry{t: m.t, uuid: m.firstUUID(), pos: p.pos}
+	ent := entry{t: at, uuid: m.firstUUID(), pos: p.pos}
 	switch cor.Type {
 	case sigma.ValueCount, sigma.FirstSeen:
 		for i, f := range p.values {

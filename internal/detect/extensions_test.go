@@ -294,3 +294,33 @@ func TestMemoryBaselineIsBounded(t *testing.T) {
 		t.Fatal("oldest entry kept")
 	}
 }
+
+// TestChainedAbsenceAfterTimeJump feeds absence hits to an outer count after the watermark
+// jumped past the events that opened them by more than the outer window: each hit happened
+// at its deadline and still counts.
+func TestChainedAbsenceAfterTimeJump(t *testing.T) {
+	rs := compile(t, absenceRule, `title: many users left without MFA
+id: many-gone
+correlation:
+    type: event_count
+    rules: [mfa-gone]
+    group-by: [target.id]
+    timespan: 1h
+    condition: {gte: 2}
+`)
+	e := engine(t, rs, Config{Lateness: time.Minute})
+	reset := `,"eventType":"user.mfa.factor.reset_all","target":[{"id":"00ua"}]`
+	process(t, e, ev(t, "r1", 0, reset), ev(t, "r2", time.Minute, reset))
+	// The next event comes 12.5 hours later, past both deadlines; the resets themselves are
+	// older than the outer window (1h).
+	as := process(t, e, ev(t, "later", 12*time.Hour+30*time.Minute, `,"eventType":"other"`))
+	var outer []Alert
+	for _, a := range as {
+		if a.RuleID == "many-gone" {
+			outer = append(outer, a)
+		}
+	}
+	if len(outer) != 1 || !outer[0].Time.Equal(t0.Add(12*time.Hour+time.Minute)) {
+		t.Fatalf("chained absence hits after a time jump: %+v", as)
+	}
+}

@@ -10,7 +10,8 @@ import (
 // string (invalid UTF-8 read as U+FFFD).
 func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "plain ascii text here", `a"b\c`, "tab\there\nnewline", "\x00\x1f\x7f",
-		"héllo wörld ünïcode", "\xff\xfe bad utf8", "\u2028\u2029", strings.Repeat(`{"k":"v"}`, 20)} {
+		"héllo wörld ünïcode", "\xff\xfe bad utf8", "\u2028\u2029", strings.Repeat(`{"k":"v"}`, 20),
+		`{"name":"Jos\u00e9","x":"` + "é\t\xff" + `\"q\""}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -12,6 +12,13 @@ func (ev *LogEvent) Each(p Path, fn func(v any) bool) {
 	if len(p.segs) == 0 {
 		return
 	}
+	// debugData is the free-form map rules read most; its keys are camelCase as rules write
+	// them, so the segments as written find them without a case-folding scan.
+	if c := ev.DebugContext; c != nil && len(p.segs) > 2 && len(p.orig) == len(p.segs) &&
+		p.segs[0] == "debugcontext" && p.segs[1] == "debugdata" {
+		eachIn(c.DebugData, p.segs[2:], p.orig[2:], fn)
+		return
+	}
 	ev.each(p.segs, fn)
 }
 

@@ -506,10 +506,52 @@ func hasLess(x, n uint64) uint64 { return (x - lo*n) & ^x & hi }
 // hasByte reports (as a non-zero value) whether any byte of x equals c.
 func hasByte(x uint64, c byte) uint64 { return hasLess(x^(lo*uint64(c)), 1) }
 
-// AppendStringBytes is AppendString for a byte slice, without copying it to a string.
+// AppendStringBytes is AppendString for a byte slice, without copying it to a string. It is
+// tuned for text dense in quotes, such as a raw JSON event carried in a string: its output is
+// AppendString's.
 func AppendStringBytes(b, s []byte) []byte {
-	return AppendString(b, unsafe.String(unsafe.SliceData(s), len(s)))
+	// Each byte at most doubles until one needs AppendString's general path (a control
+	// character or non-ASCII), so the output is written in place without append calls.
+	n := len(b)
+	b = slices.Grow(b, 2*len(s)+2)
+	d := b[n : n+2*len(s)+2]
+	d[0] = '"'
+	j := 1
+	for i, c := range s {
+		switch escClass[c] {
+		case escCopy:
+			d[j] = c
+			j++
+		case escBackslash:
+			d[j] = '\\'
+			d[j+1] = c
+			j += 2
+		default:
+			return appendStringTail(b[:n+j], unsafe.String(unsafe.SliceData(s[i:]), len(s)-i))
+		}
+	}
+	d[j] = '"'
+	return b[:n+j+1]
 }
+
+const (
+	escCopy      = iota // the byte as it is
+	escBackslash        // a backslash, then the byte
+	escGeneral          // control characters and non-ASCII: AppendString's general path
+)
+
+// escClass is the escCopy/escBackslash/escGeneral class of every byte.
+var escClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c == '"' || c == '\\':
+			t[c] = escBackslash
+		case c < 0x20 || c >= utf8.RuneSelf:
+			t[c] = escGeneral
+		}
+	}
+	return t
+}()
 
 // plain marks the ASCII bytes a JSON string holds as they are.
 var plain = func() (t [utf8.RuneSelf]bool) {
@@ -523,7 +565,11 @@ var plain = func() (t [utf8.RuneSelf]bool) {
 // are not escaped (the output is data, not markup).
 func AppendString(b []byte, s string) []byte {
 	b = slices.Grow(b, len(s)+2)
-	b = append(b, '"')
+	return appendStringTail(append(b, '"'), s)
+}
+
+// appendStringTail appends s escaped as in a JSON string literal, then the closing quote.
+func appendStringTail(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// Skip eight plain ASCII bytes at a time: none below 0x20, none '"' or '\\', none >= 0x80.

@@ -22,6 +22,7 @@ type Fields interface {
 type Path struct {
 	raw  string
 	segs []string // lower-cased
+	orig []string // as written: tried first, as rules usually spell keys as Okta does
 }
 
 // ParsePath compiles a dotted path such as "debugContext.debugData.behaviors".
@@ -29,14 +30,15 @@ func ParsePath(s string) (Path, error) {
 	if s == "" {
 		return Path{}, fmt.Errorf("empty field path")
 	}
-	segs := strings.Split(s, ".")
-	for i, seg := range segs {
+	orig := strings.Split(s, ".")
+	segs := make([]string, len(orig))
+	for i, seg := range orig {
 		if seg == "" {
 			return Path{}, fmt.Errorf("field path %q has an empty segment", s)
 		}
 		segs[i] = strings.ToLower(seg)
 	}
-	return Path{raw: s, segs: segs}, nil
+	return Path{raw: s, segs: segs, orig: orig}, nil
 }
 
 // MustPath is ParsePath for paths written in code; it panics on a malformed literal.
@@ -96,23 +98,34 @@ func normalizeNumbers(v any) any {
 
 // Each implements Fields.
 func (d Doc) Each(p Path, fn func(v any) bool) {
-	EachIn(map[string]any(d), p.segs, fn)
+	eachIn(map[string]any(d), p.segs, p.orig, fn)
 }
 
 // EachIn walks a generic JSON value along lower-cased segments, expanding arrays, and calls fn with
 // each value found. It returns false if fn asked to stop.
 func EachIn(v any, segs []string, fn func(v any) bool) bool {
+	return eachIn(v, segs, nil, fn)
+}
+
+// eachIn is EachIn with the segments as written (orig, nil when unknown) tried before the
+// lower-cased ones, so a key spelled as in the data is found without scanning the object.
+func eachIn(v any, segs, orig []string, fn func(v any) bool) bool {
 	for len(segs) > 0 {
 		switch t := v.(type) {
 		case map[string]any:
-			next, ok := lookupFold(t, segs[0])
+			as := ""
+			if len(orig) > 0 {
+				as = orig[0]
+				orig = orig[1:]
+			}
+			next, ok := lookupFold(t, as, segs[0])
 			if !ok {
 				return true
 			}
 			v, segs = next, segs[1:]
 		case []any:
 			for _, e := range t {
-				if !EachIn(e, segs, fn) {
+				if !eachIn(e, segs, orig, fn) {
 					return false
 				}
 			}
@@ -132,8 +145,13 @@ func EachIn(v any, segs []string, fn func(v any) bool) bool {
 	return fn(v)
 }
 
-// lookupFold finds key in m, first exactly and then ignoring case.
-func lookupFold(m map[string]any, lower string) (any, bool) {
+// lookupFold finds the member named as (when not empty), else lower, else any spelling of it.
+func lookupFold(m map[string]any, as, lower string) (any, bool) {
+	if as != "" {
+		if v, ok := m[as]; ok {
+			return v, true
+		}
+	}
 	if v, ok := m[lower]; ok {
 		return v, true
 	}

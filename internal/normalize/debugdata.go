@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/event"
@@ -11,34 +12,79 @@ import (
 // A comma-separated piece without "=" continues the previous value (risk reasons contain
 // commas). ok is false when s does not look like such a map, so the caller keeps the string.
 func ParseKV(s string) (m map[string]any, ok bool) {
+	var buf [8]kvPair
+	pairs, ok := parseKVPairs(s, buf[:0])
+	if !ok {
+		return nil, false
+	}
+	m = make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		m[p.k] = p.v
+	}
+	return m, true
+}
+
+// kvPair is one member of a Java map rendering.
+type kvPair struct{ k, v string }
+
+// parseKVPairs parses like ParseKV into pairs appended to buf, sorted by key, each key once (the
+// last assignment wins, as in a map), so that encoding needs no map.
+func parseKVPairs(s string, buf []kvPair) ([]kvPair, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
 		return nil, false
 	}
 	body := strings.TrimSpace(s[1 : len(s)-1])
-	m = map[string]any{}
+	pairs := buf
 	if body == "" {
-		return m, true
+		return pairs, true
 	}
-	last := ""
+	last := -1
 	for piece := range strings.SplitSeq(body, ",") {
 		k, v, found := strings.Cut(piece, "=")
 		k = strings.TrimSpace(k)
 		if !found || k == "" {
-			if last == "" {
+			if last < 0 {
 				return nil, false
 			}
-			m[last] = m[last].(string) + "," + piece
+			pairs[last].v += "," + piece
 			continue
 		}
-		m[k] = strings.TrimSpace(v)
-		last = k
+		last = slices.IndexFunc(pairs, func(p kvPair) bool { return p.k == k })
+		if last < 0 {
+			last = len(pairs)
+			pairs = append(pairs, kvPair{k: k})
+		}
+		pairs[last].v = strings.TrimSpace(v)
 	}
-	for k, v := range m {
-		m[k] = strings.TrimSpace(v.(string))
+	for i := range pairs {
+		pairs[i].v = strings.TrimSpace(pairs[i].v)
 	}
-	return m, true
+	slices.SortFunc(pairs, func(a, b kvPair) int { return strings.Compare(a.k, b.k) })
+	return pairs, true
 }
+
+// writeStructured writes member k as parseStructured's result, writing a Java map rendering
+// straight from its pairs.
+func writeStructured(w *event.JSONWriter, k string, v any) {
+	if s, ok := v.(string); ok && !isJSONObjectText(strings.TrimSpace(s)) {
+		var buf [8]kvPair
+		if pairs, ok := parseKVPairs(s, buf[:0]); ok {
+			w.Key(k)
+			w.Open()
+			for _, p := range pairs {
+				w.Key(p.k)
+				w.B = event.AppendString(w.B, p.v)
+			}
+			w.Close()
+			return
+		}
+	}
+	w.Any(k, parseStructured(v))
+}
+
+// isJSONObjectText reports whether parseStructured reads trimmed text t as JSON.
+func isJSONObjectText(t string) bool { return strings.HasPrefix(t, "{\"") || t == "{}" }
 
 // parseStructured returns the structured form of a debugData string that encodes one: a Java map
 // rendering or a JSON object (logOnlySecurityData). Anything else comes back unchanged.
@@ -48,7 +94,7 @@ func parseStructured(v any) any {
 		return v
 	}
 	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "{\"") || t == "{}" {
+	if isJSONObjectText(t) {
 		if v, err := event.ParseValue([]byte(t)); err == nil {
 			return v
 		}

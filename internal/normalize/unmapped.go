@@ -132,9 +132,11 @@ func writeDebugData(w *event.JSONWriter, dd map[string]any) {
 				w.B = event.AppendCompact(w.B, s)
 				continue
 			}
-			v = parseStructured(v)
+			writeStructured(w, k, v)
+			continue
 		case "behaviors", "risk":
-			v = parseStructured(v)
+			writeStructured(w, k, v)
+			continue
 		}
 		w.Any(k, v)
 	}

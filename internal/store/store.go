@@ -1,7 +1,8 @@
 // Package store is idwatch's durable state behind one interface: the journal of collected events,
 // per-integration polling cursors, per-consumer offsets, integrations with encrypted secrets, their
-// health, alerts and sink dead letters. Implementations live in subpackages (sqlite); every one must
-// pass the conformance suite in storetest.
+// health, alerts, sink dead letters, and the processor's normalized records and state.
+// Implementations live in subpackages (sqlite); every one must pass the conformance suite in
+// storetest.
 package store
 
 import (
@@ -21,6 +22,7 @@ type Store interface {
 	Healths
 	Alerts
 	DeadLetters
+	Processing
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }
@@ -149,6 +151,9 @@ const (
 	// FaultAfterJournalInsert fires inside AppendPage after the events are written and before the
 	// cursor is, so tests can prove the two commit together or not at all.
 	FaultAfterJournalInsert FaultPoint = "journal: after insert, before cursor"
+	// FaultBeforeProcessedOffset fires inside CommitProcessed after the records, alerts and state
+	// are written and before the offset is, so tests can prove the batch commits as a whole.
+	FaultBeforeProcessedOffset FaultPoint = "processed: after records and alerts, before offset"
 )
 
 // Faults returns a non-nil error to fail the operation at point. Production stores have none.

@@ -3,6 +3,7 @@ package sigma
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // ptok is one piece of a Sigma string value: a literal run or a wildcard.
@@ -140,6 +141,12 @@ func (m *strMatcher) match(l *Leaf) bool {
 	}
 	s := l.S
 	if !m.cased {
+		// Most values are ASCII: compare them folded in place rather than lowering a copy.
+		if !l.lowered && (m.kind == smEq || m.kind == smPrefix) {
+			if eq, ok := hasFoldedPrefix(s, m.lit, m.kind == smEq); ok {
+				return eq
+			}
+		}
 		s = l.Lower()
 	}
 	switch m.kind {
@@ -152,4 +159,35 @@ func (m *strMatcher) match(l *Leaf) bool {
 	default:
 		return strings.Contains(s, m.lit)
 	}
+}
+
+// hasFoldedPrefix reports whether strings.ToLower(s) starts with lit (equals it when whole),
+// for a lower-case lit, without lowering s. ok is false when a non-ASCII byte of s could
+// decide the answer: lowering may change the length of such text, so the caller lowers s.
+func hasFoldedPrefix(s, lit string, whole bool) (match, ok bool) {
+	for i := 0; i < len(lit); i++ {
+		if i >= len(s) {
+			return false, true
+		}
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lit[i] {
+			return false, true
+		}
+	}
+	if !whole || len(s) == len(lit) {
+		return true, true
+	}
+	// Longer than lit: ASCII text lowers to the same length, so it differs.
+	for i := len(lit); i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false, false
+		}
+	}
+	return false, true
 }

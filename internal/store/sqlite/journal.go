@@ -123,15 +123,19 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 // filterSQL turns a ReadFilter into "AND …" clauses with numbered parameters after args.
 func filterSQL(f store.ReadFilter, args []any) (string, []any) {
 	var b strings.Builder
-	if len(f.Integrations) > 0 {
-		b.WriteString(" AND integration_id IN ")
-		args = inList(&b, args, f.Integrations)
-	}
-	if len(f.EventTypes) > 0 {
-		b.WriteString(" AND event_type IN ")
-		args = inList(&b, args, f.EventTypes)
-	}
+	args = andIn(&b, args, "integration_id", f.Integrations)
+	args = andIn(&b, args, "event_type", f.EventTypes)
 	return b.String(), args
+}
+
+// andIn writes " AND column IN (…)" for vals to b (nothing when vals is empty), numbering the
+// parameters after args, and returns args with vals appended.
+func andIn[T any](b *strings.Builder, args []any, column string, vals []T) []any {
+	if len(vals) == 0 {
+		return args
+	}
+	b.WriteString(" AND " + column + " IN ")
+	return inList(b, args, vals)
 }
 
 // inList writes "($n, $n+1, …)" for vals to b, numbering after args, and returns args with vals
@@ -270,6 +274,11 @@ func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overr
 		}
 	}
 	n, err := execCount(ctx, tx, `DELETE FROM journal WHERE seq < $1`, upto)
+	if err != nil {
+		return 0, false, err
+	}
+	// Normalized records share the journal's retention: they go with their source entries.
+	_, err = tx.ExecContext(ctx, `DELETE FROM records WHERE seq < $1`, upto)
 	return n, upto < bound, err
 }
 

@@ -94,6 +94,10 @@ func (s *Store) UnregisterConsumer(ctx context.Context, name string) error {
 		if err == nil && n == 0 {
 			err = fmt.Errorf("%w: consumer %q is not registered", store.ErrNotFound, name)
 		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM consumer_state WHERE consumer = $1`, name)
 		return err
 	})
 }
@@ -124,28 +128,35 @@ func (s *Store) setOffset(ctx context.Context, op, name string, seq int64, reset
 		return s.wrap(op, fmt.Errorf("%w: offset %d is negative", store.ErrInvalid, seq))
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		var stream store.Stream
-		var cur int64
-		err := tx.QueryRowContext(ctx, `SELECT stream, offset_seq FROM consumers WHERE name = $1`, name).Scan(&stream, &cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: consumer %q is not registered", store.ErrNotFound, name)
-		}
-		if err != nil {
-			return err
-		}
-		if seq == cur || (seq < cur && !reset) {
-			return nil
-		}
-		last, err := readSequence(ctx, tx, stream)
-		if err != nil {
-			return err
-		}
-		if seq > last {
-			return fmt.Errorf("%w: offset %d for consumer %q is beyond the %s stream's last seq %d", store.ErrInvalid, seq, name, stream, last)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE consumers SET offset_seq = $1, updated_at = $2 WHERE name = $3`, seq, s.now().UnixNano(), name)
+		_, err := moveOffset(ctx, tx, name, seq, reset, s.now().UnixNano())
 		return err
 	})
+}
+
+// moveOffset sets a consumer's offset inside tx (backwards only when reset) and returns the
+// stream the consumer reads.
+func moveOffset(ctx context.Context, tx *sql.Tx, name string, seq int64, reset bool, now int64) (store.Stream, error) {
+	var stream store.Stream
+	var cur int64
+	err := tx.QueryRowContext(ctx, `SELECT stream, offset_seq FROM consumers WHERE name = $1`, name).Scan(&stream, &cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w: consumer %q is not registered", store.ErrNotFound, name)
+	}
+	if err != nil {
+		return "", err
+	}
+	if seq == cur || (seq < cur && !reset) {
+		return stream, nil
+	}
+	last, err := readSequence(ctx, tx, stream)
+	if err != nil {
+		return "", err
+	}
+	if seq > last {
+		return "", fmt.Errorf("%w: offset %d for consumer %q is beyond the %s stream's last seq %d", store.ErrInvalid, seq, name, stream, last)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE consumers SET offset_seq = $1, updated_at = $2 WHERE name = $3`, seq, now, name)
+	return stream, err
 }
 
 // Consumers implements store.Offsets.

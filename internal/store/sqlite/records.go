@@ -71,40 +71,55 @@ func (s *Store) ListHealth(ctx context.Context) ([]store.Health, error) {
 
 // AppendAlerts implements store.Alerts.
 func (s *Store) AppendAlerts(ctx context.Context, alerts []store.Alert) (int, error) {
-	for i, a := range alerts {
-		if a.ID == "" || a.RuleID == "" || len(a.Body) == 0 || a.Time.IsZero() {
-			return 0, s.wrap("append alerts", fmt.Errorf("%w: alert %d needs an id, a rule id, a time and a body", store.ErrInvalid, i))
-		}
+	if err := validateAlerts(alerts); err != nil {
+		return 0, s.wrap("append alerts", err)
 	}
 	var inserted int
-	now := s.now().UnixNano()
 	err := s.write(ctx, "append alerts", func(tx *sql.Tx) error {
-		inserted = 0
-		seq, err := readSequence(ctx, tx, store.StreamAlerts)
-		if err != nil {
-			return err
-		}
-		for _, a := range alerts {
-			n, err := execCount(ctx, tx, `INSERT INTO alerts (seq, id, rule_id, severity, time, integration_id, group_key, body, stored_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-				seq+1, a.ID, a.RuleID, a.Severity, a.Time.UnixNano(), a.IntegrationID, a.GroupKey, []byte(a.Body), now)
-			if err != nil {
-				return err
-			}
-			if n == 1 {
-				seq++
-				inserted++
-			}
-		}
-		if inserted == 0 {
-			return nil
-		}
-		return writeSequence(ctx, tx, store.StreamAlerts, seq)
+		var err error
+		inserted, err = insertAlerts(ctx, tx, alerts, s.now().UnixNano())
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return inserted, nil
+}
+
+// validateAlerts refuses alerts that lack what the alerts table needs.
+func validateAlerts(alerts []store.Alert) error {
+	for i, a := range alerts {
+		if a.ID == "" || a.RuleID == "" || len(a.Body) == 0 || a.Time.IsZero() {
+			return fmt.Errorf("%w: alert %d needs an id, a rule id, a time and a body", store.ErrInvalid, i)
+		}
+	}
+	return nil
+}
+
+// insertAlerts stores the alerts whose id is new inside tx, numbering them on from the alert
+// stream's last seq, and returns how many it inserted.
+func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []store.Alert, now int64) (int, error) {
+	inserted := 0
+	seq, err := readSequence(ctx, tx, store.StreamAlerts)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range alerts {
+		n, err := execCount(ctx, tx, `INSERT INTO alerts (seq, id, rule_id, severity, time, integration_id, group_key, body, stored_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			seq+1, a.ID, a.RuleID, a.Severity, a.Time.UnixNano(), a.IntegrationID, a.GroupKey, []byte(a.Body), now)
+		if err != nil {
+			return 0, err
+		}
+		if n == 1 {
+			seq++
+			inserted++
+		}
+	}
+	if inserted == 0 {
+		return 0, nil
+	}
+	return inserted, writeSequence(ctx, tx, store.StreamAlerts, seq)
 }
 
 // alertColumns is the SELECT list scanAlerts reads.

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Health", s.health)
 	t.Run("Alerts", s.alerts)
 	t.Run("DeadLetters", s.deadLetters)
+	t.Run("Processing", s.processing)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }

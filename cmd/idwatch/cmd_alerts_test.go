@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
+)
+
+func TestAlertsList(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.OpenDataDir(context.Background(), dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	alert := func(id, title string, ago time.Duration) store.Alert {
+		return store.Alert{ID: id, RuleID: "rule-" + id, Severity: "high", Time: now.Add(-ago), IntegrationID: 1, GroupKey: "user=u1",
+			Body: []byte(`{"class_uid":2004,"finding_info":{"uid":"` + id + `","title":"` + title + `"}}`)}
+	}
+	if _, err := st.AppendAlerts(context.Background(), []store.Alert{alert("old", "Old finding", 3*time.Hour), alert("new", "Push fatigue", time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dd := "--data-dir=" + dir
+
+	code, out, errOut := runCLI(t, "", "alerts", "list", dd)
+	if code != 0 || !strings.Contains(out, "Push fatigue") || !strings.Contains(out, "Old finding") ||
+		strings.Index(out, "Push fatigue") > strings.Index(out, "Old finding") || !strings.Contains(out, "user=u1") {
+		t.Fatalf("table: code %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "alerts", "list", dd, "--since", "2h", "--json")
+	if code != 0 {
+		t.Fatalf("json: code %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var got store.Alert
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &got) != nil || got.ID != "new" || got.RuleID != "rule-new" {
+		t.Fatalf("--since 2h --json: %q", out)
+	}
+	code, out, _ = runCLI(t, "", "alerts", "list", dd, "--since", now.Add(time.Minute).Format(time.RFC3339))
+	if code != 0 || out != "" {
+		t.Fatalf("future --since: code %d out %q", code, out)
+	}
+	for _, bad := range [][]string{{"alerts"}, {"alerts", "show"}, {"alerts", "list", dd, "--since", "yesterday"}, {"alerts", "list", dd, "--limit", "0"}} {
+		if code, _, errOut := runCLI(t, "", bad...); code != 2 || errOut == "" {
+			t.Errorf("%v: code %d, stderr %q", bad, code, errOut)
+		}
+	}
+}

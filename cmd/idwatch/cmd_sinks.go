@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/idwatch/idwatch/internal/sink"
+	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
+)
+
+// sinkDataDir is the default --data-dir: $IDWATCH_DATA_DIR, else the per-user data directory.
+func sinkDataDir() string {
+	if d := os.Getenv("IDWATCH_DATA_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "idwatch")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "idwatch")
+	}
+	return "idwatch-data"
+}
+
+func runSinks(ctx context.Context, io stdio, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: want 'sinks types' or 'sinks list'", errUsage)
+	}
+	switch args[0] {
+	case "types":
+		return runSinkTypes(io, args[1:])
+	case "list":
+		return runSinkList(ctx, io, args[1:])
+	}
+	return fmt.Errorf("%w: unknown sinks subcommand %q (want types or list)", errUsage, args[0])
+}
+
+func runSinkTypes(io stdio, args []string) error {
+	fs := newFlagSet(io, "sinks types", "sinks types [--json]")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	reg, err := sink.NewRegistry()
+	if err != nil {
+		return err
+	}
+	type typeOut struct {
+		Name    string        `json:"name"`
+		Summary string        `json:"summary"`
+		Options []sink.Option `json:"options"`
+	}
+	var out []typeOut
+	for _, t := range reg.Types() {
+		out = append(out, typeOut{t.Name, t.Summary, t.Options()})
+	}
+	if *asJSON {
+		return json.NewEncoder(io.out).Encode(out)
+	}
+	for _, t := range out {
+		fmt.Fprintf(io.out, "%s: %s\n", t.Name, t.Summary)
+		tw := tabwriter.NewWriter(io.out, 2, 4, 2, ' ', 0)
+		for _, o := range t.Options {
+			def := ""
+			if o.Default != "" {
+				def = " (default " + o.Default + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s%s\n", o.Name, o.Type, o.Doc, def)
+		}
+		tw.Flush()
+		fmt.Fprintln(io.out)
+	}
+	fmt.Fprintln(io.out, "Every sink also takes: name, type, carry, schemas, integrations, event_types, start, batch.max_records, batch.max_wait, retry.max_attempts, retry.initial_backoff, retry.max_backoff (see docs/sinks.md).")
+	return nil
+}
+
+// sinkRow is one line of `idwatch sinks list`.
+type sinkRow struct {
+	Name        string       `json:"name"`
+	Type        string       `json:"type,omitempty"`
+	Stream      store.Stream `json:"stream"`
+	Offset      int64        `json:"offset"`
+	Lag         int64        `json:"lag"`
+	State       string       `json:"state"`
+	DeadLetters int          `json:"deadLetters"`
+}
+
+func runSinkList(ctx context.Context, io stdio, args []string) error {
+	fs := newFlagSet(io, "sinks list", "sinks list [--data-dir D] [--config F] [--json]")
+	dataDir := fs.String("data-dir", sinkDataDir(), "data directory")
+	configPath := fs.String("config", "", "configuration file whose sinks: section names the sinks and their types")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var cfgs []sink.Config
+	if *configPath != "" {
+		var err error
+		if cfgs, err = loadSinkConfigs(*configPath); err != nil {
+			return err
+		}
+	}
+	st, err := sqlite.OpenDataDir(ctx, *dataDir, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	consumers, err := st.Consumers(ctx)
+	if err != nil {
+		return err
+	}
+	letters, err := st.ListDeadLetters(ctx, "", 100_000)
+	if err != nil {
+		return err
+	}
+	dead := map[string]int{}
+	for _, l := range letters {
+		dead[l.Sink]++
+	}
+	types := map[string]string{}
+	for _, c := range cfgs {
+		types[c.Name] = c.Type
+	}
+	rows := []sinkRow{}
+	seen := map[string]bool{}
+	for _, c := range consumers {
+		name, ok := strings.CutPrefix(c.Name, "sink/")
+		if !ok {
+			continue
+		}
+		name = strings.TrimSuffix(name, "/alerts")
+		seen[name] = true
+		state := "caught up"
+		if c.Lag > 0 {
+			state = "behind"
+		}
+		if *configPath != "" && types[name] == "" {
+			state = "not configured"
+		}
+		rows = append(rows, sinkRow{Name: name, Type: types[name], Stream: c.Stream, Offset: c.Offset, Lag: c.Lag, State: state, DeadLetters: dead[name]})
+	}
+	for _, c := range cfgs {
+		if !seen[c.Name] {
+			rows = append(rows, sinkRow{Name: c.Name, Type: c.Type, State: "never started", DeadLetters: dead[c.Name]})
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(io.out).Encode(rows)
+	}
+	tw := tabwriter.NewWriter(io.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTYPE\tSTREAM\tOFFSET\tLAG\tSTATE\tDEAD LETTERS")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\n", r.Name, orDash(r.Type), orDash(string(r.Stream)), r.Offset, r.Lag, r.State, r.DeadLetters)
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func loadSinkConfigs(path string) ([]sink.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	cfgs, err := sink.ParseConfigs(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfgs, nil
+}
+
+func runDeadLetter(ctx context.Context, io stdio, args []string) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
+		return fmt.Errorf("%w: want 'deadletter list' or 'deadletter replay'", errUsage)
+	}
+	sub := args[0]
+	fs := newFlagSet(io, "deadletter "+sub, "deadletter list|replay [--sink N] [--config F] [--limit N] [--data-dir D] [--json]")
+	dataDir := fs.String("data-dir", sinkDataDir(), "data directory")
+	sinkName := fs.String("sink", "", "only this sink's letters (required for replay)")
+	configPath := fs.String("config", "", "configuration file with the sink's settings (replay)")
+	limit := fs.Int("limit", 1000, "at most this many letters")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *limit < 1 {
+		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
+	}
+	var cfg sink.Config
+	if sub == "replay" {
+		if *sinkName == "" || *configPath == "" {
+			return fmt.Errorf("%w: replay needs --sink and --config", errUsage)
+		}
+		cfgs, err := loadSinkConfigs(*configPath)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, c := range cfgs {
+			if c.Name == *sinkName {
+				cfg, found = c, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("%w: sink %q is not in %s", errUsage, *sinkName, *configPath)
+		}
+	}
+	st, err := sqlite.OpenDataDir(ctx, *dataDir, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if sub == "list" {
+		return listDeadLetters(ctx, io, st, *sinkName, *limit, *asJSON)
+	}
+	s, err := cfg.Spec.Build(sink.Env{Name: cfg.Name, Logger: io.log, Clock: sink.SystemClock{}})
+	if err != nil {
+		return err
+	}
+	res, err := sink.ReplayDeadLetters(ctx, st, cfg, s, *limit, nil)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(io.out).Encode(res)
+	}
+	fmt.Fprintf(io.out, "delivered %d, failed %d\n", res.Delivered, res.Failed)
+	if res.Failed > 0 {
+		return fmt.Errorf("%d letters could not be delivered and stay in the dead-letter table: %s", res.Failed, res.Error)
+	}
+	return nil
+}
+
+func listDeadLetters(ctx context.Context, io stdio, st store.Store, sinkName string, limit int, asJSON bool) error {
+	letters, err := st.ListDeadLetters(ctx, sinkName, limit)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if letters == nil {
+			letters = []store.DeadLetter{}
+		}
+		return json.NewEncoder(io.out).Encode(letters)
+	}
+	tw := tabwriter.NewWriter(io.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSINK\tRECORD\tATTEMPTS\tLAST FAILURE\tERROR")
+	for _, l := range letters {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", l.ID, l.Sink, l.RecordID, l.Attempts, l.LastFailure.UTC().Format("2006-01-02T15:04:05Z"), l.Error)
+	}
+	return tw.Flush()
+}

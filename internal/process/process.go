@@ -1,0 +1,241 @@
+// Package process is the processor stage: it reads the journal in seq order from its own
+// consumer offset, normalizes each event to OCSF records, runs the detection engine on the raw
+// event and on each record, and commits the records, the alerts, its detection baselines and its
+// offset in one transaction per batch, so a crash never loses or doubles anything. After a
+// restart it rebuilds correlation windows by replaying the journal without raising alerts again.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/detect"
+	"github.com/idwatch/idwatch/internal/normalize"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// DefaultConsumer is the processor's consumer name in the store.
+const DefaultConsumer = "processor"
+
+// Config configures a Processor. Zero values select the defaults.
+type Config struct {
+	// Store holds the journal and receives records, alerts, state and the offset.
+	Store store.Store
+	// Logger receives warnings (skipped rules, undecodable entries); nil discards.
+	Logger *slog.Logger
+	// Clock stamps metadata.processed_time on records; nil means time.Now.
+	Clock func() time.Time
+	// Consumer is the processor's consumer name (default "processor").
+	Consumer string
+	// RulesDir is an optional directory of user rules, loaded with the built-in rules.
+	RulesDir string
+	// SkipBadRules leaves out user rule files that fail to load (each logged at error level and
+	// listed by Warnings) instead of refusing to start.
+	SkipBadRules bool
+	// BatchSize is the number of journal entries per transaction (default 500).
+	BatchSize int
+	// PollInterval is how long Run waits when the journal is caught up (default 1s).
+	PollInterval time.Duration
+	// IdleDelay is how far behind the clock Run moves the event time of integrations whose
+	// journal is caught up (default 5m; negative: never), so absences and closing windows of a
+	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late.
+	IdleDelay time.Duration
+	// Detect tunes each integration's engine; its Baseline is ignored (the processor persists
+	// first_seen baselines in the store).
+	Detect detect.Config
+	// MaxBaselineEntries caps each integration's first_seen baseline (default 1,000,000).
+	MaxBaselineEntries int
+	// KeepRawData stores each record with raw_data (the event as received). By default it is left
+	// out: the journal entry with the record's seq holds it.
+	KeepRawData bool
+	// Committed, when set, is called after each committed batch with the new offset (for metrics
+	// and for callers that wait for the processor to catch up). It must not block.
+	Committed func(offset int64)
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("no store"))
+	}
+	if c.BatchSize < 0 || c.BatchSize > 10_000 {
+		errs = append(errs, fmt.Errorf("batch size %d is outside 0..10000", c.BatchSize))
+	}
+	if c.PollInterval < 0 || c.MaxBaselineEntries < 0 {
+		errs = append(errs, errors.New("poll interval and baseline cap must not be negative"))
+	}
+	if err := c.Detect.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("processor config: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) defaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.IdleDelay == 0 {
+		c.IdleDelay = 5 * time.Minute
+	}
+	if c.MaxBaselineEntries == 0 {
+		c.MaxBaselineEntries = 1_000_000
+	}
+}
+
+// Stats counts what a processor did since it was created.
+type Stats struct {
+	// Entries counts journal entries processed; Records and Alerts what they produced and were new.
+	Entries, Records, Alerts int64
+	// Undecodable counts entries that are not Okta events (skipped); Unevaluated counts inputs the
+	// engine refused (for example without a readable time).
+	Undecodable, Unevaluated int64
+	// Replayed counts entries replayed to rebuild state after a (re)start.
+	Replayed int64
+	// Offset is the seq of the last committed entry.
+	Offset int64
+}
+
+// Processor is the processor stage. Use one per store: its methods must not be called
+// concurrently.
+type Processor struct {
+	cfg      Config
+	log      *slog.Logger
+	rs       *detect.Ruleset
+	norm     *normalize.Normalizer
+	warnings []string
+	span     time.Duration
+
+	// State, rebuilt from the store when ready is false (at start and after a failed commit).
+	ready  bool
+	offset int64
+	integ  map[int64]*integration
+
+	stats Stats
+	buf   []byte
+}
+
+// integration is the detection state of one Okta org: correlation windows never mix orgs.
+type integration struct {
+	id      int64
+	eng     *detect.Engine
+	base    *baseline
+	maxTime time.Time // newest event time seen
+	touched bool      // maxTime changed since the last commit
+}
+
+// New loads the rules and registers the processor's consumer (from the start of the journal
+// when new). A user rule that fails to load makes New fail with its file and line, unless
+// SkipBadRules is set.
+func New(ctx context.Context, cfg Config) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	rs, warnings, err := LoadRules(cfg.RulesDir, cfg.SkipBadRules)
+	if err != nil {
+		return nil, err
+	}
+	logWarnings(cfg.Logger, warnings)
+	p := &Processor{cfg: cfg, log: cfg.Logger, rs: rs, norm: normalize.New(), warnings: warnings}
+	probe, err := detect.New(rs, p.engineConfig(nil))
+	if err != nil {
+		return nil, err
+	}
+	p.span = probe.ReplaySpan()
+	if _, err := cfg.Store.RegisterConsumer(ctx, cfg.Consumer, store.StreamJournal, 0); err != nil {
+		return nil, fmt.Errorf("processor: %w", err)
+	}
+	return p, nil
+}
+
+// Warnings lists the problems the processor runs with (user rule files it skipped).
+func (p *Processor) Warnings() []string { return append([]string(nil), p.warnings...) }
+
+// Ruleset is the compiled rule set every integration's engine runs.
+func (p *Processor) Ruleset() *detect.Ruleset { return p.rs }
+
+// Stats returns the processor's counters.
+func (p *Processor) Stats() Stats {
+	s := p.stats
+	s.Offset = p.offset
+	return s
+}
+
+// engineConfig is the configured engine settings with b as the baseline.
+func (p *Processor) engineConfig(b detect.Baseline) detect.Config {
+	c := p.cfg.Detect
+	c.Baseline = b
+	return c
+}
+
+// Run processes the journal until ctx ends, waiting PollInterval whenever it is caught up. A
+// failing batch is logged and retried after PollInterval (state is rebuilt from the store first),
+// so Run returns only ctx's error.
+func (p *Processor) Run(ctx context.Context) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		n, err := p.ProcessAvailable(ctx)
+		if n == 0 && err == nil && p.cfg.IdleDelay > 0 {
+			err = p.AdvanceIdle(ctx, p.cfg.Clock().Add(-p.cfg.IdleDelay))
+		}
+		if err != nil && ctx.Err() == nil {
+			p.log.Error("processor: batch failed; retrying", "offset", p.offset, "err", err)
+		}
+		if n > 0 && err == nil {
+			t.Reset(0)
+			continue
+		}
+		t.Reset(p.cfg.PollInterval)
+	}
+}
+
+// ProcessAvailable processes every journal entry after the offset, batch by batch, and returns
+// how many it processed. It stops at the first failure; what was committed before stays.
+func (p *Processor) ProcessAvailable(ctx context.Context) (int, error) {
+	if !p.ready {
+		if err := p.restore(ctx); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for {
+		entries, err := p.cfg.Store.ReadJournal(ctx, p.offset, p.cfg.BatchSize, store.ReadFilter{})
+		if err != nil {
+			return n, fmt.Errorf("processor: %w", err)
+		}
+		if len(entries) == 0 {
+			return n, nil
+		}
+		if err := p.processBatch(ctx, entries); err != nil {
+			// The engines saw events whose results were not stored: rebuild from the store.
+			p.ready = false
+			return n, err
+		}
+		n += len(entries)
+	}
+}

@@ -1,0 +1,30 @@
+package sink
+
+import (
+	"strconv"
+
+	"github.com/idwatch/idwatch/internal/event"
+	"github.com/idwatch/idwatch/internal/normalize"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// NormalizeOCSF adapts the normalizer to the runner: each journal entry is decoded and mapped to
+// one OCSF record per schema it routes to, raw_data included, tenant = integration id.
+func NormalizeOCSF(n *normalize.Normalizer) OCSFFunc {
+	return func(e store.Entry) ([]OCSFRecord, error) {
+		ev, err := event.Decode(e.Raw)
+		if err != nil {
+			return nil, err
+		}
+		recs := n.Normalize(ev, normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt, Raw: e.Raw})
+		out := make([]OCSFRecord, 0, len(recs))
+		for _, r := range recs {
+			b, err := r.AppendJSON(nil, normalize.EncodeOptions{})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, OCSFRecord{Schema: string(r.Schema), Body: b})
+		}
+		return out, nil
+	}
+}
