@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -27,36 +26,8 @@ var (
 	appKey     *rsa.PrivateKey
 )
 
-// oauthAuthenticator lets oktasim accept the org authorization server's access tokens, with the
-// app holding the given admin roles.
-type oauthAuthenticator struct {
-	srv   *oauth.Server
-	roles []oktasim.Role
-}
-
-type oauthRefusal struct {
-	srv *oauth.Server
-	err error
-}
-
-func (e oauthRefusal) Error() string { return e.err.Error() }
-func (e oauthRefusal) WriteAuthError(w http.ResponseWriter, r *http.Request) {
-	e.srv.WriteError(w, r, e.err)
-}
-
-func (a oauthAuthenticator) Authenticate(r *http.Request) (oktasim.Principal, error) {
-	p, err := a.srv.Authenticate(r)
-	if errors.Is(err, oauth.ErrNoToken) {
-		return oktasim.Principal{}, oktasim.ErrNoCredentials
-	}
-	if err != nil {
-		return oktasim.Principal{}, oauthRefusal{a.srv, err}
-	}
-	return oktasim.Principal{ID: p.ClientID, Kind: oktasim.PrincipalApp, Scopes: p.Scopes, Roles: a.roles, ShareKey: p.RateKey}, nil
-}
-
 // withServiceApp adds the org authorization server to s and registers a DPoP-requiring service app
-// with scopes; it returns the server and the integration record for the app.
+// with scopes, holding Read-Only Administrator and the custom response role; it returns the server and the integration record for the app.
 func withServiceApp(t *testing.T, s *sim, ttl time.Duration, scopes ...string) (*oauth.Server, store.Integration) {
 	t.Helper()
 	appKeyOnce.Do(func() {
@@ -75,7 +46,10 @@ func withServiceApp(t *testing.T, s *sim, ttl time.Duration, scopes ...string) (
 		t.Fatal(err)
 	}
 	s.srv.HandlePublic(http.MethodPost, "/oauth2/v1/token", as.TokenHandler().ServeHTTP)
-	s.srv.AddAuthenticator(oauthAuthenticator{srv: as, roles: []oktasim.Role{oktasim.RoleReadOnlyAdmin}})
+	s.srv.SetAuthServer(as)
+	s.srv.AddAuthenticator(&oktasim.OAuthAuthenticator{AS: as, Roles: func(string) ([]oktasim.Role, []oktasim.Permission) {
+		return []oktasim.Role{oktasim.RoleReadOnlyAdmin}, []oktasim.Permission{oktasim.PermUsersManage, oktasim.PermSessionsManage, oktasim.PermFactorsManage}
+	}})
 	der, _ := x509.MarshalPKCS8PrivateKey(appKey)
 	in := store.Integration{Name: "acme-app", OrgURL: s.ts.URL, AuthKind: store.AuthOAuth, ClientID: app.ClientID, KeyID: "idwatch-1",
 		Scopes: scopes, Enabled: true, Credentials: store.Credentials{PrivateKeyPEM: secret.New(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))}}
@@ -150,6 +124,22 @@ func TestVerifyServiceAppScopes(t *testing.T) {
 	r2 := (&Verifier{HTTPClient: s2.ts.Client(), Clock: s2.clock}).VerifyIntegration(context.Background(), in2)
 	if c := findCheck(t, r2, "scope:okta.logs.read"); c.Status != CheckFail || r2.CanCollectLogs {
 		t.Fatalf("without logs scope: %+v", r2)
+	}
+}
+
+// TestVerifyServiceAppAllGranted verifies a service app granted every scope idwatch uses: its
+// admin roles come from the org's client role assignments and every check passes.
+func TestVerifyServiceAppAllGranted(t *testing.T) {
+	s := newSim(t, simOptions{noLimit: true})
+	_, in := withServiceApp(t, s, time.Hour, DefaultScopes()...)
+	r := (&Verifier{HTTPClient: s.ts.Client(), Clock: s.clock}).VerifyIntegration(context.Background(), in)
+	for _, c := range r.Checks {
+		if c.Status != CheckOK {
+			t.Fatalf("check %s: %s %s (%s)", c.ID, c.Status, c.Detail, c.Fix)
+		}
+	}
+	if c := findCheck(t, r, "roles"); c.Detail != "roles: READ_ONLY_ADMIN, CUSTOM" || !slices.Equal(r.GrantedScopes, DefaultScopes()) {
+		t.Fatalf("roles %+v, granted %v", c, r.GrantedScopes)
 	}
 }
 

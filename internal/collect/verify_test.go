@@ -2,8 +2,6 @@ package collect
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -13,37 +11,21 @@ import (
 	"github.com/idwatch/idwatch/internal/store"
 )
 
-// verifyOrg is an org whose token's admin has roles and whose user schema has custom attributes.
-// The users/me, roles and schema endpoints are registered here on the emulator through its public
-// HandleAPI extension point.
+// verifyOrg is an org whose token's admin is a directory user with roles (plus the custom response
+// role when custom is set) and whose user schema declares attrs as custom attributes (nil: the
+// AD link attributes). Verification reads them through oktasim's own users/me, roles and schema
+// endpoints.
 func verifyOrg(t *testing.T, roles []oktasim.Role, custom bool, attrs ...string) (*sim, string) {
 	t.Helper()
-	s := newSim(t, simOptions{noLimit: true})
-	info, tok := s.srv.Tokens().Add(oktasim.APIToken{Name: "verify", AdminID: "00uverify", Roles: roles})
-	s.srv.HandleAPI(http.MethodGet, "/api/v1/users/{id}", oktasim.PermUsersRead, func(w http.ResponseWriter, r *http.Request) {
-		p, _ := oktasim.PrincipalFrom(r.Context())
-		json.NewEncoder(w).Encode(map[string]any{"id": p.AdminID, "status": "ACTIVE", "profile": map[string]any{"login": "admin@acme.example"}})
-	})
-	s.srv.HandleAPI(http.MethodGet, "/api/v1/users/{id}/roles", oktasim.PermRolesRead, func(w http.ResponseWriter, r *http.Request) {
-		p, _ := oktasim.PrincipalFrom(r.Context())
-		var out []map[string]any
-		for _, role := range p.Roles {
-			out = append(out, map[string]any{"id": "ra" + string(role), "type": role, "status": "ACTIVE", "assignmentType": "USER"})
-		}
-		if custom && p.ID == info.ID {
-			out = append(out, map[string]any{"id": "racustom", "type": "CUSTOM", "label": "idwatch response", "status": "ACTIVE", "role": "cr0x"})
-		}
-		json.NewEncoder(w).Encode(out)
-	})
-	s.srv.HandleAPI(http.MethodGet, "/api/v1/meta/schemas/user/{id}", oktasim.PermSchemasRead, func(w http.ResponseWriter, r *http.Request) {
-		props := map[string]any{}
-		for _, a := range attrs {
-			props[a] = map[string]any{"title": a, "type": "string"}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"id": "default", "name": "user", "definitions": map[string]any{
-			"base":   map[string]any{"properties": map[string]any{"login": map[string]any{"title": "Username", "type": "string"}}},
-			"custom": map[string]any{"properties": props}}})
-	})
+	s := newSim(t, simOptions{noLimit: true, cfg: oktasim.Config{SchemaCustomAttributes: attrs}})
+	admin := oktasim.User{AdminRoles: roles}
+	if custom {
+		admin.Permissions = []oktasim.Permission{oktasim.PermUsersManage, oktasim.PermSessionsManage, oktasim.PermFactorsManage}
+	}
+	_, _, tok, err := s.srv.AddAdmin(admin, "verify")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return s, tok
 }
 
@@ -76,6 +58,9 @@ func TestVerifyAllPass(t *testing.T) {
 	}
 	if !r.CanCollectLogs || len(r.FeaturesOff) != 0 || len(r.Checks) != 8 {
 		t.Fatalf("report %+v", r)
+	}
+	if c := findCheck(t, r, "roles"); c.Detail != "roles: READ_ONLY_ADMIN, CUSTOM" {
+		t.Fatalf("roles %+v", c)
 	}
 }
 

@@ -38,6 +38,9 @@ const (
 	PermOrgsRead         Permission = "okta.orgs.read"
 )
 
+// PermAuthenticated marks an endpoint any authenticated principal may call (e.g. reading oneself).
+const PermAuthenticated Permission = ""
+
 var allPermissions = []Permission{PermLogsRead, PermUsersRead, PermUsersManage, PermSessionsManage,
 	PermRolesRead, PermRolesManage, PermSchemasRead, PermSchemasManage, PermGroupsRead, PermGroupsManage,
 	PermAppsRead, PermAppsManage, PermFactorsRead, PermFactorsManage, PermEventHooksRead,

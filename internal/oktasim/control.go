@@ -62,21 +62,38 @@ func (s *Server) registerControl() {
 		if !decodeControlBody(w, r, &req) {
 			return
 		}
-		for _, role := range req.Roles {
-			if _, ok := RolePermissions(role); !ok {
-				writeAPIError(w, errValidation("roles", fmt.Sprintf("unknown role %q", role)))
-				return
-			}
+		if apiErr := checkGrants(req.Roles, req.Permissions); apiErr != nil {
+			writeAPIError(w, apiErr)
+			return
 		}
-		for _, perm := range req.Permissions {
-			if !slices.Contains(allPermissions, perm) {
-				writeAPIError(w, errValidation("permissions", fmt.Sprintf("unknown permission %q", perm)))
-				return
-			}
+		if req.AdminID != "" {
+			info, secret := s.ssws.Add(req)
+			writeJSON(w, http.StatusCreated, map[string]any{"id": info.ID, "name": info.Name, "adminId": info.AdminID, "roles": info.Roles, "token": secret})
+			return
 		}
-		info, secret := s.ssws.Add(req)
-		writeJSON(w, http.StatusCreated, map[string]any{"id": info.ID, "name": info.Name, "roles": info.Roles, "token": secret})
+		// Without an admin id the token's admin becomes a directory user, as in a real org.
+		_, info, secret, err := s.AddAdmin(User{AdminRoles: req.Roles, Permissions: req.Permissions}, req.Name)
+		if err != nil {
+			writeAPIError(w, errValidation("adminId", err.Error()))
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]any{"id": info.ID, "name": info.Name, "adminId": info.AdminID, "roles": info.Roles, "token": secret})
 	})
+}
+
+// checkGrants refuses roles and permissions oktasim does not know.
+func checkGrants(roles []Role, perms []Permission) *APIError {
+	for _, role := range roles {
+		if _, ok := RolePermissions(role); !ok {
+			return errValidation("roles", fmt.Sprintf("unknown role %q", role))
+		}
+	}
+	for _, perm := range perms {
+		if !slices.Contains(allPermissions, perm) {
+			return errValidation("permissions", fmt.Sprintf("unknown permission %q", perm))
+		}
+	}
+	return nil
 }
 
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {

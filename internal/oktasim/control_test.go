@@ -85,11 +85,14 @@ func TestControlAPI(t *testing.T) {
 	}
 
 	rec = o.control("POST", "/_sim/tokens", `{"name":"reports","roles":["REPORT_ADMIN"]}`)
-	var tok struct{ ID, Token string }
-	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || !strings.HasPrefix(tok.ID, "00T") || tok.Token == "" {
+	var tok struct{ ID, Token, AdminID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || !strings.HasPrefix(tok.ID, "00T") || tok.Token == "" || !strings.HasPrefix(tok.AdminID, "00u") {
 		t.Fatalf("token: %s", rec.Body)
 	}
 	wantAPIError(t, o.getAs(tok.Token, "/api/v1/users"), http.StatusForbidden, "E0000006")
+	if me := o.getAs(tok.Token, "/api/v1/users/me"); me.Code != http.StatusOK || !strings.Contains(me.Body.String(), tok.AdminID) {
+		t.Fatalf("the token's admin is not in the directory: %d %s", me.Code, me.Body)
+	}
 	wantAPIError(t, o.control("POST", "/_sim/tokens", `{"roles":["EMPEROR"]}`), http.StatusBadRequest, "E0000001")
 
 	cfg := DefaultRateLimits()
@@ -105,7 +108,7 @@ func TestControlAPI(t *testing.T) {
 	if err := json.Unmarshal(o.control("GET", "/_sim/requests", "").Body.Bytes(), &reqs); err != nil {
 		t.Fatal(err)
 	}
-	if len(reqs) != 3 || reqs[2].Status != 429 || reqs[2].Path != "/api/v1/logs" || reqs[2].Principal == "" {
+	if len(reqs) != 4 || reqs[3].Status != 429 || reqs[3].Path != "/api/v1/logs" || reqs[3].Principal == "" {
 		t.Fatalf("request log %+v", reqs)
 	}
 	wantAPIError(t, o.control("GET", "/_sim/nothing", ""), http.StatusNotFound, "E0000007")

@@ -148,26 +148,31 @@ func stableID(prefix string, n int, parts ...string) string {
 	return prefix + string(b)
 }
 
-// userRoles renders a user's role assignments; custom-role permissions become one CUSTOM role
-// bound to a resource set of all users.
+// userRoles renders a user's role assignments.
 func userRoles(u User, base string) []map[string]any {
-	assignee := map[string]any{"assignee": map[string]any{"href": base + "/api/v1/users/" + u.ID}}
+	return roleAssignments(u.ID, u.AdminRoles, u.Permissions, u.Created, "USER", base+"/api/v1/users/"+u.ID, base)
+}
+
+// roleAssignments renders the role assignments of a user or service app (assignmentType USER or
+// CLIENT); custom-role permissions become one CUSTOM role bound to a resource set of all users.
+func roleAssignments(id string, roles []Role, perms []Permission, created time.Time, kind, assigneeHref, base string) []map[string]any {
+	assignee := map[string]any{"href": assigneeHref}
 	out := []map[string]any{}
-	for _, role := range u.AdminRoles {
-		out = append(out, map[string]any{"id": stableID("ra", 18, u.ID, string(role)), "label": roleLabels[role],
-			"type": string(role), "status": "ACTIVE", "created": oktaTime(u.Created), "lastUpdated": oktaTime(u.Created),
-			"assignmentType": "USER", "_links": assignee})
+	for _, role := range roles {
+		out = append(out, map[string]any{"id": stableID("ra", 18, id, string(role)), "label": roleLabels[role],
+			"type": string(role), "status": "ACTIVE", "created": oktaTime(created), "lastUpdated": oktaTime(created),
+			"assignmentType": kind, "_links": map[string]any{"assignee": assignee}})
 	}
-	if len(u.Permissions) > 0 {
-		cr, rs := customRoleID(u), resourceSetID(u)
-		out = append(out, map[string]any{"id": stableID("irb", 17, u.ID, "custom"), "label": customRoleLabel,
-			"type": "CUSTOM", "status": "ACTIVE", "created": oktaTime(u.Created), "lastUpdated": oktaTime(u.Created),
-			"assignmentType": "USER", "role": cr, "resource-set": rs,
-			"_links": map[string]any{"assignee": assignee["assignee"],
+	if len(perms) > 0 {
+		cr, rs := customRoleIDOf(perms), resourceSetID(User{})
+		out = append(out, map[string]any{"id": stableID("irb", 17, id, "custom"), "label": customRoleLabel,
+			"type": "CUSTOM", "status": "ACTIVE", "created": oktaTime(created), "lastUpdated": oktaTime(created),
+			"assignmentType": kind, "role": cr, "resource-set": rs,
+			"_links": map[string]any{"assignee": assignee,
 				"role":         map[string]any{"href": base + "/api/v1/iam/roles/" + cr},
 				"resource-set": map[string]any{"href": base + "/api/v1/iam/resource-sets/" + rs},
 				"permissions":  map[string]any{"href": base + "/api/v1/iam/roles/" + cr + "/permissions"},
-				"member":       map[string]any{"href": base + "/api/v1/iam/resource-sets/" + rs + "/bindings/" + cr + "/members/" + u.ID}}})
+				"member":       map[string]any{"href": base + "/api/v1/iam/resource-sets/" + rs + "/bindings/" + cr + "/members/" + id}}})
 	}
 	return out
 }
@@ -175,8 +180,9 @@ func userRoles(u User, base string) []map[string]any {
 // customRoleLabel names the custom role the product's docs ask admins to create.
 const customRoleLabel = "idwatch response"
 
-func customRoleID(u User) string {
-	return stableID("cr0", 17, "role", strings.Join(permStrings(u.Permissions), ","))
+func customRoleID(u User) string { return customRoleIDOf(u.Permissions) }
+func customRoleIDOf(perms []Permission) string {
+	return stableID("cr0", 17, "role", strings.Join(permStrings(perms), ","))
 }
 func resourceSetID(u User) string { return stableID("iam", 17, "resource-set", "users") }
 func permStrings(p []Permission) []string {

@@ -2,6 +2,8 @@ package oktasim
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -136,8 +138,48 @@ func orEmpty[T any](page []T) []T {
 // adSchemaAttrs are the AD link attributes idwatch's docs tell admins to add to the user schema.
 var adSchemaAttrs = []string{"ObjectSid", "ObjectGuid", "DistinguishedName"}
 
+// schemaAttributes returns the custom attributes the default user schema declares.
+func (c Config) schemaAttributes() []string {
+	switch {
+	case c.OmitADSchemaAttributes:
+		return nil
+	case c.SchemaCustomAttributes == nil:
+		return slices.Clone(adSchemaAttrs)
+	}
+	return slices.Clone(c.SchemaCustomAttributes)
+}
+
+// validateSchema checks SchemaCustomAttributes against Okta's variable name rules.
+func (c Config) validateSchema() error {
+	if c.OmitADSchemaAttributes && c.SchemaCustomAttributes != nil {
+		return errors.New("omit AD schema attributes and schema custom attributes both set; list the attributes the schema should have and drop the omit option")
+	}
+	for i, a := range c.SchemaCustomAttributes {
+		if !validVariableName(a) {
+			return fmt.Errorf("schema custom attribute %q must start with a letter and hold only letters, digits and underscores", a)
+		}
+		if slices.Contains(baseProfileAttrs, a) {
+			return fmt.Errorf("schema custom attribute %q is a base attribute of Okta's user profile; choose another name", a)
+		}
+		if slices.Contains(c.SchemaCustomAttributes[:i], a) {
+			return fmt.Errorf("schema custom attribute %q is listed twice", a)
+		}
+	}
+	return nil
+}
+
+func validVariableName(s string) bool {
+	for i, r := range s {
+		letter := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+		if !letter && (i == 0 || !(r == '_' || (r >= '0' && r <= '9'))) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // handleUserSchema serves GET /api/v1/meta/schemas/user/default: Okta's base attributes and, as
-// custom attributes, every other profile attribute the org's users carry.
+// custom attributes, the configured ones and every other profile attribute the org's users carry.
 func (s *Server) handleUserSchema(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("schemaId") != "default" {
 		writeAPIError(w, errNotFound("Schema"))

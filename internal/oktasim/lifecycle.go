@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -28,11 +29,16 @@ type overlays struct {
 
 // prepareUser applies the org's setup and lifecycle changes to a user from the directory.
 func (s *Server) prepareUser(u User) User {
-	if s.cfg.OmitADSchemaAttributes {
-		prof := maps.Clone(u.Profile)
-		for _, a := range adSchemaAttrs {
+	var prof map[string]any
+	for _, a := range adSchemaAttrs {
+		if _, has := u.Profile[a]; has && !slices.Contains(s.schema, a) {
+			if prof == nil {
+				prof = maps.Clone(u.Profile)
+			}
 			delete(prof, a)
 		}
+	}
+	if prof != nil {
 		u.Profile = prof
 	}
 	s.overlay.mu.Lock()

@@ -50,3 +50,15 @@ func (a *OAuthAuthenticator) WriteScopeError(w http.ResponseWriter, r *http.Requ
 	op, _ := p.authDetail.(oauth.Principal)
 	a.AS.WriteError(w, r, oauth.RequireScope(op, string(perm)))
 }
+
+// AppRoles implements AppRoleSource for the apps the authorization server knows.
+func (a *OAuthAuthenticator) AppRoles(clientID string) ([]Role, []Permission, bool) {
+	if _, ok := a.AS.App(clientID); !ok {
+		return nil, nil, false
+	}
+	if a.Roles == nil {
+		return nil, nil, true
+	}
+	roles, perms := a.Roles(clientID)
+	return roles, perms, true
+}

@@ -56,6 +56,12 @@ type Config struct {
 	// and DistinguishedName (neither in the user schema nor on profiles), like an org whose admin
 	// skipped that setup step.
 	OmitADSchemaAttributes bool
+	// SchemaCustomAttributes are the custom attributes of the default user schema (variable
+	// names, case-sensitive). Nil means the AD link attributes ObjectSid, ObjectGuid and
+	// DistinguishedName; list others to model an org that named them differently or lacks one.
+	// Users keep AD link attribute values only for listed attributes; other non-base profile
+	// attributes users carry are custom attributes too.
+	SchemaCustomAttributes []string
 	// HookClient sends hook verifications and deliveries; nil means a plain client (each attempt
 	// is bounded by Okta's 3 s).
 	HookClient *http.Client
@@ -92,6 +98,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("fault rule %d: %w", i+1, err)
 		}
 	}
+	if err := c.validateSchema(); err != nil {
+		return err
+	}
 	if c.RateLimits.Buckets != nil || c.RateLimits.Concurrency != 0 || c.RateLimits.SharePercent != 0 {
 		return c.RateLimits.Validate()
 	}
@@ -124,6 +133,9 @@ type Server struct {
 	hooksLive atomic.Bool // a RunHooks is delivering
 	paths     map[string]bool
 	dir       directory
+	adminsMu  sync.Mutex // serializes AddAdmin and SetUsers so no admin is lost
+	admins    []User     // AddAdmin's users, kept through SetUsers
+	schema    []string   // the user schema's declared custom attributes
 	overlay   overlays
 	created   time.Time // when the org was set up, for the schema's timestamps
 
@@ -188,7 +200,12 @@ func New(cfg Config) (*Server, error) {
 	s.HandleAPI(http.MethodGet, "/api/v1/logs", PermLogsRead, s.handleLogs)
 	s.HandleAPI(http.MethodGet, "/api/v1/users", PermUsersRead, s.handleListUsers)
 	s.created = cfg.Clock.Now().Add(-365 * 24 * time.Hour)
+	s.schema = cfg.schemaAttributes()
+	for _, a := range s.schema {
+		s.users.profile[a] = true
+	}
 	s.registerDirectory()
+	s.registerSelf()
 	s.overlay.by = map[string]lifecycleOverlay{}
 	s.registerLifecycle()
 	s.registerIAM()
@@ -197,8 +214,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// HandleAPI adds an authenticated, rate-limited Okta endpoint requiring perm. pattern uses
-// net/http's syntax without the method, e.g. "/api/v1/users/{id}/lifecycle/suspend".
+// HandleAPI adds an authenticated, rate-limited Okta endpoint requiring perm (PermAuthenticated:
+// any valid credentials). pattern uses net/http's syntax without the method, e.g.
+// "/api/v1/users/{id}/lifecycle/suspend".
 func (s *Server) HandleAPI(method, pattern string, perm Permission, h http.HandlerFunc) {
 	s.addRoute(method, pattern, route{perm: perm, handler: h})
 }
@@ -440,7 +458,7 @@ func (s *Server) serveAPI(rw http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !p.Can(rt.perm) {
+	if rt.perm != PermAuthenticated && !p.Can(rt.perm) {
 		if sw, ok := authn.(ScopeErrorWriter); ok && p.Kind == PrincipalApp && !scopeAllows(p.Scopes, rt.perm) {
 			sw.WriteScopeError(w, rt.req, p, rt.perm)
 			return

@@ -172,14 +172,13 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	if len(cfg.TokenRoles) > 0 {
 		adminRoles, adminPerms = slices.Clone(cfg.TokenRoles), nil
 	}
-	sim.ServiceAdmin = User{ID: "00u" + randomID(17), Status: StatusActive, Created: now.Add(-30 * 24 * time.Hour),
-		Activated: now.Add(-30 * 24 * time.Hour), StatusChanged: now.Add(-30 * 24 * time.Hour),
-		LastUpdated: now.Add(-30 * 24 * time.Hour), PasswordChanged: now.Add(-30 * 24 * time.Hour), TypeID: "oty" + randomID(17),
-		ProviderType: "OKTA", ProviderName: "OKTA", AdminRoles: adminRoles, Permissions: adminPerms,
+	admin, _, secret, err := srv.AddAdmin(User{AdminRoles: adminRoles, Permissions: adminPerms,
 		Profile: map[string]any{"login": "idwatch.service@oktasim.local", "email": "idwatch.service@oktasim.local",
-			"firstName": "idwatch", "lastName": "Service", "userType": "Service"}}
-	_, secret := srv.Tokens().Add(APIToken{Name: "idwatch", AdminID: sim.ServiceAdmin.ID, Roles: adminRoles,
-		Permissions: adminPerms})
+			"firstName": "idwatch", "lastName": "Service", "userType": "Service"}}, "idwatch")
+	if err != nil {
+		return fail(err)
+	}
+	sim.ServiceAdmin = admin
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fail(fmt.Errorf("generate service app key: %w", err))
@@ -250,7 +249,7 @@ func (sim *Simulation) refreshUsers(world World) error {
 	if d, ok := world.(Directory); ok {
 		sim.Server.SetDirectory(d.Groups(), d.Apps())
 	}
-	return sim.Server.SetUsers(append(world.Users(), sim.ServiceAdmin))
+	return sim.Server.SetUsers(world.Users()) // the service admin stays: AddAdmin added it
 }
 
 // Serve serves the simulation on ln, appending live traffic every tick, until ctx ends; it then

@@ -132,13 +132,16 @@ func newUserEntry(u User) (*userEntry, error) {
 	return &userEntry{user: u, doc: doc}, nil
 }
 
-// SetUsers replaces the org's users. Profile attributes the users carry beyond Okta's base schema
-// become custom attributes of the schema.
+// SetUsers replaces the org's users; administrators added with AddAdmin stay. Profile attributes
+// the users carry beyond Okta's base schema become custom attributes of the schema.
 func (s *Server) SetUsers(users []User) error {
+	s.adminsMu.Lock()
+	defer s.adminsMu.Unlock()
 	st := s.users
+	users = append(slices.Clip(users), s.admins...)
 	list := make([]*userEntry, 0, len(users))
 	byID := make(map[string]*userEntry, len(users))
-	profile := fieldSet(baseProfileAttrs...)
+	profile := fieldSet(append(slices.Clone(baseProfileAttrs), s.schema...)...)
 	for _, u := range users {
 		if u.ID == "" {
 			return fmt.Errorf("user %v has no id", u.Profile["login"])
