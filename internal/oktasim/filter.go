@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -417,8 +418,13 @@ func (n *cmpNode) write(b *strings.Builder) {
 	}
 	b.WriteByte(' ')
 	if n.val.kind == litString {
-		q, _ := json.Marshal(n.val.s) // JSON quoting is what the parser reads back
-		b.Write(q)
+		// JSON quoting is what the parser reads back; without HTML escaping, so "&" stays one
+		// character and the canonical form is no longer than needed.
+		var q bytes.Buffer
+		enc := json.NewEncoder(&q)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(n.val.s)
+		b.Write(bytes.TrimSuffix(q.Bytes(), []byte("\n")))
 		return
 	}
 	b.WriteString(n.val.s)
