@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -142,19 +145,19 @@ func checkEachOnce(t testing.TB, what string, ids []string, n int) {
 }
 
 // TestServeExtraSinkCostsNoRequests runs serve --once with two and then three file sinks against
-// the same oktasim traffic and checks that Okta saw the same number of System Log requests, while
-// every sink received every event.
+// the same oktasim traffic (a first batch, then more events arriving) and checks that Okta saw the
+// same number of System Log requests, while every sink received every event exactly once.
 func TestServeExtraSinkCostsNoRequests(t *testing.T) {
-	org := startSimOrg(t, oktasim.Config{})
+	const first, events = 500, 1234
 	now := time.Now()
-	const events = 1234
-	org.appendSimEvents(t, 0, events, now, nil)
 	requests := map[int]int{}
 	for _, sinks := range []int{2, 3} {
+		org := startSimOrg(t, oktasim.Config{})
+		org.appendSimEvents(t, 0, first, now, nil)
 		dir := t.TempDir()
 		dd := org.addIntegration(t, dir)
 		var b strings.Builder
-		b.WriteString("collect: {poll_interval: 1s}\nprocess: {enabled: false}\nsinks:\n")
+		b.WriteString("collect: {page_limit: 100}\nprocess: {enabled: false}\nsinks:\n")
 		for s := range sinks {
 			fmt.Fprintf(&b, "  - {name: f%d, type: file, path: %s, no_sync: true}\n", s, filepath.Join(dir, fmt.Sprintf("f%d.jsonl", s)))
 		}
@@ -163,17 +166,60 @@ func TestServeExtraSinkCostsNoRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := org.lastRequest()
-		code, out, errOut := runCLI(t, "", "serve", dd, "--config", cfgPath, "--once")
-		if code != 0 {
-			t.Fatalf("serve --once with %d sinks: %d\n%s\n%s", sinks, code, out, errOut)
+		for round, upTo := range []int{first, events} {
+			org.appendSimEvents(t, min(first, upTo), upTo, now, nil)
+			code, out, errOut := runCLI(t, "", "serve", dd, "--config", cfgPath, "--once")
+			if code != 0 {
+				t.Fatalf("serve --once with %d sinks, round %d: %d\n%s\n%s", sinks, round, code, out, errOut)
+			}
 		}
 		requests[sinks] = org.logRequests(before)
 		for s := range sinks {
 			checkEachOnce(t, fmt.Sprintf("%d sinks, sink f%d", sinks, s), fileSinkIDs(t, filepath.Join(dir, fmt.Sprintf("f%d.jsonl", s))), events)
 		}
 	}
-	if requests[2] == 0 || requests[2] != requests[3] {
+	if requests[2] < events/100 || requests[2] != requests[3] {
 		t.Fatalf("System Log requests: %d with 2 sinks, %d with 3", requests[2], requests[3])
 	}
-	t.Logf("System Log requests for %d events: %d with 2 sinks, %d with 3", events, requests[2], requests[3])
+	t.Logf("System Log requests for %d events in two rounds: %d with 2 sinks, %d with 3", events, requests[2], requests[3])
+}
+
+// TestServeStopsCleanly runs serve until its sinks hold every event, then cancels it as SIGTERM
+// would, and expects a clean exit.
+func TestServeStopsCleanly(t *testing.T) {
+	org := startSimOrg(t, oktasim.Config{})
+	org.appendSimEvents(t, 0, 300, time.Now(), nil)
+	dir := t.TempDir()
+	dd := org.addIntegration(t, dir)
+	out := filepath.Join(dir, "events.jsonl")
+	cfgPath := filepath.Join(dir, "idwatch.yml")
+	cfg := fmt.Sprintf("collect: {poll_interval: 50ms}\nsinks:\n  - {name: f, type: file, path: %s, batch: {max_wait: 10ms}}\n", out)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var outb, errb bytes.Buffer
+	io := stdio{in: strings.NewReader(""), out: &outb, err: &errb, log: slog.New(slog.NewTextHandler(&errb, nil))}
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, io, []string{"serve", dd, "--config", cfgPath}) }()
+	waitUntil(t, "every event in the file sink", func() bool {
+		select {
+		case code := <-exited:
+			t.Fatalf("serve exited by itself with %d:\n%s", code, errb.String())
+		default:
+		}
+		b, _ := os.ReadFile(out)
+		return bytes.Count(b, []byte("\n")) == 300
+	})
+	cancel()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("serve exited %d after cancel:\n%s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+	checkEachOnce(t, "file", fileSinkIDs(t, out), 300)
 }

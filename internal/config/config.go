@@ -36,6 +36,8 @@ type Collect struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// Overlap is the re-read window used when Okta refuses the stored cursor (default 10m).
 	Overlap time.Duration `yaml:"overlap"`
+	// PageLimit is the System Log page size, 1-1000 (default 1000).
+	PageLimit int `yaml:"page_limit"`
 }
 
 // Process controls normalization and detection of collected events.
@@ -68,7 +70,7 @@ func (c Collect) Validate() error {
 // Tuning returns the collector configuration these options describe; unset fields keep the
 // collector's defaults.
 func (c Collect) Tuning() collect.Config {
-	return collect.Config{Lookback: c.Lookback, PollInterval: c.PollInterval, Overlap: c.Overlap}
+	return collect.Config{Lookback: c.Lookback, PollInterval: c.PollInterval, Overlap: c.Overlap, PageLimit: c.PageLimit}
 }
 
 // ShareOrDefault is Share, or DefaultShare when unset.

@@ -21,6 +21,7 @@ func TestBadConfigs(t *testing.T) {
 		"sink_type.bad.yml":     `unknown type "carrier-pigeon"`,
 		"sink_option.bad.yml":   `unknown field "max_byte"`,
 		"malformed.bad.yml":     "sequence",
+		"page_limit.bad.yml":    "page limit 5000 is outside 1..1000",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
