@@ -125,14 +125,12 @@ func Parse(data []byte, baseDir string) (Config, error) {
 		return Config{}, err
 	}
 	c := doc.Config
-	sinks, err := sink.ParseConfigs(data)
-	if err != nil {
-		return Config{}, err
-	}
-	c.Sinks = sinks
 	c.DataDir = resolve(baseDir, c.DataDir)
 	c.Process.RulesDir = resolve(baseDir, c.Process.RulesDir)
-	if err := c.Validate(); err != nil {
+	// Report every problem in the file at once, the sinks' included.
+	sinks, sinkErr := sink.ParseConfigs(data)
+	c.Sinks = sinks
+	if err := errors.Join(c.Validate(), sinkErr); err != nil {
 		return Config{}, err
 	}
 	return c, nil
