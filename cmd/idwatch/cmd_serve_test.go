@@ -92,7 +92,7 @@ func (o *simOrg) addIntegration(t *testing.T, dir string) string {
 	return dd
 }
 
-// fileSinkIDs returns the uuid of every raw event line in the file sink's output at path.
+// fileSinkIDs returns the uuid of every line (a raw Okta event) in the file sink's output at path.
 func fileSinkIDs(t testing.TB, paths ...string) []string {
 	t.Helper()
 	var ids []string
@@ -105,19 +105,12 @@ func fileSinkIDs(t testing.TB, paths ...string) []string {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			var rec struct {
-				UUID  string `json:"uuid"`
-				Event struct {
-					UUID string `json:"uuid"`
-				} `json:"event"`
+				UUID string `json:"uuid"`
 			}
 			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 				t.Fatalf("%s: %v: %s", p, err, sc.Bytes())
 			}
-			id := rec.UUID
-			if id == "" {
-				id = rec.Event.UUID
-			}
-			ids = append(ids, id)
+			ids = append(ids, rec.UUID)
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
