@@ -39,6 +39,7 @@ func commands() []command {
 		{"sinks", "sink types and configured sinks with lag", runSinks},
 		{"deadletter", "list or replay records sinks gave up on", runDeadLetter},
 		{"integrations", "add, list, remove, enable or disable Okta integrations", runIntegrations},
+		{"serve", "run collection, processing and sinks together from a configuration file", runServe},
 		{"collect", "poll the System Log of every enabled integration into the journal", runCollect},
 		{"verify", "check an integration's prerequisites and name the fix for each failure", runVerify},
 		{"backfill", "load up to 90 days of past System Log without moving the live cursor", runBackfill},

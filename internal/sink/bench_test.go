@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -64,7 +65,7 @@ func BenchmarkJournalToFile(b *testing.B) {
 
 func BenchmarkJournalToKafka(b *testing.B) {
 	st := fillBenchJournal(b)
-	brokers := startKafka(b)
+	brokers := sinktest.StartKafka(b)
 	benchSink(b, st, func(int) Spec {
 		spec := kafkaType().New().(*KafkaConfig)
 		spec.Brokers = brokers

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -72,8 +73,8 @@ func TestCrashExactlyOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	st := openStore(t, dir)
-	brokers := startKafka(t)
-	srv := startNATS(t)
+	brokers := sinktest.StartKafka(t)
+	srv := sinktest.StartNATS(t)
 	filePath := filepath.Join(dir, "out", "events.jsonl")
 	if err := os.Mkdir(filepath.Dir(filePath), 0o700); err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ sinks:
     timeout: 5s
     stream: {create: true}
     batch: {max_records: 55, max_wait: 5ms}
-`, filePath, strings.Join(brokers, ", "), srv.url())
+`, filePath, strings.Join(brokers, ", "), srv.URL())
 	if _, err := ParseConfigs([]byte(config)); err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +160,8 @@ sinks:
 	files, _ := filepath.Glob(filepath.Join(dir, "out", "events-*.jsonl"))
 	slices.Sort(files)
 	checkExactlyOnce(t, readIDs(t, append(files, filePath)...), total)
-	checkAllIDs(t, "kafka", kafkaKeys(t, brokers, "okta.events", total), total, true)
-	checkAllIDs(t, "nats", natsIDs(t, srv.url(), "IDWATCH"), total, false)
+	checkAllIDs(t, "kafka", sinktest.KafkaKeys(t, brokers, "okta.events", total), total, true)
+	checkAllIDs(t, "nats", sinktest.NATSIDs(t, srv.URL(), "IDWATCH"), total, false)
 }
 
 func allCaughtUp(t testing.TB, st *sqlite.Store) bool {

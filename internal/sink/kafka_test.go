@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"encoding/json"
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 func TestKafkaSinkDeliversEveryRecordKeyedByID(t *testing.T) {
-	brokers := startKafka(t)
+	brokers := sinktest.StartKafka(t)
 	st := openStore(t, t.TempDir())
 	appendEvents(t, st, 0, 300)
 	if _, err := st.AppendAlerts(context.Background(), []store.Alert{{ID: "alert-7", RuleID: "r", Severity: "high", Time: time.Unix(1e9, 0), IntegrationID: 1, Body: json.RawMessage(`{}`)}}); err != nil {
@@ -28,8 +29,8 @@ func TestKafkaSinkDeliversEveryRecordKeyedByID(t *testing.T) {
 	waitFor(t, "offsets", func() bool {
 		return offsetOf(t, st, "sink/kafka") == 300 && offsetOf(t, st, "sink/kafka/alerts") == 1
 	})
-	checkExactlyOnce(t, kafkaKeys(t, brokers, "okta.events", 300), 300)
-	if keys := kafkaKeys(t, brokers, "idwatch.alerts", 1); keys[0] != "alert-7" {
+	checkExactlyOnce(t, sinktest.KafkaKeys(t, brokers, "okta.events", 300), 300)
+	if keys := sinktest.KafkaKeys(t, brokers, "idwatch.alerts", 1); keys[0] != "alert-7" {
 		t.Fatalf("alert key %q", keys[0])
 	}
 }

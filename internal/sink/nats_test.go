@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,9 +19,9 @@ func natsSpec(url string) *NATSConfig {
 }
 
 func TestNATSSinkDedupsOnRecordID(t *testing.T) {
-	srv := startNATS(t)
+	srv := sinktest.StartNATS(t)
 	ctx := context.Background()
-	s, err := natsSpec(srv.url()).Build(Env{Name: "n"})
+	s, err := natsSpec(srv.URL()).Build(Env{Name: "n"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestNATSSinkDedupsOnRecordID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ids := natsIDs(t, srv.url(), "IDWATCH")
+	ids := sinktest.NATSIDs(t, srv.URL(), "IDWATCH")
 	checkExactlyOnce(t, ids[:50], 50)
 	if len(ids) != 51 || ids[50] != "ocsf:auth:"+testEvent(0).UUID {
 		t.Fatalf("stream holds %d messages (last %q), want 50 events and 1 OCSF record", len(ids), ids[len(ids)-1])
@@ -52,8 +53,8 @@ func TestNATSSinkDedupsOnRecordID(t *testing.T) {
 func TestSinkCatchesUpAfterReceiverOutage(t *testing.T) {
 	dir := t.TempDir()
 	st := openStore(t, dir)
-	srv := startNATS(t)
-	url := srv.url()
+	srv := sinktest.StartNATS(t)
+	url := srv.URL()
 	cfgN := testConfig("nats", natsSpec(url))
 	// Few attempts: an unreachable server must not use them up.
 	cfgN.Retry = RetryConfig{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}
@@ -63,15 +64,15 @@ func TestSinkCatchesUpAfterReceiverOutage(t *testing.T) {
 	appendEvents(t, st, 0, 100)
 	waitFor(t, "nats sink delivered the first events", func() bool { return offsetOf(t, st, "sink/nats") == 100 })
 
-	srv.stop()
+	srv.Stop()
 	appendEvents(t, st, 100, 400)
 	waitFor(t, "file sink carried on", func() bool { return offsetOf(t, st, "sink/file") == 500 })
 	if off := offsetOf(t, st, "sink/nats"); off != 100 {
 		t.Fatalf("nats sink committed %d while its server was down", off)
 	}
-	srv.start()
+	srv.Start()
 	waitFor(t, "nats sink caught up", func() bool { return offsetOf(t, st, "sink/nats") == 500 })
-	checkExactlyOnce(t, natsIDs(t, srv.url(), "IDWATCH"), 500)
+	checkExactlyOnce(t, sinktest.NATSIDs(t, srv.URL(), "IDWATCH"), 500)
 	checkExactlyOnce(t, readIDs(t, path), 500)
 	letters, _ := st.ListDeadLetters(context.Background(), "", 10)
 	if len(letters) != 0 {

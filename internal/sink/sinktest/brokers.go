@@ -1,4 +1,6 @@
-package sink
+// Package sinktest runs real message brokers on loopback for tests of sinks and of idwatch serve:
+// franz-go's kfake Kafka cluster and an in-process JetStream nats-server.
+package sinktest
 
 import (
 	"context"
@@ -13,8 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// startKafka runs an in-process fake Kafka cluster on loopback with the default topics.
-func startKafka(t testing.TB) []string {
+// StartKafka runs an in-process fake Kafka cluster on loopback with the default topics.
+func StartKafka(t testing.TB) []string {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "okta.events", "okta.ocsf", "idwatch.alerts"))
 	if err != nil {
@@ -24,8 +26,8 @@ func startKafka(t testing.TB) []string {
 	return c.ListenAddrs()
 }
 
-// kafkaKeys reads topic until it has seen want distinct keys and returns the keys in order.
-func kafkaKeys(t testing.TB, brokers []string, topic string, want int) []string {
+// KafkaKeys reads topic until it has seen want distinct keys and returns the keys in order.
+func KafkaKeys(t testing.TB, brokers []string, topic string, want int) []string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
@@ -49,24 +51,27 @@ func kafkaKeys(t testing.TB, brokers []string, topic string, want int) []string 
 	return keys
 }
 
-// natsServer is an in-process JetStream server that a test can stop and start again on the same
+// NATSServer is an in-process JetStream server that a test can stop and start again on the same
 // port and store directory.
-type natsServer struct {
+type NATSServer struct {
 	t    testing.TB
 	opts server.Options
 	ns   *server.Server
 }
 
-func startNATS(t testing.TB) *natsServer {
+// StartNATS starts a JetStream server on 127.0.0.1 with its store in a temporary directory; it
+// stops when the test ends.
+func StartNATS(t testing.TB) *NATSServer {
 	t.Helper()
-	s := &natsServer{t: t, opts: server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}}
-	s.start()
+	s := &NATSServer{t: t, opts: server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}}
+	s.Start()
 	s.opts.Port = s.ns.Addr().(*net.TCPAddr).Port // restarts reuse the port
-	t.Cleanup(s.stop)
+	t.Cleanup(s.Stop)
 	return s
 }
 
-func (s *natsServer) start() {
+// Start (re)starts the server on its port and store directory.
+func (s *NATSServer) Start() {
 	s.t.Helper()
 	opts := s.opts
 	ns, err := server.NewServer(&opts)
@@ -80,7 +85,8 @@ func (s *natsServer) start() {
 	s.ns = ns
 }
 
-func (s *natsServer) stop() {
+// Stop shuts the server down; Start brings it back.
+func (s *NATSServer) Stop() {
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
@@ -88,10 +94,11 @@ func (s *natsServer) stop() {
 	}
 }
 
-func (s *natsServer) url() string { return s.ns.ClientURL() }
+// URL is the client URL of the running server.
+func (s *NATSServer) URL() string { return s.ns.ClientURL() }
 
-// natsIDs returns the Nats-Msg-Id of every message in the stream, in order.
-func natsIDs(t testing.TB, url, stream string) []string {
+// NATSIDs returns the Nats-Msg-Id of every message in the stream, in order.
+func NATSIDs(t testing.TB, url, stream string) []string {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {

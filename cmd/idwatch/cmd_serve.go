@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/config"
+	"github.com/idwatch/idwatch/internal/normalize"
+	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/process"
+	"github.com/idwatch/idwatch/internal/sink"
+	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
+)
+
+// runServe runs collection, processing and every configured sink together until the context
+// ends (SIGINT/SIGTERM), or with --once until everything collected so far is delivered.
+func runServe(ctx context.Context, io stdio, args []string) error {
+	fs := newFlagSet(io, "serve", "serve --config F [--data-dir D] [--once]")
+	c := addCommon(fs)
+	path := fs.String("config", "", "configuration file (see docs/configuration.md)")
+	once := fs.Bool("once", false, "collect until every integration is caught up, process, deliver to every sink, then exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("%w: --config is required (example: docs/examples/idwatch.yml)", errUsage)
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	if cfg.DataDir != "" && !flagSet(fs, "data-dir") {
+		c.dataDir = cfg.DataDir
+	}
+	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
+	if err != nil {
+		return fmt.Errorf("%s: collect.share: %w", *path, err)
+	}
+	st, err := c.openStore(ctx, io)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tuning := cfg.Collect.Tuning()
+	tuning.Logger = io.log
+	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log}, Collect: tuning})
+	if err != nil {
+		return err
+	}
+	var proc *process.Processor
+	if cfg.Process.On() {
+		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir}); err != nil {
+			return err
+		}
+	}
+	group := sink.GroupOptions{Store: st, Configs: cfg.Sinks, Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
+	if *once {
+		return serveOnce(ctx, io, st, m, proc, group)
+	}
+	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	// A part that fails stops the others: serving without collection or without sinks would
+	// look healthy while doing nothing useful.
+	start := func(what string, fn func(context.Context) error) {
+		wg.Go(func() {
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", what, err))
+				mu.Unlock()
+				cancel(err)
+			}
+		})
+	}
+	start("collect", m.Run)
+	if proc != nil {
+		start("process", proc.Run)
+	}
+	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
+	wg.Wait()
+	io.log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// serveOnce catches every integration up, processes what was collected and runs the sinks until
+// each has delivered everything in its streams.
+func serveOnce(ctx context.Context, io stdio, st *sqlite.Store, m *collect.Manager, proc *process.Processor, group sink.GroupOptions) error {
+	runErr := m.CatchUp(ctx, 5)
+	if proc != nil {
+		if _, err := proc.ProcessAvailable(ctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("process collected events: %w", err)
+		}
+	}
+	if err := deliverAll(ctx, st, group); err != nil {
+		return errors.Join(runErr, err)
+	}
+	hs, err := m.Health(ctx)
+	if err != nil {
+		return err
+	}
+	printHealth(io, st, hs)
+	return runErr
+}
+
+// deliverAll runs the sinks until every one has committed the current end of each stream it reads.
+func deliverAll(ctx context.Context, st *sqlite.Store, group sink.GroupOptions) error {
+	if len(group.Configs) == 0 {
+		return nil
+	}
+	journalEnd, err := st.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	alertsEnd, err := st.LastAlertSeq(ctx)
+	if err != nil {
+		return err
+	}
+	end := map[store.Stream]int64{store.StreamJournal: journalEnd, store.StreamAlerts: alertsEnd}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	started := make(chan []*sink.Runner, 1)
+	group.Started = func(rs []*sink.Runner) { started <- rs }
+	done := make(chan error, 1)
+	go func() { done <- sink.RunGroup(ctx, group) }()
+	var runners []*sink.Runner
+	select {
+	case runners = <-started:
+	case err := <-done:
+		return err
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !allDelivered(runners, end) {
+		select {
+		case <-tick.C:
+		case err := <-done:
+			if err == nil {
+				err = ctx.Err()
+			}
+			return fmt.Errorf("sinks stopped before delivering everything: %w", err)
+		}
+	}
+	cancel()
+	return <-done
+}
+
+func allDelivered(runners []*sink.Runner, end map[store.Stream]int64) bool {
+	for _, r := range runners {
+		offs := r.Status().Offsets
+		if len(offs) == 0 { // not registered yet
+			return false
+		}
+		for s, off := range offs {
+			if off < end[s] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}

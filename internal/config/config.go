@@ -1,0 +1,171 @@
+// Package config reads the configuration file of `idwatch serve`: where the data lives, how
+// collection and processing run, and which sinks share what was collected.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/sink"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// DataDir holds the database and master key; empty means the command's default. A relative
+	// path is resolved against the configuration file's directory.
+	DataDir string  `yaml:"data_dir"`
+	Collect Collect `yaml:"collect"`
+	Process Process `yaml:"process"`
+	// Sinks are parsed and validated by internal/sink (see docs/sinks.md).
+	Sinks []sink.Config `yaml:"-"`
+}
+
+// Collect tunes the collection of every enabled integration.
+type Collect struct {
+	// Share is the largest share (0-1] of any Okta rate-limit bucket idwatch may use; default 0.5.
+	Share float64 `yaml:"share"`
+	// Lookback is how far back a new integration's first poll starts (default 1h, at most 90 days).
+	Lookback time.Duration `yaml:"lookback"`
+	// PollInterval is the wait between polls once caught up (default 15s).
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Overlap is the re-read window used when Okta refuses the stored cursor (default 10m).
+	Overlap time.Duration `yaml:"overlap"`
+	// PageLimit is the System Log page size, 1-1000 (default 1000).
+	PageLimit int `yaml:"page_limit"`
+}
+
+// Process controls normalization and detection of collected events.
+type Process struct {
+	// Enabled runs the processor (default true).
+	Enabled *bool `yaml:"enabled"`
+	// RulesDir is an optional directory of Sigma rules run with the built-in ones; a relative
+	// path is resolved against the configuration file's directory.
+	RulesDir string `yaml:"rules_dir"`
+}
+
+// DefaultShare is the rate-limit share used when collect.share is not set.
+const DefaultShare = 0.5
+
+// On reports whether the processor runs.
+func (p Process) On() bool { return p.Enabled == nil || *p.Enabled }
+
+// Validate checks the collection options.
+func (c Collect) Validate() error {
+	var errs []error
+	if c.Share < 0 || c.Share > 1 {
+		errs = append(errs, fmt.Errorf("share %g is outside (0, 1]; use e.g. 0.5 to leave half of each Okta rate limit to other clients", c.Share))
+	}
+	if err := c.Tuning().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Tuning returns the collector configuration these options describe; unset fields keep the
+// collector's defaults.
+func (c Collect) Tuning() collect.Config {
+	return collect.Config{Lookback: c.Lookback, PollInterval: c.PollInterval, Overlap: c.Overlap, PageLimit: c.PageLimit}
+}
+
+// ShareOrDefault is Share, or DefaultShare when unset.
+func (c Collect) ShareOrDefault() float64 {
+	if c.Share == 0 {
+		return DefaultShare
+	}
+	return c.Share
+}
+
+// Validate checks the processing options.
+func (p Process) Validate() error {
+	if p.RulesDir == "" || !p.On() {
+		return nil
+	}
+	fi, err := os.Stat(p.RulesDir)
+	if err != nil {
+		return fmt.Errorf("rules_dir: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("rules_dir %s is not a directory", p.RulesDir)
+	}
+	return nil
+}
+
+// Validate checks every section.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Collect.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("collect: %w", err))
+	}
+	if err := c.Process.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("process: %w", err))
+	}
+	for _, s := range c.Sinks {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("sinks: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Parse reads a configuration; relative paths in it are resolved against baseDir. Unknown keys
+// are errors, so a misspelt option is reported instead of silently ignored.
+func Parse(data []byte, baseDir string) (Config, error) {
+	var doc struct {
+		Config `yaml:",inline"`
+		// Sinks is only a placeholder so the strict decoder accepts the section; sink parses it.
+		Sinks []map[string]any `yaml:"sinks"`
+	}
+	if err := decodeStrict(data, &doc); err != nil {
+		return Config{}, err
+	}
+	c := doc.Config
+	c.DataDir = resolve(baseDir, c.DataDir)
+	c.Process.RulesDir = resolve(baseDir, c.Process.RulesDir)
+	// Report every problem in the file at once, the sinks' included.
+	sinks, sinkErr := sink.ParseConfigs(data)
+	c.Sinks = sinks
+	if err := errors.Join(c.Validate(), sinkErr); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	c, err := Parse(data, filepath.Dir(path))
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+func resolve(base, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// decodeStrict decodes YAML refusing unknown keys; a panic inside the decoder on malformed
+// input becomes an error.
+func decodeStrict(data []byte, dst any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the YAML is malformed (decoder failed: %v)", p)
+		}
+	}()
+	if err := yaml.UnmarshalWithOptions(data, dst, yaml.Strict()); err != nil {
+		return errors.New(yaml.FormatError(err, false, false))
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBadConfigs loads every testdata/*.bad.yml and checks the error names the problem.
+func TestBadConfigs(t *testing.T) {
+	want := map[string]string{
+		"unknown_key.bad.yml":   `unknown field "colect"`,
+		"share.bad.yml":         "share 1.5 is outside (0, 1]",
+		"lookback.bad.yml":      "lookback 2400h0m0s is outside",
+		"poll_interval.bad.yml": "poll interval -5s is negative",
+		"duration.bad.yml":      "ten minutes",
+		"process_key.bad.yml":   `unknown field "rules"`,
+		"rules_dir.bad.yml":     "rules_dir",
+		"sink_type.bad.yml":     `unknown type "carrier-pigeon"`,
+		"sink_option.bad.yml":   `unknown field "max_byte"`,
+		"malformed.bad.yml":     "sequence",
+		"page_limit.bad.yml":    "page limit 5000 is outside 1..1000",
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(want) {
+		t.Fatalf("%d bad configs in testdata, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			w, ok := want[filepath.Base(f)]
+			if !ok {
+				t.Fatal("no expected error for this file")
+			}
+			_, err := Load(f)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if !strings.Contains(err.Error(), w) {
+				t.Fatalf("error %q does not contain %q", err, w)
+			}
+		})
+	}
+}
+
+// TestExampleConfig loads the documented example and checks values and resolved paths.
+func TestExampleConfig(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "docs", "examples", "idwatch.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/idwatch" || c.Collect.ShareOrDefault() != 0.5 || c.Collect.PollInterval != 15*time.Second {
+		t.Fatalf("unexpected values: %+v", c)
+	}
+	if !c.Process.On() || len(c.Sinks) != 3 || c.Sinks[0].Name != "archive" {
+		t.Fatalf("unexpected process or sinks: %+v", c)
+	}
+}
+
+// TestDefaultsAndRelativePaths checks an almost empty file and relative path resolution.
+func TestDefaultsAndRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rules"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte("data_dir: data\nprocess:\n  rules_dir: rules\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != filepath.Join(dir, "data") || c.Process.RulesDir != filepath.Join(dir, "rules") {
+		t.Fatalf("paths not resolved: %+v", c)
+	}
+	if !c.Process.On() || c.Collect.ShareOrDefault() != DefaultShare || len(c.Sinks) != 0 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = Parse([]byte("process: {enabled: false, rules_dir: missing}\n"), dir)
+	if err != nil || c.Process.On() {
+		t.Fatalf("disabled processing: %v %+v", err, c)
+	}
+}
+
+// FuzzParse checks that no input makes the parser panic.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
+	for _, fn := range append(files, filepath.Join("..", "..", "docs", "examples", "idwatch.yml")) {
+		b, err := os.ReadFile(fn)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Parse(data, t.TempDir())
+	})
+}
