@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/oktasim"
 	"github.com/idwatch/idwatch/internal/oktasim/fault"
 	"github.com/idwatch/idwatch/internal/oktasim/hooks"
@@ -93,8 +94,8 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	if f.users < 1 || f.users > scenario.MaxUsers {
 		return nil, nil, fmt.Errorf("%w: --users must be 1..%d, got %d", errUsage, scenario.MaxUsers, f.users)
 	}
-	clock := oktasim.SystemClock{}
-	now := clock.Now()
+	clk := clock.System{}
+	now := clk.Now()
 	world, err := oktasim.NewScenarioWorld(scenario.Config{Seed: f.seed, Users: f.users, OrgDomain: f.orgDomain, Start: now.Add(-f.history)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
@@ -114,11 +115,11 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	sim, ln, err := oktasim.StartSim(cfg, world, clock, io.log)
+	sim, ln, err := oktasim.StartSim(cfg, world, clk, io.log)
 	if err != nil {
 		return nil, nil, err
 	}
-	serve := func(ctx context.Context) error { return sim.Serve(ctx, cfg, world, ln, clock, io.log) }
+	serve := func(ctx context.Context) error { return sim.Serve(ctx, cfg, world, ln, clk, io.log) }
 	return sim, serve, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
@@ -224,7 +225,7 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 	if sub == "list" {
 		return listDeadLetters(ctx, io, st, *sinkName, *limit, *asJSON)
 	}
-	s, err := cfg.Spec.Build(sink.Env{Name: cfg.Name, Logger: io.log, Clock: sink.SystemClock{}})
+	s, err := cfg.Spec.Build(sink.Env{Name: cfg.Name, Logger: io.log, Clock: clock.System{}})
 	if err != nil {
 		return err
 	}

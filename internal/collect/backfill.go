@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -38,7 +39,7 @@ type BackfillConfig struct {
 	RetryBackoff time.Duration
 	MaxBackoff   time.Duration
 	// Clock and Logger default to the system clock and a discarding logger.
-	Clock  okta.Clock
+	Clock  clock.Clock
 	Logger *slog.Logger
 }
 
@@ -103,7 +104,7 @@ type Progress struct {
 func Backfill(ctx context.Context, src LogSource, j PageAppender, cfg BackfillConfig, state *BackfillState,
 	save func(BackfillState) error, progress func(Progress)) (BackfillState, error) {
 	if cfg.Clock == nil {
-		cfg.Clock = okta.SystemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -175,7 +176,7 @@ func Backfill(ctx context.Context, src LogSource, j PageAppender, cfg BackfillCo
 				wait = retry.MaxBackoff
 			}
 			cfg.Logger.Warn("backfill page failed; retrying", "error", err, "retry_in", wait)
-			if err := sleep(ctx, cfg.Clock, wait); err != nil {
+			if err := clock.Sleep(ctx, cfg.Clock, wait); err != nil {
 				return st, err
 			}
 			continue

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
@@ -35,7 +36,7 @@ type Clients struct {
 	Governors *okta.GovernorSet
 	// HTTPClient, Clock and Logger are passed to every client (nil: the okta package defaults).
 	HTTPClient *http.Client
-	Clock      okta.Clock
+	Clock      clock.Clock
 	Logger     *slog.Logger
 	// Retry tunes the clients' retries of transient failures (zero: the okta package defaults).
 	Retry okta.RetryConfig

@@ -4,13 +4,12 @@
 package collect
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // Defaults and bounds of Config.
@@ -40,7 +39,7 @@ type Config struct {
 	RetryBackoff time.Duration
 	MaxBackoff   time.Duration
 	// Clock drives every wait and timestamp; nil is the system clock.
-	Clock okta.Clock
+	Clock clock.Clock
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -90,25 +89,10 @@ func (c Config) withDefaults() Config {
 		c.MaxBackoff = c.RetryBackoff
 	}
 	if c.Clock == nil {
-		c.Clock = okta.SystemClock{}
+		c.Clock = clock.System{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
-}
-
-// sleep waits d on clock, returning early with ctx's error.
-func sleep(ctx context.Context, clock okta.Clock, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C():
-		return nil
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -24,20 +25,20 @@ type Tracker struct {
 	h      store.Health
 	base   time.Time // the time the journal was last known complete up to; lag is measured from it
 	st     HealthWriter
-	clock  okta.Clock
+	clock  clock.Clock
 	log    *slog.Logger
 	budget func() float64
 }
 
 // NewTracker returns a tracker for integrationID in state pending; st may be nil (memory only).
-func NewTracker(integrationID int64, st HealthWriter, clock okta.Clock, log *slog.Logger) *Tracker {
-	if clock == nil {
-		clock = okta.SystemClock{}
+func NewTracker(integrationID int64, st HealthWriter, clk clock.Clock, log *slog.Logger) *Tracker {
+	if clk == nil {
+		clk = clock.System{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tracker{h: store.Health{IntegrationID: integrationID, State: store.HealthPending}, st: st, clock: clock, log: log}
+	return &Tracker{h: store.Health{IntegrationID: integrationID, State: store.HealthPending}, st: st, clock: clk, log: log}
 }
 
 // Resume carries the running totals and last event time of a previous record over.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/oktasim"
 	"github.com/idwatch/idwatch/internal/secret"
@@ -28,7 +29,7 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 type sim struct {
 	srv     *oktasim.Server
 	ts      *httptest.Server
-	clock   *okta.ManualClock // nil when the org runs on the wall clock
+	clock   *clock.Manual // nil when the org runs on the wall clock
 	token   string
 	tokenID string
 	n       int
@@ -45,14 +46,14 @@ func (s skewed) Now() time.Time { return s.c.Now().Add(s.off) }
 
 type simOptions struct {
 	cfg     oktasim.Config
-	wall    bool          // run on the wall clock instead of a ManualClock
+	wall    bool          // run on the wall clock instead of a clock.Manual
 	skew    time.Duration // oktasim's clock minus the collector's
 	wrap    func(http.Handler) http.Handler
 	noLimit bool
-	clock   *okta.ManualClock // share this clock instead of a new one
+	clock   *clock.Manual // share this clock instead of a new one
 }
 
-// newSim starts an org. Its clock is the returned ManualClock (plus skew) unless wall is set.
+// newSim starts an org. Its clock is the returned clock.Manual (plus skew) unless wall is set.
 func newSim(t testing.TB, o simOptions) *sim {
 	t.Helper()
 	s := &sim{}
@@ -60,7 +61,7 @@ func newSim(t testing.TB, o simOptions) *sim {
 	if !o.wall {
 		s.clock = o.clock
 		if s.clock == nil {
-			s.clock = okta.NewManualClock(t0)
+			s.clock = clock.NewManual(t0)
 		}
 		cfg.Clock = skewed{s.clock, o.skew}
 	}
@@ -145,7 +146,7 @@ type env struct {
 	path  string
 	in    store.Integration
 	govs  *okta.GovernorSet
-	clock okta.Clock
+	clock clock.Clock
 }
 
 func newKeyring(t testing.TB) *secret.Keyring {
@@ -184,7 +185,7 @@ func newEnv(t testing.TB, s *sim, gov okta.GovernorConfig) *env {
 		e.clock = s.clock
 		gov.Clock = s.clock
 	} else {
-		e.clock = okta.SystemClock{}
+		e.clock = clock.System{}
 	}
 	if e.govs, err = okta.NewGovernorSet(gov); err != nil {
 		t.Fatal(err)
@@ -282,7 +283,7 @@ func head(s []string) []string { return s[:min(len(s), 3)] }
 
 // drive advances clock to each pending timer until ctx ends, so that code waiting on the clock
 // (backoff, rate-limit waits, poll intervals) runs without real sleeps.
-func drive(ctx context.Context, clock *okta.ManualClock) {
+func drive(ctx context.Context, clock *clock.Manual) {
 	for {
 		if err := clock.WaitForTimers(ctx, 1); err != nil {
 			return

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
@@ -12,7 +13,7 @@ import (
 
 // waitFor re-checks cond each time the clock has n timers pending (the pollers and the manager
 // are all asleep), advancing one poll interval, until cond holds or the deadline passes.
-func waitFor(t *testing.T, clock *okta.ManualClock, n int, cond func() bool) {
+func waitFor(t *testing.T, clock *clock.Manual, n int, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -29,7 +30,7 @@ func waitFor(t *testing.T, clock *okta.ManualClock, n int, cond func() bool) {
 
 // TestManagerRunsManyIntegrations collects two orgs in one manager, then follows a disable.
 func TestManagerRunsManyIntegrations(t *testing.T) {
-	clock := okta.NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	a := newSim(t, simOptions{noLimit: true, clock: clock})
 	b := newSim(t, simOptions{noLimit: true, clock: clock})
 	e := newEnv(t, a, okta.GovernorConfig{})

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -76,7 +77,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		case caughtUp:
 			wait = p.cfg.PollInterval
 		}
-		if err := sleep(ctx, p.cfg.Clock, wait); err != nil {
+		if err := clock.Sleep(ctx, p.cfg.Clock, wait); err != nil {
 			return err
 		}
 	}
@@ -99,7 +100,7 @@ func (p *Poller) CatchUp(ctx context.Context, maxRetries int) error {
 				return err
 			}
 			retries++
-			if err := sleep(ctx, p.cfg.Clock, wait); err != nil {
+			if err := clock.Sleep(ctx, p.cfg.Clock, wait); err != nil {
 				return err
 			}
 			continue

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -98,7 +99,7 @@ type Target struct {
 type Verifier struct {
 	// HTTPClient, Clock and Logger are used for every request (nil: defaults).
 	HTTPClient *http.Client
-	Clock      okta.Clock
+	Clock      clock.Clock
 	Logger     *slog.Logger
 	// Governors, when set, makes verification share each org's rate budget with collection.
 	Governors *okta.GovernorSet
@@ -122,9 +123,9 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 
 // Verify runs every check against the org and reports each result with its fix.
 func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
-	clock := v.Clock
-	if clock == nil {
-		clock = okta.SystemClock{}
+	clk := v.Clock
+	if clk == nil {
+		clk = clock.System{}
 	}
 	r = Report{OrgURL: t.OrgURL, FeaturesOff: []string{}}
 	defer func() { r.CanCollectLogs = r.Failed() == nil }()
@@ -174,7 +175,7 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	}
 
 	// The System Log probe proves the credentials (for a token) and log access in one request.
-	u, err := c.LogsURL(okta.LogsQuery{Since: clock.Now().Add(-5 * time.Minute), Limit: 1})
+	u, err := c.LogsURL(okta.LogsQuery{Since: clk.Now().Add(-5 * time.Minute), Limit: 1})
 	if err == nil {
 		_, err = c.Logs(ctx, u)
 	}

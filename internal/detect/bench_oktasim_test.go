@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/benchutil"
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/oktasim/scenario"
 )
@@ -40,7 +41,7 @@ func runTyped(b *testing.B, rs *Ruleset, evs []*event.LogEvent) {
 	e := engine(b, rs, Config{})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchutil.CPUTime()
 	for i := 0; i < b.N; i++ {
 		if i > 0 && i%len(evs) == 0 {
 			b.StopTimer()
@@ -53,7 +54,7 @@ func runTyped(b *testing.B, rs *Ruleset, evs []*event.LogEvent) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := benchutil.CPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
 	}
 	st := e.Stats()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/benchutil"
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/rules"
 )
@@ -80,7 +81,7 @@ func runBench(b *testing.B, rs *Ruleset, docs []event.Doc) {
 	e := engine(b, rs, Config{})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchutil.CPUTime()
 	for i := 0; i < b.N; i++ {
 		d := docs[i%len(docs)]
 		if i >= len(docs) && i%len(docs) == 0 {
@@ -93,7 +94,7 @@ func runBench(b *testing.B, rs *Ruleset, docs []event.Doc) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := benchutil.CPUTime() - cpu0; cpu > 0 {
 		// CPU time includes the GC's, which may run on another core.
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
 	}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/benchutil"
 	"github.com/idwatch/idwatch/internal/event"
 )
 
@@ -45,18 +45,9 @@ func compact(dst *bytes.Buffer, raw []byte) error {
 // the CPU.
 func reportRate(b *testing.B, events int, cpuStart time.Duration) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	if cpu := cpuTime() - cpuStart; cpu > 0 {
+	if cpu := benchutil.CPUTime() - cpuStart; cpu > 0 {
 		b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
 	}
-}
-
-// cpuTime is the CPU time (user + system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDecodeRouteMap measures decode + route + map over the fixture mix, without output
@@ -76,7 +67,7 @@ func benchmarkMix(b *testing.B, mix [][]byte, encode bool) {
 	b.ReportAllocs()
 	buf := make([]byte, 0, 64<<10)
 	i := 0
-	cpu := cpuTime()
+	cpu := benchutil.CPUTime()
 	for b.Loop() {
 		raw := mix[i%len(mix)]
 		i++
@@ -105,7 +96,7 @@ func BenchmarkDecode(b *testing.B) {
 	mix := benchMix(b)
 	b.ReportAllocs()
 	i := 0
-	cpu := cpuTime()
+	cpu := benchutil.CPUTime()
 	for b.Loop() {
 		if _, err := event.Decode(mix[i%len(mix)]); err != nil {
 			b.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // BenchmarkDecodePage measures strict decoding of a full System Log page (1000 events).
@@ -33,7 +35,7 @@ func BenchmarkDecodePage(b *testing.B) {
 
 // BenchmarkGovernorAcquireDone measures the governor's bookkeeping per request.
 func BenchmarkGovernorAcquireDone(b *testing.B) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	g, _ := NewGovernor(GovernorConfig{Clock: clk, Share: 1})
 	// A busy bucket: 2,000 requests per one-minute window, 20 ms apart.
 	ctx := context.Background()

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // Config configures a Client. Validate reports what to fix.
@@ -37,7 +39,7 @@ type Config struct {
 	// never followed whatever the client's policy.
 	HTTPClient *http.Client
 	// Clock and Logger default to the system clock and slog.Default().
-	Clock  Clock
+	Clock  clock.Clock
 	Logger *slog.Logger
 	// DPoPKey is the P-256 key DPoP proofs are signed with; nil generates one per client.
 	DPoPKey *ecdsa.PrivateKey
@@ -105,7 +107,7 @@ type Client struct {
 	org    OrgURL
 	hc     *http.Client
 	gov    *Governor
-	clock  Clock
+	clock  clock.Clock
 	log    *slog.Logger
 	dpop   *dpopSigner
 	tokens *tokenSource
@@ -120,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	org, _ := ParseOrgURL(cfg.OrgURL, cfg.CustomDomains...)
 	if cfg.Clock == nil {
-		cfg.Clock = SystemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -380,7 +382,7 @@ func (c *Client) backoff(ctx context.Context, cl *call, st *attemptState, cause 
 	d = min(d, c.cfg.Retry.MaxDelay)
 	d = d/2 + rand.N(d/2+1)
 	c.log.Debug("okta transient failure; retrying", "method", cl.method, "path", cl.url.Path, "retry", st.transient, "wait", d, "error", cause)
-	return sleep(ctx, c.clock, d) == nil
+	return clock.Sleep(ctx, c.clock, d) == nil
 }
 
 // newRequest builds one attempt's request with fresh credentials and DPoP proof; it returns the

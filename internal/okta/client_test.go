@@ -13,10 +13,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 func TestRetriesTransientFailuresWithFreshProofs(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(true)
 	c := newTestClient(t, f, serviceApp(t, f, key))
@@ -167,7 +169,7 @@ func TestLogsPageDecoding(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := NewManualClock(t0)
+			clk := clock.NewManual(t0)
 			f := newFakeOkta(t, clk)
 			f.logs = func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Add("Link", "<"+f.srv.URL+"/api/v1/logs?after=1>; rel=\"next\"")
@@ -190,7 +192,7 @@ func TestLogsPageDecoding(t *testing.T) {
 }
 
 func TestHostileNextLinkIsRefused(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	// An attacker-controlled listener that must never be contacted.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -366,7 +368,7 @@ func TestLogsQuery(t *testing.T) {
 func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	c, err := New(Config{OrgURL: srv.URL, Clock: clk, Logger: slog.New(slog.DiscardHandler), Credentials: Credentials{APIToken: "t"}})
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +384,7 @@ func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 }
 
 func TestOversizedPageIsNotRetried(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	c := newTestClient(t, f, func(cfg *Config) { cfg.MaxResponseBytes = 10 })
 	var n atomic.Int32

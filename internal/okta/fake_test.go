@@ -19,15 +19,17 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // fakeOkta is a small Okta org for these tests: SSWS tokens, the org authorization server with
 // private_key_jwt and DPoP (nonces, ath, jkt binding, jti replay), per-bucket rate limits with
 // rolling windows that start at the first request, and the endpoints the client calls. Its clock
-// is the test's ManualClock plus an optional skew.
+// is the test's Manual clock plus an optional skew.
 type fakeOkta struct {
 	t   *testing.T
-	clk *ManualClock
+	clk *clock.Manual
 	srv *httptest.Server
 
 	mu   sync.Mutex
@@ -75,7 +77,7 @@ type fakeWindow struct {
 	used       int
 }
 
-func newFakeOkta(t *testing.T, clk *ManualClock) *fakeOkta {
+func newFakeOkta(t *testing.T, clk *clock.Manual) *fakeOkta {
 	f := &fakeOkta{t: t, clk: clk, apiToken: "ssws-test-token", tokenLife: time.Hour,
 		tokens: map[string]fakeToken{}, seenJTI: map[string]bool{},
 		limits:  map[string]int{BucketLogs: 120, BucketUsers: 600, BucketUser: 2000, BucketUserWrite: 600, BucketAPI: 1200, BucketToken: 600},
@@ -393,7 +395,7 @@ func (f *fakeOkta) requestLog() []*http.Request {
 
 // drive runs fn while advancing clk to each pending timer, so waits complete without real
 // sleeping; it fails the test after a real-time deadline.
-func drive[T any](t *testing.T, clk *ManualClock, fn func() T) T {
+func drive[T any](t *testing.T, clk *clock.Manual, fn func() T) T {
 	t.Helper()
 	done := make(chan T, 1)
 	go func() { done <- fn() }()

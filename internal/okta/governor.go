@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // GovernorConfig configures a Governor.
@@ -31,7 +33,7 @@ type GovernorConfig struct {
 	ConcurrencyBackoff    time.Duration
 	MaxConcurrencyBackoff time.Duration
 	// Clock defaults to the system clock.
-	Clock Clock
+	Clock clock.Clock
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -68,7 +70,7 @@ const fallbackWindow = time.Minute
 // and share it between every client of that org.
 type Governor struct {
 	cfg   GovernorConfig
-	clock Clock
+	clock clock.Clock
 	log   *slog.Logger
 
 	mu       sync.Mutex
@@ -96,7 +98,7 @@ func NewGovernor(cfg GovernorConfig) (*Governor, error) {
 		cfg.MaxConcurrencyBackoff = 30 * time.Second
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = SystemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -182,7 +184,7 @@ func (g *Governor) Acquire(ctx context.Context, lane Lane, bucketKey string) (*R
 		waited = true
 		wake := b.nextWake(g.clock.Now())
 		g.mu.Unlock()
-		var timer Timer
+		var timer clock.Timer
 		var fire <-chan time.Time
 		if !wake.IsZero() {
 			timer = g.clock.NewTimer(wake.Sub(g.clock.Now()))

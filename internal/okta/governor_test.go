@@ -8,10 +8,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 func TestGovernorShareUnderConcurrentCallers(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	f.limits[BucketLogs] = 20 // share 0.5 → at most 10 of ours per window
 	c := newTestClient(t, f, nil)
@@ -91,7 +93,7 @@ func TestGovernorRespectsRemainingLeftByOthers(t *testing.T) {
 func Test429WaitUsesServerDate(t *testing.T) {
 	for _, skew := range []time.Duration{5 * time.Minute, -5 * time.Minute} {
 		t.Run(skew.String(), func(t *testing.T) {
-			clk := NewManualClock(t0)
+			clk := clock.NewManual(t0)
 			f := newFakeOkta(t, clk)
 			f.skew = skew
 			c := newTestClient(t, f, nil)
@@ -113,7 +115,7 @@ func Test429WaitUsesServerDate(t *testing.T) {
 }
 
 func TestConcurrency429BacksOff(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	f.conc429 = 2
 	c := newTestClient(t, f, nil)
@@ -138,7 +140,7 @@ func TestConcurrency429BacksOff(t *testing.T) {
 }
 
 func TestRateLimitWaitsAreCapped(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	f.conc429 = 1000
 	c := newTestClient(t, f, func(cfg *Config) { cfg.Retry.MaxRateLimitWaits = 3 })
@@ -168,7 +170,7 @@ func learn(t *testing.T, g *Governor, key string, limit, remaining int, reset ti
 }
 
 func TestGovernorLanesPriority(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	g, err := NewGovernor(GovernorConfig{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +225,7 @@ func TestGovernorLanesPriority(t *testing.T) {
 }
 
 func TestGovernorBackfillLaneShare(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	g, err := NewGovernor(GovernorConfig{Clock: clk, LaneShares: map[Lane]float64{LaneBackfill: 0.2}})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -42,8 +44,8 @@ func newTestClient(t *testing.T, f *fakeOkta, mut func(*Config)) *Client {
 }
 
 // fixture is a fake org at t0 and an API-token client for it.
-func fixture(t *testing.T) (*ManualClock, *fakeOkta, *Client) {
-	clk := NewManualClock(t0)
+func fixture(t *testing.T) (*clock.Manual, *fakeOkta, *Client) {
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	return clk, f, newTestClient(t, f, nil)
 }
@@ -69,7 +71,7 @@ func proofClaims(t *testing.T, r *http.Request) dpopClaims {
 }
 
 func TestDPoPFullFlowWithNonces(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(true)
 	f.asNonce, f.rsNonce = "as-nonce-1", "rs-nonce-1"
@@ -160,7 +162,7 @@ func TestDPoPFullFlowWithNonces(t *testing.T) {
 }
 
 func TestTokenRenewalBeforeExpiryAndOn401(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(true)
 	c := newTestClient(t, f, func(cfg *Config) {
@@ -208,7 +210,7 @@ func TestTokenRenewalBeforeExpiryAndOn401(t *testing.T) {
 }
 
 func TestRevokedAppIsNotRetriedForever(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(false)
 	c := newTestClient(t, f, serviceApp(t, f, key))
@@ -245,7 +247,7 @@ func TestRevokedAppIsNotRetriedForever(t *testing.T) {
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(true)
 	c := newTestClient(t, f, serviceApp(t, f, key))
@@ -262,7 +264,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 }
 
 func TestClockSkewOnTokenEndpoint(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(true)
 	f.skew = -10 * time.Minute // the local clock is 10 minutes fast
@@ -274,7 +276,7 @@ func TestClockSkewOnTokenEndpoint(t *testing.T) {
 }
 
 func TestDPoPKeyInjected(t *testing.T) {
-	clk := NewManualClock(t0)
+	clk := clock.NewManual(t0)
 	f := newFakeOkta(t, clk)
 	key := f.withServiceApp(true)
 	dk, err := GenerateDPoPKey()

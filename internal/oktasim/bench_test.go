@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/event"
 )
 
@@ -92,7 +93,7 @@ var benchCities = []benchCity{
 }
 
 // fillServer appends n benchmark events spread over the last 80 days.
-func fillServer(b *testing.B, n int, clock *ManualClock) *Server {
+func fillServer(b *testing.B, n int, clock *clock.Manual) *Server {
 	s, err := New(Config{Clock: clock, RateLimits: RateLimitConfig{Disabled: true}})
 	if err != nil {
 		b.Fatal(err)
@@ -123,7 +124,7 @@ func benchGet(b *testing.B, s *Server, token, target string) *httptest.ResponseR
 // BenchmarkLogsPolling measures serving limit=1000 polling pages by following next links, rate
 // limits off. Run with -cpu 1 for the one-core figure.
 func BenchmarkLogsPolling(b *testing.B) {
-	clock := NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	const n = 200_000
 	s := fillServer(b, n, clock)
 	_, tok := s.Tokens().Add(APIToken{Roles: []Role{RoleSuperAdmin}})
@@ -146,7 +147,7 @@ func BenchmarkLogsPolling(b *testing.B) {
 
 // BenchmarkLogsFilteredPolling measures a polling query whose filter needs decoded fields.
 func BenchmarkLogsFilteredPolling(b *testing.B) {
-	clock := NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	s := fillServer(b, 50_000, clock)
 	_, tok := s.Tokens().Add(APIToken{Roles: []Role{RoleSuperAdmin}})
 	target := "/api/v1/logs?limit=1000&filter=" + "client.userAgent.browser%20eq%20%22CHROME%22&since=" + t0.Add(-90*24*time.Hour).Format(time.RFC3339)
@@ -171,7 +172,7 @@ func BenchmarkLogStoreMemory(b *testing.B) {
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
-		s := fillServer(b, n, NewManualClock(t0))
+		s := fillServer(b, n, clock.NewManual(t0))
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // These tests follow okta-api.md §4 and §8 items 3–4 against the running simulator with raw
@@ -26,7 +28,7 @@ type dpopParty struct {
 	t     *testing.T
 	sim   *Simulation
 	key   *ecdsa.PrivateKey
-	clock *ManualClock
+	clock *clock.Manual
 }
 
 func (d *dpopParty) sign(opts *jose.SignerOptions, key jose.SigningKey, claims map[string]any) string {

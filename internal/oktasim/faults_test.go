@@ -10,15 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/oktasim/fault"
 )
 
 // runningSim starts a simulation with an hour of history on a loopback port and stops it when
 // the test ends.
-func runningSim(t *testing.T, mod func(*SimConfig)) (*Simulation, *ManualClock) {
+func runningSim(t *testing.T, mod func(*SimConfig)) (*Simulation, *clock.Manual) {
 	t.Helper()
-	clock := NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	world := testWorld{&stepWorkforce{last: t0.Add(-time.Hour)}, &fakeStories{}}
 	cfg := SimConfig{Listen: "127.0.0.1:0", History: time.Hour, Tick: time.Hour}
 	if mod != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/event"
 )
 
@@ -18,13 +19,13 @@ var t0 = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
 type testOrg struct {
 	t     testing.TB
 	srv   *Server
-	clock *ManualClock
+	clock *clock.Manual
 	token string // Super Admin SSWS token
 }
 
 func newTestOrg(t testing.TB, cfg Config) *testOrg {
 	t.Helper()
-	clock := NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	cfg.Clock = clock
 	if cfg.ControlKey == "" {
 		cfg.ControlKey = "control-key"

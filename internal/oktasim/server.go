@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/oktasim/fault"
 	"github.com/idwatch/idwatch/internal/oktasim/hooks"
@@ -165,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = SystemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 )
 
@@ -27,7 +28,7 @@ func (testWorld) Users() []User { return testUsers(12) }
 func TestSimulationServesHistoryAndWritesInfo(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http", true: "https"}[useTLS], func(t *testing.T) {
-			clock := NewManualClock(t0)
+			clock := clock.NewManual(t0)
 			world := testWorld{&stepWorkforce{last: t0.Add(-24 * time.Hour)}, &fakeStories{}}
 			info := filepath.Join(t.TempDir(), "info.json")
 			cfg := SimConfig{Listen: "127.0.0.1:0", TLS: useTLS, HistoryStorylines: 3, InfoFile: info, Tick: time.Millisecond}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/idwatch/idwatch/internal/benchutil"
 )
 
 // benchCorpus is a day of two orgs' traffic with every storyline, generated once.
@@ -32,12 +34,12 @@ func BenchmarkProcessor(b *testing.B) {
 	}
 	p := newProcessor(b, s, 500)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchutil.CPUTime()
 	got, err := p.ProcessAvailable(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	cpu := cpuTime() - cpu0
+	cpu := benchutil.CPUTime() - cpu0
 	b.StopTimer()
 	if got != b.N {
 		b.Fatalf("processed %d of %d", got, b.N)

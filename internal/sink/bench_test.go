@@ -7,10 +7,10 @@ import (
 	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/benchutil"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -37,7 +37,7 @@ func fillBenchJournal(b *testing.B) store.Store {
 // benchSink moves the whole journal through a fresh runner per iteration and reports records/s.
 func benchSink(b *testing.B, st store.Store, spec func(i int) Spec) {
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), benchutil.CPUTime()
 	for i := 0; b.Loop(); i++ {
 		cfg := Config{Name: fmt.Sprintf("bench%d", i), Type: "bench", Spec: spec(i), Batch: BatchConfig{MaxRecords: 1000, MaxWait: time.Millisecond}, Retry: fastRetry}
 		r, err := NewRunner(RunnerOptions{Store: st, Config: cfg, PollInterval: time.Millisecond})
@@ -54,7 +54,7 @@ func benchSink(b *testing.B, st store.Store, spec func(i int) Spec) {
 		<-done
 	}
 	b.ReportMetric(float64(benchEvents*b.N)/time.Since(start).Seconds(), "records/s")
-	b.ReportMetric(float64(benchEvents*b.N)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
+	b.ReportMetric(float64(benchEvents*b.N)/(benchutil.CPUTime()-cpu0).Seconds(), "records/cpu-s")
 }
 
 func BenchmarkJournalToFile(b *testing.B) {
@@ -73,16 +73,6 @@ func BenchmarkJournalToKafka(b *testing.B) {
 	})
 }
 
-// cpuTime is the CPU time (user + system) the process has used: on a shared machine, records per
-// CPU-second is the fair one-core figure.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkFileSinkWrite measures the file sink alone (batches of 1000 ~2.4 KB records, fsync per
 // batch), without reading the journal.
 func BenchmarkFileSinkWrite(b *testing.B) {
@@ -99,7 +89,7 @@ func BenchmarkFileSinkWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close(ctx)
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), benchutil.CPUTime()
 	for i := 0; b.Loop(); i++ {
 		batch.AfterSeq, batch.LastSeq = int64(i*1000), int64((i+1)*1000)
 		if err := s.Write(ctx, batch); err != nil {
@@ -107,5 +97,5 @@ func BenchmarkFileSinkWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1000*b.N)/time.Since(start).Seconds(), "records/s")
-	b.ReportMetric(float64(1000*b.N)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
+	b.ReportMetric(float64(1000*b.N)/(benchutil.CPUTime()-cpu0).Seconds(), "records/cpu-s")
 }

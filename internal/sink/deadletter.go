@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -21,17 +22,17 @@ type ReplayResult struct {
 // ReplayDeadLetters redelivers up to limit dead letters of cfg's sink through s (connected here and
 // closed at the end). Delivered letters are deleted; failed ones are stored again with one more
 // attempt. Letters are leased while in flight, so a crash in the middle loses none.
-func ReplayDeadLetters(ctx context.Context, st store.Store, cfg Config, s Sink, limit int, clock Clock) (ReplayResult, error) {
+func ReplayDeadLetters(ctx context.Context, st store.Store, cfg Config, s Sink, limit int, clk Clock) (ReplayResult, error) {
 	var res ReplayResult
-	if clock == nil {
-		clock = SystemClock{}
+	if clk == nil {
+		clk = clock.System{}
 	}
 	letters, err := st.TakeDeadLetters(ctx, cfg.Name, limit, 10*time.Minute)
 	if err != nil || len(letters) == 0 {
 		return res, err
 	}
 	if err := s.Connect(ctx); err != nil {
-		return res, releaseLetters(ctx, st, letters, err, clock)
+		return res, releaseLetters(ctx, st, letters, err, clk)
 	}
 	defer s.Close(context.WithoutCancel(ctx))
 	b := Batch{Records: make([]Record, 0, len(letters))}
@@ -46,17 +47,17 @@ func ReplayDeadLetters(ctx context.Context, st store.Store, cfg Config, s Sink, 
 	}
 	if werr := s.Write(ctx, b); werr != nil {
 		res.Failed, res.Error = len(letters), werr.Error()
-		return res, releaseLetters(ctx, st, letters, werr, clock)
+		return res, releaseLetters(ctx, st, letters, werr, clk)
 	}
 	res.Delivered = len(letters)
 	return res, st.DeleteDeadLetters(ctx, ids...)
 }
 
 // releaseLetters stores failed letters again with the new error and one more attempt.
-func releaseLetters(ctx context.Context, st store.Store, letters []store.DeadLetter, cause error, clock Clock) error {
+func releaseLetters(ctx context.Context, st store.Store, letters []store.DeadLetter, cause error, clk Clock) error {
 	var errs []error
 	for _, l := range letters {
-		l.Error, l.Attempts, l.LastFailure = cause.Error(), 1, clock.Now()
+		l.Error, l.Attempts, l.LastFailure = cause.Error(), 1, clk.Now()
 		errs = append(errs, st.AddDeadLetter(ctx, l))
 	}
 	return errors.Join(errs...)

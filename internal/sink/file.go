@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -45,7 +46,7 @@ func (c *FileConfig) Validate() error {
 // Build returns the file sink.
 func (c *FileConfig) Build(env Env) (Sink, error) {
 	if env.Clock == nil {
-		env.Clock = SystemClock{}
+		env.Clock = clock.System{}
 	}
 	return &fileSink{cfg: *c, clock: env.Clock, statePath: c.Path + ".state"}, nil
 }

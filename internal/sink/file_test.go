@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -95,11 +96,11 @@ func TestFileSinkRotates(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(out, "events.jsonl")
-	clock := &fakeClock{now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := clock.NewManual(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	cfg := testConfig("rot", &FileConfig{Path: path, MaxBytes: 2000, MaxAge: time.Hour, NoSync: true})
 	cfg.Batch = BatchConfig{MaxRecords: 10, MaxWait: time.Millisecond}
 	appendEvents(t, st, 0, 100)
-	r, err := NewRunner(RunnerOptions{Store: st, Config: cfg, Clock: clock, PollInterval: time.Millisecond})
+	r, err := NewRunner(RunnerOptions{Store: st, Config: cfg, Clock: clk, PollInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +108,15 @@ func TestFileSinkRotates(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	for offsetOf(t, st, "sink/rot") != 100 {
-		waitFor(t, "runner waiting", func() bool { return clock.waiting() > 0 })
-		clock.Advance(time.Millisecond)
+		waitFor(t, "runner waiting", func() bool { return clk.Timers() > 0 })
+		clk.Advance(time.Millisecond)
 	}
 	// Age-based rotation: an hour later the next batch starts a new file.
-	clock.Advance(time.Hour)
+	clk.Advance(time.Hour)
 	appendEvents(t, st, 100, 5)
 	for offsetOf(t, st, "sink/rot") != 105 {
-		waitFor(t, "runner waiting", func() bool { return clock.waiting() > 0 })
-		clock.Advance(time.Millisecond)
+		waitFor(t, "runner waiting", func() bool { return clk.Timers() > 0 })
+		clk.Advance(time.Millisecond)
 	}
 	cancel()
 	<-done

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/secret"
 )
 
@@ -78,7 +79,7 @@ func (c *HECConfig) Build(env Env) (Sink, error) {
 		return nil, fmt.Errorf("splunk_hec: %w", err)
 	}
 	if env.Clock == nil {
-		env.Clock = SystemClock{}
+		env.Clock = clock.System{}
 	}
 	s := &hecSink{cfg: *c, client: cl, clock: env.Clock, base: strings.TrimSuffix(c.URL, "/")}
 	if s.cfg.Channel == "" {

@@ -11,23 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
-// Clock is the time source of runners and sinks; tests inject a controllable one.
+// Clock is the time source of runners and sinks; clock.System is the wall clock and tests inject
+// a clock.Manual.
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
 }
-
-// SystemClock is the wall clock.
-type SystemClock struct{}
-
-// Now returns the current time.
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// After waits for d on the wall clock.
-func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // OCSFRecord is one OCSF record of an event and the schema (auth, cloudaudit, generic) it was
 // routed to.
@@ -128,7 +121,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
-		o.Clock = SystemClock{}
+		o.Clock = clock.System{}
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 200 * time.Millisecond

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -30,21 +31,21 @@ func TestRunnerDeliversAndCommits(t *testing.T) {
 func TestRunnerBatchesBySizeAndTime(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	appendEvents(t, st, 0, 25)
-	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	clk := clock.NewManual(time.Unix(1e9, 0))
 	fs := &funcSink{}
 	cfg := testConfig("b", &FileConfig{Path: "x"})
 	cfg.Batch = BatchConfig{MaxRecords: 10, MaxWait: time.Minute}
-	startRunner(t, RunnerOptions{Store: st, Config: cfg, Sink: fs, Clock: clock, PollInterval: time.Second})
+	startRunner(t, RunnerOptions{Store: st, Config: cfg, Sink: fs, Clock: clk, PollInterval: time.Second})
 	// Two full batches go at once; the last 5 wait for max_wait.
-	waitFor(t, "two full batches", func() bool { return offsetOf(t, st, "sink/b") == 20 && clock.waiting() > 0 })
+	waitFor(t, "two full batches", func() bool { return offsetOf(t, st, "sink/b") == 20 && clk.Timers() > 0 })
 	if n := len(fs.records()); n != 20 {
 		t.Fatalf("before max_wait: %d records delivered, want 20", n)
 	}
 	for offsetOf(t, st, "sink/b") != 25 {
-		waitFor(t, "runner waiting", func() bool { return clock.waiting() > 0 })
-		clock.Advance(time.Second)
+		waitFor(t, "runner waiting", func() bool { return clk.Timers() > 0 })
+		clk.Advance(time.Second)
 	}
-	if now := clock.Now(); now.Sub(time.Unix(1e9, 0)) < time.Minute {
+	if now := clk.Now(); now.Sub(time.Unix(1e9, 0)) < time.Minute {
 		t.Fatalf("partial batch flushed after %s, before max_wait", now.Sub(time.Unix(1e9, 0)))
 	}
 }

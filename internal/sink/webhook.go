@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/secret"
 )
 
@@ -75,7 +76,7 @@ func (c *WebhookConfig) Build(env Env) (Sink, error) {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	if env.Clock == nil {
-		env.Clock = SystemClock{}
+		env.Clock = clock.System{}
 	}
 	return &webhookSink{cfg: *c, name: env.Name, client: cl, clock: env.Clock}, nil
 }

@@ -13,24 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 const logsBody = `{"events":[{"uuid":"a"},{"uuid":"b"}],"next":"cursor"}`
 
@@ -46,7 +31,7 @@ func org() http.Handler {
 
 type env struct {
 	t       *testing.T
-	clock   *fakeClock
+	clock   *clock.Manual
 	inj     *Injector
 	srv     *httptest.Server
 	mu      sync.Mutex
@@ -55,7 +40,7 @@ type env struct {
 }
 
 func newEnv(t *testing.T, mod func(*Config)) *env {
-	e := &env{t: t, clock: &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, clock: clock.NewManual(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))}
 	cfg := Config{
 		Clock: e.clock,
 		Revoke: func(r RevokeRequest) error {

@@ -12,14 +12,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // Clock tells the injector what time it is.
 type Clock interface{ Now() time.Time }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // RevokeRequest asks the server to revoke a credential.
 type RevokeRequest struct {
@@ -60,7 +58,7 @@ type Injector struct {
 // New builds an Injector.
 func New(cfg Config) *Injector {
 	if cfg.Clock == nil {
-		cfg.Clock = systemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.ControlPrefix == "" {
 		cfg.ControlPrefix = "/_sim/faults"

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // Hook statuses and verification statuses.
@@ -36,10 +38,6 @@ const (
 
 // Clock tells the registry what time it is.
 type Clock interface{ Now() time.Time }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // Config configures a Registry.
 type Config struct {
@@ -176,7 +174,7 @@ func New(cfg Config) (*Registry, error) {
 		cfg.Client = &http.Client{}
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = systemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -11,13 +11,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 const secret = "Bearer hook-shared-secret-1234"
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 var now0 = time.Date(2026, 11, 22, 10, 0, 0, 123_000_000, time.UTC)
 
@@ -83,7 +81,7 @@ func newRegistry(t testing.TB, mod func(*Config)) (*Registry, *[]Failure) {
 	var mu sync.Mutex
 	fails := &[]Failure{}
 	cfg := Config{
-		OrgURL: "http://127.0.0.1:9999", Clock: fixedClock{now0}, AllowHTTPLoopback: true,
+		OrgURL: "http://127.0.0.1:9999", Clock: clock.NewManual(now0), AllowHTTPLoopback: true,
 		OnFailure: func(f Failure) { mu.Lock(); *fails = append(*fails, f); mu.Unlock() },
 	}
 	if mod != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/oktasim/fault"
 )
 
@@ -97,10 +98,10 @@ func TestFaultRotatesNonce(t *testing.T) {
 }
 
 func TestFaultClockSkewExpiresTokens(t *testing.T) {
-	var base *fakeClock
+	var base *clock.Manual
 	var inj *fault.Injector
 	f := newFixture(t, func(c *Config) {
-		base = c.Clock.(*fakeClock)
+		base = c.Clock.(*clock.Manual)
 		inj = fault.New(fault.Config{Clock: base})
 		c.Clock = inj.Clock(base)
 	})

@@ -17,6 +17,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/idwatch/idwatch/internal/clock"
 )
 
 // Keys are expensive to generate under -race, so tests share a few.
@@ -48,24 +50,6 @@ func newEC(t testing.TB) *ecdsa.PrivateKey {
 	return k
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 const (
 	testHost     = "sim.test"
 	testIssuer   = "http://" + testHost
@@ -79,15 +63,15 @@ const (
 type fixture struct {
 	t     testing.TB
 	srv   *Server
-	clock *fakeClock
+	clock *clock.Manual
 	ecKey *ecdsa.PrivateKey
 }
 
 func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	t.Helper()
 	testKeys(t)
-	clock := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	cfg := Config{Issuer: testIssuer, Clock: clock, SigningKey: simKey}
+	clk := clock.NewManual(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	cfg := Config{Issuer: testIssuer, Clock: clk, SigningKey: simKey}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -108,7 +92,7 @@ func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, srv: srv, clock: clock, ecKey: ec}
+	return &fixture{t: t, srv: srv, clock: clk, ecKey: ec}
 }
 
 // sign makes a compact JWS over claims with the given header options.

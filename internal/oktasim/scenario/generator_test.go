@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/benchutil"
 	"github.com/idwatch/idwatch/internal/event"
 )
 
@@ -393,13 +394,13 @@ func BenchmarkAdvance(b *testing.B) {
 	n := 0
 	now := testStart
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := benchutil.CPUTime()
 	for b.Loop() {
 		now = now.Add(time.Hour)
 		g.Advance(now, func(*event.LogEvent) { n++ })
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := benchutil.CPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(n)/cpu.Seconds(), "events/cpu-s")
 	}
 }

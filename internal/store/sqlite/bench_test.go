@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/benchutil"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkAppendPage(b *testing.B) {
 	}
 	b.SetBytes(int64(bytes))
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := benchutil.CPUTime()
 	for p := range b.N {
 		c := &store.Cursor{Next: fmt.Sprintf("https://org.example/api/v1/logs?after=%d", p), LastPublished: pages[p][perPage-1].Published}
 		r, err := s.AppendPage(ctx, 1, pages[p], c)
@@ -85,7 +86,7 @@ func BenchmarkReadJournal(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := benchutil.CPUTime()
 	var after int64
 	for range b.N {
 		got, err := s.ReadJournal(ctx, after, perPage, store.ReadFilter{})
@@ -101,7 +102,7 @@ func BenchmarkReadJournal(b *testing.B) {
 // second is the fair "one core" figure, since wall time includes waiting for a CPU.
 func reportRates(b *testing.B, events int, cpuStart time.Duration) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	if used := cpuTime() - cpuStart; used > 0 {
+	if used := benchutil.CPUTime() - cpuStart; used > 0 {
 		b.ReportMetric(float64(events)/used.Seconds(), "events/cpu-s")
 	}
 }

@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -24,7 +24,7 @@ type Harness struct {
 	// to a server can derive a schema or database name from it).
 	Location string
 	// Clock must be used for every time the store stamps.
-	Clock *Clock
+	Clock *clock.Manual
 	// Sealer must encrypt integration secrets.
 	Sealer secret.Sealer
 	// Faults must be consulted at every store.FaultPoint.
@@ -56,29 +56,6 @@ type suite struct {
 	newStore NewStore
 }
 
-// Clock is a manual clock for the suite; safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock stopped at start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // epoch is the suite's starting time, with nanoseconds to catch precision loss.
 var epoch = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
 
@@ -104,7 +81,7 @@ func (su suite) open(t *testing.T, opts ...func(*Harness)) *fixture {
 	}
 	f.h = Harness{
 		Location: t.TempDir(),
-		Clock:    NewClock(epoch),
+		Clock:    clock.NewManual(epoch),
 		Sealer:   keys,
 		Faults: func(p store.FaultPoint) error {
 			if hook := f.fault.Load(); hook != nil {

@@ -1,14 +1,15 @@
 //go:build unix
 
-package process
+package benchutil
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the process's user+system CPU time so far.
-func cpuTime() time.Duration {
+// CPUTime returns the process's user plus system CPU time so far, or 0 when the system will not
+// say.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
