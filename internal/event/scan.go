@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -176,6 +177,21 @@ func (d *scanner) str() (string, error) {
 	start := d.i
 	ascii := true
 	for d.i < len(d.s) {
+		// Skip eight plain ASCII bytes at a time, as appendStringTail does; the lowest flagged
+		// byte is exact, so the byte loop below picks up right at it.
+		for s := d.s; d.i+8 <= len(s); {
+			i := d.i
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if m := hasLess(x, 0x20) | hasByte(x, '"') | hasByte(x, '\\') | (x & hi); m != 0 {
+				d.i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			d.i += 8
+		}
+		if d.i >= len(d.s) {
+			break
+		}
 		c := d.s[d.i]
 		switch {
 		case c == '"':
