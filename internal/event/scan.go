@@ -57,6 +57,11 @@ func (d *scanner) ws() {
 
 // peek skips whitespace and returns the next byte, or 0 at the end of input.
 func (d *scanner) peek() byte {
+	// Compact JSON (what Okta and oktasim send) has no whitespace between tokens: one compare
+	// settles the common case.
+	if d.i < len(d.s) && d.s[d.i] > ' ' {
+		return d.s[d.i]
+	}
 	d.ws()
 	if d.i >= len(d.s) {
 		return 0
