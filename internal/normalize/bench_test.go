@@ -27,6 +27,9 @@ func benchMix(b *testing.B) [][]byte {
 		}
 		mix = append(mix, c.Bytes())
 	}
+	if len(mix) == 0 {
+		b.Fatal("no fixtures in testdata/golden: run the benchmark from the package directory (go test runs it there)")
+	}
 	return mix
 }
 
