@@ -317,8 +317,8 @@ func (e *Engine) group(st *ruleState, key []byte, vals []string) *group {
 }
 
 func (e *Engine) dropGroup(st *ruleState, g *group) {
-	if _, ok := st.groups[g.key]; !ok {
-		return
+	if cur, ok := st.groups[g.key]; !ok || cur != g {
+		return // already dropped: its links are gone
 	}
 	st.entries -= len(g.entries) + len(g.pending)
 	st.lru.remove(g)

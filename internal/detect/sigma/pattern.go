@@ -152,10 +152,6 @@ func (m *strMatcher) match(l *Leaf) bool {
 				if eq, ok := hasFoldedSuffix(s, m.lit); ok {
 					return eq
 				}
-			case smContains:
-				if eq, ok := containsFolded(s, m.lit); ok {
-					return eq
-				}
 			}
 		}
 		s = l.Lower()
@@ -227,42 +223,4 @@ func hasFoldedSuffix(s, lit string) (match, ok bool) {
 		}
 	}
 	return true, true
-}
-
-// containsFolded reports whether strings.ToLower(s) contains lit, a lower-case literal,
-// without lowering s. ok is false when s is not all ASCII (lowering may then change its
-// length or turn other runes into ASCII letters) or lit is empty.
-func containsFolded(s, lit string) (match, ok bool) {
-	if lit == "" {
-		return false, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false, false
-		}
-	}
-	first := lit[0]
-	upper := first
-	if 'a' <= first && first <= 'z' {
-		upper -= 'a' - 'A'
-	}
-	for i := 0; i+len(lit) <= len(s); i++ {
-		if c := s[i]; c != first && c != upper {
-			continue
-		}
-		j := 1
-		for ; j < len(lit); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != lit[j] {
-				break
-			}
-		}
-		if j == len(lit) {
-			return true, true
-		}
-	}
-	return false, true
 }
