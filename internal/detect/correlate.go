@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"container/list"
 	"math"
 	"sort"
 	"strings"
@@ -93,21 +92,69 @@ type group struct {
 	kvs     []KV
 	entries []entry // sorted by time
 	pending []entry // absence: events still waiting for their follow-up
-	elem    *list.Element
+	// prev and next link the rule's groups from least to most recently updated.
+	prev, next *group
+	// kv and first are inline storage for kvs and entries, so a new group of up to two
+	// group-by fields is usually one allocation besides its key.
+	kv    [2]KV
+	first [1]entry
 }
 
 // ruleState is the state of one correlation rule.
 type ruleState struct {
 	c       *compiled
 	groups  map[string]*group
-	lru     *list.List // of *group, most recently updated at the back
+	lru     lru // most recently updated at the back
 	entries int
 	// nextPrune spaces out first_seen baseline pruning, which walks the whole baseline.
 	nextPrune time.Time
 }
 
 func newRuleState(c *compiled) *ruleState {
-	return &ruleState{c: c, groups: map[string]*group{}, lru: list.New()}
+	return &ruleState{c: c, groups: map[string]*group{}}
+}
+
+// lru is an intrusive list of groups through their prev and next links.
+type lru struct {
+	front, back *group
+	n           int
+}
+
+// Len is the number of groups in the list.
+func (l *lru) Len() int { return l.n }
+
+func (l *lru) pushBack(g *group) {
+	g.prev, g.next = l.back, nil
+	if l.back != nil {
+		l.back.next = g
+	} else {
+		l.front = g
+	}
+	l.back = g
+	l.n++
+}
+
+func (l *lru) remove(g *group) {
+	if g.prev != nil {
+		g.prev.next = g.next
+	} else {
+		l.front = g.next
+	}
+	if g.next != nil {
+		g.next.prev = g.prev
+	} else {
+		l.back = g.prev
+	}
+	g.prev, g.next = nil, nil
+	l.n--
+}
+
+func (l *lru) moveToBack(g *group) {
+	if l.back == g {
+		return
+	}
+	l.remove(g)
+	l.pushBack(g)
 }
 
 // matched handles a rule match: alert if the rule alerts, then feed the correlations that
@@ -245,28 +292,36 @@ func groupKey(kvs []KV) string {
 // group returns the state for key, creating it and enforcing the group caps.
 func (e *Engine) group(st *ruleState, key []byte, vals []string) *group {
 	if g, ok := st.groups[string(key)]; ok {
-		if st.lru.Back() != g.elem {
-			st.lru.MoveToBack(g.elem)
-		}
+		st.lru.moveToBack(g)
 		return g
 	}
 	for st.lru.Len() >= e.cfg.MaxGroupsPerRule || (e.groups >= e.cfg.MaxGroups && st.lru.Len() > 0) {
-		e.dropGroup(st, st.lru.Front().Value.(*group))
+		e.dropGroup(st, st.lru.front)
 		e.stats.Evicted++
 	}
-	g := &group{key: string(key), kvs: groupKVs(st.c.rule.Correlation, vals)}
-	g.elem = st.lru.PushBack(g)
+	g := &group{key: string(key)}
+	cor := st.c.rule.Correlation
+	if len(vals) <= len(g.kv) {
+		g.kvs = g.kv[:len(vals)]
+		for i, v := range vals {
+			g.kvs[i] = KV{Key: cor.GroupBy[i], Value: v}
+		}
+	} else {
+		g.kvs = groupKVs(cor, vals)
+	}
+	g.entries = g.first[:0]
+	st.lru.pushBack(g)
 	st.groups[g.key] = g
 	e.groups++
 	return g
 }
 
 func (e *Engine) dropGroup(st *ruleState, g *group) {
-	if _, ok := st.groups[g.key]; !ok {
-		return
+	if cur, ok := st.groups[g.key]; !ok || cur != g {
+		return // already dropped: its links are gone
 	}
 	st.entries -= len(g.entries) + len(g.pending)
-	st.lru.Remove(g.elem)
+	st.lru.remove(g)
 	delete(st.groups, g.key)
 	e.groups--
 }
@@ -301,8 +356,7 @@ func (st *ruleState) expire(e *Engine) {
 	// updated groups can have expired entirely, and the walk stops at the first live one.
 	full := cor.Type == sigma.Absence || ((cor.Type == sigma.EventCount || cor.Type == sigma.ValueCount) && !cor.Cond.Monotone())
 	var empty []*group
-	for el := st.lru.Front(); el != nil; el = el.Next() {
-		g := el.Value.(*group)
+	for g := st.lru.front; g != nil; g = g.next {
 		if !full && len(g.entries) > 0 && !g.entries[len(g.entries)-1].t.Before(horizon) {
 			break
 		}

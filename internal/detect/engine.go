@@ -115,8 +115,10 @@ type Engine struct {
 	states []*ruleState // per rule, correlations only
 	groups int          // across all rules
 
-	seen      map[string]time.Time // event uuid -> event time, for re-delivery
-	seenOrder []seenEntry          // FIFO of seen, oldest at seenHead
+	// seen holds the event uuids remembered against re-delivery; seenOrder lists each of
+	// them exactly once, oldest at seenHead, with its event time.
+	seen      map[string]struct{}
+	seenOrder []seenEntry
 	seenHead  int
 	emitted   map[string]time.Time // alert id -> time
 	suppress  map[string]time.Time // rule+group -> end of suppression
@@ -133,7 +135,7 @@ func New(rs *Ruleset, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	e := &Engine{rs: rs, cfg: cfg, seen: map[string]time.Time{},
+	e := &Engine{rs: rs, cfg: cfg, seen: map[string]struct{}{},
 		emitted: map[string]time.Time{}, suppress: map[string]time.Time{}}
 	// The ruleset is shared and read-only: a time field it has no slot for is read directly.
 	e.timePath, e.normTimePath = event.MustPath(cfg.TimeField), event.MustPath(cfg.NormalizedTimeField)
@@ -336,7 +338,7 @@ type seenEntry struct {
 }
 
 func (e *Engine) remember(key string, t time.Time) {
-	e.seen[key] = t
+	e.seen[key] = struct{}{}
 	e.seenOrder = append(e.seenOrder, seenEntry{key, t})
 	// Bounded by count as well as by time, so a burst cannot grow it without limit.
 	for e.seenLen() > 4*e.cfg.MaxGroupsPerRule {
@@ -348,9 +350,7 @@ func (e *Engine) seenLen() int { return len(e.seenOrder) - e.seenHead }
 
 func (e *Engine) forgetOldestSeen() {
 	s := e.seenOrder[e.seenHead]
-	if e.seen[s.key].Equal(s.t) {
-		delete(e.seen, s.key)
-	}
+	delete(e.seen, s.key) // a uuid is added only when absent, so this entry is its only one
 	e.seenOrder[e.seenHead] = seenEntry{}
 	e.seenHead++
 	if e.seenHead > 1024 && e.seenHead*2 > len(e.seenOrder) {

@@ -142,9 +142,16 @@ func (m *strMatcher) match(l *Leaf) bool {
 	s := l.S
 	if !m.cased {
 		// Most values are ASCII: compare them folded in place rather than lowering a copy.
-		if !l.lowered && (m.kind == smEq || m.kind == smPrefix) {
-			if eq, ok := hasFoldedPrefix(s, m.lit, m.kind == smEq); ok {
-				return eq
+		if !l.lowered {
+			switch m.kind {
+			case smEq, smPrefix:
+				if eq, ok := hasFoldedPrefix(s, m.lit, m.kind == smEq); ok {
+					return eq
+				}
+			case smSuffix:
+				if eq, ok := hasFoldedSuffix(s, m.lit); ok {
+					return eq
+				}
 			}
 		}
 		s = l.Lower()
@@ -190,4 +197,30 @@ func hasFoldedPrefix(s, lit string, whole bool) (match, ok bool) {
 		}
 	}
 	return false, true
+}
+
+// hasFoldedSuffix reports whether strings.ToLower(s) ends with lit, a lower-case literal,
+// without lowering s. ok is false unless the last len(lit) bytes of s are ASCII: lowering
+// maps rune by rune, and an ASCII byte always starts a rune, so those bytes then lower to
+// the end of the lowered text whatever comes before them.
+func hasFoldedSuffix(s, lit string) (match, ok bool) {
+	if len(s) < len(lit) {
+		return false, false
+	}
+	tail := s[len(s)-len(lit):]
+	for i := 0; i < len(tail); i++ {
+		if tail[i] >= utf8.RuneSelf {
+			return false, false
+		}
+	}
+	for i := 0; i < len(tail); i++ {
+		c := tail[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lit[i] {
+			return false, true
+		}
+	}
+	return true, true
 }

@@ -25,3 +25,19 @@ func TestHasFoldedPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestHasFoldedSuffix checks the in-place suffix fold against strings.ToLower.
+func TestHasFoldedSuffix(t *testing.T) {
+	values := []string{"", "SUCCESS", "success", "Succ", "xSUCCESSES", "Mozilla/5.0 (Windows NT 10.0) Chrome/120",
+		"İstanbul", "KELVIN", "\u212aelvin", "ab\u212aelvin", "ﬀ", "Ǆ", "é", "É", "aÉ", "python-requests/2.31",
+		"curl/8.1", "CURL", "\xffcurl", "s", "ss"}
+	lits := []string{"", "success", "succ", "cess", "es", "kelvin", "elvin", "ǆ", "é", "x", "curl", "chrome/", "python-requests", "s"}
+	for _, s := range values {
+		for _, lit := range lits {
+			low := strings.ToLower(s)
+			if got, ok := hasFoldedSuffix(s, lit); ok && got != strings.HasSuffix(low, lit) {
+				t.Errorf("hasFoldedSuffix(%q, %q) = %v", s, lit, got)
+			}
+		}
+	}
+}
