@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -28,4 +29,17 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatal("AppendStringBytes differs from AppendString")
 		}
 	})
+}
+
+// BenchmarkAppendStringBytes escapes a raw Okta event, as raw_data does for every record.
+func BenchmarkAppendStringBytes(b *testing.B) {
+	raw, err := os.ReadFile("testdata/full.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	buf := make([]byte, 0, 4*len(raw))
+	for b.Loop() {
+		buf = AppendStringBytes(buf[:0], raw)
+	}
 }

@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -317,30 +318,53 @@ func (e *IPChainEntry) appendJSON(w *JSONWriter) {
 // are left out by the Str, Map and Bool helpers; the first error (an unencodable value) is kept
 // in Err.
 type JSONWriter struct {
-	B     []byte
-	Err   error
-	first []bool
-	keys  []string // scratch for sorting map keys, used as a stack by nested maps
+	B   []byte
+	Err error
 
-	firstBuf [16]bool
-	keysBuf  [32]string
+	// The "no member written yet" flag of each open object, innermost last: a bit set for the
+	// first 64 levels, a slice beyond. The writer holds no pointer into itself, so that a
+	// JSONWriter on the stack stays there (no allocation, no write barriers on B).
+	depth     int
+	firstBits uint64
+	firstDeep []bool
+}
+
+// isFirst reports whether the object at level d has no member yet.
+func (w *JSONWriter) isFirst(d int) bool {
+	if d < 64 {
+		return w.firstBits&(1<<uint(d)) != 0
+	}
+	return w.firstDeep[d-64]
+}
+
+// setFirst sets the "no member yet" flag of the object at level d.
+func (w *JSONWriter) setFirst(d int, v bool) {
+	if d < 64 {
+		if v {
+			w.firstBits |= 1 << uint(d)
+		} else {
+			w.firstBits &^= 1 << uint(d)
+		}
+		return
+	}
+	w.firstDeep[d-64] = v
 }
 
 // Object writes member k as an object whose members fn writes, and leaves the member out when
 // fn writes none.
 func (w *JSONWriter) Object(k string, fn func()) {
 	n := len(w.B)
-	top := len(w.first) - 1
-	first := top >= 0 && w.first[top]
+	top := w.depth - 1
+	first := top >= 0 && w.isFirst(top)
 	w.Key(k)
 	w.Open()
 	fn()
-	empty := w.first[len(w.first)-1]
+	empty := w.isFirst(w.depth - 1)
 	w.Close()
 	if empty {
 		w.B = w.B[:n]
 		if top >= 0 {
-			w.first[top] = first
+			w.setFirst(top, first)
 		}
 	}
 }
@@ -348,29 +372,43 @@ func (w *JSONWriter) Object(k string, fn func()) {
 // Open starts an object (as a value: call Key first when inside another object).
 func (w *JSONWriter) Open() {
 	w.B = append(w.B, '{')
-	if w.first == nil {
-		w.first = w.firstBuf[:0]
+	d := w.depth
+	w.depth++
+	if d < 64 {
+		w.firstBits |= 1 << uint(d)
+		return
 	}
-	w.first = append(w.first, true)
+	w.firstDeep = append(w.firstDeep[:d-64], true)
 }
 
 // Close ends the innermost object.
 func (w *JSONWriter) Close() {
 	w.B = append(w.B, '}')
-	w.first = w.first[:len(w.first)-1]
+	w.depth--
 }
 
 // Key writes a member name (and the comma before it when needed).
 func (w *JSONWriter) Key(k string) {
-	if n := len(w.first) - 1; n >= 0 {
-		if w.first[n] {
-			w.first[n] = false
+	b := w.B
+	if n := w.depth - 1; n >= 0 {
+		if w.isFirst(n) {
+			w.setFirst(n, false)
 		} else {
-			w.B = append(w.B, ',')
+			b = append(b, ',')
 		}
 	}
-	w.B = AppendString(w.B, k)
-	w.B = append(w.B, ':')
+	// Member names are almost always short plain ASCII constants: copy them without the
+	// general escaper's setup (the output is the same, as plain bytes are copied as they are).
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= utf8.RuneSelf || !plain[c] {
+			w.B = append(AppendString(b, k), ':')
+			return
+		}
+	}
+	b = slices.Grow(b, len(k)+3)
+	b = append(b, '"')
+	b = append(b, k...)
+	w.B = append(b, '"', ':')
 }
 
 // Str writes a string member unless v is empty.
@@ -434,22 +472,18 @@ func (w *JSONWriter) Value(v any) {
 	case float64:
 		w.appendFloat(t)
 	case map[string]any:
-		if w.keys == nil {
-			w.keys = w.keysBuf[:0]
-		}
-		base := len(w.keys)
+		// Small maps sort their keys in a buffer on the stack.
+		var buf [16]string
+		keys := buf[:0]
 		for k := range t {
-			w.keys = append(w.keys, k)
+			keys = append(keys, k)
 		}
-		keys := w.keys[base:]
 		slices.Sort(keys)
 		w.Open()
-		for i := range keys {
-			k := w.keys[base+i] // re-read: nested maps may grow (move) w.keys
+		for _, k := range keys {
 			w.Any(k, t[k])
 		}
 		w.Close()
-		w.keys = w.keys[:base]
 	case []any:
 		w.B = append(w.B, '[')
 		for i, e := range t {
@@ -517,7 +551,24 @@ func AppendStringBytes(b, s []byte) []byte {
 	d := b[n : n+2*len(s)+2]
 	d[0] = '"'
 	j := 1
-	for i, c := range s {
+	for i := 0; i < len(s); {
+		// Eight bytes at a time: store the word whole (d has room: j <= 2i+1), then keep
+		// only its plain prefix.
+		if i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(s[i:])
+			binary.LittleEndian.PutUint64(d[j:], x)
+			m := hasLess(x, 0x20) | hasByte(x, '"') | hasByte(x, '\\') | (x & hi)
+			if m == 0 {
+				i += 8
+				j += 8
+				continue
+			}
+			// The lowest flagged byte is exact (borrows only flag bytes above it).
+			k := bits.TrailingZeros64(m) / 8
+			i += k
+			j += k
+		}
+		c := s[i]
 		switch escClass[c] {
 		case escCopy:
 			d[j] = c
@@ -529,6 +580,7 @@ func AppendStringBytes(b, s []byte) []byte {
 		default:
 			return appendStringTail(b[:n+j], unsafe.String(unsafe.SliceData(s[i:]), len(s)-i))
 		}
+		i++
 	}
 	d[j] = '"'
 	return b[:n+j+1]

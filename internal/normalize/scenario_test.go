@@ -91,3 +91,28 @@ func BenchmarkScenarioDecodeRouteMap(b *testing.B) {
 func BenchmarkScenarioDecodeRouteMapEncode(b *testing.B) {
 	benchmarkMix(b, scenarioMix(b, 200), true)
 }
+
+// BenchmarkScenarioEncode measures the JSON encoding of the scenario mix's records alone.
+func BenchmarkScenarioEncode(b *testing.B) {
+	n := New()
+	var recs []*Record
+	for _, raw := range scenarioMix(b, 200) {
+		ev, err := event.Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range n.Normalize(ev, Meta{TenantUID: "acme", Raw: raw}) {
+			recs = append(recs, r)
+		}
+	}
+	b.ReportAllocs()
+	buf := make([]byte, 0, 64<<10)
+	i := 0
+	for b.Loop() {
+		var err error
+		if buf, err = recs[i%len(recs)].AppendJSON(buf[:0], EncodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
