@@ -367,7 +367,7 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
 			w.Int("created_time", f.CreatedTime)
 		}
 		if len(f.Types) > 0 {
-			w.Any("types", toAnySlice(f.Types))
+			writeStrings(w, "types", f.Types)
 		}
 		w.Close()
 	}
@@ -413,12 +413,17 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
 	w.Close()
 }
 
-func toAnySlice(s []string) []any {
-	out := make([]any, len(s))
+// writeStrings writes member k as an array of strings ("[]" when s is empty).
+func writeStrings(w *event.JSONWriter, k string, s []string) {
+	w.Key(k)
+	w.B = append(w.B, '[')
 	for i, v := range s {
-		out[i] = v
+		if i > 0 {
+			w.B = append(w.B, ',')
+		}
+		w.B = event.AppendString(w.B, v)
 	}
-	return out
+	w.B = append(w.B, ']')
 }
 
 func (m *Metadata) appendJSON(w *event.JSONWriter) {
@@ -444,9 +449,9 @@ func (m *Metadata) appendJSON(w *event.JSONWriter) {
 	}
 	w.Str("log_provider", ProductVendor)
 	w.Str("log_name", "System Log")
-	w.Any("labels", toAnySlice(m.Labels))
+	writeStrings(w, "labels", m.Labels)
 	if len(m.Profiles) > 0 {
-		w.Any("profiles", toAnySlice(m.Profiles))
+		writeStrings(w, "profiles", m.Profiles)
 	}
 	w.Close()
 }
@@ -525,7 +530,7 @@ func (e *Endpoint) appendJSON(w *event.JSONWriter) {
 	w.Str("zone", e.Zone)
 	w.Str("isp", e.ISP)
 	if len(e.IntermediateIPs) > 0 {
-		w.Any("intermediate_ips", toAnySlice(e.IntermediateIPs))
+		writeStrings(w, "intermediate_ips", e.IntermediateIPs)
 	}
 	if l := e.Location; l != nil {
 		w.Key("location")

@@ -106,7 +106,8 @@ func writeUnmapped(w *event.JSONWriter, ev *event.LogEvent) {
 				w.B = append(w.B, ']')
 			})
 		}
-		for _, k := range sortedKeys(ev.Extra) {
+		var kb [16]string
+		for _, k := range sortedKeys(ev.Extra, kb[:0]) {
 			v, err := event.ParseValue(ev.Extra[k])
 			if err != nil {
 				v = string(ev.Extra[k])
@@ -119,7 +120,8 @@ func writeUnmapped(w *event.JSONWriter, ev *event.LogEvent) {
 // writeDebugData writes debugData without the keys OCSF holds, in key order, parsing the
 // structured strings.
 func writeDebugData(w *event.JSONWriter, dd map[string]any) {
-	for _, k := range sortedKeys(dd) {
+	var kb [16]string
+	for _, k := range sortedKeys(dd, kb[:0]) {
 		if mappedDebugKeys[k] {
 			continue
 		}
@@ -142,11 +144,8 @@ func writeDebugData(w *event.JSONWriter, dd map[string]any) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	keys := make([]string, 0, len(m))
+// sortedKeys appends m's keys to keys (a caller's buffer, usually on its stack) in order.
+func sortedKeys[V any](m map[string]V, keys []string) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
