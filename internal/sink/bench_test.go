@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/benchutil"
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"github.com/idwatch/idwatch/internal/store"
 )
 

@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"fmt"
-	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 

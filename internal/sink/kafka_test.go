@@ -3,15 +3,14 @@ package sink
 import (
 	"context"
 	"encoding/json"
-	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/idwatch/idwatch/internal/secret"
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"github.com/idwatch/idwatch/internal/store"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 func TestKafkaSinkDeliversEveryRecordKeyedByID(t *testing.T) {

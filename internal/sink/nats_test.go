@@ -2,11 +2,11 @@ package sink
 
 import (
 	"context"
-	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/sink/sinktest"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
