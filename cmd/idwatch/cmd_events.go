@@ -88,7 +88,7 @@ func ocsfWriter(w *bufio.Writer) func(store.Entry) error {
 	n := normalize.New()
 	buf := make([]byte, 0, 8<<10)
 	return func(e store.Entry) error {
-		ev, err := event.Decode(e.Raw)
+		ev, err := event.DecodeOwned(e.Raw)
 		if err != nil {
 			return fmt.Errorf("journal entry %d (event %s) does not decode: %w", e.Seq, e.UUID, err)
 		}

@@ -7,13 +7,18 @@ import (
 )
 
 // FuzzDecode checks that Decode never panics, that it accepts only valid JSON, and that
-// Decode → Marshal → Decode → Marshal is stable and Each agrees with Doc on the encoding.
+// Decode → Marshal → Decode → Marshal is stable, that DecodeOwned agrees with Decode, and that
+// Each agrees with Doc on the encoding.
 func FuzzDecode(f *testing.F) {
 	f.Add(readFixture(f, "full.json"))
 	f.Add([]byte(`{"uuid":"u","eventType":"t","published":"2025-03-10T14:02:11Z","target":[null,{"id":1}],"x":{"A":[1,2e3,-0.5]}}`))
 	f.Add([]byte(`{"uuid":"u","eventType":"t","published":"2025-03-10T14:02:11","Actor":{"id":"x"},"client":{"zone":"null"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := Decode(raw)
+		owned, errOwned := DecodeOwned(bytes.Clone(raw))
+		if (err == nil) != (errOwned == nil) {
+			t.Fatalf("Decode error %v, DecodeOwned error %v", err, errOwned)
+		}
 		if err != nil {
 			return
 		}
@@ -34,6 +39,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !bytes.Equal(out1, out2) {
 			t.Fatalf("unstable encoding:\n%s\n%s", out1, out2)
+		}
+		if outOwned, err := owned.MarshalJSON(); err != nil || !bytes.Equal(outOwned, out1) {
+			t.Fatalf("DecodeOwned differs from Decode (%v):\n%s\n%s", err, outOwned, out1)
 		}
 		checkEachAgainstEncoding(t, ev2)
 	})

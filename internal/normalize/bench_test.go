@@ -74,7 +74,8 @@ func benchmarkMix(b *testing.B, mix [][]byte, encode bool) {
 	for b.Loop() {
 		raw := mix[i%len(mix)]
 		i++
-		ev, err := event.Decode(raw)
+		// The mix stands for journal rows, which the pipeline owns and decodes without a copy.
+		ev, err := event.DecodeOwned(raw)
 		if err != nil {
 			b.Fatal(err)
 		}

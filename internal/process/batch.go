@@ -231,7 +231,7 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record, silent bool) (
 	if err != nil {
 		return recs, nil, err
 	}
-	ev, err := event.Decode(e.Raw)
+	ev, err := event.DecodeOwned(e.Raw)
 	if err != nil {
 		if !silent {
 			p.stats.Undecodable++

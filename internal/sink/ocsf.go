@@ -12,7 +12,7 @@ import (
 // one OCSF record per schema it routes to, raw_data included, tenant = integration id.
 func NormalizeOCSF(n *normalize.Normalizer) OCSFFunc {
 	return func(e store.Entry) ([]OCSFRecord, error) {
-		ev, err := event.Decode(e.Raw)
+		ev, err := event.DecodeOwned(e.Raw)
 		if err != nil {
 			return nil, err
 		}

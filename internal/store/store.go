@@ -118,6 +118,7 @@ type Journal interface {
 	// hooks) merges events without touching the live cursor. Events get seq numbers in page order.
 	AppendPage(ctx context.Context, integrationID int64, events []Event, cursor *Cursor) (AppendResult, error)
 	// ReadJournal returns up to limit entries with seq > afterSeq matching filter, in seq order.
+	// Each entry's Raw is a buffer of its own that the caller may keep (event.DecodeOwned).
 	ReadJournal(ctx context.Context, afterSeq int64, limit int, filter ReadFilter) ([]Entry, error)
 	// LastSeq returns the highest seq ever assigned (0 for a new journal).
 	LastSeq(ctx context.Context) (int64, error)
