@@ -88,6 +88,8 @@ type Runner struct {
 
 	mu     sync.Mutex
 	status Status
+
+	reads sync.WaitGroup // read-aheads in flight
 }
 
 // source is one stream a runner follows, with its batch being assembled.
@@ -97,7 +99,49 @@ type source struct {
 	offset   int64 // committed
 	readPos  int64 // last seq read into pending
 	pending  []Record
-	since    time.Time // when the first record of pending was read
+	since    time.Time  // when the first record of pending was read
+	ahead    *readAhead // the next journal read, started while pending is delivered
+}
+
+// readAhead is a journal read of up to limit entries after seq after, running in the background.
+// Reading the next batch while the current one is written (and fsynced, or acked over the
+// network) keeps a sink that is catching up busy on both ends; it changes nothing about what is
+// delivered or committed, as reads have no side effects and offsets are still committed in order.
+type readAhead struct {
+	after   int64
+	limit   int
+	done    chan struct{}
+	entries []store.Entry
+	err     error
+}
+
+// startReadAhead starts reading the journal after s.readPos.
+func (r *Runner) startReadAhead(ctx context.Context, s *source) {
+	a := &readAhead{after: s.readPos, limit: r.cfg.Batch.MaxRecords, done: make(chan struct{})}
+	s.ahead = a
+	r.reads.Add(1)
+	go func() {
+		defer r.reads.Done()
+		defer close(a.done)
+		a.entries, a.err = r.st.ReadJournal(ctx, a.after, a.limit, store.ReadFilter{})
+	}()
+}
+
+// readJournal returns up to limit entries after s.readPos: the read-ahead's when it read exactly
+// that, else a fresh read.
+func (r *Runner) readJournal(ctx context.Context, s *source, limit int) ([]store.Entry, error) {
+	if a := s.ahead; a != nil {
+		s.ahead = nil
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if a.after == s.readPos && a.limit == limit {
+			return a.entries, a.err
+		}
+	}
+	return r.st.ReadJournal(ctx, s.readPos, limit, store.ReadFilter{})
 }
 
 // ConsumerName is the consumer offset name of sink name on stream.
@@ -189,6 +233,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		if err := r.sink.Close(cctx); err != nil {
 			r.log.Warn("closing sink", "err", err)
 		}
+		r.reads.Wait() // a read-ahead must not outlive the runner (the store may close next)
 		r.setState(StateStopped, nil)
 	}()
 	if err := r.register(ctx); err != nil {
@@ -211,7 +256,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 			busy = busy || full
 			if full || (s.readPos > s.offset && r.clock.Now().Sub(s.since) >= r.cfg.Batch.MaxWait) || (s.readPos > s.offset && len(s.pending) == 0) {
-				if err := r.flush(ctx, s); err != nil {
+				if err := r.flush(ctx, s, full); err != nil {
 					return nil // ctx ended
 				}
 			}
@@ -325,7 +370,7 @@ func (r *Runner) fill(ctx context.Context, s *source) (bool, error) {
 			s.pending = append(s.pending, Record{ID: a.ID, Kind: KindAlert, Seq: a.Seq, Time: a.Time, IntegrationID: a.IntegrationID, Body: a.Body})
 		}
 	} else {
-		entries, err := r.st.ReadJournal(ctx, s.readPos, room, store.ReadFilter{})
+		entries, err := r.readJournal(ctx, s, room)
 		if err != nil {
 			return false, err
 		}
@@ -382,10 +427,14 @@ func (r *Runner) appendEntry(s *source, e store.Entry) error {
 	return nil
 }
 
-// flush delivers s's pending batch, retrying and dead-lettering, then commits the offset. It
-// returns an error only when ctx ended.
-func (r *Runner) flush(ctx context.Context, s *source) error {
+// flush delivers s's pending batch, retrying and dead-lettering, then commits the offset. When
+// the batch was full (more is likely waiting), the next journal read starts meanwhile. It returns
+// an error only when ctx ended.
+func (r *Runner) flush(ctx context.Context, s *source, full bool) error {
 	b := Batch{Stream: s.stream, AfterSeq: s.offset, LastSeq: s.readPos, Records: s.pending}
+	if full && s.stream == store.StreamJournal {
+		r.startReadAhead(ctx, s)
+	}
 	if len(b.Records) > 0 {
 		if err := r.deliver(ctx, b); err != nil {
 			return err

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -110,11 +111,11 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 	for rows.Next() {
 		var e store.Entry
 		var pub, stored sql.NullInt64
-		var raw []byte
+		var raw blob
 		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored); err != nil {
 			return nil, s.wrap("read journal", err)
 		}
-		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), raw
+		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), json.RawMessage(raw)
 		out = append(out, e)
 	}
 	return out, s.wrap("read journal", rows.Err())

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -128,11 +129,11 @@ func (s *Store) ReadRecords(ctx context.Context, afterSeq int64, limit int, f st
 	for rows.Next() {
 		var r store.Record
 		var tm sql.NullInt64
-		var body []byte
+		var body blob
 		if err := rows.Scan(&r.Seq, &r.Schema, &r.IntegrationID, &r.ClassUID, &r.UUID, &tm, &body); err != nil {
 			return nil, s.wrap(op, err)
 		}
-		r.Time, r.Body = fromNanos(tm), body
+		r.Time, r.Body = fromNanos(tm), json.RawMessage(body)
 		out = append(out, r)
 	}
 	return out, s.wrap(op, rows.Err())

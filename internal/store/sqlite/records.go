@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -135,11 +136,11 @@ func (s *Store) scanAlerts(op string, rows *sql.Rows, err error) ([]store.Alert,
 	for rows.Next() {
 		var a store.Alert
 		var tm, stored sql.NullInt64
-		var body []byte
+		var body blob
 		if err := rows.Scan(&a.Seq, &a.ID, &a.RuleID, &a.Severity, &tm, &a.IntegrationID, &a.GroupKey, &body, &stored); err != nil {
 			return nil, s.wrap(op, err)
 		}
-		a.Time, a.StoredAt, a.Body = fromNanos(tm), fromNanos(stored), body
+		a.Time, a.StoredAt, a.Body = fromNanos(tm), fromNanos(stored), json.RawMessage(body)
 		out = append(out, a)
 	}
 	return out, s.wrap(op, rows.Err())
