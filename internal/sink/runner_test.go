@@ -28,6 +28,50 @@ func TestRunnerDeliversAndCommits(t *testing.T) {
 	}
 }
 
+// TestRunnerReadAheadWhileJournalGrows delivers full batches, which makes the runner read the next
+// batch while it writes the current one, while events keep arriving and one write fails: every
+// event must still arrive once, in order, in batches that follow each other exactly.
+func TestRunnerReadAheadWhileJournalGrows(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendEvents(t, st, 0, 25)
+	total, failed := 25, false
+	var lastSeq int64
+	fs := &funcSink{}
+	fs.write = func(b Batch) error {
+		if b.AfterSeq != lastSeq {
+			t.Errorf("batch after seq %d follows a batch that ended at %d", b.AfterSeq, lastSeq)
+		}
+		for i, r := range b.Records {
+			if r.Seq != b.AfterSeq+int64(i)+1 {
+				t.Errorf("batch (%d,%d]: record %d has seq %d", b.AfterSeq, b.LastSeq, i, r.Seq)
+			}
+		}
+		if total < 95 { // collection carries on while the batch is written
+			appendEvents(t, st, total, 7)
+			total += 7
+		}
+		if b.AfterSeq == 20 && !failed {
+			failed = true
+			return errors.New("destination hiccup")
+		}
+		lastSeq = b.LastSeq
+		return nil
+	}
+	cfg := testConfig("ahead", &FileConfig{Path: "x"})
+	cfg.Batch.MaxRecords = 10
+	startRunner(t, RunnerOptions{Store: st, Config: cfg, Sink: fs})
+	waitFor(t, "offset 95", func() bool { return offsetOf(t, st, "sink/ahead") == 95 })
+	recs := fs.records()
+	if len(recs) != 95 {
+		t.Fatalf("delivered %d records, want 95", len(recs))
+	}
+	for i, r := range recs {
+		if r.ID != testEvent(i).UUID {
+			t.Fatalf("record %d is %s, want %s", i, r.ID, testEvent(i).UUID)
+		}
+	}
+}
+
 func TestRunnerBatchesBySizeAndTime(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	appendEvents(t, st, 0, 25)
