@@ -321,64 +321,27 @@ type JSONWriter struct {
 	B   []byte
 	Err error
 
-	// The "no member written yet" flag of each open object, innermost last: a bit set for the
-	// first 64 levels, a slice beyond. The writer holds no pointer into itself, so that a
-	// JSONWriter on the stack stays there (no allocation, no write barriers on B).
-	depth     int
-	firstBits uint64
-	firstDeep []bool
-}
-
-// isFirst reports whether the object at level d has no member yet.
-func (w *JSONWriter) isFirst(d int) bool {
-	if d < 64 {
-		return w.firstBits&(1<<uint(d)) != 0
-	}
-	return w.firstDeep[d-64]
-}
-
-// setFirst sets the "no member yet" flag of the object at level d.
-func (w *JSONWriter) setFirst(d int, v bool) {
-	if d < 64 {
-		if v {
-			w.firstBits |= 1 << uint(d)
-		} else {
-			w.firstBits &^= 1 << uint(d)
-		}
-		return
-	}
-	w.firstDeep[d-64] = v
+	depth int // objects open
 }
 
 // Object writes member k as an object whose members fn writes, and leaves the member out when
 // fn writes none.
 func (w *JSONWriter) Object(k string, fn func()) {
 	n := len(w.B)
-	top := w.depth - 1
-	first := top >= 0 && w.isFirst(top)
 	w.Key(k)
 	w.Open()
 	fn()
-	empty := w.isFirst(w.depth - 1)
+	empty := w.B[len(w.B)-1] == '{'
 	w.Close()
 	if empty {
 		w.B = w.B[:n]
-		if top >= 0 {
-			w.setFirst(top, first)
-		}
 	}
 }
 
 // Open starts an object (as a value: call Key first when inside another object).
 func (w *JSONWriter) Open() {
 	w.B = append(w.B, '{')
-	d := w.depth
 	w.depth++
-	if d < 64 {
-		w.firstBits |= 1 << uint(d)
-		return
-	}
-	w.firstDeep = append(w.firstDeep[:d-64], true)
 }
 
 // Close ends the innermost object.
@@ -390,12 +353,10 @@ func (w *JSONWriter) Close() {
 // Key writes a member name (and the comma before it when needed).
 func (w *JSONWriter) Key(k string) {
 	b := w.B
-	if n := w.depth - 1; n >= 0 {
-		if w.isFirst(n) {
-			w.setFirst(n, false)
-		} else {
-			b = append(b, ',')
-		}
+	// Inside an object, a member follows either the object's '{' or a value, and no value ends
+	// in '{': the byte before says whether a comma is due, with no state to keep.
+	if w.depth > 0 && b[len(b)-1] != '{' {
+		b = append(b, ',')
 	}
 	// Member names are almost always short plain ASCII constants: copy them without the
 	// general escaper's setup (the output is the same, as plain bytes are copied as they are).

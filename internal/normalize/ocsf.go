@@ -214,7 +214,9 @@ type Evidence struct {
 }
 
 // appendJSON writes the OCSF object; rawData, when not empty, becomes raw_data.
-func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
+// appendJSON writes the record's object, and returns where its metadata.labels value begins and
+// ends in w.B (the only part the records of one event do not share).
+func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labelsEnd int) {
 	w.Open()
 	w.Int("activity_id", int64(o.ActivityID))
 	w.Str("activity_name", o.ActivityName)
@@ -232,7 +234,7 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
 	w.Str("status", o.Status)
 	w.Str("status_code", o.StatusCode)
 	w.Str("status_detail", o.StatusDetail)
-	o.Metadata.appendJSON(w)
+	labelsAt, labelsEnd = o.Metadata.appendJSON(w)
 	if o.Actor != nil {
 		w.Key("actor")
 		o.Actor.appendJSON(w)
@@ -411,22 +413,29 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) {
 		w.B = event.AppendStringBytes(w.B, rawData)
 	}
 	w.Close()
+	return labelsAt, labelsEnd
 }
 
 // writeStrings writes member k as an array of strings ("[]" when s is empty).
 func writeStrings(w *event.JSONWriter, k string, s []string) {
 	w.Key(k)
-	w.B = append(w.B, '[')
-	for i, v := range s {
-		if i > 0 {
-			w.B = append(w.B, ',')
-		}
-		w.B = event.AppendString(w.B, v)
-	}
-	w.B = append(w.B, ']')
+	w.B = appendStrings(w.B, s)
 }
 
-func (m *Metadata) appendJSON(w *event.JSONWriter) {
+// appendStrings appends s as a JSON array of strings.
+func appendStrings(b []byte, s []string) []byte {
+	b = append(b, '[')
+	for i, v := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = event.AppendString(b, v)
+	}
+	return append(b, ']')
+}
+
+// appendJSON writes the metadata member and returns where its labels value begins and ends.
+func (m *Metadata) appendJSON(w *event.JSONWriter) (labelsAt, labelsEnd int) {
 	w.Key("metadata")
 	w.Open()
 	w.Str("uid", m.UID)
@@ -449,11 +458,15 @@ func (m *Metadata) appendJSON(w *event.JSONWriter) {
 	}
 	w.Str("log_provider", ProductVendor)
 	w.Str("log_name", "System Log")
-	writeStrings(w, "labels", m.Labels)
+	w.Key("labels")
+	labelsAt = len(w.B)
+	w.B = appendStrings(w.B, m.Labels)
+	labelsEnd = len(w.B)
 	if len(m.Profiles) > 0 {
 		writeStrings(w, "profiles", m.Profiles)
 	}
 	w.Close()
+	return labelsAt, labelsEnd
 }
 
 func (a *Actor) appendJSON(w *event.JSONWriter) {

@@ -33,8 +33,21 @@ type Record struct {
 	Raw     []byte
 	OCSF    *OCSF
 
-	once sync.Once
-	doc  event.Doc
+	once     sync.Once
+	doc      event.Doc
+	siblings *sharedEncoding // set when the event has more than one record
+}
+
+// sharedEncoding is the encoding the records of one event have in common. They differ only in
+// metadata.labels (schema:auth or schema:generic), so the first one encoded keeps its bytes and
+// its siblings copy them around their own labels: an overlap event (user.authentication.sso and
+// policy.evaluate_sign_on, the two most frequent types of a busy org) costs one encoding, not two.
+type sharedEncoding struct {
+	mu                  sync.Mutex
+	valid               bool
+	omitRawData         bool // the options buf was encoded with
+	buf                 []byte
+	labelsAt, labelsEnd int
 }
 
 // EncodeOptions tune a record's JSON encoding.
@@ -60,9 +73,29 @@ func (r *Record) AppendJSON(b []byte, opt EncodeOptions) ([]byte, error) {
 			}
 		}
 	}
+	sh := r.siblings
+	if sh == nil {
+		w := event.JSONWriter{B: b}
+		r.OCSF.appendJSON(&w, raw)
+		return w.B, w.Err
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.valid && sh.omitRawData == opt.OmitRawData {
+		b = append(b, sh.buf[:sh.labelsAt]...)
+		b = appendStrings(b, r.OCSF.Metadata.Labels)
+		return append(b, sh.buf[sh.labelsEnd:]...), nil
+	}
+	start := len(b)
 	w := event.JSONWriter{B: b}
-	r.OCSF.appendJSON(&w, raw)
-	return w.B, w.Err
+	at, end := r.OCSF.appendJSON(&w, raw)
+	if w.Err != nil {
+		return w.B, w.Err
+	}
+	sh.buf = append(sh.buf[:0], w.B[start:]...)
+	sh.labelsAt, sh.labelsEnd = at-start, end-start
+	sh.omitRawData, sh.valid = opt.OmitRawData, true
+	return w.B, nil
 }
 
 // Each implements event.Fields over the record's OCSF fields (raw_data excluded).
@@ -113,6 +146,10 @@ func (n *Normalizer) Normalize(ev *event.LogEvent, meta Meta) []*Record {
 	route := n.router.Route(ev.EventType)
 	o := n.mapEvent(ev, meta)
 	recs := make([]*Record, len(route.Schemas))
+	var sh *sharedEncoding
+	if len(recs) > 1 {
+		sh = new(sharedEncoding)
+	}
 	for i, s := range route.Schemas {
 		oc := o
 		if i > 0 {
@@ -120,7 +157,7 @@ func (n *Normalizer) Normalize(ev *event.LogEvent, meta Meta) []*Record {
 			oc = &c
 		}
 		oc.Metadata.Labels = n.labels[s][route.Routing]
-		recs[i] = &Record{Schema: s, Routing: route.Routing, Family: route.Family, Event: ev, Raw: meta.Raw, OCSF: oc}
+		recs[i] = &Record{Schema: s, Routing: route.Routing, Family: route.Family, Event: ev, Raw: meta.Raw, OCSF: oc, siblings: sh}
 	}
 	return recs
 }

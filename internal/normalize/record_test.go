@@ -60,6 +60,56 @@ func TestRecordFields(t *testing.T) {
 	var _ event.Fields = recs[0]
 }
 
+// TestSiblingEncodings checks that the records of an overlap event, which share their encoding,
+// encode exactly as they would alone, in any order, with and without raw_data, concurrently.
+func TestSiblingEncodings(t *testing.T) {
+	for _, name := range []string{"listed-policy.evaluate_sign_on", "listed-user.authentication.sso", "listed-user.account.update_password"} {
+		raw, err := readGoldenInput(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone := normalizeFixture(t, name, Meta{TenantUID: "acme", Raw: raw})
+		if len(alone) != 2 {
+			t.Fatalf("%s: %d records, want 2", name, len(alone))
+		}
+		want := map[EncodeOptions][2]string{}
+		for _, opt := range []EncodeOptions{{}, {OmitRawData: true}} {
+			var w [2]string
+			for i, r := range alone {
+				single := &Record{Schema: r.Schema, Routing: r.Routing, Event: r.Event, Raw: r.Raw, OCSF: r.OCSF}
+				b, err := single.AppendJSON(nil, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w[i] = string(b)
+			}
+			if w[0] == w[1] {
+				t.Fatalf("%s: both records encode the same", name)
+			}
+			want[opt] = w
+		}
+		for _, order := range [][]int{{0, 1, 0, 1}, {1, 0, 1, 0}, {0, 0, 1, 1}} {
+			recs := normalizeFixture(t, name, Meta{TenantUID: "acme", Raw: raw})
+			var wg sync.WaitGroup
+			for _, opt := range []EncodeOptions{{}, {OmitRawData: true}, {}} {
+				wg.Go(func() {
+					for _, i := range order {
+						b, err := recs[i].AppendJSON([]byte("prefix"), opt)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if got := strings.TrimPrefix(string(b), "prefix"); got != want[opt][i] {
+							t.Errorf("%s record %d (order %v, %+v):\n got %s\nwant %s", name, i, order, opt, got, want[opt][i])
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
+	}
+}
+
 func TestRecordRawForms(t *testing.T) {
 	raw := []byte(`{"uuid":"u1", "eventType":"user.risk.change","published":"2025-01-02T03:04:05Z","x":1}`)
 	ev, err := event.Decode(raw)
