@@ -506,29 +506,36 @@ func hasByte(x uint64, c byte) uint64 { return hasLess(x^(lo*uint64(c)), 1) }
 // AppendString's.
 func AppendStringBytes(b, s []byte) []byte {
 	// Each byte at most doubles until one needs AppendString's general path (a control
-	// character or non-ASCII), so the output is written in place without append calls.
+	// character or non-ASCII), so the output is written in place without append calls; the 8
+	// bytes of slack let every word store be whole.
 	n := len(b)
-	b = slices.Grow(b, 2*len(s)+2)
-	d := b[n : n+2*len(s)+2]
+	b = slices.Grow(b, 2*len(s)+2+8)
+	d := b[n : n+2*len(s)+2+8]
 	d[0] = '"'
 	j := 1
-	for i := 0; i < len(s); {
-		// Eight bytes at a time: store the word whole (d has room: j <= 2i+1), then keep
-		// only its plain prefix.
-		if i+8 <= len(s) {
-			x := binary.LittleEndian.Uint64(s[i:])
-			binary.LittleEndian.PutUint64(d[j:], x)
-			m := hasLess(x, 0x20) | hasByte(x, '"') | hasByte(x, '\\') | (x & hi)
-			if m == 0 {
-				i += 8
-				j += 8
-				continue
-			}
-			// The lowest flagged byte is exact (borrows only flag bytes above it).
-			k := bits.TrailingZeros64(m) / 8
-			i += k
-			j += k
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if general(x) != 0 {
+			break
 		}
+		// Store the word, and again after each quote or backslash, one byte further on, with
+		// a backslash before it: a word with three quotes costs four stores, not eight bytes.
+		m := quoteOrBackslash(x)
+		pos := 0
+		for m != 0 {
+			k := bits.TrailingZeros64(m) >> 3
+			binary.LittleEndian.PutUint64(d[j:], x>>(8*pos))
+			j += k - pos
+			d[j] = '\\'
+			j++
+			pos = k
+			m &= m - 1
+		}
+		binary.LittleEndian.PutUint64(d[j:], x>>(8*pos))
+		j += 8 - pos
+	}
+	for ; i < len(s); i++ {
 		c := s[i]
 		switch escClass[c] {
 		case escCopy:
@@ -541,10 +548,27 @@ func AppendStringBytes(b, s []byte) []byte {
 		default:
 			return appendStringTail(b[:n+j], unsafe.String(unsafe.SliceData(s[i:]), len(s)-i))
 		}
-		i++
 	}
 	d[j] = '"'
 	return b[:n+j+1]
+}
+
+// lo7 has 0x7f in every byte.
+const lo7 = lo * 0x7f
+
+// general returns, exactly, 0x80 in each byte of x that is a control character or non-ASCII:
+// the bytes AppendString's general path handles. (hasLess flags only the lowest such byte
+// exactly; these masks are exact in every byte, as no byte's sum carries into the next.)
+func general(x uint64) uint64 {
+	return (^((x & lo7) + lo*(0x80-0x20)) | x) & hi
+}
+
+// quoteOrBackslash returns, exactly, 0x80 in each ASCII byte of x that is '"' or '\\'.
+func quoteOrBackslash(x uint64) uint64 {
+	a := x & lo7
+	q := ^((a ^ lo*'"') + lo7)
+	bs := ^((a ^ lo*'\\') + lo7)
+	return (q | bs) & ^x & hi
 }
 
 const (
