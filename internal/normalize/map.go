@@ -91,7 +91,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 	o.SeverityID, o.Severity = sev, severityNames[sev]
 
 	o.Actor = actorOf(ev, blk)
-	o.SrcEndpoint = endpointOf(ev, blk)
+	o.SrcEndpoint = n.endpointOf(ev, blk)
 	o.HTTPRequest = httpRequestOf(ev, dd, &blk.http)
 	if d := deviceOf(ev.Device); d != nil {
 		o.Device = d
@@ -307,7 +307,7 @@ func validIP(s string) bool {
 	return err == nil
 }
 
-func endpointOf(ev *event.LogEvent, blk *mapBlock) *Endpoint {
+func (n *Normalizer) endpointOf(ev *event.LogEvent, blk *mapBlock) *Endpoint {
 	c := ev.Client
 	if c == nil || (c.IPAddress == "" && c.GeographicalContext == nil) {
 		return nil
@@ -321,11 +321,17 @@ func endpointOf(ev *event.LogEvent, blk *mapBlock) *Endpoint {
 	}
 	if g := c.GeographicalContext; g != nil && (g.City != "" || g.Country != "" || g.PostalCode != "" || g.State != "") {
 		l := &blk.loc
-		*l = Location{City: g.City, Region: g.State, Country: g.Country, PostalCode: g.PostalCode}
+		*l = Location{City: g.City, Region: g.State, PostalCode: g.PostalCode}
+		// A name no table row knows stays in unmapped rather than break the alpha-2 format.
+		if row := n.countries.lookup(g.Country); g.Country != "" && row != nil {
+			l.Country, l.Continent = row.Code, row.Continent
+		}
 		if gl := g.Geolocation; gl != nil {
 			l.Lat, l.Long = &gl.Lat, &gl.Lon
 		}
-		e.Location = l
+		if *l != (Location{}) {
+			e.Location = l
+		}
 	}
 	if sc := ev.SecurityContext; sc != nil {
 		e.ASNumber, e.ASName, e.ISP, e.Domain = sc.AsNumber, sc.AsOrg, sc.ISP, sc.Domain

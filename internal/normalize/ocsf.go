@@ -127,10 +127,10 @@ type Endpoint struct {
 	OS              *OS
 }
 
-// Location is OCSF location.
+// Location is OCSF location. Country is the ISO 3166-1 alpha-2 code of the country Okta names.
 type Location struct {
-	City, Region, Country, PostalCode string
-	Lat, Long                         *float64
+	City, Region, Country, Continent, PostalCode string
+	Lat, Long                                    *float64
 }
 
 // OS is OCSF os.
@@ -406,7 +406,7 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 		w.B = append(w.B, ']')
 	}
 	if o.Source != nil {
-		writeUnmapped(w, o.Source)
+		writeUnmapped(w, o)
 	}
 	if len(rawData) > 0 {
 		w.Key("raw_data")
@@ -551,6 +551,7 @@ func (e *Endpoint) appendJSON(w *event.JSONWriter) {
 		w.Str("city", l.City)
 		w.Str("region", l.Region)
 		w.Str("country", l.Country)
+		w.Str("continent", l.Continent)
 		w.Str("postal_code", l.PostalCode)
 		if l.Lat != nil {
 			w.Float("lat", *l.Lat)

@@ -115,12 +115,13 @@ type Normalizer struct {
 	cls       classifier
 	typeNames map[int]string
 	labels    map[Schema]map[Routing][]string
+	countries countryIndex
 }
 
 // New compiles the routing and class tables.
 func New() *Normalizer {
 	n := &Normalizer{router: NewRouter(), cls: newClassifier(), typeNames: map[int]string{},
-		labels: map[Schema]map[Routing][]string{}}
+		labels: map[Schema]map[Routing][]string{}, countries: newCountryIndex()}
 	for uid, c := range classes {
 		n.typeNames[uid*100+ActivityOther] = c.name + ": Other"
 		for a, name := range c.activities {

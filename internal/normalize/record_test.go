@@ -110,6 +110,40 @@ func TestSiblingEncodings(t *testing.T) {
 	}
 }
 
+// TestCountryCodes checks that location.country holds the ISO code of the country Okta names,
+// with its continent, and that a name no table row knows stays in unmapped instead.
+func TestCountryCodes(t *testing.T) {
+	cases := []struct{ geo, want, unmapped string }{
+		{`{"city":"Lagos","country":"Nigeria"}`, `"location":{"city":"Lagos","country":"NG","continent":"Africa"}`, ``},
+		{`{"city":"Atlantis City","country":"Atlantis"}`, `"location":{"city":"Atlantis City"}`, `"geographicalContext":{"country":"Atlantis"}`},
+		{`{"country":"Atlantis"}`, ``, `"geographicalContext":{"country":"Atlantis"}`},
+	}
+	for _, tc := range cases {
+		raw := []byte(`{"uuid":"u1","eventType":"user.session.start","published":"2025-01-02T03:04:05Z","client":{"ipAddress":"198.51.100.7","geographicalContext":` + tc.geo + `}}`)
+		ev, err := event.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := New().Normalize(ev, Meta{})[0].AppendJSON(nil, EncodeOptions{OmitRawData: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := string(b)
+		if tc.want != "" && !strings.Contains(out, tc.want) {
+			t.Errorf("%s: want %s in\n%s", tc.geo, tc.want, out)
+		}
+		if tc.want == "" && strings.Contains(out, `"location"`) {
+			t.Errorf("%s: want no location in\n%s", tc.geo, out)
+		}
+		if tc.unmapped != "" && !strings.Contains(out, tc.unmapped) {
+			t.Errorf("%s: want %s in unmapped of\n%s", tc.geo, tc.unmapped, out)
+		}
+		if tc.unmapped == "" && strings.Contains(out, `"geographicalContext"`) {
+			t.Errorf("%s: a resolved country is also in unmapped:\n%s", tc.geo, out)
+		}
+	}
+}
+
 func TestRecordRawForms(t *testing.T) {
 	raw := []byte(`{"uuid":"u1", "eventType":"user.risk.change","published":"2025-01-02T03:04:05Z","x":1}`)
 	ev, err := event.Decode(raw)

@@ -69,6 +69,11 @@ func TestScenarioRecordsValid(t *testing.T) {
 			t.Fatalf("scenario event does not decode: %v\n%s", err, raw)
 		}
 		types[ev.EventType] = true
+		if c := ev.Client; c != nil && c.GeographicalContext != nil && c.GeographicalContext.Country != "" {
+			if n.countries.lookup(c.GeographicalContext.Country) == nil {
+				t.Errorf("oktasim writes a country no table row knows: %q", c.GeographicalContext.Country)
+			}
+		}
 		for _, r := range n.Normalize(ev, Meta{TenantUID: "sim", Raw: raw}) {
 			b, err := r.MarshalJSON()
 			if err != nil {

@@ -12,7 +12,8 @@ import (
 // is only partly represented there, with debugData's behaviors, risk and logOnlySecurityData
 // parsed into structured values. It writes straight from the typed event, so mapping allocates
 // nothing for it; the member is left out when there is nothing to write.
-func writeUnmapped(w *event.JSONWriter, ev *event.LogEvent) {
+func writeUnmapped(w *event.JSONWriter, o *OCSF) {
+	ev := o.Source
 	w.Object("unmapped", func() {
 		w.Str("legacyEventType", ev.LegacyEventType)
 		w.Str("severity", ev.Severity)
@@ -31,6 +32,9 @@ func writeUnmapped(w *event.JSONWriter, ev *event.LogEvent) {
 				}
 				if c.UserAgent != nil {
 					w.Str("browser", c.UserAgent.Browser)
+				}
+				if g := c.GeographicalContext; g != nil && g.Country != "" && !countryMapped(o) {
+					w.Object("geographicalContext", func() { w.Str("country", g.Country) })
 				}
 			})
 		}
@@ -115,6 +119,16 @@ func writeUnmapped(w *event.JSONWriter, ev *event.LogEvent) {
 			w.Any(k, v)
 		}
 	})
+}
+
+// countryMapped reports whether the record holds the event's country as location.country (of
+// src_endpoint, or of the evidence a Detection Finding moves it to).
+func countryMapped(o *OCSF) bool {
+	e := o.SrcEndpoint
+	if e == nil && len(o.Evidences) > 0 {
+		e = o.Evidences[0].SrcEndpoint
+	}
+	return e != nil && e.Location != nil && e.Location.Country != ""
 }
 
 // writeDebugData writes debugData without the keys OCSF holds, in key order, parsing the
