@@ -28,8 +28,9 @@ const (
 
 // common holds the flags every collection command has.
 type common struct {
-	dataDir string
-	json    bool
+	dataDir  string
+	json     bool
+	syncFull bool // every store commit survives power loss (serve's storage.sync: full)
 }
 
 func addCommon(fs *flag.FlagSet) *common {
@@ -72,7 +73,7 @@ func (c *common) openStore(ctx context.Context, io stdio) (*sqlite.Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log})
+	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log, SyncFull: c.syncFull})
 }
 
 // integration finds an integration by name (or numeric id).

@@ -38,6 +38,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if cfg.DataDir != "" && !flagSet(fs, "data-dir") {
 		c.dataDir = cfg.DataDir
 	}
+	c.syncFull = cfg.Storage.SyncFull()
 	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
 	if err != nil {
 		return fmt.Errorf("%s: collect.share: %w", *path, err)
@@ -63,7 +64,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group)
 	}
-	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil)
+	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (

@@ -20,11 +20,32 @@ type Config struct {
 	// DataDir holds the database and master key; empty means the command's default. A relative
 	// path is resolved against the configuration file's directory.
 	DataDir string  `yaml:"data_dir"`
+	Storage Storage `yaml:"storage"`
 	Collect Collect `yaml:"collect"`
 	Process Process `yaml:"process"`
 	// Sinks are parsed and validated by internal/sink (see docs/sinks.md).
 	Sinks []sink.Config `yaml:"-"`
 }
+
+// Storage tunes the database.
+type Storage struct {
+	// Sync is "normal" (the default: every commit survives a crash of the process; on power loss
+	// the last commits may be lost) or "full" (every commit survives power loss too, at the cost
+	// of one fsync per commit). See docs/storage.md, Durability.
+	Sync string `yaml:"sync"`
+}
+
+// Validate checks the storage options.
+func (s Storage) Validate() error {
+	switch s.Sync {
+	case "", "normal", "full":
+		return nil
+	}
+	return fmt.Errorf("sync %q is neither normal nor full; use full to make every commit survive power loss", s.Sync)
+}
+
+// SyncFull reports whether every commit must survive power loss.
+func (s Storage) SyncFull() bool { return s.Sync == "full" }
 
 // Collect tunes the collection of every enabled integration.
 type Collect struct {
@@ -99,6 +120,9 @@ func (p Process) Validate() error {
 // Validate checks every section.
 func (c Config) Validate() error {
 	var errs []error
+	if err := c.Storage.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("storage: %w", err))
+	}
 	if err := c.Collect.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("collect: %w", err))
 	}

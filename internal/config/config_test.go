@@ -22,6 +22,7 @@ func TestBadConfigs(t *testing.T) {
 		"sink_option.bad.yml":   `unknown field "max_byte"`,
 		"malformed.bad.yml":     "sequence",
 		"page_limit.bad.yml":    "page limit 5000 is outside 1..1000",
+		"storage_sync.bad.yml":  `storage: sync "always" is neither normal nor full`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
@@ -59,6 +60,9 @@ func TestExampleConfig(t *testing.T) {
 	if !c.Process.On() || len(c.Sinks) != 3 || c.Sinks[0].Name != "archive" {
 		t.Fatalf("unexpected process or sinks: %+v", c)
 	}
+	if c.Storage.SyncFull() {
+		t.Fatal("the example's storage.sync normal reads as full")
+	}
 }
 
 // TestDefaultsAndRelativePaths checks an almost empty file and relative path resolution.
@@ -74,8 +78,11 @@ func TestDefaultsAndRelativePaths(t *testing.T) {
 	if c.DataDir != filepath.Join(dir, "data") || c.Process.RulesDir != filepath.Join(dir, "rules") {
 		t.Fatalf("paths not resolved: %+v", c)
 	}
-	if !c.Process.On() || c.Collect.ShareOrDefault() != DefaultShare || len(c.Sinks) != 0 {
+	if !c.Process.On() || c.Collect.ShareOrDefault() != DefaultShare || len(c.Sinks) != 0 || c.Storage.SyncFull() {
 		t.Fatalf("defaults: %+v", c)
+	}
+	if c, err := Parse([]byte("storage: {sync: full}\n"), dir); err != nil || !c.Storage.SyncFull() {
+		t.Fatalf("storage.sync full: %v %+v", err, c)
 	}
 	c, err = Parse([]byte("process: {enabled: false, rules_dir: missing}\n"), dir)
 	if err != nil || c.Process.On() {
