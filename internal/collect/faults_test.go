@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,90 +11,10 @@ import (
 
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/oktasim"
+	"github.com/idwatch/idwatch/internal/oktasim/fault"
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 )
-
-// fault is what the fault proxy does to one System Log request.
-type fault int
-
-const (
-	faultNone      fault = iota
-	fault503             // Okta outage: 503 with an error object
-	faultHang            // no answer until the client gives up
-	faultTruncate        // the real page cut in half
-	faultMalformed       // a body that is not a JSON array
-	fault429             // rate limited, reset 30 s ahead
-)
-
-// faultProxy sits in front of oktasim and applies queued faults to /api/v1/logs requests.
-type faultProxy struct {
-	mu    sync.Mutex
-	queue []fault
-	now   func() time.Time
-	next  http.Handler
-}
-
-func (f *faultProxy) push(fs ...fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.queue = append(f.queue, fs...)
-}
-
-func (f *faultProxy) pop() fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.queue) == 0 {
-		return faultNone
-	}
-	x := f.queue[0]
-	f.queue = f.queue[1:]
-	return x
-}
-
-func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/api/v1/logs" {
-		f.next.ServeHTTP(w, r)
-		return
-	}
-	x := f.pop()
-	switch x {
-	case fault503:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprint(w, `{"errorCode":"E0000009","errorSummary":"Internal Server Error","errorLink":"E0000009","errorId":"x","errorCauses":[]}`)
-	case faultHang:
-		<-r.Context().Done()
-	case fault429:
-		now := f.now()
-		w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
-		w.Header().Set("X-Rate-Limit-Limit", "60")
-		w.Header().Set("X-Rate-Limit-Remaining", "0")
-		w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(30*time.Second).Unix(), 10))
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusTooManyRequests)
-		fmt.Fprint(w, `{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests.","errorLink":"E0000047","errorId":"x","errorCauses":[]}`)
-	case faultTruncate, faultMalformed:
-		rec := httptest.NewRecorder()
-		f.next.ServeHTTP(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		body := rec.Body.Bytes()
-		if rec.Code == http.StatusOK {
-			if x == faultTruncate {
-				body = body[:len(body)/2]
-			} else {
-				body = []byte(`{"not":"an array"}`)
-			}
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		w.Write(body)
-	default:
-		f.next.ServeHTTP(w, r)
-	}
-}
 
 // healthLog records every health state written.
 type healthLog struct {
@@ -134,41 +52,42 @@ func (h *healthLog) String() string {
 	return b.String()
 }
 
-// faultEnv is an env whose org sits behind a fault proxy, with a poller whose health is recorded.
-func faultEnv(t *testing.T, skew time.Duration, limits *oktasim.RateLimitConfig) (*env, *faultProxy, *Poller, *healthLog) {
+// faultEnv is an env whose poller's health is recorded, with short attempt timeouts so that
+// oktasim's faults (internal/oktasim/fault, the same rules as /_sim/faults) are felt quickly.
+func faultEnv(t *testing.T, skew time.Duration, limits *oktasim.RateLimitConfig) (*env, *Poller, *healthLog) {
 	t.Helper()
-	fp := &faultProxy{}
-	o := simOptions{skew: skew, noLimit: limits == nil, wrap: func(h http.Handler) http.Handler { fp.next = h; return fp }}
+	o := simOptions{skew: skew, noLimit: limits == nil}
 	if limits != nil {
 		o.cfg.RateLimits = *limits
 	}
 	s := newSim(t, o)
-	fp.now = func() time.Time { return s.clock.Now().Add(skew) }
 	e := newEnv(t, s, okta.GovernorConfig{Share: 0.5})
 	hl := &healthLog{HealthWriter: e.st}
 	p := e.pollerWith(t, Config{PageLimit: 50}, hl, okta.RetryConfig{MaxRetries: 1, AttemptTimeout: 300 * time.Millisecond,
 		BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second})
-	return e, fp, p, hl
+	return e, p, hl
 }
 
-// TestFaultsSurvived injects each fault the System Log can show while a backlog is collected:
-// every one leaves a health record saying what happened, and the journal ends exact.
+// TestFaultsSurvived injects each fault the System Log can show while a backlog is collected,
+// through oktasim's fault injector: every one leaves a health record saying what happened, and
+// the journal ends exact.
 func TestFaultsSurvived(t *testing.T) {
 	cases := []struct {
 		name   string
-		faults []fault
+		rule   fault.Rule
 		state  store.HealthState
 		reason string
 	}{
-		{"5xx", []fault{fault503, fault503, fault503}, store.HealthDegraded, "HTTP 503"},
-		{"timeout", []fault{faultHang, faultHang}, store.HealthDegraded, "timed out"},
-		{"truncated", []fault{faultTruncate}, store.HealthDegraded, "truncated or malformed"},
-		{"malformed", []fault{faultMalformed, faultNone, faultMalformed}, store.HealthDegraded, "truncated or malformed"},
-		{"429 storm", []fault{fault429, fault429, fault429, fault429, fault429, fault429, fault429, fault429, fault429, fault429, fault429, fault429}, store.HealthDegraded, "rate limit"},
+		{"5xx", fault.Rule{Kind: fault.KindStatus, Status: 503, Count: 3}, store.HealthDegraded, "HTTP 503"},
+		// Held far longer than the client's 300 ms attempt timeout: the client gives up.
+		{"timeout", fault.Rule{Kind: fault.KindSlow, Delay: fault.Duration(time.Hour), Count: 2}, store.HealthDegraded, "timed out"},
+		{"truncated", fault.Rule{Kind: fault.KindTruncate, Count: 1}, store.HealthDegraded, "truncated or malformed"},
+		{"malformed", fault.Rule{Kind: fault.KindMalformed, Count: 2}, store.HealthDegraded, "truncated or malformed"},
+		{"429 storm", fault.Rule{Kind: fault.KindRateLimit, Limit: 60, Reset: fault.Duration(30 * time.Second), Count: 12}, store.HealthDegraded, "rate limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e, fp, p, hl := faultEnv(t, 0, nil)
+			e, p, hl := faultEnv(t, 0, nil)
 			e.sim.add(t, 300, 0, 0, nil)
 			e.sim.clock.Advance(time.Second)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -178,8 +97,12 @@ func TestFaultsSurvived(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.sim.add(t, 300, 0.1, time.Minute, nil)
-			fp.push(faultNone)
-			fp.push(c.faults...)
+			rule := c.rule
+			rule.Path = "/api/v1/logs"
+			added, err := e.sim.srv.Faults().Add(rule)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := p.CatchUp(ctx, 20); err != nil {
 				t.Fatalf("not survived: %v\n%s", err, hl)
 			}
@@ -194,6 +117,11 @@ func TestFaultsSurvived(t *testing.T) {
 			if h := e.health(t); h.State != store.HealthCollecting {
 				t.Fatalf("final health %+v", h)
 			}
+			for _, r := range e.sim.srv.Faults().List() { // a counted rule leaves once used up
+				if r.ID == added.ID {
+					t.Fatalf("the fault hit %d of its %d requests", r.Hits, rule.Count)
+				}
+			}
 		})
 	}
 }
@@ -201,7 +129,7 @@ func TestFaultsSurvived(t *testing.T) {
 // TestRevokedTokenIsAnErrorWithFix revokes the token mid-stream: the integration goes to error
 // with the fix, and once a new token is stored collection resumes where it stopped.
 func TestRevokedTokenIsAnErrorWithFix(t *testing.T) {
-	e, _, p, hl := faultEnv(t, 0, nil)
+	e, p, hl := faultEnv(t, 0, nil)
 	ctx := context.Background()
 	e.sim.add(t, 100, 0, 0, nil)
 	e.sim.clock.Advance(time.Second)
@@ -242,7 +170,7 @@ func TestClockSkew(t *testing.T) {
 		t.Run(skew.String(), func(t *testing.T) {
 			limits := oktasim.DefaultRateLimits()
 			limits.Buckets[0].PerMinute = 40
-			e, _, p, _ := faultEnv(t, skew, &limits)
+			e, p, _ := faultEnv(t, skew, &limits)
 			e.sim.add(t, 800, 0.1, time.Minute, nil)
 			e.sim.clock.Advance(2 * time.Minute)
 			ctx, cancel := context.WithCancel(context.Background())

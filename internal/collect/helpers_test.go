@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -48,7 +47,6 @@ type simOptions struct {
 	cfg     oktasim.Config
 	wall    bool          // run on the wall clock instead of a clock.Manual
 	skew    time.Duration // oktasim's clock minus the collector's
-	wrap    func(http.Handler) http.Handler
 	noLimit bool
 	clock   *clock.Manual // share this clock instead of a new one
 }
@@ -81,11 +79,7 @@ func newSim(t testing.TB, o simOptions) *sim {
 	}
 	info, tok := srv.Tokens().Add(oktasim.APIToken{Name: "idwatch", AdminID: "00uadmin", Roles: []oktasim.Role{oktasim.RoleSuperAdmin}})
 	s.srv, s.token, s.tokenID = srv, tok, info.ID
-	var h http.Handler = srv
-	if o.wrap != nil {
-		h = o.wrap(srv)
-	}
-	s.ts = httptest.NewServer(h)
+	s.ts = httptest.NewServer(srv)
 	t.Cleanup(s.ts.Close)
 	return s
 }
