@@ -28,9 +28,10 @@ const (
 
 // common holds the flags every collection command has.
 type common struct {
-	dataDir  string
-	json     bool
-	syncFull bool // every store commit survives power loss (serve's storage.sync: full)
+	dataDir    string
+	json       bool
+	syncFull   bool  // every store commit survives power loss (serve's storage.sync: full)
+	maxJournal int64 // the journal's retention cap (serve's storage.journal_max_entries)
 }
 
 func addCommon(fs *flag.FlagSet) *common {
@@ -73,7 +74,7 @@ func (c *common) openStore(ctx context.Context, io stdio) (*sqlite.Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log, SyncFull: c.syncFull})
+	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal})
 }
 
 // integration finds an integration by name (or numeric id).

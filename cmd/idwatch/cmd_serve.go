@@ -38,7 +38,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if cfg.DataDir != "" && !flagSet(fs, "data-dir") {
 		c.dataDir = cfg.DataDir
 	}
-	c.syncFull = cfg.Storage.SyncFull()
+	c.syncFull, c.maxJournal = cfg.Storage.SyncFull(), cfg.Storage.JournalMaxEntries
 	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
 	if err != nil {
 		return fmt.Errorf("%s: collect.share: %w", *path, err)
@@ -61,8 +61,9 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		}
 	}
 	group := sink.GroupOptions{Store: st, Configs: cfg.Sinks, Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
+	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Interval: cfg.Storage.Interval(), Logger: io.log}
 	if *once {
-		return serveOnce(ctx, io, st, m, proc, group)
+		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
 	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull)
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -89,14 +90,15 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		start("process", proc.Run)
 	}
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
+	start("retention", retention.Run)
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)
 }
 
-// serveOnce catches every integration up, processes what was collected and runs the sinks until
-// each has delivered everything in its streams.
-func serveOnce(ctx context.Context, io stdio, st *sqlite.Store, m *collect.Manager, proc *process.Processor, group sink.GroupOptions) error {
+// serveOnce catches every integration up, processes what was collected, runs the sinks until
+// each has delivered everything in its streams, and applies journal retention.
+func serveOnce(ctx context.Context, io stdio, st *sqlite.Store, m *collect.Manager, proc *process.Processor, group sink.GroupOptions, retention store.Retention) error {
 	runErr := m.CatchUp(ctx, 5)
 	if proc != nil {
 		if _, err := proc.ProcessAvailable(ctx); err != nil && runErr == nil {
@@ -105,6 +107,9 @@ func serveOnce(ctx context.Context, io stdio, st *sqlite.Store, m *collect.Manag
 	}
 	if err := deliverAll(ctx, st, group); err != nil {
 		return errors.Join(runErr, err)
+	}
+	if _, err := retention.Trim(ctx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("journal retention: %w", err)
 	}
 	hs, err := m.Health(ctx)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/oktasim"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 // simOrg is an oktasim org on 127.0.0.1 with a read-only API token for idwatch.
@@ -215,4 +216,35 @@ func TestServeStopsCleanly(t *testing.T) {
 		t.Fatal("serve did not stop after cancel")
 	}
 	checkEachOnce(t, "file", fileSinkIDs(t, out), 300)
+}
+
+// TestServeAppliesRetention runs serve --once with a journal cap below what it collects: every
+// event reaches the sink first, then the journal keeps only the newest entries the cap allows.
+func TestServeAppliesRetention(t *testing.T) {
+	org := startSimOrg(t, oktasim.Config{})
+	org.appendSimEvents(t, 0, 300, time.Now(), nil)
+	dir := t.TempDir()
+	dd := org.addIntegration(t, dir)
+	out := filepath.Join(dir, "events.jsonl")
+	cfgPath := filepath.Join(dir, "idwatch.yml")
+	cfg := fmt.Sprintf("storage: {journal_max_entries: 100}\nprocess: {enabled: false}\nsinks:\n  - {name: f, type: file, path: %s, no_sync: true}\n", out)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, errOut := runCLI(t, "", "serve", dd, "--config", cfgPath, "--once"); code != 0 {
+		t.Fatalf("serve --once: %d\n%s\n%s", code, stdout, errOut)
+	}
+	checkEachOnce(t, "file", fileSinkIDs(t, out), 300)
+	st, err := sqlite.OpenDataDir(t.Context(), filepath.Join(dir, "data"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b, err := st.Bounds(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Count != 100 || b.LastSeq != 300 {
+		t.Fatalf("journal after retention: %+v; want the newest 100 of 300", b)
+	}
 }

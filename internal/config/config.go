@@ -33,15 +33,56 @@ type Storage struct {
 	// the last commits may be lost) or "full" (every commit survives power loss too, at the cost
 	// of one fsync per commit). See docs/storage.md, Durability.
 	Sync string `yaml:"sync"`
+	// JournalKeep is how long a journal entry stays at least, read or not (default 168h); older
+	// entries go once every consumer has committed them.
+	JournalKeep time.Duration `yaml:"journal_keep"`
+	// JournalMaxEntries caps the journal (0, the default: no cap); beyond it the oldest entries
+	// go even if a sink has not delivered them, so that a sink dead for good cannot fill the disk.
+	JournalMaxEntries int64 `yaml:"journal_max_entries"`
+	// TrimInterval is the wait between retention runs (default 10m).
+	TrimInterval time.Duration `yaml:"trim_interval"`
 }
+
+// Storage defaults.
+const (
+	DefaultJournalKeep  = 7 * 24 * time.Hour
+	DefaultTrimInterval = 10 * time.Minute
+)
 
 // Validate checks the storage options.
 func (s Storage) Validate() error {
+	var errs []error
 	switch s.Sync {
 	case "", "normal", "full":
-		return nil
+	default:
+		errs = append(errs, fmt.Errorf("sync %q is neither normal nor full; use full to make every commit survive power loss", s.Sync))
 	}
-	return fmt.Errorf("sync %q is neither normal nor full; use full to make every commit survive power loss", s.Sync)
+	if s.JournalKeep != 0 && s.JournalKeep < time.Hour {
+		errs = append(errs, fmt.Errorf("journal_keep %s is under an hour; deduplication of re-polled events and the processor's restart replay need the recent journal, so keep at least 1h", s.JournalKeep))
+	}
+	if s.JournalMaxEntries < 0 {
+		errs = append(errs, fmt.Errorf("journal_max_entries %d is negative; use 0 for no cap", s.JournalMaxEntries))
+	}
+	if s.TrimInterval != 0 && s.TrimInterval < time.Minute {
+		errs = append(errs, fmt.Errorf("trim_interval %s is under a minute; trimming that often only adds load", s.TrimInterval))
+	}
+	return errors.Join(errs...)
+}
+
+// Keep is JournalKeep, or DefaultJournalKeep when unset.
+func (s Storage) Keep() time.Duration {
+	if s.JournalKeep == 0 {
+		return DefaultJournalKeep
+	}
+	return s.JournalKeep
+}
+
+// Interval is TrimInterval, or DefaultTrimInterval when unset.
+func (s Storage) Interval() time.Duration {
+	if s.TrimInterval == 0 {
+		return DefaultTrimInterval
+	}
+	return s.TrimInterval
 }
 
 // SyncFull reports whether every commit must survive power loss.

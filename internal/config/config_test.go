@@ -23,6 +23,7 @@ func TestBadConfigs(t *testing.T) {
 		"malformed.bad.yml":     "sequence",
 		"page_limit.bad.yml":    "page limit 5000 is outside 1..1000",
 		"storage_sync.bad.yml":  `storage: sync "always" is neither normal nor full`,
+		"journal_keep.bad.yml":  "journal_keep 10m0s is under an hour",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
@@ -83,6 +84,9 @@ func TestDefaultsAndRelativePaths(t *testing.T) {
 	}
 	if c, err := Parse([]byte("storage: {sync: full}\n"), dir); err != nil || !c.Storage.SyncFull() {
 		t.Fatalf("storage.sync full: %v %+v", err, c)
+	}
+	if c.Storage.Keep() != DefaultJournalKeep || c.Storage.Interval() != DefaultTrimInterval || c.Storage.JournalMaxEntries != 0 {
+		t.Fatalf("storage defaults: %+v", c.Storage)
 	}
 	c, err = Parse([]byte("process: {enabled: false, rules_dir: missing}\n"), dir)
 	if err != nil || c.Process.On() {

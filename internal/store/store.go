@@ -131,6 +131,10 @@ type Journal interface {
 	// a consumer still needs them, and says so in the result. Deduplication only knows retained
 	// entries: an event appended again after it was trimmed is stored as new.
 	TrimJournal(ctx context.Context, beforeSeq int64) (TrimResult, error)
+	// SeqStoredSince returns the lowest seq of a retained entry stored at or after t, or
+	// LastSeq+1 when every retained entry is older, so that TrimJournal(ctx, SeqStoredSince(t))
+	// keeps what arrived since t. Its cost grows with the entries stored before t.
+	SeqStoredSince(ctx context.Context, t time.Time) (int64, error)
 }
 
 // Cursors holds each integration's live polling cursor.

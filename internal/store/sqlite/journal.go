@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -184,6 +186,18 @@ func (s *Store) Bounds(ctx context.Context) (store.JournalBounds, error) {
 		b.Count = b.LastSeq - b.FirstSeq + 1
 	}
 	return b, s.wrap("journal bounds", err)
+}
+
+// SeqStoredSince implements store.Journal. Entries are stored in seq order, so the scan from the
+// oldest entry stops at the first one stored at or after t.
+func (s *Store) SeqStoredSince(ctx context.Context, t time.Time) (int64, error) {
+	var seq int64
+	err := s.r.QueryRowContext(ctx, `SELECT seq FROM journal WHERE stored_at >= $1 ORDER BY seq LIMIT 1`, t.UnixNano()).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		last, err := s.LastSeq(ctx)
+		return last + 1, err
+	}
+	return seq, s.wrap("seq stored since", err)
 }
 
 // trimBatch bounds the seqs one trim transaction deletes, so appends wait for one short

@@ -3,6 +3,7 @@ package storetest
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -124,6 +125,33 @@ func (su suite) retention(t *testing.T) {
 		// Deduplication only knows retained entries: a trimmed event appended again is new.
 		if r := f.appendPage(1, events("a", 1, epoch), nil); r.Inserted != 1 || r.LastSeq != 22 {
 			t.Fatalf("trimmed event appended again: %+v", r)
+		}
+	})
+	t.Run("KeepsRecentEntries", func(t *testing.T) {
+		f := su.open(t)
+		start := f.h.Clock.Now()
+		if seq, err := f.s.SeqStoredSince(f.ctx, start); err != nil || seq != 1 {
+			t.Fatalf("empty journal: seq %d, %v; want 1", seq, err)
+		}
+		f.appendPage(1, events("old", 5, epoch), nil) // seqs 1-5
+		f.h.Clock.Advance(2 * time.Hour)
+		f.appendPage(1, events("new", 5, epoch), nil) // seqs 6-10, stored 2h later
+		_, err := f.s.RegisterConsumer(f.ctx, "sink", store.StreamJournal, 10)
+		f.must(err)
+		for _, c := range []struct {
+			since time.Time
+			want  int64
+		}{{start.Add(-time.Hour), 1}, {start, 1}, {start.Add(time.Hour), 6}, {start.Add(2 * time.Hour), 6}, {start.Add(3 * time.Hour), 11}} {
+			if seq, err := f.s.SeqStoredSince(f.ctx, c.since); err != nil || seq != c.want {
+				t.Errorf("SeqStoredSince(start%+v) = %d, %v; want %d", c.since.Sub(start), seq, err, c.want)
+			}
+		}
+		before, err := f.s.SeqStoredSince(f.ctx, start.Add(time.Hour))
+		f.must(err)
+		r, err := f.s.TrimJournal(f.ctx, before)
+		f.must(err)
+		if r.Removed != 5 || r.FirstSeq != 6 {
+			t.Fatalf("trim of what was stored over an hour before: %+v", r)
 		}
 	})
 	t.Run("CapOverrunsSlowConsumer", func(t *testing.T) {
