@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/sink"
@@ -90,6 +91,11 @@ type sinkRow struct {
 	Lag         int64        `json:"lag"`
 	State       string       `json:"state"`
 	DeadLetters int          `json:"deadLetters"`
+	// Status is what the running sink last reported (delivering, retrying, connecting,
+	// stopped), with the error behind a retry and when.
+	Status      string    `json:"status,omitempty"`
+	StatusError string    `json:"statusError,omitempty"`
+	StatusAt    time.Time `json:"statusAt,omitzero"`
 }
 
 func runSinkList(ctx context.Context, io stdio, args []string) error {
@@ -141,10 +147,14 @@ func runSinkList(ctx context.Context, io stdio, args []string) error {
 		if c.Lag > 0 {
 			state = "behind"
 		}
+		if c.Status != "" && c.Status != string(sink.StateDelivering) {
+			state = c.Status + ", " + state
+		}
 		if *configPath != "" && types[name] == "" {
 			state = "not configured"
 		}
-		rows = append(rows, sinkRow{Name: name, Type: types[name], Stream: c.Stream, Offset: c.Offset, Lag: c.Lag, State: state, DeadLetters: dead[name]})
+		rows = append(rows, sinkRow{Name: name, Type: types[name], Stream: c.Stream, Offset: c.Offset, Lag: c.Lag, State: state,
+			DeadLetters: dead[name], Status: c.Status, StatusError: c.StatusError, StatusAt: c.StatusAt})
 	}
 	for _, c := range cfgs {
 		if !seen[c.Name] {
@@ -159,7 +169,15 @@ func runSinkList(ctx context.Context, io stdio, args []string) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\n", r.Name, orDash(r.Type), orDash(string(r.Stream)), r.Offset, r.Lag, r.State, r.DeadLetters)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.StatusError != "" {
+			fmt.Fprintf(io.out, "%s (%s): %s since %s: %s\n", r.Name, r.Stream, r.Status, r.StatusAt.UTC().Format(time.RFC3339), r.StatusError)
+		}
+	}
+	return nil
 }
 
 func orDash(s string) string {

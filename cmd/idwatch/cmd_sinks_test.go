@@ -37,6 +37,10 @@ func TestSinksListAndDeadLetterReplay(t *testing.T) {
 	if _, err := st.RegisterConsumer(ctx, "sink/archive", store.StreamJournal, 0); err != nil {
 		t.Fatal(err)
 	}
+	// What a running serve reports while the archive's disk refuses writes.
+	if err := st.SetConsumerStatus(ctx, "sink/archive", "retrying", "file sink: write /data/out.jsonl: no space left on device"); err != nil {
+		t.Fatal(err)
+	}
 	payload, _ := json.Marshal(sink.Record{ID: "u1", Kind: sink.KindEvent, Seq: 1, Body: json.RawMessage(`{"uuid":"u1"}`)})
 	if err := st.AddDeadLetter(ctx, store.DeadLetter{Sink: "archive", RecordID: "u1", Payload: payload, Error: "disk full", Attempts: 10, FirstFailure: time.Now(), LastFailure: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -52,8 +56,14 @@ func TestSinksListAndDeadLetterReplay(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &rows) != nil || len(rows) != 2 {
 		t.Fatalf("sinks list: code %d out %s err %s", code, stdout, stderr)
 	}
-	if r := rows[0]; r.Name != "archive" || r.Type != "file" || r.Lag != 1 || r.State != "behind" || r.DeadLetters != 1 || rows[1].State != "never started" {
+	if r := rows[0]; r.Name != "archive" || r.Type != "file" || r.Lag != 1 || r.State != "retrying, behind" || r.DeadLetters != 1 ||
+		r.StatusError == "" || r.StatusAt.IsZero() || rows[1].State != "never started" {
 		t.Fatalf("rows %+v", rows)
+	}
+	code, stdout, stderr = runCLI(t, "", "sinks", "list", "--data-dir", dir, "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "retrying, behind") || !strings.Contains(stdout, "archive (journal): retrying since ") ||
+		!strings.Contains(stdout, "no space left on device") {
+		t.Fatalf("sinks list table: code %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, stdout, _ = runCLI(t, "", "deadletter", "list", "--data-dir", dir)
 	if code != 0 || !strings.Contains(stdout, "disk full") {

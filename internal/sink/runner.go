@@ -86,8 +86,9 @@ type Runner struct {
 	sources []*source
 	intIDs  []int64
 
-	mu     sync.Mutex
-	status Status
+	mu       sync.Mutex
+	status   Status
+	reported [2]string // the status and error last written to the store (persistStatus)
 
 	reads sync.WaitGroup // read-aheads in flight
 }
@@ -212,6 +213,41 @@ func (r *Runner) update(fn func(s *Status)) {
 	r.mu.Lock()
 	fn(&r.status)
 	r.mu.Unlock()
+	r.persistStatus()
+}
+
+// persistStatus writes the runner's state to its consumer offsets' status, so that `idwatch
+// sinks list` run elsewhere shows a sink that is retrying and why. Only changes worth showing are
+// written: idle and delivering read the same, and the error is kept only while it matters.
+func (r *Runner) persistStatus() {
+	r.mu.Lock()
+	st := r.status.State
+	var report [2]string
+	switch st {
+	case StateStarting:
+		r.mu.Unlock()
+		return // not registered yet
+	case StateIdle, StateDelivering:
+		report = [2]string{string(StateDelivering), ""}
+	case StateRetrying, StateConnecting:
+		report = [2]string{string(st), r.status.LastError}
+	default:
+		report = [2]string{string(st), ""}
+	}
+	if report == r.reported {
+		r.mu.Unlock()
+		return
+	}
+	r.reported = report
+	r.mu.Unlock()
+	// A short write of its own: the status must also be written while the runner stops.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range r.sources {
+		if err := r.st.SetConsumerStatus(ctx, s.consumer, report[0], report[1]); err != nil {
+			r.log.Debug("recording sink status", "err", err)
+		}
+	}
 }
 
 func (r *Runner) setState(st State, err error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +71,61 @@ func TestRunnerReadAheadWhileJournalGrows(t *testing.T) {
 		if r.ID != testEvent(i).UUID {
 			t.Fatalf("record %d is %s, want %s", i, r.ID, testEvent(i).UUID)
 		}
+	}
+}
+
+// TestRunnerReportsStatus checks that a runner records in the store what `idwatch sinks list`
+// shows from another process: retrying with the destination's error, delivering once it recovers,
+// stopped after Run ends.
+func TestRunnerReportsStatus(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendEvents(t, st, 0, 10)
+	down := make(chan bool, 1)
+	down <- true
+	fs := &funcSink{write: func(Batch) error {
+		d := <-down
+		down <- d
+		if d {
+			return fmt.Errorf("%w: dial tcp 127.0.0.1:9: connection refused", ErrNotConnected)
+		}
+		return nil
+	}}
+	status := func() store.Consumer {
+		cs, err := st.Consumers(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.Name == "sink/s" {
+				return c
+			}
+		}
+		return store.Consumer{}
+	}
+	r, err := NewRunner(RunnerOptions{Store: st, Config: testConfig("s", &FileConfig{Path: "x"}), Sink: fs, PollInterval: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	waitFor(t, "retrying status", func() bool {
+		c := status()
+		// A destination that is down alternates between retrying the batch and reconnecting.
+		return (c.Status == "retrying" || c.Status == "connecting") && strings.Contains(c.StatusError, "connection refused")
+	})
+	<-down
+	down <- false
+	waitFor(t, "delivered", func() bool { return offsetOf(t, st, "sink/s") == 10 })
+	if c := status(); c.Status != "delivering" || c.StatusError != "" {
+		t.Fatalf("status after recovery: %+v", c)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if c := status(); c.Status != "stopped" {
+		t.Fatalf("status after Run: %+v", c)
 	}
 }
 

@@ -37,6 +37,10 @@ type Consumer struct {
 	Lag int64
 	// RegisteredAt and UpdatedAt are set by the store.
 	RegisteredAt, UpdatedAt time.Time
+	// Status is what the consumer last reported with SetConsumerStatus ("" when it never did),
+	// StatusError the error it reported with it, and StatusAt when.
+	Status, StatusError string
+	StatusAt            time.Time
 }
 
 // Offsets tracks, per consumer, how far it has durably handled its stream. Journal retention never
@@ -58,4 +62,8 @@ type Offsets interface {
 	ResetOffset(ctx context.Context, name string, seq int64) error
 	// Consumers lists every registered consumer with its lag, by name.
 	Consumers(ctx context.Context) ([]Consumer, error)
+	// SetConsumerStatus records what a consumer reports about itself (for a sink: delivering,
+	// retrying, …) and the error behind it, for readers in other processes; it leaves the offset
+	// alone. An unregistered name is ErrNotFound.
+	SetConsumerStatus(ctx context.Context, name, status, statusError string) error
 }

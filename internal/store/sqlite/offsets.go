@@ -161,8 +161,8 @@ func moveOffset(ctx context.Context, tx *sql.Tx, name string, seq int64, reset b
 
 // Consumers implements store.Offsets.
 func (s *Store) Consumers(ctx context.Context) ([]store.Consumer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT c.name, c.stream, c.offset_seq, q.value, c.registered_at, c.updated_at
-		FROM consumers c JOIN sequences q ON q.name = c.stream ORDER BY c.name`)
+	rows, err := s.r.QueryContext(ctx, `SELECT c.name, c.stream, c.offset_seq, q.value, c.registered_at, c.updated_at,
+		c.status, c.status_error, c.status_at FROM consumers c JOIN sequences q ON q.name = c.stream ORDER BY c.name`)
 	if err != nil {
 		return nil, s.wrap("list consumers", err)
 	}
@@ -171,13 +171,28 @@ func (s *Store) Consumers(ctx context.Context) ([]store.Consumer, error) {
 	for rows.Next() {
 		var c store.Consumer
 		var last int64
-		var reg, upd sql.NullInt64
-		if err := rows.Scan(&c.Name, &c.Stream, &c.Offset, &last, &reg, &upd); err != nil {
+		var reg, upd, statusAt sql.NullInt64
+		if err := rows.Scan(&c.Name, &c.Stream, &c.Offset, &last, &reg, &upd, &c.Status, &c.StatusError, &statusAt); err != nil {
 			return nil, s.wrap("list consumers", err)
 		}
 		c.Lag = max(last-c.Offset, 0)
-		c.RegisteredAt, c.UpdatedAt = fromNanos(reg), fromNanos(upd)
+		c.RegisteredAt, c.UpdatedAt, c.StatusAt = fromNanos(reg), fromNanos(upd), fromNanos(statusAt)
 		out = append(out, c)
 	}
 	return out, s.wrap("list consumers", rows.Err())
+}
+
+// SetConsumerStatus implements store.Offsets.
+func (s *Store) SetConsumerStatus(ctx context.Context, name, status, statusError string) error {
+	return s.write(ctx, "set consumer status", func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE consumers SET status = $1, status_error = $2, status_at = $3 WHERE name = $4`,
+			status, statusError, s.now().UnixNano(), name)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, fmt.Errorf("%w: consumer %q is not registered", store.ErrNotFound, name))
+		}
+		return nil
+	})
 }

@@ -71,6 +71,35 @@ func (su suite) offsets(t *testing.T) {
 	if c := got["sink/alerts"]; c.Lag != 0 || c.Stream != store.StreamAlerts {
 		t.Fatalf("alerts consumer %+v", c)
 	}
+	if c := got["sink/file"]; c.Status != "" || c.StatusError != "" || !c.StatusAt.IsZero() {
+		t.Fatalf("status before any was set: %+v", c)
+	}
+
+	// A reported status is kept apart from the offset, and readers see it with its time.
+	wantErr(t, "status of an unregistered consumer", f.s.SetConsumerStatus(f.ctx, "sink/nobody", "retrying", ""), store.ErrNotFound)
+	f.h.Clock.Advance(time.Minute)
+	f.must(f.s.SetConsumerStatus(f.ctx, "sink/file", "retrying", "dial tcp 127.0.0.1:9092: connection refused"))
+	f.must(f.s.CommitOffset(f.ctx, "sink/file", 4))
+	status := func() store.Consumer {
+		cs, err := f.s.Consumers(f.ctx)
+		f.must(err)
+		for _, c := range cs {
+			if c.Name == "sink/file" {
+				return c
+			}
+		}
+		t.Fatal("sink/file is gone")
+		return store.Consumer{}
+	}
+	if c := status(); c.Status != "retrying" || c.StatusError != "dial tcp 127.0.0.1:9092: connection refused" ||
+		!c.StatusAt.Equal(epoch.Add(time.Minute)) || c.Offset != 4 {
+		t.Fatalf("after a status and a commit: %+v", c)
+	}
+	f.must(f.s.SetConsumerStatus(f.ctx, "sink/file", "delivering", ""))
+	if c := status(); c.Status != "delivering" || c.StatusError != "" || c.Offset != 4 {
+		t.Fatalf("status back to delivering: %+v", c)
+	}
+
 	f.must(f.s.UnregisterConsumer(f.ctx, "sink/file"))
 	wantErr(t, "unregister twice", f.s.UnregisterConsumer(f.ctx, "sink/file"), store.ErrNotFound)
 }
