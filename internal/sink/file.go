@@ -48,7 +48,7 @@ func (c *FileConfig) Build(env Env) (Sink, error) {
 	if env.Clock == nil {
 		env.Clock = clock.System{}
 	}
-	return &fileSink{cfg: *c, clock: env.Clock, statePath: c.Path + ".state"}, nil
+	return &fileSink{cfg: *c, clock: env.Clock, sf: stateFile{path: c.Path + ".state", noSync: c.NoSync}}, nil
 }
 
 // fileState is the sidecar written before each append: it says where the file stood before the
@@ -62,13 +62,13 @@ type fileState struct {
 }
 
 type fileSink struct {
-	cfg       FileConfig
-	clock     Clock
-	statePath string
-	f         *os.File
-	size      int64
-	state     *fileState
-	buf       bytes.Buffer
+	cfg   FileConfig
+	clock Clock
+	sf    stateFile
+	f     *os.File
+	size  int64
+	state *fileState
+	buf   bytes.Buffer
 }
 
 // Connect opens the file for appending and loads the sidecar.
@@ -86,18 +86,10 @@ func (s *fileSink) Connect(context.Context) error {
 		return fmt.Errorf("file sink: %w", err)
 	}
 	s.f, s.size = f, st.Size()
-	s.state = nil
-	b, err := os.ReadFile(s.statePath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("file sink: %w", err)
-	default:
-		var fs fileState
-		if err := json.Unmarshal(b, &fs); err != nil {
-			return fmt.Errorf("file sink: state file %s is damaged (%v): delete it only after checking the end of %s for duplicated lines", s.statePath, err, s.cfg.Path)
-		}
-		s.state = &fs
+	if s.state, err = s.sf.load(); err != nil {
+		_ = s.f.Close()
+		s.f = nil
+		return err
 	}
 	return nil
 }
@@ -159,7 +151,7 @@ func (s *fileSink) Write(_ context.Context, b Batch) error {
 		}
 	}
 	st := fileState{Stream: b.Stream, AfterSeq: b.AfterSeq, LastSeq: b.LastSeq, Size: s.size, Opened: opened}
-	if err := s.saveState(st); err != nil {
+	if err := s.sf.save(st); err != nil {
 		return err
 	}
 	s.state = &st
@@ -196,32 +188,6 @@ func (s *fileSink) encode(r Record) error {
 	return nil
 }
 
-func (s *fileSink) saveState(st fileState) error {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	tmp := s.statePath + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("file sink: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil && !s.cfg.NoSync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, s.statePath)
-	}
-	if err != nil {
-		return fmt.Errorf("file sink: state file: %w", err)
-	}
-	return nil
-}
-
 // rotate renames the current file aside (name-<UTC time>.ext) and starts a new one. The state of
 // the last batch in the old file was committed before this batch was read, so it is not needed.
 func (s *fileSink) rotate() error {
@@ -255,7 +221,7 @@ func (s *fileSink) Close(context.Context) error {
 	if s.f == nil {
 		return nil
 	}
-	err := s.f.Close()
+	err := errors.Join(s.f.Close(), s.sf.close())
 	s.f = nil
 	return err
 }
