@@ -49,15 +49,7 @@ func (ev *LogEvent) AppendJSON(b []byte) ([]byte, error) {
 		o.appendJSON(&w)
 	}
 	if ev.Target != nil {
-		w.Key("target")
-		w.B = append(w.B, '[')
-		for i := range ev.Target {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
-			ev.Target[i].appendJSON(&w)
-		}
-		w.B = append(w.B, ']')
+		w.Array("target", len(ev.Target), func(i int) { ev.Target[i].appendJSON(&w) })
 	}
 	if t := ev.Transaction; t != nil {
 		w.Key("transaction")
@@ -259,15 +251,7 @@ func (c *SecurityContext) appendJSON(w *JSONWriter) {
 func (r *Request) appendJSON(w *JSONWriter) {
 	w.Open()
 	if r.IPChain != nil {
-		w.Key("ipChain")
-		w.B = append(w.B, '[')
-		for i := range r.IPChain {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
-			r.IPChain[i].appendJSON(w)
-		}
-		w.B = append(w.B, ']')
+		w.Array("ipChain", len(r.IPChain), func(i int) { r.IPChain[i].appendJSON(w) })
 	}
 	w.Close()
 }
@@ -370,6 +354,19 @@ func (w *JSONWriter) Key(k string) {
 	b = append(b, '"')
 	b = append(b, k...)
 	w.B = append(b, '"', ':')
+}
+
+// Array writes member k as an array of n values, elem(i) writing the i-th.
+func (w *JSONWriter) Array(k string, n int, elem func(i int)) {
+	w.Key(k)
+	w.B = append(w.B, '[')
+	for i := range n {
+		if i > 0 {
+			w.B = append(w.B, ',')
+		}
+		elem(i)
+	}
+	w.B = append(w.B, ']')
 }
 
 // Str writes a string member unless v is empty.

@@ -213,9 +213,9 @@ type Evidence struct {
 	HTTPRequest *HTTPRequest
 }
 
-// appendJSON writes the OCSF object; rawData, when not empty, becomes raw_data.
-// appendJSON writes the record's object, and returns where its metadata.labels value begins and
-// ends in w.B (the only part the records of one event do not share).
+// appendJSON writes the OCSF object (rawData, when not empty, becomes raw_data) and returns
+// where its metadata.labels value begins and ends in w.B (the only part the records of one event
+// do not share).
 func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labelsEnd int) {
 	w.Open()
 	w.Int("activity_id", int64(o.ActivityID))
@@ -271,19 +271,14 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 	}
 	w.Bool("is_mfa", o.IsMFA)
 	if len(o.AuthFactors) > 0 {
-		w.Key("auth_factors")
-		w.B = append(w.B, '[')
-		for i, f := range o.AuthFactors {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
+		w.Array("auth_factors", len(o.AuthFactors), func(i int) {
+			f := o.AuthFactors[i]
 			w.Open()
 			w.Int("factor_type_id", int64(f.FactorTypeID))
 			w.Str("factor_type", f.FactorType)
 			w.Str("provider", f.Provider)
 			w.Close()
-		}
-		w.B = append(w.B, ']')
+		})
 	}
 	if o.AuthProtocolID != 0 {
 		w.Int("auth_protocol_id", int64(o.AuthProtocolID))
@@ -298,34 +293,21 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 		o.Service.appendJSON(w, false)
 	}
 	if o.Privileges != nil {
-		w.Key("privileges")
-		w.B = append(w.B, '[')
-		for i, p := range o.Privileges {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
-			w.B = event.AppendString(w.B, p)
-		}
-		w.B = append(w.B, ']')
+		w.Array("privileges", len(o.Privileges), func(i int) { w.B = event.AppendString(w.B, o.Privileges[i]) })
 	}
 	if o.Group != nil {
 		w.Key("group")
 		o.Group.appendJSON(w, true)
 	}
 	if len(o.Resources) > 0 {
-		w.Key("resources")
-		w.B = append(w.B, '[')
-		for i, r := range o.Resources {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
+		w.Array("resources", len(o.Resources), func(i int) {
+			r := o.Resources[i]
 			w.Open()
 			w.Str("uid", r.UID)
 			w.Str("name", r.Name)
 			w.Str("type", r.Type)
 			w.Close()
-		}
-		w.B = append(w.B, ']')
+		})
 	}
 	if e := o.Entity; e != nil {
 		w.Key("entity")
@@ -382,12 +364,8 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 		w.Str("disposition", o.Disposition)
 	}
 	if len(o.Evidences) > 0 {
-		w.Key("evidences")
-		w.B = append(w.B, '[')
-		for i, e := range o.Evidences {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
+		w.Array("evidences", len(o.Evidences), func(i int) {
+			e := o.Evidences[i]
 			w.Open()
 			if e.Actor != nil {
 				w.Key("actor")
@@ -402,8 +380,7 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 				e.HTTPRequest.appendJSON(w)
 			}
 			w.Close()
-		}
-		w.B = append(w.B, ']')
+		})
 	}
 	if o.Source != nil {
 		writeUnmapped(w, o)

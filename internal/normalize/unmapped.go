@@ -51,15 +51,7 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 			})
 		}
 		if len(ev.Target) > 0 {
-			w.Key("target")
-			w.B = append(w.B, '[')
-			for i := range ev.Target {
-				if i > 0 {
-					w.B = append(w.B, ',')
-				}
-				ev.Target[i].WriteJSON(w)
-			}
-			w.B = append(w.B, ']')
+			w.Array("target", len(ev.Target), func(i int) { ev.Target[i].WriteJSON(w) })
 		}
 		if t := ev.Transaction; t != nil {
 			w.Object("transaction", func() {
@@ -99,15 +91,7 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 		}
 		if r := ev.Request; r != nil && len(r.IPChain) > 0 {
 			w.Object("request", func() {
-				w.Key("ipChain")
-				w.B = append(w.B, '[')
-				for i := range r.IPChain {
-					if i > 0 {
-						w.B = append(w.B, ',')
-					}
-					r.IPChain[i].WriteJSON(w)
-				}
-				w.B = append(w.B, ']')
+				w.Array("ipChain", len(r.IPChain), func(i int) { r.IPChain[i].WriteJSON(w) })
 			})
 		}
 		var kb [16]string
