@@ -37,6 +37,15 @@ var ErrConflict = errors.New("already exists")
 // ErrInvalid is returned (wrapped) when a caller passes values the store refuses.
 var ErrInvalid = errors.New("invalid argument")
 
+// ErrUnavailable is returned (wrapped) when the storage underneath failed (disk full, I/O error,
+// permissions, another process's lock) while the database itself is intact: retry once the cause
+// is fixed, never restore or delete the database for it.
+var ErrUnavailable = errors.New("storage unavailable")
+
+// ErrCorrupt is returned (wrapped) when the database file itself is damaged or is not a database;
+// only then is restoring it from backup or moving it aside the fix.
+var ErrCorrupt = errors.New("database is corrupt")
+
 // Event is one collected Okta System Log event as the collector hands it to the journal.
 type Event struct {
 	// UUID is Okta's event uuid; the journal keeps one event per (integration, uuid).
