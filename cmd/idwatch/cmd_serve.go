@@ -61,7 +61,8 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		}
 	}
 	group := sink.GroupOptions{Store: st, Configs: cfg.Sinks, Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
-	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Interval: cfg.Storage.Interval(), Logger: io.log}
+	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
+		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
@@ -97,7 +98,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 }
 
 // serveOnce catches every integration up, processes what was collected, runs the sinks until
-// each has delivered everything in its streams, and applies journal retention.
+// each has delivered everything in its streams, and applies retention.
 func serveOnce(ctx context.Context, io stdio, st *sqlite.Store, m *collect.Manager, proc *process.Processor, group sink.GroupOptions, retention store.Retention) error {
 	runErr := m.CatchUp(ctx, 5)
 	if proc != nil {
@@ -109,7 +110,7 @@ func serveOnce(ctx context.Context, io stdio, st *sqlite.Store, m *collect.Manag
 		return errors.Join(runErr, err)
 	}
 	if _, err := retention.Trim(ctx); err != nil && runErr == nil {
-		runErr = fmt.Errorf("journal retention: %w", err)
+		runErr = fmt.Errorf("retention: %w", err)
 	}
 	hs, err := m.Health(ctx)
 	if err != nil {

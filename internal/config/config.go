@@ -41,12 +41,26 @@ type Storage struct {
 	JournalMaxEntries int64 `yaml:"journal_max_entries"`
 	// TrimInterval is the wait between retention runs (default 10m).
 	TrimInterval time.Duration `yaml:"trim_interval"`
+	// AlertsKeep is how long an alert is kept after it was stored (default 8760h, 365 days); older
+	// alerts go once every alert sink has delivered them.
+	AlertsKeep time.Duration `yaml:"alerts_keep"`
+	// DeadLettersKeep is how long a dead letter is kept after its last failure (default 720h, 30
+	// days); replay it or lose it.
+	DeadLettersKeep time.Duration `yaml:"dead_letters_keep"`
+	// IncidentsKeep and AuditKeep are reserved for the incidents and audit records idwatch does not
+	// store yet; they are checked now and apply when those tables come (defaults 8760h).
+	IncidentsKeep time.Duration `yaml:"incidents_keep"`
+	AuditKeep     time.Duration `yaml:"audit_keep"`
 }
 
 // Storage defaults.
 const (
-	DefaultJournalKeep  = 7 * 24 * time.Hour
-	DefaultTrimInterval = 10 * time.Minute
+	DefaultJournalKeep     = 7 * 24 * time.Hour
+	DefaultTrimInterval    = 10 * time.Minute
+	DefaultAlertsKeep      = 365 * 24 * time.Hour
+	DefaultDeadLettersKeep = 30 * 24 * time.Hour
+	DefaultIncidentsKeep   = 365 * 24 * time.Hour
+	DefaultAuditKeep       = 365 * 24 * time.Hour
 )
 
 // Validate checks the storage options.
@@ -66,6 +80,14 @@ func (s Storage) Validate() error {
 	if s.TrimInterval != 0 && s.TrimInterval < time.Minute {
 		errs = append(errs, fmt.Errorf("trim_interval %s is under a minute; trimming that often only adds load", s.TrimInterval))
 	}
+	for _, k := range []struct {
+		name string
+		keep time.Duration
+	}{{"alerts_keep", s.AlertsKeep}, {"dead_letters_keep", s.DeadLettersKeep}, {"incidents_keep", s.IncidentsKeep}, {"audit_keep", s.AuditKeep}} {
+		if k.keep < 0 || (k.keep > 0 && k.keep < time.Hour) {
+			errs = append(errs, fmt.Errorf("%s %s is under an hour; records would go before anyone could look at them, so keep at least 1h (0 or unset means the default)", k.name, k.keep))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -83,6 +105,24 @@ func (s Storage) Interval() time.Duration {
 		return DefaultTrimInterval
 	}
 	return s.TrimInterval
+}
+
+// AlertsKeepOrDefault is AlertsKeep, or DefaultAlertsKeep when unset.
+func (s Storage) AlertsKeepOrDefault() time.Duration {
+	return orDefault(s.AlertsKeep, DefaultAlertsKeep)
+}
+
+// DeadLettersKeepOrDefault is DeadLettersKeep, or DefaultDeadLettersKeep when unset.
+func (s Storage) DeadLettersKeepOrDefault() time.Duration {
+	return orDefault(s.DeadLettersKeep, DefaultDeadLettersKeep)
+}
+
+// orDefault returns d, or def when d is unset.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // SyncFull reports whether every commit must survive power loss.

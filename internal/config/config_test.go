@@ -11,19 +11,23 @@ import (
 // TestBadConfigs loads every testdata/*.bad.yml and checks the error names the problem.
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"unknown_key.bad.yml":   `unknown field "colect"`,
-		"share.bad.yml":         "share 1.5 is outside (0, 1]",
-		"lookback.bad.yml":      "lookback 2400h0m0s is outside",
-		"poll_interval.bad.yml": "poll interval -5s is negative",
-		"duration.bad.yml":      "ten minutes",
-		"process_key.bad.yml":   `unknown field "rules"`,
-		"rules_dir.bad.yml":     "rules_dir",
-		"sink_type.bad.yml":     `unknown type "carrier-pigeon"`,
-		"sink_option.bad.yml":   `unknown field "max_byte"`,
-		"malformed.bad.yml":     "sequence",
-		"page_limit.bad.yml":    "page limit 5000 is outside 1..1000",
-		"storage_sync.bad.yml":  `storage: sync "always" is neither normal nor full`,
-		"journal_keep.bad.yml":  "journal_keep 10m0s is under an hour",
+		"unknown_key.bad.yml":       `unknown field "colect"`,
+		"share.bad.yml":             "share 1.5 is outside (0, 1]",
+		"lookback.bad.yml":          "lookback 2400h0m0s is outside",
+		"poll_interval.bad.yml":     "poll interval -5s is negative",
+		"duration.bad.yml":          "ten minutes",
+		"process_key.bad.yml":       `unknown field "rules"`,
+		"rules_dir.bad.yml":         "rules_dir",
+		"sink_type.bad.yml":         `unknown type "carrier-pigeon"`,
+		"sink_option.bad.yml":       `unknown field "max_byte"`,
+		"malformed.bad.yml":         "sequence",
+		"page_limit.bad.yml":        "page limit 5000 is outside 1..1000",
+		"storage_sync.bad.yml":      `storage: sync "always" is neither normal nor full`,
+		"journal_keep.bad.yml":      "journal_keep 10m0s is under an hour",
+		"alerts_keep.bad.yml":       "alerts_keep 30m0s is under an hour",
+		"dead_letters_keep.bad.yml": "dead_letters_keep -24h0m0s is under an hour",
+		"incidents_keep.bad.yml":    "incidents_keep 1s is under an hour",
+		"alert_keep_typo.bad.yml":   `unknown field "alert_keep"`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
@@ -85,8 +89,14 @@ func TestDefaultsAndRelativePaths(t *testing.T) {
 	if c, err := Parse([]byte("storage: {sync: full}\n"), dir); err != nil || !c.Storage.SyncFull() {
 		t.Fatalf("storage.sync full: %v %+v", err, c)
 	}
-	if c.Storage.Keep() != DefaultJournalKeep || c.Storage.Interval() != DefaultTrimInterval || c.Storage.JournalMaxEntries != 0 {
+	if c.Storage.Keep() != DefaultJournalKeep || c.Storage.Interval() != DefaultTrimInterval || c.Storage.JournalMaxEntries != 0 ||
+		c.Storage.AlertsKeepOrDefault() != 365*24*time.Hour || c.Storage.DeadLettersKeepOrDefault() != 30*24*time.Hour {
 		t.Fatalf("storage defaults: %+v", c.Storage)
+	}
+	c, err = Parse([]byte("storage: {alerts_keep: 720h, dead_letters_keep: 48h, incidents_keep: 8760h, audit_keep: 17520h}\n"), dir)
+	if err != nil || c.Storage.AlertsKeepOrDefault() != 720*time.Hour || c.Storage.DeadLettersKeepOrDefault() != 48*time.Hour ||
+		c.Storage.AuditKeep != 17520*time.Hour {
+		t.Fatalf("storage retention settings: %v %+v", err, c.Storage)
 	}
 	c, err = Parse([]byte("process: {enabled: false, rules_dir: missing}\n"), dir)
 	if err != nil || c.Process.On() {

@@ -34,6 +34,18 @@ type Alerts interface {
 	ListAlerts(ctx context.Context, since time.Time, limit int) ([]Alert, error)
 	// LastAlertSeq returns the highest alert seq assigned (0 when none).
 	LastAlertSeq(ctx context.Context) (int64, error)
+	// TrimAlerts deletes the alerts stored before storedBefore that every alert-stream consumer
+	// has committed; alert seqs are never reused and LastAlertSeq is unchanged.
+	TrimAlerts(ctx context.Context, storedBefore time.Time) (AlertTrimResult, error)
+}
+
+// AlertTrimResult reports what TrimAlerts did.
+type AlertTrimResult struct {
+	// Removed is the number of alerts deleted.
+	Removed int64
+	// Waiting counts alerts old enough to go that are kept because an alert consumer (a sink)
+	// has not committed them yet.
+	Waiting int64
 }
 
 // DeadLetter is a record a sink gave up delivering.
@@ -64,4 +76,7 @@ type DeadLetters interface {
 	TakeDeadLetters(ctx context.Context, sink string, limit int, lease time.Duration) ([]DeadLetter, error)
 	// DeleteDeadLetters removes letters by id (after a successful replay, or by the operator).
 	DeleteDeadLetters(ctx context.Context, ids ...int64) error
+	// TrimDeadLetters deletes the letters whose last failure is before failedBefore and that no
+	// replayer holds a lease on, and returns how many it deleted.
+	TrimDeadLetters(ctx context.Context, failedBefore time.Time) (int64, error)
 }

@@ -10,14 +10,26 @@ import (
 	"github.com/idwatch/idwatch/internal/clock"
 )
 
-// Retention trims a journal on a schedule. An entry goes once it was stored more than Keep ago
-// and every journal consumer (processor, sinks) has committed it; the store's cap, when set,
-// also removes the oldest entries beyond it even if a consumer still needs them.
+// Retention trims the journal, the alerts and the dead letters on a schedule, so that data
+// holding users' identities is not kept for ever.
+//
+// A journal entry goes once it was stored more than Keep ago and every journal consumer
+// (processor, sinks) has committed it; the store's cap, when set, also removes the oldest entries
+// beyond it even if a consumer still needs them. Normalized records go with their entries. An
+// alert goes once it was stored more than AlertsKeep ago and every alert consumer has committed
+// it. A dead letter goes once its last failure is more than DeadLettersKeep ago and no replay
+// holds it.
 type Retention struct {
 	Journal Journal
-	// Keep is how long an entry stays at least, read or not: it bounds how far back `idwatch
-	// replay`, the processor's restart replay and deduplication of re-polled events reach.
+	// Keep is how long a journal entry stays at least, read or not: it bounds how far back
+	// `idwatch replay`, the processor's restart replay and deduplication of re-polled events reach.
 	Keep time.Duration
+	// Alerts, when set, is trimmed to AlertsKeep.
+	Alerts     Alerts
+	AlertsKeep time.Duration
+	// DeadLetters, when set, is trimmed to DeadLettersKeep after each letter's last failure.
+	DeadLetters     DeadLetters
+	DeadLettersKeep time.Duration
 	// Interval is the wait between trims.
 	Interval time.Duration
 	Clock    clock.Clock
@@ -30,23 +42,58 @@ func (r Retention) Validate() error {
 	if r.Keep <= 0 {
 		errs = append(errs, fmt.Errorf("journal keep %s must be positive", r.Keep))
 	}
+	if r.Alerts != nil && r.AlertsKeep <= 0 {
+		errs = append(errs, fmt.Errorf("alerts keep %s must be positive", r.AlertsKeep))
+	}
+	if r.DeadLetters != nil && r.DeadLettersKeep <= 0 {
+		errs = append(errs, fmt.Errorf("dead letters keep %s must be positive", r.DeadLettersKeep))
+	}
 	if r.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("trim interval %s must be positive", r.Interval))
 	}
 	return errors.Join(errs...)
 }
 
-// Trim runs one trim now.
-func (r Retention) Trim(ctx context.Context) (TrimResult, error) {
-	before, err := r.Journal.SeqStoredSince(ctx, r.clock().Now().Add(-r.Keep))
-	if err != nil {
-		return TrimResult{}, err
+// RetentionResult reports one Trim.
+type RetentionResult struct {
+	Journal TrimResult
+	Alerts  AlertTrimResult
+	// DeadLetters is the number of dead letters deleted.
+	DeadLetters int64
+}
+
+// Trim runs one trim of every table now. A table that fails to trim does not stop the others;
+// the errors are joined.
+func (r Retention) Trim(ctx context.Context) (RetentionResult, error) {
+	var res RetentionResult
+	var errs []error
+	now := r.clock().Now()
+	if r.Journal != nil {
+		before, err := r.Journal.SeqStoredSince(ctx, now.Add(-r.Keep))
+		if err == nil {
+			res.Journal, err = r.Journal.TrimJournal(ctx, before)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("journal: %w", err))
+		}
 	}
-	return r.Journal.TrimJournal(ctx, before)
+	if r.Alerts != nil {
+		var err error
+		if res.Alerts, err = r.Alerts.TrimAlerts(ctx, now.Add(-r.AlertsKeep)); err != nil {
+			errs = append(errs, fmt.Errorf("alerts: %w", err))
+		}
+	}
+	if r.DeadLetters != nil {
+		var err error
+		if res.DeadLetters, err = r.DeadLetters.TrimDeadLetters(ctx, now.Add(-r.DeadLettersKeep)); err != nil {
+			errs = append(errs, fmt.Errorf("dead letters: %w", err))
+		}
+	}
+	return res, errors.Join(errs...)
 }
 
 // Run trims at once and then every Interval until ctx ends; a failed trim is logged and tried
-// again at the next interval, as a journal that grows for a while harms nothing else.
+// again at the next interval, as tables that grow for a while harm nothing else.
 func (r Retention) Run(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -57,13 +104,20 @@ func (r Retention) Run(ctx context.Context) error {
 	}
 	for {
 		res, err := r.Trim(ctx)
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			return nil
-		case err != nil:
-			log.Warn("journal retention: trim failed; trying again later", "err", err, "retry_in", r.Interval)
-		case res.Removed > 0:
-			log.Info("journal retention: trimmed", "removed", res.Removed, "first_seq", res.FirstSeq, "forced", res.Forced)
+		}
+		if err != nil {
+			log.Warn("retention: trim failed; trying again later", "err", err, "retry_in", r.Interval)
+		}
+		if j := res.Journal; j.Removed > 0 {
+			log.Info("journal retention: trimmed", "removed", j.Removed, "first_seq", j.FirstSeq, "forced", j.Forced)
+		}
+		if a := res.Alerts; a.Removed > 0 || a.Waiting > 0 {
+			log.Info("alert retention: trimmed", "removed", a.Removed, "kept_for_sinks", a.Waiting)
+		}
+		if res.DeadLetters > 0 {
+			log.Info("dead letter retention: trimmed", "removed", res.DeadLetters)
 		}
 		if clock.Sleep(ctx, r.clock(), r.Interval) != nil {
 			return nil

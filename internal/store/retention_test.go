@@ -93,3 +93,48 @@ func TestRetentionValidate(t *testing.T) {
 		t.Error("Run without an interval started")
 	}
 }
+
+// TestRetentionTrimsAlertsAndDeadLetters checks that the scheduled trim applies each table's own
+// retention: alerts after AlertsKeep once delivered, dead letters DeadLettersKeep after their
+// last failure.
+func TestRetentionTrimsAlertsAndDeadLetters(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	st, err := sqlite.Open(t.Context(), sqlite.Options{Path: filepath.Join(t.TempDir(), "idwatch.db"), Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := t.Context()
+	raise := func(id string) {
+		if _, err := st.AppendAlerts(ctx, []store.Alert{{ID: id, RuleID: "r", Severity: "high", Time: clk.Now(), IntegrationID: 1, Body: []byte(`{}`)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	letter := func(id string) {
+		if err := st.AddDeadLetter(ctx, store.DeadLetter{Sink: "hec", RecordID: id, Payload: []byte(`{}`), Error: "400"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raise("a1")
+	letter("d1")
+	clk.Advance(20 * 24 * time.Hour)
+	raise("a2")
+	letter("d2")
+	r := store.Retention{Journal: st, Keep: time.Hour, Alerts: st, AlertsKeep: 10 * 24 * time.Hour,
+		DeadLetters: st, DeadLettersKeep: 15 * 24 * time.Hour, Interval: time.Minute, Clock: clk}
+	res, err := r.Trim(ctx)
+	if err != nil || res.Alerts.Removed != 1 || res.DeadLetters != 1 {
+		t.Fatalf("first trim: %+v %v; want a1 and d1 gone", res, err)
+	}
+	alerts, err := st.ListAlerts(ctx, time.Time{}, 10)
+	if err != nil || len(alerts) != 1 || alerts[0].ID != "a2" {
+		t.Fatalf("alerts after trim: %+v %v", alerts, err)
+	}
+	letters, err := st.ListDeadLetters(ctx, "", 10)
+	if err != nil || len(letters) != 1 || letters[0].RecordID != "d2" {
+		t.Fatalf("dead letters after trim: %+v %v", letters, err)
+	}
+	if err := (store.Retention{Journal: st, Keep: time.Hour, Alerts: st, Interval: time.Minute}).Validate(); err == nil {
+		t.Error("alerts without a keep accepted")
+	}
+}

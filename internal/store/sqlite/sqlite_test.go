@@ -399,3 +399,29 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimAlertsAndDeadLettersInBatches(t *testing.T) {
+	ctx := t.Context()
+	s := openAt(t, filepath.Join(t.TempDir(), "idwatch.db"))
+	s.trimBatch = 3
+	var as []store.Alert
+	for i := range 10 {
+		as = append(as, store.Alert{ID: fmt.Sprint("a", i), RuleID: "r", Severity: "low", Time: time.Now(), IntegrationID: 1, Body: []byte(`{}`)})
+		if err := s.AddDeadLetter(ctx, store.DeadLetter{Sink: "s", RecordID: fmt.Sprint("d", i), Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AppendAlerts(ctx, as); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RegisterConsumer(ctx, "sink", store.StreamAlerts, 7); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	if r, err := s.TrimAlerts(ctx, future); err != nil || r.Removed != 7 || r.Waiting != 3 {
+		t.Fatalf("alerts trimmed in batches of 3: %+v %v; want 7 removed, 3 waiting", r, err)
+	}
+	if n, err := s.TrimDeadLetters(ctx, future); err != nil || n != 10 {
+		t.Fatalf("dead letters trimmed in batches of 3: %d %v", n, err)
+	}
+}

@@ -43,6 +43,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Cursors", s.cursors)
 	t.Run("Offsets", s.offsets)
 	t.Run("Retention", s.retention)
+	t.Run("AlertRetention", s.alertRetention)
+	t.Run("DeadLetterRetention", s.deadLetterRetention)
 	t.Run("Integrations", s.integrations)
 	t.Run("Health", s.health)
 	t.Run("Alerts", s.alerts)
