@@ -143,6 +143,7 @@ func (t *Tracker) update(fn func(h *store.Health)) {
 func Explain(err error) (state store.HealthState, reason, fix string) {
 	var apiErr *okta.APIError
 	var originErr *okta.OriginError
+	var nextErr *okta.NextLinkError
 	switch {
 	case errors.As(err, &apiErr):
 		switch apiErr.Kind {
@@ -156,6 +157,9 @@ func Explain(err error) (state store.HealthState, reason, fix string) {
 		return store.HealthDegraded, apiErr.Error(), apiErr.Fix()
 	case errors.Is(err, okta.ErrMalformedPage):
 		return store.HealthDegraded, "Okta sent a truncated or malformed page; it was discarded and is fetched again", ""
+	case errors.As(err, &nextErr):
+		return store.HealthError, err.Error() + "; polling re-reads from the last collected event, with backoff",
+			"Okta's answer, or a proxy rewriting it on the way, pointed the next page at another origin or path. idwatch never follows such a link nor sends credentials there. Check any HTTP(S) proxy or TLS-inspecting gateway between idwatch and Okta, and that the integration's org URL is the org's own address (e.g. https://acme.okta.com); collection resumes by itself once the answers are right"
 	case errors.As(err, &originErr):
 		return store.HealthError, err.Error(), "check the integration's org URL; idwatch never follows links off the org"
 	case errors.Is(err, errStore):

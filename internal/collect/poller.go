@@ -43,6 +43,9 @@ type Poller struct {
 	log    *slog.Logger
 
 	failures int
+	// restarts counts cursor restarts since the last stored page: a restarted cursor refused
+	// again is retried with backoff, not at once.
+	restarts int
 }
 
 // NewPoller returns a poller for integrationID. health may be nil (no health reporting).
@@ -131,6 +134,10 @@ func (p *Poller) Step(ctx context.Context) (caughtUp bool, err error) {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
+		var nextErr *okta.NextLinkError
+		if errors.As(err, &nextErr) {
+			return false, p.refuseNext(ctx, cur, err)
+		}
 		if cursorRejected(err) {
 			return false, p.restart(ctx, cur, err)
 		}
@@ -157,7 +164,7 @@ func (p *Poller) Step(ctx context.Context) (caughtUp bool, err error) {
 		return false, fmt.Errorf("%w: store page: %w", errStore, err)
 	}
 	caughtUp = len(page.Items) < p.cfg.PageLimit || page.NextIsSelf || page.Next == ""
-	p.failures = 0
+	p.failures, p.restarts = 0, 0
 	p.health.collected(res.Inserted, newest, caughtUp)
 	return caughtUp, nil
 }
@@ -204,8 +211,30 @@ func (p *Poller) restart(ctx context.Context, cur store.Cursor, cause error) err
 	}
 	p.log.Warn("stored System Log cursor refused; restarting from the last published time minus the overlap",
 		"overlap", p.cfg.Overlap, "error", cause)
+	p.restarts++
+	if p.restarts > 1 {
+		// The restarted cursor was refused too: back off instead of asking again at once.
+		return fmt.Errorf("the cursor was refused again after a restart from the last collected event: %w", cause)
+	}
 	p.health.note(fmt.Sprintf("the stored cursor was refused (%v); polling restarted %s before the last collected event", cause, p.cfg.Overlap))
 	return nil
+}
+
+// refuseNext handles an answer whose next link can't be followed (another origin, not a URL, not
+// the System Log): the page is dropped, nothing is sent to the link, and polling falls back to
+// the last published time like a refused cursor. The error is returned so that the caller backs
+// off before asking again, since the same query is likely to get the same answer.
+func (p *Poller) refuseNext(ctx context.Context, cur store.Cursor, cause error) error {
+	u, err := p.sinceURL(cur.LastPublished)
+	if err != nil {
+		return err
+	}
+	if u != cur.Next {
+		if err := p.store.SetCursor(ctx, p.id, store.Cursor{Next: u, LastPublished: cur.LastPublished}); err != nil {
+			return fmt.Errorf("reset cursor: %w", err)
+		}
+	}
+	return cause
 }
 
 // failed records a failure in the health record and returns how long to wait before retrying.

@@ -221,12 +221,25 @@ func TestHostileNextLinkIsRefused(t *testing.T) {
 		u, _ := c.LogsURL(LogsQuery{})
 		_, err := c.Logs(context.Background(), u)
 		var oe *OriginError
-		if !errors.As(err, &oe) {
-			t.Errorf("next %q: err = %v, want OriginError", next, err)
+		var ne *NextLinkError
+		if !errors.As(err, &oe) || !errors.As(err, &ne) {
+			t.Errorf("next %q: err = %v, want a NextLinkError wrapping an OriginError", next, err)
 		}
-		if _, err := c.Logs(context.Background(), next); !errors.As(err, &oe) {
+		// A stored cursor off the org is the request's fault, not an answer's.
+		if _, err := c.Logs(context.Background(), next); !errors.As(err, &oe) || errors.As(err, &ne) {
 			t.Errorf("cursor %q: err = %v, want OriginError", next, err)
 		}
+	}
+	// A next link on the org that leaves the System Log could not be polled either.
+	f.logs = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Link", "<"+f.srv.URL+"/api/v1/users?after=x>; rel=\"next\"")
+		_, _ = io.WriteString(w, "[]")
+	}
+	c := newTestClient(t, f, nil)
+	u, _ := c.LogsURL(LogsQuery{})
+	var ne *NextLinkError
+	if _, err := c.Logs(context.Background(), u); !errors.As(err, &ne) || !strings.Contains(err.Error(), "/api/v1/users") {
+		t.Errorf("next link to another path: err = %v, want NextLinkError", err)
 	}
 	if contacted.Load() {
 		t.Error("the foreign host was contacted")

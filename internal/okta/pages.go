@@ -141,7 +141,7 @@ func (c *Client) getPage(ctx context.Context, u *url.URL, lane Lane) (*Page, err
 	if next, ok := links.Rel("next"); ok {
 		nu, err := c.org.Resolve(next)
 		if err != nil {
-			return nil, fmt.Errorf("okta GET %s: %w", u.Path, err)
+			return nil, &NextLinkError{Path: u.Path, Err: err}
 		}
 		p.Next = nu.String()
 		if p.Self != "" {
@@ -261,5 +261,37 @@ func (c *Client) Logs(ctx context.Context, cursor string) (*Page, error) {
 	if u.Path != "/api/v1/logs" {
 		return nil, fmt.Errorf("logs cursor points at %q, not /api/v1/logs; start again from LogsURL", truncate(u.Path, 100))
 	}
-	return c.getPage(ctx, u, LaneLogs)
+	p, err := c.getPage(ctx, u, LaneLogs)
+	if err != nil {
+		return nil, err
+	}
+	if p.Next != "" {
+		// Stored as the cursor, a next link elsewhere than the System Log could not be polled.
+		nu, err := url.Parse(p.Next)
+		if err != nil {
+			return nil, &NextLinkError{Path: u.Path, Err: err}
+		}
+		if nu.Path != "/api/v1/logs" {
+			return nil, &NextLinkError{Path: u.Path, Err: fmt.Errorf("it points at %q, not /api/v1/logs", truncate(nu.Path, 100))}
+		}
+	}
+	return p, nil
 }
+
+// NextLinkError reports an answer whose rel="next" link cannot be followed: it leaves the org's
+// origin (Err is then an *OriginError), is not a URL, or points elsewhere than the listing. The
+// page is discarded and nothing is sent to the link; the fault lies with the server's answer or a
+// proxy rewriting it, not with the request.
+type NextLinkError struct {
+	// Path is the path of the request whose answer carried the link.
+	Path string
+	Err  error
+}
+
+// Error says which answer carried the refused link and why.
+func (e *NextLinkError) Error() string {
+	return fmt.Sprintf("okta GET %s: the answer's next link was refused: %v", e.Path, e.Err)
+}
+
+// Unwrap returns the reason the link was refused.
+func (e *NextLinkError) Unwrap() error { return e.Err }

@@ -193,6 +193,30 @@ func TestMalformedBody(t *testing.T) {
 	}
 }
 
+func TestForeignLink(t *testing.T) {
+	self := `<https://acme.okta.com/api/v1/logs?since=x&limit=5>; rel="self"`
+	next := `<https://acme.okta.com/api/v1/logs?after=abc&limit=5>; rel="next"`
+	got := foreignLinks([]string{self, next}, "http://evil.test:8080/")
+	if got[0] != self || got[1] != `<http://evil.test:8080/api/v1/logs?after=abc&limit=5>; rel="next"` {
+		t.Fatalf("foreign links: %q", got)
+	}
+	if got := foreignLinks([]string{next}, ""); got[0] != `<https://foreign.example/api/v1/logs?after=abc&limit=5>; rel="next"` {
+		t.Fatalf("default origin: %q", got)
+	}
+	e := newEnv(t, nil)
+	e.add(Rule{Kind: KindForeignLink, Path: "/api/v1/logs", Count: 1})
+	r := e.get("GET", "/api/v1/logs")
+	if r.status != 200 || string(r.body) != logsBody {
+		t.Fatalf("got %d %q", r.status, r.body)
+	}
+	if err := (Rule{Kind: KindForeignLink, Origin: "foreign.example/x"}).Validate(); err == nil {
+		t.Error("an origin without a scheme was accepted")
+	}
+	if r, err := ParseRule("kind=foreign_link,origin=https://x.test,count=2"); err != nil || r.Origin != "https://x.test" {
+		t.Fatalf("parse: %+v %v", r, err)
+	}
+}
+
 func TestRateLimitStorm(t *testing.T) {
 	e := newEnv(t, nil)
 	e.add(Rule{Kind: KindRateLimit, Path: "/api/v1/logs", Limit: 120, Count: 3})

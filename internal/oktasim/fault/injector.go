@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,7 +246,7 @@ func (in *Injector) Handler(next http.Handler) http.Handler {
 				if answer == nil {
 					answer = r
 				}
-			case KindTruncate, KindMalformed:
+			case KindTruncate, KindMalformed, KindForeignLink:
 				if rewrite == nil {
 					rewrite = r
 				}
@@ -264,18 +265,45 @@ func (in *Injector) Handler(next http.Handler) http.Handler {
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
 		next.ServeHTTP(rec, req)
 		body := rec.body.Bytes()
-		if rewrite.Kind == KindTruncate {
+		switch rewrite.Kind {
+		case KindTruncate:
 			body = truncate(body)
-		} else {
+		case KindMalformed:
 			body = malform(body)
 		}
 		for k, v := range rec.header {
 			w.Header()[k] = v
 		}
+		if rewrite.Kind == KindForeignLink {
+			w.Header()["Link"] = foreignLinks(rec.header.Values("Link"), rewrite.Origin)
+		}
 		w.Header().Del("Content-Length")
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(body)
 	})
+}
+
+// foreignLinks moves every rel="next" link of values to origin (DefaultForeignOrigin when empty),
+// keeping its path and query.
+func foreignLinks(values []string, origin string) []string {
+	if origin == "" {
+		origin = DefaultForeignOrigin
+	}
+	origin = strings.TrimSuffix(origin, "/")
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		start, end := strings.IndexByte(v, '<'), strings.IndexByte(v, '>')
+		if start < 0 || end < start || !strings.Contains(strings.ToLower(v[end:]), `rel="next"`) {
+			out = append(out, v)
+			continue
+		}
+		target := v[start+1 : end]
+		if u, err := url.Parse(target); err == nil {
+			target = origin + u.RequestURI()
+		}
+		out = append(out, v[:start+1]+target+v[end:])
+	}
+	return out
 }
 
 // answer writes a fault response that stands in for the server's.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +40,16 @@ const (
 	// KindNonceRotate rotates the DPoP nonce when a request matches; with Invalidate, earlier
 	// nonces stop working at once.
 	KindNonceRotate Kind = "dpop_nonce_rotation"
+	// KindForeignLink serves the real response with its rel="next" link pointed at Origin, as a
+	// misconfigured proxy or a hostile server would.
+	KindForeignLink Kind = "foreign_link"
 )
 
 // kinds lists every kind, for validation messages.
-var kinds = []Kind{KindStatus, KindSlow, KindTruncate, KindMalformed, KindRateLimit, KindConcurrency, KindSkew, KindRevoke, KindNonceRotate}
+var kinds = []Kind{KindStatus, KindSlow, KindTruncate, KindMalformed, KindRateLimit, KindConcurrency, KindSkew, KindRevoke, KindNonceRotate, KindForeignLink}
+
+// DefaultForeignOrigin is where a KindForeignLink fault points the next link unless Origin says.
+const DefaultForeignOrigin = "https://foreign.example"
 
 // Revoke targets.
 const (
@@ -101,6 +108,9 @@ type Rule struct {
 	KeyID    string `json:"keyId,omitempty"`
 	// Invalidate makes a KindNonceRotate fault end earlier nonces at once.
 	Invalidate bool `json:"invalidate,omitempty"`
+	// Origin is the scheme://host[:port] a KindForeignLink fault points the next link at
+	// (default DefaultForeignOrigin).
+	Origin string `json:"origin,omitempty"`
 
 	// Added, Expires, Remaining and Hits are reported state; they are ignored on input.
 	Added     time.Time  `json:"added,omitzero"`
@@ -139,6 +149,12 @@ func (r Rule) Validate() error {
 	case KindSkew:
 		if r.Skew == 0 {
 			return errors.New("fault: a clock_skew fault needs a non-zero skew, e.g. \"skew\": \"-10m\"")
+		}
+	case KindForeignLink:
+		if r.Origin != "" {
+			if u, err := url.Parse(r.Origin); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("fault: origin %q must be scheme://host[:port], e.g. https://foreign.example", r.Origin)
+			}
 		}
 	case KindRevoke:
 		switch r.Target {
@@ -209,6 +225,8 @@ func (r *Rule) set(k, v string) error {
 		r.ClientID = v
 	case "keyId":
 		r.KeyID = v
+	case "origin":
+		r.Origin = v
 	case "invalidate":
 		b, err := strconv.ParseBool(v)
 		if err != nil {
