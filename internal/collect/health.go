@@ -162,8 +162,10 @@ func Explain(err error) (state store.HealthState, reason, fix string) {
 			"Okta's answer, or a proxy rewriting it on the way, pointed the next page at another origin or path. idwatch never follows such a link nor sends credentials there. Check any HTTP(S) proxy or TLS-inspecting gateway between idwatch and Okta, and that the integration's org URL is the org's own address (e.g. https://acme.okta.com); collection resumes by itself once the answers are right"
 	case errors.As(err, &originErr):
 		return store.HealthError, err.Error(), "check the integration's org URL; idwatch never follows links off the org"
+	case errors.Is(err, errStore) && errors.Is(err, store.ErrCorrupt):
+		return store.HealthError, err.Error(), "the database file is damaged: stop idwatch, keep a copy of idwatch.db and its -wal and -shm files, then restore it from backup or move it aside"
 	case errors.Is(err, errStore):
-		return store.HealthError, err.Error(), "check free disk space and permissions of the data directory"
+		return store.HealthError, err.Error(), "the database is intact: free disk space on the data directory's volume, check the disk and the permissions of the data directory; collection resumes by itself once fixed"
 	case errors.Is(err, context.DeadlineExceeded):
 		return store.HealthDegraded, "request to Okta timed out", ""
 	}
