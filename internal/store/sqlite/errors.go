@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/store"
 
@@ -41,7 +42,7 @@ func (s *Store) wrap(op string, err error) error {
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 		// SQLite reports a failed read (EIO) on some paths as SQLITE_CORRUPT: read the files back
 		// before calling the database damaged.
-		if rerr := readBack(s.path); rerr != nil {
+		if rerr := s.readBack(); rerr != nil {
 			return s.unavailable(op, name, fmt.Sprintf("the file system failed reading the database (%v): check the disk (kernel log, SMART) and that its volume is mounted", rerr), err)
 		}
 		what := "the database is corrupt"
@@ -74,10 +75,28 @@ func (s *Store) unavailable(op, name, fix string, err error) error {
 		s.path, op, store.ErrUnavailable, name, fix, err)
 }
 
-// readBack reads the database file and its WAL through to the end and returns the first error
+// readBackEvery bounds how often readBack reads the files again: every retry of a failing
+// operation reports the same damage, and the database may be gigabytes.
+const readBackEvery = time.Minute
+
+// readBack returns readFiles' result for the database, read again at most every readBackEvery.
+func (s *Store) readBack() error {
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	s.readBackMu.Lock()
+	defer s.readBackMu.Unlock()
+	if t := now(); s.readBackAt.IsZero() || t.Sub(s.readBackAt) >= readBackEvery || t.Before(s.readBackAt) {
+		s.readBackErr, s.readBackAt = readFiles(s.path), t
+	}
+	return s.readBackErr
+}
+
+// readFiles reads the database file and its WAL through to the end and returns the first error
 // other than a missing WAL. It runs only when SQLite has reported damage, to tell a failing disk
 // from a damaged file.
-func readBack(path string) error {
+func readFiles(path string) error {
 	buf := make([]byte, 1<<20)
 	for i, p := range []string{path, path + "-wal"} {
 		f, err := os.Open(p)

@@ -85,6 +85,11 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// readBackMu guards the last read-back of the files after SQLite reported damage (errors.go).
+	readBackMu  sync.Mutex
+	readBackAt  time.Time
+	readBackErr error
 }
 
 var _ store.Store = (*Store)(nil)
