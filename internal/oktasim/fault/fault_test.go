@@ -332,6 +332,7 @@ func TestParseRule(t *testing.T) {
 func FuzzParseRule(f *testing.F) {
 	f.Add("kind=status,path=/api/v1/logs,status=503,count=3")
 	f.Add("kind=clock_skew,skew=-10m,duration=1h")
+	f.Add("kind=foreign_link,origin=https://foreign.example,count=2")
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseRule(s)
 		if err == nil && r.Validate() != nil {
@@ -381,4 +382,18 @@ func TestControlAPI(t *testing.T) {
 	if r := e.get("PUT", "/_sim/faults"); r.status != 405 {
 		t.Fatalf("PUT: %d", r.status)
 	}
+}
+
+func FuzzForeignLinks(f *testing.F) {
+	f.Add(`<https://acme.okta.com/api/v1/logs?after=abc>; rel="next"`, "https://x.test")
+	f.Add(`>< rel="next"`, "")
+	f.Fuzz(func(t *testing.T, v, origin string) {
+		got := foreignLinks([]string{v}, origin)
+		if len(got) != 1 {
+			t.Fatalf("%d values out of 1", len(got))
+		}
+		if !strings.Contains(strings.ToLower(v), `rel="next"`) && got[0] != v {
+			t.Fatalf("a value without rel=\"next\" changed: %q -> %q", v, got[0])
+		}
+	})
 }
