@@ -425,3 +425,31 @@ func TestTrimAlertsAndDeadLettersInBatches(t *testing.T) {
 		t.Fatalf("dead letters trimmed in batches of 3: %d %v", n, err)
 	}
 }
+
+// TestRetentionTrimsUseIndexes checks that the alert and dead-letter trims search their time
+// index instead of scanning the table.
+func TestRetentionTrimsUseIndexes(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "idwatch.db"))
+	for q, index := range map[string]string{
+		`SELECT seq FROM alerts WHERE stored_at < 5 AND seq <= 7 LIMIT 3`:                  "alerts_stored_at",
+		`SELECT id FROM dead_letters WHERE last_failure < 5 AND leased_until <= 6 LIMIT 3`: "dead_letters_last_failure",
+	} {
+		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notUsed int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "; "), index) {
+			t.Errorf("%s: plan %q does not use %s", q, plan, index)
+		}
+	}
+}
