@@ -148,6 +148,14 @@ func deliverAll(ctx context.Context, st *sqlite.Store, group sink.GroupOptions) 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !allDelivered(runners, end) {
+		for _, r := range runners {
+			// A sink stopped on an internal error will deliver nothing more: fail now, the
+			// others having had their chance, rather than wait for ever.
+			if s := r.Status(); s.State == sink.StateStopped && s.LastError != "" {
+				cancel()
+				return errors.Join(fmt.Errorf("sink %q stopped: %s", s.Name, s.LastError), <-done)
+			}
+		}
 		select {
 		case <-tick.C:
 		case err := <-done:
