@@ -151,9 +151,9 @@ func deliverAll(ctx context.Context, st *sqlite.Store, group sink.GroupOptions) 
 		for _, r := range runners {
 			// A sink stopped on an internal error will deliver nothing more: fail now, the
 			// others having had their chance, rather than wait for ever.
-			if s := r.Status(); s.State == sink.StateStopped && s.LastError != "" {
+			if r.Status().StopReason != "" {
 				cancel()
-				return errors.Join(fmt.Errorf("sink %q stopped: %s", s.Name, s.LastError), <-done)
+				return fmt.Errorf("sinks stopped before delivering everything: %w", <-done)
 			}
 		}
 		select {

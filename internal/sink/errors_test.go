@@ -90,7 +90,7 @@ func TestRunnerStopsOnInternalError(t *testing.T) {
 	if c.Offset != 0 || c.Status != string(StateStopped) || c.StatusError != "unexpected state" {
 		t.Fatalf("stored consumer %+v", c)
 	}
-	if s := r.Status(); s.State != StateStopped || s.LastError != "unexpected state" {
+	if s := r.Status(); s.State != StateStopped || s.StopReason != "unexpected state" {
 		t.Fatalf("status %+v", s)
 	}
 }

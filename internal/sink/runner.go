@@ -53,8 +53,10 @@ type Status struct {
 	// Since is when the runner entered State: for retrying, when the outage began.
 	Since time.Time
 	// LastError is the latest delivery or connection error (secrets, URL paths and queries never
-	// appear in sink errors); for stopped, why the sink stopped when it was not asked to.
-	LastError    string
+	// appear in sink errors).
+	LastError string
+	// StopReason is why the runner stopped on its own (an error of ClassBug); empty otherwise.
+	StopReason   string
 	Delivered    int64
 	DeadLettered int64
 	Failures     int64
@@ -91,7 +93,6 @@ type Runner struct {
 
 	mu       sync.Mutex
 	status   Status
-	fatal    error     // why the runner stopped on its own (ClassBug)
 	reported [2]string // the status and error last written to the store (persistStatus)
 
 	reads sync.WaitGroup // read-aheads in flight
@@ -236,10 +237,7 @@ func (r *Runner) persistStatus() {
 	case StateRetrying, StateConnecting:
 		report = [2]string{string(st), r.status.LastError}
 	case StateStopped:
-		report = [2]string{string(st), ""}
-		if r.fatal != nil {
-			report[1] = r.fatal.Error()
-		}
+		report = [2]string{string(st), r.status.StopReason}
 	default:
 		report = [2]string{string(st), ""}
 	}
@@ -279,7 +277,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		if stop, ok := errors.AsType[stopError](err); ok {
 			err = fmt.Errorf("sink %q stopped: %w", r.cfg.Name, stop.err)
 			r.mu.Lock()
-			r.fatal, r.status.LastError = stop.err, stop.err.Error()
+			r.status.StopReason, r.status.LastError = stop.err.Error(), stop.err.Error()
 			r.mu.Unlock()
 			r.log.Error("sink stopped on an internal error; the other sinks carry on; please report this with the log", "err", stop.err)
 		}
