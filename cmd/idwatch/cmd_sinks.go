@@ -287,7 +287,7 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 	}
 	fmt.Fprintf(io.out, "delivered %d, failed %d\n", res.Delivered, res.Failed)
 	if res.Failed > 0 {
-		return fmt.Errorf("%d letters could not be delivered and stay in the dead-letter table: %s", res.Failed, res.Error)
+		return fmt.Errorf("%d letters could not be delivered (%s) and stay in the dead-letter table: %s", res.Failed, res.Class, res.Error)
 	}
 	return nil
 }

@@ -308,7 +308,7 @@ func TestReplayDeadLetters(t *testing.T) {
 	waitFor(t, "offset 5", func() bool { return offsetOf(t, st, "sink/r") == 5 })
 
 	res, err := ReplayDeadLetters(ctx, st, cfg, &funcSink{write: func(Batch) error { return Refused(errors.New("still down")) }}, 100, nil)
-	if err != nil || res.Failed != 5 {
+	if err != nil || res.Failed != 5 || res.Class != "refused" {
 		t.Fatalf("failed replay: %+v %v", res, err)
 	}
 	letters, _ := st.ListDeadLetters(ctx, "r", 100)
