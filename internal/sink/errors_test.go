@@ -2,18 +2,22 @@ package sink
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/idwatch/idwatch/internal/store"
 )
 
 func TestClassify(t *testing.T) {
@@ -92,5 +96,38 @@ func TestRunnerStopsOnInternalError(t *testing.T) {
 	}
 	if s := r.Status(); s.State != StateStopped || s.StopReason != "unexpected state" {
 		t.Fatalf("status %+v", s)
+	}
+}
+
+// A record whose body is not JSON is refused by the file sink as data and kept as a dead letter
+// (its body as a JSON string); the records around it are delivered.
+func TestFileSinkDeadLettersInvalidBody(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	bad := testEvent(0)
+	bad.Raw = []byte("{\"uuid\":\n not json")
+	if _, err := st.AppendPage(ctx, 1, []store.Event{bad}, nil); err != nil {
+		t.Skipf("the store refuses a non-JSON event (%v): nothing for a sink to refuse", err)
+	}
+	appendEvents(t, st, 1, 4)
+	cfg := testConfig("file", &FileConfig{Path: filepath.Join(dir, "out.jsonl")})
+	cfg.Type, cfg.Batch.MaxRecords = "file", 1
+	startRunner(t, RunnerOptions{Store: st, Config: cfg})
+	waitFor(t, "offset 5", func() bool { return offsetOf(t, st, "sink/file") == 5 })
+	letters, err := st.ListDeadLetters(ctx, "file", 10)
+	if err != nil || len(letters) != 1 || !strings.Contains(letters[0].Error, "not valid JSON") {
+		t.Fatalf("dead letters %+v (%v)", letters, err)
+	}
+	var rec Record
+	if err := json.Unmarshal(letters[0].Payload, &rec); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	if err := json.Unmarshal(rec.Body, &body); err != nil || body != string(bad.Raw) {
+		t.Fatalf("letter body %s (%v)", rec.Body, err)
+	}
+	if ids := readIDs(t, cfg.Spec.(*FileConfig).Path); len(ids) != 4 {
+		t.Fatalf("delivered %v", ids)
 	}
 }

@@ -577,11 +577,18 @@ func (r *Runner) deliver(ctx context.Context, b Batch) error {
 func (r *Runner) deadLetter(ctx context.Context, b Batch, cause error, attempts int) error {
 	now := r.clock.Now()
 	for _, rec := range b.Records {
+		msg := cause.Error()
 		payload, err := json.Marshal(rec)
+		if err != nil && !json.Valid(rec.Body) {
+			// A body that is not JSON (the likely reason it was refused) is kept whole, as a string.
+			rec.Body, _ = json.Marshal(string(rec.Body))
+			msg += " (the record's body is not valid JSON; the letter holds it as a JSON string)"
+			payload, err = json.Marshal(rec)
+		}
 		if err != nil {
 			return stopError{fmt.Errorf("encoding dead letter %s: %w", rec.ID, err)}
 		}
-		d := store.DeadLetter{Sink: r.cfg.Name, RecordID: rec.DedupKey(), Payload: payload, Error: cause.Error(), Attempts: attempts, FirstFailure: now, LastFailure: now}
+		d := store.DeadLetter{Sink: r.cfg.Name, RecordID: rec.DedupKey(), Payload: payload, Error: msg, Attempts: attempts, FirstFailure: now, LastFailure: now}
 		if err := r.retryStore(ctx, func() error { return r.st.AddDeadLetter(ctx, d) }); err != nil {
 			return err
 		}
