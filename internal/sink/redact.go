@@ -15,10 +15,11 @@ const redacted = "[redacted]"
 // comma-separated list (a NATS cluster) is redacted URL by URL; what does not parse is redacted
 // whole.
 func RedactURL(raw string) string {
+	raw = strings.TrimSpace(raw)
 	if strings.Contains(raw, ",") {
 		parts := strings.Split(raw, ",")
 		for i, p := range parts {
-			parts[i] = RedactURL(strings.TrimSpace(p))
+			parts[i] = RedactURL(p)
 		}
 		return strings.Join(parts, ",")
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,4 +117,29 @@ func TestWebhookSecretURLIsRedacted(t *testing.T) {
 	if !strings.Contains(logs.String(), "[redacted]") {
 		t.Errorf("the logs show no redacted URL; were they written?\n%s", logs.String())
 	}
+}
+
+// FuzzRedactURL checks that no path, query, fragment or user information of a URL survives
+// redaction, and that the redacted form keeps the host.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{"https://hooks.slack.com/services/T0/B0/XyZ", "https://u:p@h:8088/x?token=t#f", "nats://a:4222, nats://b:4222/s", "::", "http://[::1]:9/p?q"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		out := RedactURL(raw)
+		for _, part := range strings.Split(raw, ",") {
+			u, err := url.Parse(strings.TrimSpace(part))
+			if err != nil || u.Host == "" {
+				continue
+			}
+			if !strings.Contains(out, u.Host) {
+				t.Fatalf("RedactURL(%q) = %q lost the host %q", raw, out, u.Host)
+			}
+			for _, secret := range []string{u.RawQuery, u.Fragment, u.User.String()} {
+				if len(secret) > 1 && !strings.Contains(u.Scheme+"://"+u.Host+"/"+redacted+",", secret) && strings.Contains(out, secret) {
+					t.Fatalf("RedactURL(%q) = %q keeps %q", raw, out, secret)
+				}
+			}
+		}
+	})
 }
