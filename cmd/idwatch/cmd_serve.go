@@ -149,6 +149,14 @@ func deliverAll(ctx context.Context, st *sqlite.Store, group sink.GroupOptions) 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !allDelivered(runners, end) {
+		for _, r := range runners {
+			// A sink stopped on an internal error will deliver nothing more: fail now, the
+			// others having had their chance, rather than wait for ever.
+			if r.Status().StopReason != "" {
+				cancel()
+				return fmt.Errorf("sinks stopped before delivering everything: %w", <-done)
+			}
+		}
 		select {
 		case <-tick.C:
 		case err := <-done:

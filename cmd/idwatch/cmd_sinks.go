@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,23 +14,65 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
+	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
-// sinkDataDir is the default --data-dir: $IDWATCH_DATA_DIR, else the per-user data directory.
-func sinkDataDir() string {
-	if d := os.Getenv("IDWATCH_DATA_DIR"); d != "" {
-		return d
+// sinkFlags are the flags the sinks and deadletter commands share: where the data is, and the
+// configuration that names the sinks (and may name the data directory).
+type sinkFlags struct {
+	fs         *flag.FlagSet
+	dataDir    *string
+	configPath *string
+}
+
+func addSinkFlags(fs *flag.FlagSet, configDoc string) sinkFlags {
+	return sinkFlags{
+		fs:         fs,
+		dataDir:    fs.String("data-dir", defaultDataDir(), "data directory (default: the config's data_dir, else $"+envDataDir+", else the per-user data directory)"),
+		configPath: fs.String("config", "", configDoc),
 	}
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "idwatch")
+}
+
+// load reads the configuration when --config was given; without it, the result is empty.
+func (f sinkFlags) load() (config.Config, error) {
+	if *f.configPath == "" {
+		return config.Config{}, nil
 	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "idwatch")
+	cfg, err := config.Load(*f.configPath)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return cfg, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return "idwatch-data"
+	return cfg, err
+}
+
+// openStore opens the data directory as serve does: --data-dir when given, else the config's
+// data_dir, else the default. These commands never create a database or a master key: they only
+// look at what serve wrote, and a fresh database in the wrong place would hide the real one
+// behind an empty listing. They need no master key, since nothing they read is sealed.
+func (f sinkFlags) openStore(ctx context.Context, io stdio, cfg config.Config) (*sqlite.Store, error) {
+	dir := *f.dataDir
+	if cfg.DataDir != "" && !flagSet(f.fs, "data-dir") {
+		dir = cfg.DataDir
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("%w: --data-dir is empty", errUsage)
+	}
+	path := filepath.Join(dir, sqlite.FileName)
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0) {
+		hint := "pass --config with the configuration serve runs with, or --data-dir with the data directory it uses"
+		if *f.configPath != "" {
+			hint = "check data_dir in " + *f.configPath + ", or pass --data-dir with the data directory serve uses"
+		}
+		return nil, fmt.Errorf("no idwatch database in data directory %s (looked for %s): %s", dir, path, hint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	return sqlite.Open(ctx, sqlite.Options{Path: path, Logger: io.log})
 }
 
 func runSinks(ctx context.Context, io stdio, args []string) error {
@@ -100,20 +145,18 @@ type sinkRow struct {
 
 func runSinkList(ctx context.Context, io stdio, args []string) error {
 	fs := newFlagSet(io, "sinks list", "sinks list [--data-dir D] [--config F] [--json]")
-	dataDir := fs.String("data-dir", sinkDataDir(), "data directory")
-	configPath := fs.String("config", "", "configuration file whose sinks: section names the sinks and their types")
+	sf := addSinkFlags(fs, "configuration file: its sinks: section names the sinks and their types, its data_dir the data directory")
+	configPath := sf.configPath
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var cfgs []sink.Config
-	if *configPath != "" {
-		var err error
-		if cfgs, err = loadSinkConfigs(*configPath); err != nil {
-			return err
-		}
+	cfg, err := sf.load()
+	if err != nil {
+		return err
 	}
-	st, err := sqlite.OpenDataDir(ctx, *dataDir, sqlite.Options{})
+	cfgs := cfg.Sinks
+	st, err := sf.openStore(ctx, io, cfg)
 	if err != nil {
 		return err
 	}
@@ -187,27 +230,15 @@ func orDash(s string) string {
 	return s
 }
 
-func loadSinkConfigs(path string) ([]sink.Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	cfgs, err := sink.ParseConfigs(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfgs, nil
-}
-
 func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
 		return fmt.Errorf("%w: want 'deadletter list' or 'deadletter replay'", errUsage)
 	}
 	sub := args[0]
 	fs := newFlagSet(io, "deadletter "+sub, "deadletter list|replay [--sink N] [--config F] [--limit N] [--data-dir D] [--json]")
-	dataDir := fs.String("data-dir", sinkDataDir(), "data directory")
+	sf := addSinkFlags(fs, "configuration file: the sink's settings (required for replay) and the data_dir")
+	configPath := sf.configPath
 	sinkName := fs.String("sink", "", "only this sink's letters (required for replay)")
-	configPath := fs.String("config", "", "configuration file with the sink's settings (replay)")
 	limit := fs.Int("limit", 1000, "at most this many letters")
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -216,17 +247,17 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 	if *limit < 1 {
 		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
 	}
+	if sub == "replay" && (*sinkName == "" || *configPath == "") {
+		return fmt.Errorf("%w: replay needs --sink and --config", errUsage)
+	}
+	file, err := sf.load()
+	if err != nil {
+		return err
+	}
 	var cfg sink.Config
 	if sub == "replay" {
-		if *sinkName == "" || *configPath == "" {
-			return fmt.Errorf("%w: replay needs --sink and --config", errUsage)
-		}
-		cfgs, err := loadSinkConfigs(*configPath)
-		if err != nil {
-			return err
-		}
 		found := false
-		for _, c := range cfgs {
+		for _, c := range file.Sinks {
 			if c.Name == *sinkName {
 				cfg, found = c, true
 			}
@@ -235,7 +266,7 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 			return fmt.Errorf("%w: sink %q is not in %s", errUsage, *sinkName, *configPath)
 		}
 	}
-	st, err := sqlite.OpenDataDir(ctx, *dataDir, sqlite.Options{})
+	st, err := sf.openStore(ctx, io, file)
 	if err != nil {
 		return err
 	}
@@ -256,7 +287,7 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 	}
 	fmt.Fprintf(io.out, "delivered %d, failed %d\n", res.Delivered, res.Failed)
 	if res.Failed > 0 {
-		return fmt.Errorf("%d letters could not be delivered and stay in the dead-letter table: %s", res.Failed, res.Error)
+		return fmt.Errorf("%d letters could not be delivered (%s) and stay in the dead-letter table: %s", res.Failed, res.Class, res.Error)
 	}
 	return nil
 }

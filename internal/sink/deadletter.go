@@ -15,8 +15,10 @@ import (
 type ReplayResult struct {
 	Delivered int `json:"delivered"`
 	Failed    int `json:"failed"`
-	// Error is the delivery error of the failed letters, which went back to the dead-letter table.
+	// Error is the delivery error of the failed letters, which went back to the dead-letter table,
+	// and Class what it means (unavailable, refused, refused as data, internal error).
 	Error string `json:"error,omitempty"`
+	Class string `json:"class,omitempty"`
 }
 
 // ReplayDeadLetters redelivers up to limit dead letters of cfg's sink through s (connected here and
@@ -32,6 +34,7 @@ func ReplayDeadLetters(ctx context.Context, st store.Store, cfg Config, s Sink, 
 		return res, err
 	}
 	if err := s.Connect(ctx); err != nil {
+		res.Failed, res.Error, res.Class = len(letters), err.Error(), ClassUnavailable.String()
 		return res, releaseLetters(ctx, st, letters, err, clk)
 	}
 	defer s.Close(context.WithoutCancel(ctx))
@@ -46,7 +49,7 @@ func ReplayDeadLetters(ctx context.Context, st store.Store, cfg Config, s Sink, 
 		ids = append(ids, l.ID)
 	}
 	if werr := s.Write(ctx, b); werr != nil {
-		res.Failed, res.Error = len(letters), werr.Error()
+		res.Failed, res.Error, res.Class = len(letters), werr.Error(), Classify(werr).String()
 		return res, releaseLetters(ctx, st, letters, werr, clk)
 	}
 	res.Delivered = len(letters)

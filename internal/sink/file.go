@@ -48,7 +48,11 @@ func (c *FileConfig) Build(env Env) (Sink, error) {
 	if env.Clock == nil {
 		env.Clock = clock.System{}
 	}
-	return &fileSink{cfg: *c, clock: env.Clock, sf: stateFile{path: c.Path + ".state", noSync: c.NoSync}}, nil
+	return newFileSink(*c, env.Clock, osFS{}), nil
+}
+
+func newFileSink(c FileConfig, clk Clock, fsys fileSystem) *fileSink {
+	return &fileSink{cfg: c, clock: clk, fs: fsys, sf: stateFile{path: c.Path + ".state", noSync: c.NoSync, fs: fsys}}
 }
 
 // fileState is the sidecar written before each append: it says where the file stood before the
@@ -61,11 +65,16 @@ type fileState struct {
 	Opened   time.Time    `json:"opened"`
 }
 
+// fileSink appends to a local file. Its errors are outages (ClassUnavailable: a full disk, a
+// read-only or failing file system, a file changed outside idwatch), none of which a retry of
+// other data would get past, except a record that is not valid JSON (ClassRefusedNow) and faults
+// of its own bookkeeping (ClassBug).
 type fileSink struct {
 	cfg   FileConfig
 	clock Clock
+	fs    fileSystem
 	sf    stateFile
-	f     *os.File
+	f     sinkFile
 	size  int64
 	state *fileState
 	buf   bytes.Buffer
@@ -76,7 +85,7 @@ func (s *fileSink) Connect(context.Context) error {
 	if s.f != nil {
 		return nil
 	}
-	f, err := os.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := s.fs.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}
@@ -114,7 +123,7 @@ func (s *fileSink) Resume(_ context.Context, committed map[store.Stream]int64) e
 
 func (s *fileSink) truncate(size int64) error {
 	if size > s.size {
-		return fmt.Errorf("file sink: %s is shorter (%d bytes) than its state file says (%d): it was changed outside idwatch", s.cfg.Path, s.size, size)
+		return Unavailable(fmt.Errorf("file sink: %s is shorter (%d bytes) than its state file says (%d): it was changed outside idwatch; restore it, or move it and its .state file aside to start a new file", s.cfg.Path, s.size, size))
 	}
 	if err := s.f.Truncate(size); err != nil {
 		return fmt.Errorf("file sink: %w", err)
@@ -197,18 +206,22 @@ func (s *fileSink) rotate() error {
 	var name string
 	for t := s.clock.Now().UTC(); ; t = t.Add(time.Millisecond) {
 		name = base + "-" + t.Format("20060102T150405.000Z") + ext
-		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+		_, err := s.fs.Lstat(name)
+		if errors.Is(err, fs.ErrNotExist) {
 			break
+		}
+		if err != nil {
+			return fmt.Errorf("file sink: rotate: %w", err)
 		}
 	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}
 	s.f = nil
-	if err := os.Rename(s.cfg.Path, name); err != nil {
+	if err := s.fs.Rename(s.cfg.Path, name); err != nil {
 		return fmt.Errorf("file sink: rotate: %w", err)
 	}
-	f, err := os.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := s.fs.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}

@@ -28,14 +28,15 @@ type stateRecord struct {
 type stateFile struct {
 	path   string
 	noSync bool
-	f      *os.File
+	fs     fileSystem
+	f      sinkFile
 	gen    uint64 // generation of the last record read or written
 }
 
 // load returns the newest valid state, or nil when there is none yet. A state file written by
 // an earlier idwatch (one JSON object) is read as it is.
 func (sf *stateFile) load() (*fileState, error) {
-	b, err := os.ReadFile(sf.path)
+	b, err := sf.fs.ReadFile(sf.path)
 	if errors.Is(err, fs.ErrNotExist) || len(b) == 0 {
 		return nil, nil
 	}
@@ -77,34 +78,36 @@ func parseSlot(slot []byte) (stateRecord, bool) {
 }
 
 // save makes st the current state: it writes the slot the previous state is not in, and syncs
-// it unless the sink was configured not to sync.
+// it unless the sink was configured not to sync. A failed save leaves the generation where it
+// was, so the retry writes the same slot again and the previous state stays whole in the other.
 func (sf *stateFile) save(st fileState) error {
 	if sf.f == nil {
-		f, err := os.OpenFile(sf.path, os.O_CREATE|os.O_WRONLY, 0o600)
+		f, err := sf.fs.OpenFile(sf.path, os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
 			return fmt.Errorf("file sink: state file: %w", err)
 		}
 		sf.f = f
 	}
-	sf.gen++
-	body, err := json.Marshal(stateRecord{Gen: sf.gen, State: st})
+	gen := sf.gen + 1
+	body, err := json.Marshal(stateRecord{Gen: gen, State: st})
 	if err != nil {
-		return err
+		return Bug(fmt.Errorf("file sink: encoding the state record: %w", err))
 	}
 	slot := fmt.Appendf(body, "\t%08x", crc32.ChecksumIEEE(body))
 	if len(slot) > stateSlot-1 {
-		return fmt.Errorf("file sink: state record of %d bytes does not fit its slot", len(slot))
+		return Bug(fmt.Errorf("file sink: state record of %d bytes does not fit its slot", len(slot)))
 	}
 	slot = append(slot, bytes.Repeat([]byte{' '}, stateSlot-1-len(slot))...)
 	slot = append(slot, '\n')
-	if _, err := sf.f.WriteAt(slot, int64(sf.gen%2)*stateSlot); err != nil {
+	if _, err := sf.f.WriteAt(slot, int64(gen%2)*stateSlot); err != nil {
 		return fmt.Errorf("file sink: state file: %w", err)
 	}
 	if !sf.noSync {
-		if err := datasync(sf.f); err != nil {
+		if err := sf.f.Datasync(); err != nil {
 			return fmt.Errorf("file sink: state file: %w", err)
 		}
 	}
+	sf.gen = gen
 	return nil
 }
 

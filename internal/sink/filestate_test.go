@@ -14,7 +14,7 @@ import (
 // state file from an earlier idwatch (one JSON object) is read and then replaced.
 func TestStateFileSlots(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.jsonl.state")
-	sf := &stateFile{path: path}
+	sf := &stateFile{path: path, fs: osFS{}}
 	if st, err := sf.load(); err != nil || st != nil {
 		t.Fatalf("missing state file: %+v %v", st, err)
 	}
@@ -26,7 +26,7 @@ func TestStateFileSlots(t *testing.T) {
 	if err := sf.close(); err != nil {
 		t.Fatal(err)
 	}
-	load := func() (*fileState, error) { return (&stateFile{path: path}).load() }
+	load := func() (*fileState, error) { return (&stateFile{path: path, fs: osFS{}}).load() }
 	if st, err := load(); err != nil || st.LastSeq != 30 || st.Size != 3000 {
 		t.Fatalf("after three saves: %+v %v", st, err)
 	}
@@ -50,7 +50,7 @@ func TestStateFileSlots(t *testing.T) {
 
 	// A state file written by an earlier idwatch.
 	os.WriteFile(path, []byte(`{"stream":"journal","afterSeq":10,"lastSeq":20,"size":5000}`), 0o600)
-	sf = &stateFile{path: path}
+	sf = &stateFile{path: path, fs: osFS{}}
 	if st, err := sf.load(); err != nil || st.LastSeq != 20 || st.Size != 5000 {
 		t.Fatalf("legacy state file: %+v %v", st, err)
 	}
@@ -74,7 +74,7 @@ func FuzzStateFile(f *testing.F) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		sf := &stateFile{path: path, noSync: true}
+		sf := &stateFile{path: path, noSync: true, fs: osFS{}}
 		st, err := sf.load()
 		if err != nil || st == nil {
 			return
@@ -86,7 +86,7 @@ func FuzzStateFile(f *testing.F) {
 			return
 		}
 		sf.close()
-		back, err := (&stateFile{path: path}).load()
+		back, err := (&stateFile{path: path, fs: osFS{}}).load()
 		if err != nil || back == nil || back.LastSeq != st.LastSeq || back.Size != st.Size || back.AfterSeq != st.AfterSeq {
 			t.Fatalf("state %+v read back as %+v (%v)", st, back, err)
 		}

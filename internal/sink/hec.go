@@ -81,7 +81,7 @@ func (c *HECConfig) Build(env Env) (Sink, error) {
 	if env.Clock == nil {
 		env.Clock = clock.System{}
 	}
-	s := &hecSink{cfg: *c, client: cl, clock: env.Clock, base: strings.TrimSuffix(c.URL, "/")}
+	s := &hecSink{cfg: *c, client: cl, clock: env.Clock, base: strings.TrimSuffix(c.URL, "/"), red: newURLRedactor(c.URL)}
 	if s.cfg.Channel == "" {
 		s.cfg.Channel = newGUID()
 	}
@@ -101,6 +101,7 @@ type hecSink struct {
 	client *http.Client
 	clock  Clock
 	base   string
+	red    urlRedactor
 	buf    bytes.Buffer
 	zbuf   bytes.Buffer
 }
@@ -154,8 +155,8 @@ func (s *hecSink) Write(ctx context.Context, b Batch) error {
 		s.zbuf.Reset()
 		zw := gzip.NewWriter(&s.zbuf)
 		zw.Write(body)
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("splunk_hec: %w", err)
+		if err := zw.Close(); err != nil { // into memory: cannot fail
+			return Bug(fmt.Errorf("splunk_hec: gzip: %w", err))
 		}
 		body = s.zbuf.Bytes()
 	}
@@ -167,7 +168,8 @@ func (s *hecSink) Write(ctx context.Context, b Batch) error {
 		return nil
 	}
 	if reply.AckID == nil {
-		return Permanent(errors.New("splunk_hec: ack is on but HEC returned no ackId: enable indexer acknowledgement on the token, or set ack: false"))
+		// Every batch would get the same answer: a configuration to fix, not data to dead-letter.
+		return Unavailable(errors.New("splunk_hec: ack is on but HEC returned no ackId: enable indexer acknowledgement on the token, or set ack: false"))
 	}
 	return s.waitAck(ctx, *reply.AckID)
 }
@@ -185,7 +187,7 @@ func (s *hecSink) waitAck(ctx context.Context, id int64) error {
 			return nil
 		}
 		if !s.clock.Now().Before(deadline) {
-			return fmt.Errorf("splunk_hec: ack %d not confirmed within %s; resending the batch", id, s.cfg.AckTimeout)
+			return Unavailable(fmt.Errorf("splunk_hec: ack %d not confirmed within %s; resending the batch", id, s.cfg.AckTimeout))
 		}
 		select {
 		case <-ctx.Done():
@@ -198,8 +200,8 @@ func (s *hecSink) waitAck(ctx context.Context, id int64) error {
 func (s *hecSink) post(ctx context.Context, path string, body []byte, gz bool) (hecReply, error) {
 	var reply hecReply
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, bytes.NewReader(body))
-	if err != nil {
-		return reply, fmt.Errorf("splunk_hec: %w", err)
+	if err != nil { // the URL passed Validate
+		return reply, Bug(fmt.Errorf("splunk_hec: building the request: %w", s.red.err(err)))
 	}
 	req.Header.Set("Authorization", "Splunk "+s.cfg.Token.Reveal())
 	req.Header.Set("Content-Type", "application/json")
@@ -209,7 +211,7 @@ func (s *hecSink) post(ctx context.Context, path string, body []byte, gz bool) (
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return reply, fmt.Errorf("splunk_hec: %w: %w", ErrNotConnected, err)
+		return reply, fmt.Errorf("splunk_hec: %w: %w", ErrNotConnected, s.red.err(err))
 	}
 	text := drain(resp.Body)
 	jerr := json.Unmarshal([]byte(text), &reply)
@@ -217,26 +219,30 @@ func (s *hecSink) post(ctx context.Context, path string, body []byte, gz bool) (
 		return reply, nil
 	}
 	if jerr != nil {
-		return reply, statusError("splunk_hec", resp.StatusCode, text)
+		return reply, statusError("splunk_hec", resp.StatusCode, text, s.red)
 	}
-	return reply, hecError(resp.StatusCode, reply)
+	return reply, hecError(resp.StatusCode, reply, s.red)
 }
 
-// hecError classifies HEC's error codes: data the indexer refuses is permanent (dead letters), the
-// rest (token, busy, unhealthy) may succeed later.
-func hecError(status int, r hecReply) error {
-	err := fmt.Errorf("splunk_hec: HTTP %d, HEC code %d: %s", status, r.Code, r.Text)
+// hecError classifies HEC's error codes: data the indexer refuses is dead-lettered; a token, ack
+// or channel problem (a configuration to fix) and a busy or unhealthy server are outages; other
+// codes go by the HTTP status.
+func hecError(status int, r hecReply, red urlRedactor) error {
+	err := fmt.Errorf("splunk_hec: HTTP %d, HEC code %d: %s", status, r.Code, red.scrub(r.Text))
 	switch r.Code {
 	case 5, 6, 12, 13, 15: // no data, invalid data format, event field required/blank, indexed fields error
 		return Permanent(err)
 	case 7: // incorrect index
 		return Permanent(fmt.Errorf("%w (check the index option and the token's allowed indexes)", err))
 	case 1, 2, 3, 4:
-		return fmt.Errorf("%w (check the HEC token)", err)
+		return Unavailable(fmt.Errorf("%w (check the HEC token)", err))
 	case 10, 11, 14:
-		return fmt.Errorf("%w (enable indexer acknowledgement on the token or set ack: false)", err)
+		return Unavailable(fmt.Errorf("%w (enable indexer acknowledgement on the token or set ack: false)", err))
+	case 8, 9, 18: // internal error, server busy, unhealthy
+		return Unavailable(err)
 	}
-	return err
+	class, _ := httpClass(status)
+	return mark(class, err)
 }
 
 // Close releases idle connections.

@@ -18,7 +18,7 @@ func checkURL(what, raw string, allowHTTP bool) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s: url %q is not an absolute URL", what, raw)
+		return fmt.Errorf("%s: url %s is not an absolute URL (scheme://host/path)", what, RedactURL(raw))
 	}
 	if u.User != nil {
 		return fmt.Errorf("%s: url must not carry credentials; put them in the sink's secret options", what)
@@ -27,7 +27,7 @@ func checkURL(what, raw string, allowHTTP bool) error {
 	case "https":
 	case "http":
 		if !allowHTTP && !isLoopback(u.Hostname()) {
-			return fmt.Errorf("%s: url %s is plain http to a non-loopback host: use https, or set allow_http: true", what, u.Redacted())
+			return fmt.Errorf("%s: url %s is plain http to a non-loopback host: use https, or set allow_http: true", what, RedactURL(raw))
 		}
 	default:
 		return fmt.Errorf("%s: url scheme %q is not https", what, u.Scheme)
@@ -79,16 +79,37 @@ func drain(r io.ReadCloser) string {
 	return strings.TrimSpace(string(b))
 }
 
-// statusError classifies a refused HTTP delivery: the data itself was refused (permanent) or the
-// receiver may take it later.
-func statusError(what string, code int, body string) error {
+// statusError classifies an HTTP answer other than success (see httpClass). body is the start of
+// the answer, scrubbed of the target's path and query by red (a receiver may echo the URL).
+func statusError(what string, code int, body string, red urlRedactor) error {
 	if len(body) > 200 {
 		body = body[:200] + "…"
 	}
-	err := fmt.Errorf("%s: receiver answered %d %s: %s", what, code, http.StatusText(code), body)
-	switch code {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-		return Permanent(err)
+	class, hint := httpClass(code)
+	return mark(class, fmt.Errorf("%s: receiver answered %d %s%s: %s", what, code, http.StatusText(code), hint, red.scrub(body)))
+}
+
+// httpClass says what an HTTP status means for the batch that got it. 400, 413 and 422 refuse the
+// data itself. 408, 425, 429 and 5xx say the receiver is busy or down; 401, 403 and 407 refuse
+// idwatch's credentials, and 404, 405, 410, 415, 421 and redirects say the URL is wrong: a
+// configuration the operator must fix, which no record is to blame for, so the sink waits with its
+// lag growing instead of dead-lettering everything. Any other status refuses the records in a way
+// a retry might get past.
+func httpClass(code int) (Class, string) {
+	switch {
+	case code == http.StatusBadRequest, code == http.StatusRequestEntityTooLarge, code == http.StatusUnprocessableEntity:
+		return ClassRefusedNow, ""
+	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
+		return ClassUnavailable, ""
+	case code == http.StatusUnauthorized, code == http.StatusForbidden, code == http.StatusProxyAuthRequired:
+		return ClassUnavailable, " (check the sink's credentials)"
+	case code == http.StatusNotFound, code == http.StatusMethodNotAllowed, code == http.StatusGone,
+		code == http.StatusUnsupportedMediaType, code == http.StatusMisdirectedRequest:
+		return ClassUnavailable, " (check the sink's url)"
+	case code < 200 || (code >= 300 && code < 400):
+		return ClassUnavailable, " (redirects are not followed: point the sink's url at the final address)"
+	case code < 300:
+		return ClassUnavailable, " (not the answer this receiver type gives: check the sink's url)"
 	}
-	return err
+	return ClassRefused, ""
 }

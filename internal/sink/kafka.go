@@ -162,16 +162,32 @@ func (s *kafkaSink) Write(ctx context.Context, b Batch) error {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	if err := s.cl.ProduceSync(wctx, s.recs...).FirstErr(); err != nil {
-		var ke *kerr.Error
-		switch {
-		case errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge) || errors.Is(err, kerr.InvalidRecord):
-			return Permanent(fmt.Errorf("kafka: %w", err))
-		case errors.As(err, &ke):
-			return fmt.Errorf("kafka: %w", err) // the broker answered and refused
-		}
-		return fmt.Errorf("kafka: %w: %w", ErrNotConnected, err)
+		return kafkaError(err)
 	}
 	return nil
+}
+
+// kafkaError classifies a produce error. Records too large, invalid or with a timestamp the topic
+// does not accept are refused as data; retriable broker errors (no leader, not enough replicas,
+// timeouts) and refusals of idwatch's credentials or topic names (configuration to fix) are
+// outages, as is every client-side failure (no broker reachable, record timeout); any other broker
+// error refuses the records in a way a retry might get past.
+func kafkaError(err error) error {
+	var ke *kerr.Error
+	switch {
+	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge), errors.Is(err, kerr.InvalidRecord),
+		errors.Is(err, kerr.InvalidTimestamp):
+		return Permanent(fmt.Errorf("kafka: %w", err))
+	case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed),
+		errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.InvalidTopicException):
+		return Unavailable(fmt.Errorf("kafka: %w (check the sink's credentials, ACLs and topics)", err))
+	case errors.As(err, &ke):
+		if ke.Retriable {
+			return Unavailable(fmt.Errorf("kafka: %w", err))
+		}
+		return Refused(fmt.Errorf("kafka: %w", err))
+	}
+	return fmt.Errorf("kafka: %w: %w", ErrNotConnected, err)
 }
 
 // Close flushes nothing (Write waits for acks) and closes the client.

@@ -104,7 +104,7 @@ func (s *natsSink) Connect(ctx context.Context) error {
 	if s.nc == nil {
 		nc, err := nats.Connect(s.cfg.URL, s.opts...)
 		if err != nil {
-			return fmt.Errorf("nats: connect %s: %w", s.cfg.URL, err)
+			return fmt.Errorf("nats: connect %s: %w", RedactURL(s.cfg.URL), err)
 		}
 		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1<<16))
 		if err != nil {
@@ -165,11 +165,19 @@ func (s *natsSink) Write(ctx context.Context, b Batch) error {
 	return nil
 }
 
-// natsError marks every failure but a JetStream API refusal as the server being unreachable.
+// natsError classifies a publish failure: a message over the server's or the stream's size limit
+// is refused as data; any other JetStream refusal (stream full, no quorum, no stream for the
+// subject) is an outage of the stream, and every other failure an unreachable server.
 func natsError(op string, err error) error {
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return fmt.Errorf("nats: %s: %w", op, err)
+	switch {
+	case errors.Is(err, nats.ErrMaxPayload), errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum):
+		return Permanent(fmt.Errorf("nats: %s: %w", op, err))
+	case errors.As(err, &apiErr):
+		if apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+			return Permanent(fmt.Errorf("nats: %s: %w", op, err))
+		}
+		return Unavailable(fmt.Errorf("nats: %s: %w", op, err))
 	}
 	return fmt.Errorf("nats: %s: %w: %w", op, ErrNotConnected, err)
 }

@@ -50,8 +50,13 @@ const (
 type Status struct {
 	Name, Type string
 	State      State
-	// LastError is the latest delivery or connection error (secrets never appear in sink errors).
-	LastError    string
+	// Since is when the runner entered State: for retrying, when the outage began.
+	Since time.Time
+	// LastError is the latest delivery or connection error (secrets, URL paths and queries never
+	// appear in sink errors).
+	LastError string
+	// StopReason is why the runner stopped on its own (an error of ClassBug); empty otherwise.
+	StopReason   string
 	Delivered    int64
 	DeadLettered int64
 	Failures     int64
@@ -231,6 +236,8 @@ func (r *Runner) persistStatus() {
 		report = [2]string{string(StateDelivering), ""}
 	case StateRetrying, StateConnecting:
 		report = [2]string{string(st), r.status.LastError}
+	case StateStopped:
+		report = [2]string{string(st), r.status.StopReason}
 	default:
 		report = [2]string{string(st), ""}
 	}
@@ -252,7 +259,9 @@ func (r *Runner) persistStatus() {
 
 func (r *Runner) setState(st State, err error) {
 	r.update(func(s *Status) {
-		s.State = st
+		if s.State != st {
+			s.State, s.Since = st, r.clock.Now()
+		}
 		if err != nil {
 			s.LastError = err.Error()
 			s.Failures++
@@ -261,9 +270,17 @@ func (r *Runner) setState(st State, err error) {
 }
 
 // Run delivers until ctx ends; it returns nil then, or an error when the sink cannot start (an
-// unknown integration in its filter, a store failure while registering).
-func (r *Runner) Run(ctx context.Context) error {
+// unknown integration in its filter, a store failure while registering) or stopped on an error of
+// ClassBug (its status is then "stopped" with the reason).
+func (r *Runner) Run(ctx context.Context) (err error) {
 	defer func() {
+		if stop, ok := errors.AsType[stopError](err); ok {
+			err = fmt.Errorf("sink %q stopped: %w", r.cfg.Name, stop.err)
+			r.mu.Lock()
+			r.status.StopReason, r.status.LastError = stop.err.Error(), stop.err.Error()
+			r.mu.Unlock()
+			r.log.Error("sink stopped on an internal error; the other sinks carry on; please report this with the log", "err", stop.err)
+		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := r.sink.Close(cctx); err != nil {
@@ -275,8 +292,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.register(ctx); err != nil {
 		return err
 	}
-	if err := r.connect(ctx); err != nil {
-		return nil // ctx ended
+	if err := r.connect(ctx, false); err != nil {
+		return stopped(err) // nil when ctx ended
 	}
 	for ctx.Err() == nil {
 		busy := false
@@ -293,7 +310,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			busy = busy || full
 			if full || (s.readPos > s.offset && r.clock.Now().Sub(s.since) >= r.cfg.Batch.MaxWait) || (s.readPos > s.offset && len(s.pending) == 0) {
 				if err := r.flush(ctx, s, full); err != nil {
-					return nil // ctx ended
+					return stopped(err) // nil when ctx ended
 				}
 			}
 		}
@@ -355,10 +372,27 @@ func (r *Runner) register(ctx context.Context) error {
 	return nil
 }
 
-// connect connects (and resumes) the sink, retrying with backoff until it works or ctx ends.
-func (r *Runner) connect(ctx context.Context) error {
+// stopError carries an error of ClassBug out of the delivery loop: the runner stops on it.
+type stopError struct{ err error }
+
+func (e stopError) Error() string { return e.err.Error() }
+
+// stopped is err when it stops the runner, and nil when ctx ended.
+func stopped(err error) error {
+	if _, ok := errors.AsType[stopError](err); ok {
+		return err
+	}
+	return nil
+}
+
+// connect connects (and resumes) the sink, retrying with backoff until it works or ctx ends. A
+// reconnect while a batch is retried keeps the retrying state (and when it began); only an error
+// the sink marked as a bug stops it.
+func (r *Runner) connect(ctx context.Context, retrying bool) error {
 	for attempt := 1; ; attempt++ {
-		r.setState(StateConnecting, nil)
+		if !retrying {
+			r.setState(StateConnecting, nil)
+		}
 		err := r.sink.Connect(ctx)
 		if err == nil {
 			if rs, ok := r.sink.(Resumer); ok {
@@ -370,14 +404,23 @@ func (r *Runner) connect(ctx context.Context) error {
 			}
 		}
 		if err == nil {
-			r.setState(StateDelivering, nil)
+			if !retrying {
+				r.setState(StateDelivering, nil)
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if markedBug(err) {
+			return stopError{err}
+		}
 		r.log.Warn("connecting sink", "attempt", attempt, "err", err)
-		r.setState(StateConnecting, err)
+		if retrying {
+			r.setState(StateRetrying, err)
+		} else {
+			r.setState(StateConnecting, err)
+		}
 		if !r.sleep(ctx, r.backoff(attempt)) {
 			return ctx.Err()
 		}
@@ -485,9 +528,12 @@ func (r *Runner) flush(ctx context.Context, s *source, full bool) error {
 	return nil
 }
 
-// deliver writes b until the destination acks it, or dead-letters it after the configured attempts.
-// Failures to reach the destination (ErrNotConnected) are retried without end and do not count as
-// attempts: a destination that is down makes the sink lag and catch up later, not dead-letter.
+// deliver writes b until the destination acks it, treating each failure by its Class: an outage
+// (ClassUnavailable) is retried with backoff for as long as it takes and never counts as an
+// attempt, so a destination or disk that is down makes the sink lag and catch up later instead of
+// dead-lettering; records the destination refuses become dead letters after the configured attempts
+// (ClassRefused) or at once (ClassRefusedNow); a ClassBug error stops the runner. It returns an
+// error only when ctx ended or the runner must stop (stopError).
 func (r *Runner) deliver(ctx context.Context, b Batch) error {
 	attempts := 0
 	for try := 1; ; try++ {
@@ -495,28 +541,33 @@ func (r *Runner) deliver(ctx context.Context, b Batch) error {
 		if err == nil {
 			r.update(func(st *Status) {
 				st.Delivered += int64(len(b.Records))
-				st.State = StateDelivering
+				if st.State != StateDelivering {
+					st.State, st.Since = StateDelivering, r.clock.Now()
+				}
 			})
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		class := Classify(err)
+		if class == ClassBug {
+			return stopError{err}
+		}
 		r.setState(StateRetrying, err)
-		unreachable := errors.Is(err, ErrNotConnected)
-		if !unreachable {
+		if class != ClassUnavailable {
 			attempts++
 		}
-		if IsPermanent(err) || attempts >= r.cfg.Retry.MaxAttempts {
+		if class == ClassRefusedNow || (class == ClassRefused && attempts >= r.cfg.Retry.MaxAttempts) {
 			r.log.Error("giving up on batch; its records go to dead letters", "records", len(b.Records), "attempts", attempts, "err", err)
 			return r.deadLetter(ctx, b, err, attempts)
 		}
-		r.log.Warn("delivering batch", "try", try, "attempts", attempts, "err", err)
+		r.log.Warn("delivering batch", "class", class.String(), "try", try, "attempts", attempts, "err", err)
 		if !r.sleep(ctx, r.backoff(try)) {
 			return ctx.Err()
 		}
-		if unreachable {
-			if err := r.connect(ctx); err != nil {
+		if errors.Is(err, ErrNotConnected) {
+			if err := r.connect(ctx, true); err != nil {
 				return err
 			}
 		}
@@ -526,11 +577,18 @@ func (r *Runner) deliver(ctx context.Context, b Batch) error {
 func (r *Runner) deadLetter(ctx context.Context, b Batch, cause error, attempts int) error {
 	now := r.clock.Now()
 	for _, rec := range b.Records {
+		msg := cause.Error()
 		payload, err := json.Marshal(rec)
-		if err != nil {
-			return err
+		if err != nil && !json.Valid(rec.Body) {
+			// A body that is not JSON (the likely reason it was refused) is kept whole, as a string.
+			rec.Body, _ = json.Marshal(string(rec.Body))
+			msg += " (the record's body is not valid JSON; the letter holds it as a JSON string)"
+			payload, err = json.Marshal(rec)
 		}
-		d := store.DeadLetter{Sink: r.cfg.Name, RecordID: rec.DedupKey(), Payload: payload, Error: cause.Error(), Attempts: attempts, FirstFailure: now, LastFailure: now}
+		if err != nil {
+			return stopError{fmt.Errorf("encoding dead letter %s: %w", rec.ID, err)}
+		}
+		d := store.DeadLetter{Sink: r.cfg.Name, RecordID: rec.DedupKey(), Payload: payload, Error: msg, Attempts: attempts, FirstFailure: now, LastFailure: now}
 		if err := r.retryStore(ctx, func() error { return r.st.AddDeadLetter(ctx, d) }); err != nil {
 			return err
 		}

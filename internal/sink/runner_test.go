@@ -54,7 +54,7 @@ func TestRunnerReadAheadWhileJournalGrows(t *testing.T) {
 		}
 		if b.AfterSeq == 20 && !failed {
 			failed = true
-			return errors.New("destination hiccup")
+			return Unavailable(errors.New("destination hiccup"))
 		}
 		lastSeq = b.LastSeq
 		return nil
@@ -159,7 +159,7 @@ func TestRunnerRetriesThenDeadLetters(t *testing.T) {
 		calls++
 		for _, r := range b.Records {
 			if r.ID == testEvent(15).UUID {
-				return errors.New("destination refuses")
+				return Refused(errors.New("destination refuses"))
 			}
 		}
 		return nil
@@ -256,12 +256,11 @@ func TestSlowSinkDoesNotBlockOthers(t *testing.T) {
 		case <-down:
 			return nil
 		default:
-			return errors.New("receiver stopped")
+			return Unavailable(errors.New("receiver stopped"))
 		}
 	}}
 	healthy := &funcSink{}
-	cfgDead := testConfig("dead", &FileConfig{Path: "x"})
-	cfgDead.Retry = RetryConfig{MaxAttempts: 1 << 30, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
+	cfgDead := testConfig("dead", &FileConfig{Path: "x"}) // an outage uses up no attempts
 	startRunner(t, RunnerOptions{Store: st, Config: cfgDead, Sink: dead})
 	startRunner(t, RunnerOptions{Store: st, Config: testConfig("ok", &FileConfig{Path: "x"}), Sink: healthy})
 	appendEvents(t, st, 0, 500)
@@ -303,13 +302,13 @@ func TestReplayDeadLetters(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
 	appendEvents(t, st, 0, 5)
-	failing := &funcSink{write: func(Batch) error { return errors.New("down") }}
+	failing := &funcSink{write: func(Batch) error { return Refused(errors.New("down")) }}
 	cfg := testConfig("r", &FileConfig{Path: "x"})
 	startRunner(t, RunnerOptions{Store: st, Config: cfg, Sink: failing})
 	waitFor(t, "offset 5", func() bool { return offsetOf(t, st, "sink/r") == 5 })
 
-	res, err := ReplayDeadLetters(ctx, st, cfg, &funcSink{write: func(Batch) error { return errors.New("still down") }}, 100, nil)
-	if err != nil || res.Failed != 5 {
+	res, err := ReplayDeadLetters(ctx, st, cfg, &funcSink{write: func(Batch) error { return Refused(errors.New("still down")) }}, 100, nil)
+	if err != nil || res.Failed != 5 || res.Class != "refused" {
 		t.Fatalf("failed replay: %+v %v", res, err)
 	}
 	letters, _ := st.ListDeadLetters(ctx, "r", 100)

@@ -7,7 +7,6 @@ package sink
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/store"
@@ -80,30 +79,4 @@ type Sink interface {
 // Resume after each Connect with the offset of every stream it reads.
 type Resumer interface {
 	Resume(ctx context.Context, committed map[store.Stream]int64) error
-}
-
-// ErrNotConnected (wrapped) means the destination could not be reached, as opposed to refusing
-// the batch: the runner calls Connect again and retries for as long as it takes, without counting
-// the attempt toward dead-lettering.
-var ErrNotConnected = errors.New("destination unreachable")
-
-// permanentError marks a failure that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e permanentError) Error() string { return e.err.Error() }
-func (e permanentError) Unwrap() error { return e.err }
-
-// Permanent wraps err so the runner dead-letters the batch at once instead of retrying it (the
-// destination refused the data itself, not the connection).
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return permanentError{err}
-}
-
-// IsPermanent reports whether err was marked with Permanent.
-func IsPermanent(err error) bool {
-	var p permanentError
-	return errors.As(err, &p)
 }

@@ -78,7 +78,7 @@ func (c *WebhookConfig) Build(env Env) (Sink, error) {
 	if env.Clock == nil {
 		env.Clock = clock.System{}
 	}
-	return &webhookSink{cfg: *c, name: env.Name, client: cl, clock: env.Clock}, nil
+	return &webhookSink{cfg: *c, name: env.Name, client: cl, clock: env.Clock, red: newURLRedactor(c.URL)}, nil
 }
 
 type webhookSink struct {
@@ -86,6 +86,7 @@ type webhookSink struct {
 	name   string
 	client *http.Client
 	clock  Clock
+	red    urlRedactor
 	buf    bytes.Buffer
 }
 
@@ -114,8 +115,8 @@ func (s *webhookSink) Write(ctx context.Context, b Batch) error {
 		return Permanent(fmt.Errorf("webhook: %w", err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, bytes.NewReader(s.buf.Bytes()))
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+	if err != nil { // the URL passed Validate
+		return Bug(fmt.Errorf("webhook: building the request: %w", s.red.err(err)))
 	}
 	for k, v := range s.cfg.Headers {
 		req.Header.Set(k, v.Reveal())
@@ -129,11 +130,11 @@ func (s *webhookSink) Write(ctx context.Context, b Batch) error {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook: %w: %w", ErrNotConnected, err)
+		return fmt.Errorf("webhook: %w: %w", ErrNotConnected, s.red.err(err))
 	}
 	body := drain(resp.Body)
 	if resp.StatusCode/100 != 2 {
-		return statusError("webhook", resp.StatusCode, body)
+		return statusError("webhook", resp.StatusCode, body, s.red)
 	}
 	return nil
 }

@@ -38,7 +38,8 @@ type Consumer struct {
 	// RegisteredAt and UpdatedAt are set by the store.
 	RegisteredAt, UpdatedAt time.Time
 	// Status is what the consumer last reported with SetConsumerStatus ("" when it never did),
-	// StatusError the error it reported with it, and StatusAt when.
+	// StatusError the error it reported with it, and StatusAt when it entered that status (a new
+	// error in the same status keeps StatusAt).
 	Status, StatusError string
 	StatusAt            time.Time
 }

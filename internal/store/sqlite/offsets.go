@@ -185,7 +185,10 @@ func (s *Store) Consumers(ctx context.Context) ([]store.Consumer, error) {
 // SetConsumerStatus implements store.Offsets.
 func (s *Store) SetConsumerStatus(ctx context.Context, name, status, statusError string) error {
 	return s.write(ctx, "set consumer status", func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE consumers SET status = $1, status_error = $2, status_at = $3 WHERE name = $4`,
+		// status_at is when the consumer entered the status: a new error while still retrying
+		// leaves it, so it says since when the trouble lasts.
+		r, err := tx.ExecContext(ctx, `UPDATE consumers SET status = $1, status_error = $2,
+			status_at = CASE WHEN status IS $1 AND status_at IS NOT NULL THEN status_at ELSE $3 END WHERE name = $4`,
 			status, statusError, s.now().UnixNano(), name)
 		if err != nil {
 			return err

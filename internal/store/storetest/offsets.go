@@ -95,8 +95,14 @@ func (su suite) offsets(t *testing.T) {
 		!c.StatusAt.Equal(epoch.Add(time.Minute)) || c.Offset != 4 {
 		t.Fatalf("after a status and a commit: %+v", c)
 	}
+	// Another error in the same status keeps the time the status began.
+	f.h.Clock.Advance(time.Minute)
+	f.must(f.s.SetConsumerStatus(f.ctx, "sink/file", "retrying", "dial tcp 127.0.0.1:9092: i/o timeout"))
+	if c := status(); c.StatusError != "dial tcp 127.0.0.1:9092: i/o timeout" || !c.StatusAt.Equal(epoch.Add(time.Minute)) {
+		t.Fatalf("a new error while retrying: %+v", c)
+	}
 	f.must(f.s.SetConsumerStatus(f.ctx, "sink/file", "delivering", ""))
-	if c := status(); c.Status != "delivering" || c.StatusError != "" || c.Offset != 4 {
+	if c := status(); c.Status != "delivering" || c.StatusError != "" || c.Offset != 4 || !c.StatusAt.Equal(epoch.Add(2*time.Minute)) {
 		t.Fatalf("status back to delivering: %+v", c)
 	}
 
