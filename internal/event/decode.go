@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 )
 
@@ -128,18 +127,6 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 	}
 	ev.Published = t
 	return nil
-}
-
-// ParseTime parses an Okta timestamp: RFC 3339 with or without fractional seconds, or the same
-// without a zone, which Okta means as UTC. The result is in UTC.
-func ParseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp like 2025-03-10T14:02:11.512Z", s)
 }
 
 // text reads a string field, accepting null (as ""), numbers and booleans (as their text).
