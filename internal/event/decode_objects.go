@@ -1,14 +1,63 @@
 package event
 
-// Decoders of the LogEvent's objects. Each accepts null (as nil), skips members it does not know,
-// and takes its object from the event's block (see take).
+// Decoders of the LogEvent's objects. Each accepts null (as nil), matches member names in any
+// case, skips members it does not know, and takes its object from the event's block (see take).
+
+import (
+	"errors"
+	"strings"
+)
+
+// errUnknown is returned by a member reader, without consuming the value, for a name it does
+// not know; fields then retries the name as Okta spells it, or skips the value.
+var errUnknown = errors.New("unknown member")
+
+// fields reads an object of the event model, calling fn for each member as object does.
+func (d *scanner) fields(fn func(k string) error) error {
+	return d.object(func(k string) error {
+		err := fn(k)
+		if err == errUnknown {
+			if n, ok := knownKeys[strings.ToLower(k)]; ok && n != k {
+				err = fn(n)
+			}
+			if err == errUnknown {
+				_, err = d.skip()
+			}
+		}
+		return err
+	})
+}
+
+// knownKeys maps every member name of the event model, lower-cased, to Okta's spelling. No two
+// of Okta's names differ only in case, so one table serves every object.
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"uuid", "published", "eventType", "version", "severity", "legacyEventType", "displayMessage",
+		"actor", "client", "device", "outcome", "target", "transaction", "debugContext",
+		"authenticationContext", "securityContext", "request",
+		"id", "type", "alternateId", "displayName", "detailEntry", "changeDetails", "from", "to",
+		"userAgent", "zone", "ipAddress", "geographicalContext", "rawUserAgent", "os", "browser",
+		"city", "state", "country", "postalCode", "geolocation", "lat", "lon",
+		"name", "os_platform", "os_version", "managed", "registered", "device_integrator",
+		"disk_encryption_type", "screen_lock_type", "jailbreak", "secure_hardware_present",
+		"result", "reason", "detail", "debugData",
+		"authenticationProvider", "credentialProvider", "credentialType", "issuer", "interface",
+		"authenticationStep", "externalSessionId", "rootSessionId",
+		"asNumber", "asOrg", "isp", "domain", "isProxy", "ipDetails", "risk", "userBehaviors", "botProtection",
+		"ipChain", "ip", "source",
+	} {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
 
 func (d *scanner) actor() (*Actor, error) {
 	if null, err := d.nullOr('{'); null {
 		return nil, err
 	}
 	a := take(d, &d.blk.actor, bActor)
-	return a, d.object(func(k string) error {
+	return a, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "id":
@@ -22,7 +71,7 @@ func (d *scanner) actor() (*Actor, error) {
 		case "detailEntry":
 			a.DetailEntry, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -33,12 +82,18 @@ func (d *scanner) targets() ([]Target, error) {
 		return nil, err
 	}
 	ts := make([]Target, 0, 4)
-	return ts, d.array(func() error {
+	err := d.array(func() error { return d.index(len(ts), d.target(&ts)) })
+	return ts, err
+}
+
+// target returns a reader of one element of the target array that appends it to ts.
+func (d *scanner) target(ts *[]Target) func() error {
+	return func() error {
 		if null, err := d.nullOr('{'); null {
 			return err
 		}
 		var t Target
-		err := d.object(func(k string) error {
+		err := d.fields(func(k string) error {
 			var err error
 			switch k {
 			case "id":
@@ -54,13 +109,13 @@ func (d *scanner) targets() ([]Target, error) {
 			case "changeDetails":
 				t.ChangeDetails, err = d.changeDetails()
 			default:
-				_, err = d.skip()
+				err = errUnknown
 			}
 			return err
 		})
-		ts = append(ts, t)
+		*ts = append(*ts, t)
 		return err
-	})
+	}
 }
 
 func (d *scanner) changeDetails() (*ChangeDetails, error) {
@@ -68,7 +123,7 @@ func (d *scanner) changeDetails() (*ChangeDetails, error) {
 		return nil, err
 	}
 	c := new(ChangeDetails)
-	return c, d.object(func(k string) error {
+	return c, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "from":
@@ -76,7 +131,7 @@ func (d *scanner) changeDetails() (*ChangeDetails, error) {
 		case "to":
 			c.To, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -87,7 +142,7 @@ func (d *scanner) client() (*Client, error) {
 		return nil, err
 	}
 	c := take(d, &d.blk.client, bClient)
-	return c, d.object(func(k string) error {
+	return c, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "userAgent":
@@ -103,7 +158,7 @@ func (d *scanner) client() (*Client, error) {
 		case "geographicalContext":
 			c.GeographicalContext, err = d.geo()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -114,7 +169,7 @@ func (d *scanner) userAgent() (*UserAgent, error) {
 		return nil, err
 	}
 	u := take(d, &d.blk.ua, bUA)
-	return u, d.object(func(k string) error {
+	return u, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "rawUserAgent":
@@ -124,7 +179,7 @@ func (d *scanner) userAgent() (*UserAgent, error) {
 		case "browser":
 			u.Browser, err = d.text()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -138,7 +193,7 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 	if g == nil {
 		g = take(d, &d.blk.geo[1], bGeo1)
 	}
-	return g, d.object(func(k string) error {
+	return g, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "city":
@@ -158,7 +213,7 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 				l = take(d, &d.blk.gl[1], bGl1)
 			}
 			g.Geolocation = l
-			err = d.object(func(k string) error {
+			err = d.fields(func(k string) error {
 				var err error
 				switch k {
 				case "lat":
@@ -166,12 +221,12 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 				case "lon":
 					l.Lon, err = d.float()
 				default:
-					_, err = d.skip()
+					err = errUnknown
 				}
 				return err
 			})
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -182,7 +237,7 @@ func (d *scanner) device() (*Device, error) {
 		return nil, err
 	}
 	v := take(d, &d.blk.device, bDevice)
-	return v, d.object(func(k string) error {
+	return v, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "id":
@@ -198,7 +253,7 @@ func (d *scanner) device() (*Device, error) {
 		case "registered":
 			v.Registered, err = d.optBool()
 		case "device_integrator":
-			v.DeviceIntegrator, err = d.value()
+			v.DeviceIntegrator, err = d.freeValue()
 		case "disk_encryption_type":
 			v.DiskEncryptionType, err = d.text()
 		case "screen_lock_type":
@@ -208,7 +263,7 @@ func (d *scanner) device() (*Device, error) {
 		case "secure_hardware_present":
 			v.SecureHardwarePresent, err = d.optBool()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -219,7 +274,7 @@ func (d *scanner) outcome() (*Outcome, error) {
 		return nil, err
 	}
 	o := take(d, &d.blk.outcome, bOutcome)
-	return o, d.object(func(k string) error {
+	return o, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "result":
@@ -227,7 +282,7 @@ func (d *scanner) outcome() (*Outcome, error) {
 		case "reason":
 			o.Reason, err = d.text()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -238,7 +293,7 @@ func (d *scanner) transaction() (*Transaction, error) {
 		return nil, err
 	}
 	t := take(d, &d.blk.tx, bTx)
-	return t, d.object(func(k string) error {
+	return t, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "type":
@@ -248,7 +303,7 @@ func (d *scanner) transaction() (*Transaction, error) {
 		case "detail":
 			t.Detail, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -259,13 +314,12 @@ func (d *scanner) debugContext() (*DebugContext, error) {
 		return nil, err
 	}
 	c := take(d, &d.blk.dc, bDC)
-	return c, d.object(func(k string) error {
-		var err error
-		if k == "debugData" {
-			c.DebugData, err = d.freeMap()
-		} else {
-			_, err = d.skip()
+	return c, d.fields(func(k string) error {
+		if k != "debugData" {
+			return errUnknown
 		}
+		var err error
+		c.DebugData, err = d.freeMap()
 		return err
 	})
 }
@@ -275,7 +329,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 		return nil, err
 	}
 	a := take(d, &d.blk.ac, bAC)
-	return a, d.object(func(k string) error {
+	return a, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "authenticationProvider":
@@ -290,7 +344,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 			}
 			is := take(d, &d.blk.issuer, bIssuer)
 			a.Issuer = is
-			err = d.object(func(k string) error {
+			err = d.fields(func(k string) error {
 				var err error
 				switch k {
 				case "id":
@@ -298,7 +352,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 				case "type":
 					is.Type, err = d.text()
 				default:
-					_, err = d.skip()
+					err = errUnknown
 				}
 				return err
 			})
@@ -314,7 +368,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 		case "rootSessionId":
 			a.RootSessionID, err = d.text()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -325,7 +379,7 @@ func (d *scanner) securityContext() (*SecurityContext, error) {
 		return nil, err
 	}
 	c := take(d, &d.blk.sc, bSC)
-	return c, d.object(func(k string) error {
+	return c, d.fields(func(k string) error {
 		var err error
 		switch k {
 		case "asNumber":
@@ -347,13 +401,13 @@ func (d *scanner) securityContext() (*SecurityContext, error) {
 				return nerr
 			}
 			var v any
-			if v, err = d.value(); err == nil {
-				c.UserBehaviors = v.([]any)
+			if v, err = d.freeValue(); err == nil {
+				c.UserBehaviors, _ = v.([]any)
 			}
 		case "botProtection":
 			c.BotProtection, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -364,42 +418,46 @@ func (d *scanner) request() (*Request, error) {
 		return nil, err
 	}
 	r := take(d, &d.blk.req, bReq)
-	return r, d.object(func(k string) error {
+	return r, d.fields(func(k string) error {
 		if k != "ipChain" {
-			_, err := d.skip()
-			return err
+			return errUnknown
 		}
 		if null, err := d.nullOr('['); null {
 			return err
 		}
 		r.IPChain = make([]IPChainEntry, 0, 2)
-		return d.array(func() error {
-			if null, err := d.nullOr('{'); null {
-				return err
+		return d.array(func() error { return d.index(len(r.IPChain), d.hop(r)) })
+	})
+}
+
+// hop returns a reader of one element of request.ipChain that appends it to r.
+func (d *scanner) hop(r *Request) func() error {
+	return func() error {
+		if null, err := d.nullOr('{'); null {
+			return err
+		}
+		var e IPChainEntry
+		err := d.fields(func(k string) error {
+			var err error
+			switch k {
+			case "ip":
+				e.IP, err = d.text()
+			case "geographicalContext":
+				e.GeographicalContext, err = d.geo()
+			case "version":
+				e.Version, err = d.text()
+			case "source":
+				e.Source, err = d.text()
+			case "ipDetails":
+				e.IPDetails, err = d.freeMap()
+			default:
+				err = errUnknown
 			}
-			var e IPChainEntry
-			err := d.object(func(k string) error {
-				var err error
-				switch k {
-				case "ip":
-					e.IP, err = d.text()
-				case "geographicalContext":
-					e.GeographicalContext, err = d.geo()
-				case "version":
-					e.Version, err = d.text()
-				case "source":
-					e.Source, err = d.text()
-				case "ipDetails":
-					e.IPDetails, err = d.freeMap()
-				default:
-					_, err = d.skip()
-				}
-				return err
-			})
-			r.IPChain = append(r.IPChain, e)
 			return err
 		})
-	})
+		r.IPChain = append(r.IPChain, e)
+		return err
+	}
 }
 
 // block holds the objects an event usually has, so that one allocation serves them all; a

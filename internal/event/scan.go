@@ -16,6 +16,8 @@ const maxDepth = 512
 type SyntaxError struct {
 	Offset int // byte offset of the problem
 	Msg    string
+
+	outOfRange bool // valid JSON, but a number no float64 can hold
 }
 
 func (e *SyntaxError) Error() string {
@@ -38,6 +40,40 @@ type scanner struct {
 	i     int
 	depth int
 	blk   *block // preallocated event objects (see take); nil for generic parsing
+
+	// For event decoding: the member names (and [i] array indexes) leading to the value being
+	// read, and the flaws found so far.
+	path  []string
+	flaws []Flaw
+}
+
+// flaw records a value the event model cannot hold at the current path; raw is its JSON text.
+func (d *scanner) flaw(problem, raw string) {
+	f := Flaw{Path: d.pathString(), Problem: problem}
+	if raw != "" {
+		f.Value = compactJSON(raw)
+	}
+	d.flaws = append(d.flaws, f)
+}
+
+// pathString renders the current path as target[1].detailEntry.
+func (d *scanner) pathString() string {
+	var b strings.Builder
+	for i, seg := range d.path {
+		if i > 0 && !strings.HasPrefix(seg, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// index pushes an array index onto the path for the duration of fn.
+func (d *scanner) index(i int, fn func() error) error {
+	d.path = append(d.path, "["+strconv.Itoa(i)+"]")
+	err := fn()
+	d.path = d.path[:len(d.path)-1]
+	return err
 }
 
 func (d *scanner) syntax(msg string, args ...any) error {
@@ -118,7 +154,14 @@ func (d *scanner) object(fn func(key string) error) error {
 		if d.peek() == 0 {
 			return d.syntax("unexpected end of input")
 		}
-		if err := fn(key); err != nil {
+		if d.blk != nil {
+			d.path = append(d.path, key)
+		}
+		err = fn(key)
+		if d.blk != nil {
+			d.path = d.path[:len(d.path)-1]
+		}
+		if err != nil {
 			if fe, ok := err.(*FieldError); ok {
 				path := key
 				if fe.Path != "" {
@@ -440,7 +483,7 @@ func (d *scanner) value() (any, error) {
 		}
 		v, err := numberValue(lit, integer)
 		if err != nil {
-			return nil, &SyntaxError{Offset: at, Msg: err.Error()}
+			return nil, &SyntaxError{Offset: at, Msg: err.Error(), outOfRange: true}
 		}
 		return v, nil
 	}

@@ -48,7 +48,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 	*o = OCSF{
 		ActivityID: activity, CategoryUID: ci.category, CategoryName: ci.catName,
 		ClassUID: class, ClassName: ci.name, TypeUID: class*100 + activity, TypeName: n.typeNames[class*100+activity],
-		Time: ev.Published.UnixMilli(), Message: ev.DisplayMessage,
+		Time: eventTime(ev, meta), Message: ev.DisplayMessage,
 	}
 	o.ActivityName = ci.activities[activity]
 	if activity == ActivityOther {

@@ -102,6 +102,7 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 			}
 			w.Any(k, v)
 		}
+		writeFlaws(w, ev.Flaws)
 	})
 }
 
