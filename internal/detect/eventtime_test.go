@@ -65,3 +65,39 @@ func TestEventTimeForms(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugDataForms: a rule written against Okta's string forms of logOnlySecurityData and
+// behaviors matches an event that carries them as objects, with keys in another case.
+func TestDebugDataForms(t *testing.T) {
+	rs := compile(t, `title: risky
+id: risky
+logsource: {product: okta}
+detection:
+    risk:
+        debugContext.debugData.logOnlySecurityData|contains: '"level":"HIGH"'
+    device:
+        debugContext.debugData.behaviors|contains: New Device=POSITIVE
+    condition: risk and device
+level: high
+`)
+	for name, dd := range map[string]string{
+		"okta strings": `{"logOnlySecurityData":"{\"risk\":{\"level\":\"HIGH\"},\"behaviors\":{}}","behaviors":"{New Geo-Location=NEGATIVE, New Device=POSITIVE}"}`,
+		"objects":      `{"logOnlySecurityData":{"risk":{"level":"HIGH"},"behaviors":{}},"behaviors":{"New Geo-Location":"NEGATIVE","New Device":"POSITIVE"}}`,
+	} {
+		raw := []byte(`{"uuid":"u","eventtype":"user.session.start","Published":"2025-03-10 14:02:11.177","DebugContext":{"debugData":` + dd + `}}`)
+		le, err := event.Decode(raw)
+		if err != nil || len(le.Flaws) != 0 {
+			t.Fatalf("%s: decode: %v %v", name, err, le.Flaws)
+		}
+		doc, err := event.ParseDoc(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for kind, f := range map[string]event.Fields{"typed": le, "doc": doc} {
+			as, err := engine(t, rs, Config{}).Process(Input{Fields: f})
+			if err != nil || len(as) != 1 {
+				t.Errorf("%s, %s: %d alerts (%v), want 1", name, kind, len(as), err)
+			}
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // What still does not fit the model (a field of the wrong type, a missing or unreadable uuid,
 // eventType or published) does not fail the event: the value is kept in the event's Flaws and
 // the field reads as absent. Decode fails only on input that is not valid JSON, not an object,
-// or an object with none of uuid, eventType and published. The event does not reference raw
+// or an object with none of uuid, eventType and a readable published. The event does not reference raw
 // after Decode returns.
 func Decode(raw []byte) (*LogEvent, error) {
 	blk := new(block)
@@ -128,8 +128,10 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 	if d.peek() != 0 {
 		return d.syntax("unexpected data after the event object")
 	}
-	if ev.UUID == "" && ev.EventType == "" && !sawPublished {
-		return fmt.Errorf("%w: no uuid, eventType or published", ErrNotEvent)
+	if ev.UUID == "" && ev.EventType == "" {
+		if _, err := ParseTime(published); err != nil {
+			return fmt.Errorf("%w: no uuid, eventType or published time", ErrNotEvent)
+		}
 	}
 	if ev.UUID == "" {
 		d.path = append(d.path[:0], "uuid")
