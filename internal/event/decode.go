@@ -46,7 +46,7 @@ func (ev *LogEvent) UnmarshalJSON(raw []byte) error {
 var ErrNotEvent = errors.New("not an Okta System Log event")
 
 func decodeInto(ev *LogEvent, s string, blk *block) error {
-	d := scanner{s: s, blk: blk}
+	d := scanner{s: s, blk: blk, path: blk.path[:0]}
 	if c := d.peek(); c != '{' {
 		if c == 0 {
 			return fmt.Errorf("%w: empty input", ErrNotEvent)
@@ -134,14 +134,14 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 		}
 	}
 	if ev.UUID == "" {
-		d.path = append(d.path[:0], "uuid")
+		d.path = append(d.path[:0], pathSeg{key: "uuid"})
 		d.flaw("missing", "")
 	}
 	if ev.EventType == "" {
-		d.path = append(d.path[:0], "eventType")
+		d.path = append(d.path[:0], pathSeg{key: "eventType"})
 		d.flaw("missing", "")
 	}
-	d.path = append(d.path[:0], "published")
+	d.path = append(d.path[:0], pathSeg{key: "published"})
 	switch t, err := ParseTime(published); {
 	case published == "" && !sawPublished:
 		d.flaw("missing", "")
@@ -298,8 +298,10 @@ func (d *scanner) freeValue() (any, error) {
 	d.peek()
 	start := d.i
 	v, err := d.value()
-	var se *SyntaxError
-	if err != nil && d.blk != nil && errors.As(err, &se) && se.outOfRange {
+	if err == nil || d.blk == nil {
+		return v, err
+	}
+	if se := (*SyntaxError)(nil); errors.As(err, &se) && se.outOfRange {
 		d.i = start
 		raw, err := d.skip()
 		if err != nil {

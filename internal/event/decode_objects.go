@@ -8,24 +8,21 @@ import (
 	"strings"
 )
 
-// errUnknown is returned by a member reader, without consuming the value, for a name it does
-// not know; fields then retries the name as Okta spells it, or skips the value.
+// errUnknown is returned by a member reader of the event model (see object), without consuming
+// the value, for a name it does not know: object then retries the name as Okta spells it, or
+// skips the value.
 var errUnknown = errors.New("unknown member")
 
-// fields reads an object of the event model, calling fn for each member as object does.
-func (d *scanner) fields(fn func(k string) error) error {
-	return d.object(func(k string) error {
-		err := fn(k)
-		if err == errUnknown {
-			if n, ok := knownKeys[strings.ToLower(k)]; ok && n != k {
-				err = fn(n)
-			}
-			if err == errUnknown {
-				_, err = d.skip()
-			}
+// unknown handles a member fn did not know: the same name in Okta's case if it is one of the
+// model's, else the value is skipped.
+func (d *scanner) unknown(k string, fn func(k string) error) error {
+	if n, ok := knownKeys[strings.ToLower(k)]; ok && n != k {
+		if err := fn(n); err != errUnknown {
+			return err
 		}
-		return err
-	})
+	}
+	_, err := d.skip()
+	return err
 }
 
 // knownKeys maps every member name of the event model, lower-cased, to Okta's spelling. No two
@@ -57,7 +54,7 @@ func (d *scanner) actor() (*Actor, error) {
 		return nil, err
 	}
 	a := take(d, &d.blk.actor, bActor)
-	return a, d.fields(func(k string) error {
+	return a, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "id":
@@ -82,40 +79,38 @@ func (d *scanner) targets() ([]Target, error) {
 		return nil, err
 	}
 	ts := make([]Target, 0, 4)
-	err := d.array(func() error { return d.index(len(ts), d.target(&ts)) })
+	err := d.array(func() error { return d.index(len(ts), func() error { return d.target(&ts) }) })
 	return ts, err
 }
 
-// target returns a reader of one element of the target array that appends it to ts.
-func (d *scanner) target(ts *[]Target) func() error {
-	return func() error {
-		if null, err := d.nullOr('{'); null {
-			return err
-		}
-		var t Target
-		err := d.fields(func(k string) error {
-			var err error
-			switch k {
-			case "id":
-				t.ID, err = d.text()
-			case "type":
-				t.Type, err = d.text()
-			case "alternateId":
-				t.AlternateID, err = d.text()
-			case "displayName":
-				t.DisplayName, err = d.text()
-			case "detailEntry":
-				t.DetailEntry, err = d.freeMap()
-			case "changeDetails":
-				t.ChangeDetails, err = d.changeDetails()
-			default:
-				err = errUnknown
-			}
-			return err
-		})
-		*ts = append(*ts, t)
+// target reads one element of the target array and appends it to ts.
+func (d *scanner) target(ts *[]Target) error {
+	if null, err := d.nullOr('{'); null {
 		return err
 	}
+	var t Target
+	err := d.object(func(k string) error {
+		var err error
+		switch k {
+		case "id":
+			t.ID, err = d.text()
+		case "type":
+			t.Type, err = d.text()
+		case "alternateId":
+			t.AlternateID, err = d.text()
+		case "displayName":
+			t.DisplayName, err = d.text()
+		case "detailEntry":
+			t.DetailEntry, err = d.freeMap()
+		case "changeDetails":
+			t.ChangeDetails, err = d.changeDetails()
+		default:
+			err = errUnknown
+		}
+		return err
+	})
+	*ts = append(*ts, t)
+	return err
 }
 
 func (d *scanner) changeDetails() (*ChangeDetails, error) {
@@ -123,7 +118,7 @@ func (d *scanner) changeDetails() (*ChangeDetails, error) {
 		return nil, err
 	}
 	c := new(ChangeDetails)
-	return c, d.fields(func(k string) error {
+	return c, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "from":
@@ -142,7 +137,7 @@ func (d *scanner) client() (*Client, error) {
 		return nil, err
 	}
 	c := take(d, &d.blk.client, bClient)
-	return c, d.fields(func(k string) error {
+	return c, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "userAgent":
@@ -169,7 +164,7 @@ func (d *scanner) userAgent() (*UserAgent, error) {
 		return nil, err
 	}
 	u := take(d, &d.blk.ua, bUA)
-	return u, d.fields(func(k string) error {
+	return u, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "rawUserAgent":
@@ -193,7 +188,7 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 	if g == nil {
 		g = take(d, &d.blk.geo[1], bGeo1)
 	}
-	return g, d.fields(func(k string) error {
+	return g, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "city":
@@ -213,7 +208,7 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 				l = take(d, &d.blk.gl[1], bGl1)
 			}
 			g.Geolocation = l
-			err = d.fields(func(k string) error {
+			err = d.object(func(k string) error {
 				var err error
 				switch k {
 				case "lat":
@@ -237,7 +232,7 @@ func (d *scanner) device() (*Device, error) {
 		return nil, err
 	}
 	v := take(d, &d.blk.device, bDevice)
-	return v, d.fields(func(k string) error {
+	return v, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "id":
@@ -274,7 +269,7 @@ func (d *scanner) outcome() (*Outcome, error) {
 		return nil, err
 	}
 	o := take(d, &d.blk.outcome, bOutcome)
-	return o, d.fields(func(k string) error {
+	return o, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "result":
@@ -293,7 +288,7 @@ func (d *scanner) transaction() (*Transaction, error) {
 		return nil, err
 	}
 	t := take(d, &d.blk.tx, bTx)
-	return t, d.fields(func(k string) error {
+	return t, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "type":
@@ -314,7 +309,7 @@ func (d *scanner) debugContext() (*DebugContext, error) {
 		return nil, err
 	}
 	c := take(d, &d.blk.dc, bDC)
-	return c, d.fields(func(k string) error {
+	return c, d.object(func(k string) error {
 		if k != "debugData" {
 			return errUnknown
 		}
@@ -329,7 +324,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 		return nil, err
 	}
 	a := take(d, &d.blk.ac, bAC)
-	return a, d.fields(func(k string) error {
+	return a, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "authenticationProvider":
@@ -344,7 +339,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 			}
 			is := take(d, &d.blk.issuer, bIssuer)
 			a.Issuer = is
-			err = d.fields(func(k string) error {
+			err = d.object(func(k string) error {
 				var err error
 				switch k {
 				case "id":
@@ -379,7 +374,7 @@ func (d *scanner) securityContext() (*SecurityContext, error) {
 		return nil, err
 	}
 	c := take(d, &d.blk.sc, bSC)
-	return c, d.fields(func(k string) error {
+	return c, d.object(func(k string) error {
 		var err error
 		switch k {
 		case "asNumber":
@@ -418,7 +413,7 @@ func (d *scanner) request() (*Request, error) {
 		return nil, err
 	}
 	r := take(d, &d.blk.req, bReq)
-	return r, d.fields(func(k string) error {
+	return r, d.object(func(k string) error {
 		if k != "ipChain" {
 			return errUnknown
 		}
@@ -426,44 +421,43 @@ func (d *scanner) request() (*Request, error) {
 			return err
 		}
 		r.IPChain = make([]IPChainEntry, 0, 2)
-		return d.array(func() error { return d.index(len(r.IPChain), d.hop(r)) })
+		return d.array(func() error { return d.index(len(r.IPChain), func() error { return d.hop(r) }) })
 	})
 }
 
-// hop returns a reader of one element of request.ipChain that appends it to r.
-func (d *scanner) hop(r *Request) func() error {
-	return func() error {
-		if null, err := d.nullOr('{'); null {
-			return err
-		}
-		var e IPChainEntry
-		err := d.fields(func(k string) error {
-			var err error
-			switch k {
-			case "ip":
-				e.IP, err = d.text()
-			case "geographicalContext":
-				e.GeographicalContext, err = d.geo()
-			case "version":
-				e.Version, err = d.text()
-			case "source":
-				e.Source, err = d.text()
-			case "ipDetails":
-				e.IPDetails, err = d.freeMap()
-			default:
-				err = errUnknown
-			}
-			return err
-		})
-		r.IPChain = append(r.IPChain, e)
+// hop reads one element of request.ipChain and appends it to r.IPChain.
+func (d *scanner) hop(r *Request) error {
+	if null, err := d.nullOr('{'); null {
 		return err
 	}
+	var e IPChainEntry
+	err := d.object(func(k string) error {
+		var err error
+		switch k {
+		case "ip":
+			e.IP, err = d.text()
+		case "geographicalContext":
+			e.GeographicalContext, err = d.geo()
+		case "version":
+			e.Version, err = d.text()
+		case "source":
+			e.Source, err = d.text()
+		case "ipDetails":
+			e.IPDetails, err = d.freeMap()
+		default:
+			err = errUnknown
+		}
+		return err
+	})
+	r.IPChain = append(r.IPChain, e)
+	return err
 }
 
 // block holds the objects an event usually has, so that one allocation serves them all; a
 // second object of a kind (a duplicate member, a second hop's location) gets its own.
 type block struct {
 	ev      LogEvent
+	path    [12]pathSeg // the scanner's path, deep enough for the model's objects
 	actor   Actor
 	client  Client
 	ua      UserAgent

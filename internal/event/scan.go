@@ -41,10 +41,16 @@ type scanner struct {
 	depth int
 	blk   *block // preallocated event objects (see take); nil for generic parsing
 
-	// For event decoding: the member names (and [i] array indexes) leading to the value being
-	// read, and the flaws found so far.
-	path  []string
+	// For event decoding: the members and array indexes leading to the value being read, and
+	// the flaws found so far.
+	path  []pathSeg
 	flaws []Flaw
+}
+
+// pathSeg is a member name, or when key is empty an array index.
+type pathSeg struct {
+	key string
+	idx int
 }
 
 // flaw records a value the event model cannot hold at the current path; raw is its JSON text.
@@ -60,17 +66,24 @@ func (d *scanner) flaw(problem, raw string) {
 func (d *scanner) pathString() string {
 	var b strings.Builder
 	for i, seg := range d.path {
-		if i > 0 && !strings.HasPrefix(seg, "[") {
+		switch {
+		case seg.key == "":
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(seg.idx))
+			b.WriteByte(']')
+		case i > 0:
 			b.WriteByte('.')
+			fallthrough
+		default:
+			b.WriteString(seg.key)
 		}
-		b.WriteString(seg)
 	}
 	return b.String()
 }
 
-// index pushes an array index onto the path for the duration of fn.
+// index pushes array index i onto the path for the duration of fn.
 func (d *scanner) index(i int, fn func() error) error {
-	d.path = append(d.path, "["+strconv.Itoa(i)+"]")
+	d.path = append(d.path, pathSeg{idx: i})
 	err := fn()
 	d.path = d.path[:len(d.path)-1]
 	return err
@@ -124,8 +137,9 @@ func kind(c byte) string {
 	return "a number"
 }
 
-// object reads an object, calling fn positioned at each member's value. fn must consume the value.
-// Errors from fn that are FieldErrors get key prepended to their path.
+// object reads an object, calling fn positioned at each member's value. fn must consume the value,
+// or return errUnknown without consuming it (see unknown). Errors from fn that are FieldErrors
+// get key prepended to their path.
 func (d *scanner) object(fn func(key string) error) error {
 	if d.peek() != '{' {
 		return d.syntax("expected an object")
@@ -155,9 +169,12 @@ func (d *scanner) object(fn func(key string) error) error {
 			return d.syntax("unexpected end of input")
 		}
 		if d.blk != nil {
-			d.path = append(d.path, key)
+			d.path = append(d.path, pathSeg{key: key})
 		}
 		err = fn(key)
+		if err == errUnknown {
+			err = d.unknown(key, fn)
+		}
 		if d.blk != nil {
 			d.path = d.path[:len(d.path)-1]
 		}
