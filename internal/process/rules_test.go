@@ -208,6 +208,7 @@ func TestBadEntryAndRawData(t *testing.T) {
 	bad := store.Event{UUID: "not-an-event", Published: start, EventType: "x", Raw: []byte(`{"status":"not-an-event"}`)}
 	flawed := markerEvent(t, 2, start.Add(time.Second), "192.0.2.2")
 	flawed.Raw = []byte(strings.Replace(string(flawed.Raw), `"outcome":`, `"debugContext":{"debugData":""},"outcome":`, 1))
+	flawed.Raw = []byte(strings.Replace(string(flawed.Raw), start.Add(time.Second).Format(time.RFC3339Nano), "yesterday", 1))
 	if _, err := s.AppendPage(t.Context(), 1, []store.Event{bad, markerEvent(t, 1, start, "192.0.2.1"), flawed}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +229,10 @@ func TestBadEntryAndRawData(t *testing.T) {
 	if len(recs) != 2 || recs[0].Seq != 2 || !strings.Contains(string(recs[0].Body), `"raw_data":`) {
 		t.Fatalf("records %+v", recs)
 	}
-	if body := string(recs[1].Body); recs[1].UUID != flawed.UUID ||
-		!strings.Contains(body, `"unreadable_fields":[{"path":"debugContext.debugData","problem":"want an object, got a string","value":""}]`) {
-		t.Fatalf("flawed event's record does not list its flaw: %s", body)
+	// Without a readable published time the event is correlated and recorded at the journal's.
+	if body := string(recs[1].Body); recs[1].UUID != flawed.UUID || !recs[1].Time.Equal(flawed.Published) ||
+		!strings.Contains(body, fmt.Sprintf(`"time":%d,`, flawed.Published.UnixMilli())) ||
+		!strings.Contains(body, `"unreadable_fields":[{"path":"debugContext.debugData","problem":"want an object, got a string","value":""},{"path":"published",`) {
+		t.Fatalf("flawed event's record does not list its flaws at the journal's time: %s", body)
 	}
 }
