@@ -31,12 +31,15 @@ func runNormalize(ctx context.Context, io stdio, args []string) error {
 	out := bufio.NewWriterSize(io.out, 64<<10)
 	buf := make([]byte, 0, 8<<10)
 	lines, bad := 0, 0
-	err := event.DecodeLines(io.in, func(_ int, raw []byte, ev *event.LogEvent, err error) error {
+	err := event.DecodeLines(io.in, func(line int, raw []byte, ev *event.LogEvent, err error) error {
 		lines++
 		if err != nil {
 			bad++
 			fmt.Fprintf(io.err, "idwatch normalize: %v\n", err)
 			return nil
+		}
+		for _, f := range ev.Flaws {
+			fmt.Fprintf(io.err, "idwatch normalize: line %d: event %q kept with a field it could not read (in unmapped.unreadable_fields): %s\n", line, ev.UUID, f)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

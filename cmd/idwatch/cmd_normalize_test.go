@@ -97,3 +97,21 @@ func TestNormalizeCommandFormats(t *testing.T) {
 		t.Fatalf("empty input: exit %d, out %q", code, out)
 	}
 }
+
+// TestNormalizeCommandExportedEvent: an event as other tools export it (keys in another case, a
+// time without zone, debugData of the wrong type) is normalized, with a warning naming what was
+// not read, and the run succeeds.
+func TestNormalizeCommandExportedEvent(t *testing.T) {
+	in := `{"UUID":"u-3","eventtype":"user.session.start","published":"2022-11-22 18:48:49.177","debugContext":{"debugData":""}}` + "\n"
+	code, out, errOut := runCLI(t, in, "normalize")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, errOut)
+	}
+	if want := `line 1: event "u-3" kept with a field it could not read (in unmapped.unreadable_fields): debugContext.debugData: want an object, got a string: ""`; !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+	recs := decodeLines(t, out)
+	if len(recs) != 1 || recs[0]["time"] != float64(1669142929177) || recs[0]["unmapped"].(map[string]any)["unreadable_fields"] == nil {
+		t.Fatalf("records:\n%s", out)
+	}
+}

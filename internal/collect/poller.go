@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
+	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -287,8 +288,7 @@ func decodeEvents(items []json.RawMessage) (events []store.Event, newest time.Ti
 		ev := store.Event{Raw: raw}
 		ev.UUID, _ = k.UUID.(string)
 		ev.EventType, _ = k.EventType.(string)
-		pub, _ := k.Published.(string)
-		t, err := time.Parse(time.RFC3339Nano, pub)
+		t, err := event.ParseTimeValue(k.Published)
 		if ev.UUID == "" || err != nil {
 			bad++
 		}

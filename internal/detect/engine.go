@@ -3,8 +3,6 @@ package detect
 import (
 	"errors"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/detect/sigma"
@@ -305,18 +303,11 @@ func (e *Engine) eventTime(norm bool) (time.Time, bool) {
 	return t, found
 }
 
-// parseTime reads RFC 3339 text or epoch milliseconds.
+// parseTime reads an event time with the decoder's parser, so raw events, exported events and
+// normalized records (epoch milliseconds) are read alike whichever path they came by.
 func parseTime(v any) (time.Time, bool) {
-	switch v := v.(type) {
-	case string:
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
-		return t.UTC(), err == nil
-	default:
-		if f, ok := event.Number(v); ok && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e15 {
-			return time.UnixMilli(int64(f)).UTC(), true
-		}
-	}
-	return time.Time{}, false
+	t, err := event.ParseTimeValue(v)
+	return t, err == nil
 }
 
 func (e *Engine) eventUUID(norm bool) string {

@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 )
 
 // Decode parses one Okta System Log event. It tolerates what real exports contain (null objects
-// and fields, missing contexts, numbers where Okta documents strings and the reverse, timestamps
-// with or without a zone or fraction) and keeps unknown top-level fields in Extra. It rejects
-// input that is not a JSON object or lacks uuid, eventType or published, with an error saying so.
-// The event does not reference raw after Decode returns.
+// and fields, missing contexts, numbers where Okta documents strings and the reverse, keys in
+// another case, any timestamp form ParseTime reads) and keeps unknown top-level fields in Extra.
+// What still does not fit the model (a field of the wrong type, a missing or unreadable uuid,
+// eventType or published) does not fail the event: the value is kept in the event's Flaws and
+// the field reads as absent. Decode fails only on input that is not valid JSON, not an object,
+// or an object with none of uuid, eventType and a readable published. The event does not reference raw
+// after Decode returns.
 func Decode(raw []byte) (*LogEvent, error) {
 	blk := new(block)
 	if err := decodeInto(&blk.ev, string(raw), blk); err != nil {
@@ -44,7 +46,7 @@ func (ev *LogEvent) UnmarshalJSON(raw []byte) error {
 var ErrNotEvent = errors.New("not an Okta System Log event")
 
 func decodeInto(ev *LogEvent, s string, blk *block) error {
-	d := scanner{s: s, blk: blk}
+	d := scanner{s: s, blk: blk, path: blk.path[:0]}
 	if c := d.peek(); c != '{' {
 		if c == 0 {
 			return fmt.Errorf("%w: empty input", ErrNotEvent)
@@ -54,14 +56,21 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 		}
 		return fmt.Errorf("%w: got %s, want a JSON object", ErrNotEvent, kind(c))
 	}
-	var published string
-	err := d.object(func(k string) error {
+	var published, publishedRaw string
+	sawPublished := false
+	var member func(k string) error
+	member = func(k string) error {
 		var err error
 		switch k {
 		case "uuid":
 			ev.UUID, err = d.text()
 		case "published":
-			published, err = d.text()
+			sawPublished = true
+			d.peek()
+			start := d.i
+			if published, err = d.text(); err == nil && published != "" {
+				publishedRaw = d.s[start:d.i]
+			}
 		case "eventType":
 			ev.EventType, err = d.text()
 		case "version":
@@ -93,12 +102,16 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 		case "request":
 			ev.Request, err = d.request()
 		default:
+			if n, ok := knownKeys[strings.ToLower(k)]; ok && n != k && topLevel(n) {
+				return member(n)
+			}
 			var v string
 			if v, err = d.skip(); err == nil {
 				// Hold unknown fields to the rules of known ones (numbers must fit a float64),
 				// so that they can be read back and re-encoded.
 				if _, perr := parseValue(v); perr != nil {
-					return &FieldError{Msg: perr.Error()}
+					d.flaw(perr.Error(), v)
+					return nil
 				}
 				if ev.Extra == nil {
 					ev.Extra = map[string]json.RawMessage{}
@@ -107,39 +120,63 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 			}
 		}
 		return err
-	})
+	}
+	err := d.object(member)
 	if err != nil {
 		return err
 	}
 	if d.peek() != 0 {
 		return d.syntax("unexpected data after the event object")
 	}
-	switch {
-	case ev.UUID == "":
-		return fmt.Errorf("%w: no uuid", ErrNotEvent)
-	case ev.EventType == "":
-		return fmt.Errorf("%w: no eventType (uuid %s)", ErrNotEvent, ev.UUID)
+	if ev.UUID == "" && ev.EventType == "" {
+		if _, err := ParseTime(published); err != nil {
+			return fmt.Errorf("%w: no uuid, eventType or published time", ErrNotEvent)
+		}
+	}
+	if ev.UUID == "" {
+		d.path = append(d.path[:0], pathSeg{key: "uuid"})
+		d.flaw("missing", "")
+	}
+	if ev.EventType == "" {
+		d.path = append(d.path[:0], pathSeg{key: "eventType"})
+		d.flaw("missing", "")
+	}
+	d.path = append(d.path[:0], pathSeg{key: "published"})
+	switch t, err := ParseTime(published); {
+	case published == "" && !sawPublished:
+		d.flaw("missing", "")
 	case published == "":
-		return fmt.Errorf("%w: no published time (uuid %s)", ErrNotEvent, ev.UUID)
+		if !d.flawed("published") {
+			d.flaw("empty", "")
+		}
+	case err != nil:
+		d.flaw(err.Error(), publishedRaw)
+	default:
+		ev.Published = t
 	}
-	t, err := ParseTime(published)
-	if err != nil {
-		return fmt.Errorf("%w: published: %v (uuid %s)", ErrNotEvent, err, ev.UUID)
-	}
-	ev.Published = t
+	ev.Flaws = d.flaws
 	return nil
 }
 
-// ParseTime parses an Okta timestamp: RFC 3339 with or without fractional seconds, or the same
-// without a zone, which Okta means as UTC. The result is in UTC.
-func ParseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+// flawed reports whether a flaw was recorded at path.
+func (d *scanner) flawed(path string) bool {
+	for _, f := range d.flaws {
+		if f.Path == path {
+			return true
+		}
 	}
-	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-		return t, nil
+	return false
+}
+
+// topLevel reports whether n is a top-level member of the event model.
+func topLevel(n string) bool {
+	switch n {
+	case "uuid", "published", "eventType", "version", "severity", "legacyEventType", "displayMessage",
+		"actor", "client", "device", "outcome", "target", "transaction", "debugContext",
+		"authenticationContext", "securityContext", "request":
+		return true
 	}
-	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp like 2025-03-10T14:02:11.512Z", s)
+	return false
 }
 
 // text reads a string field, accepting null (as ""), numbers and booleans (as their text).
@@ -165,8 +202,14 @@ func (d *scanner) wrongType(want string, c byte) error {
 	if c == 0 {
 		return d.syntax("unexpected end of input")
 	}
-	if _, err := d.skip(); err != nil {
+	v, err := d.skip()
+	if err != nil {
 		return err
+	}
+	if d.blk != nil {
+		// Decoding an event: the value is kept as a flaw, the field reads as absent.
+		d.flaw(fmt.Sprintf("want %s, got %s", want, kind(c)), v)
+		return nil
 	}
 	return &FieldError{Msg: fmt.Sprintf("want %s, got %s", want, kind(c))}
 }
@@ -239,14 +282,35 @@ func (d *scanner) freeMap() (map[string]any, error) {
 	case 'n':
 		return nil, d.literal("null")
 	case '{':
-		v, err := d.value()
-		if err != nil {
-			return nil, err
+		v, err := d.freeValue()
+		if m, ok := v.(map[string]any); ok && err == nil {
+			return m, nil
 		}
-		return v.(map[string]any), nil
+		return nil, err
 	default:
 		return nil, d.wrongType("an object", c)
 	}
+}
+
+// freeValue reads a free-form value. Decoding an event, a number inside it too large for a
+// float64 (valid JSON all the same) makes the value a flaw instead of failing the event.
+func (d *scanner) freeValue() (any, error) {
+	d.peek()
+	start := d.i
+	v, err := d.value()
+	if err == nil || d.blk == nil {
+		return v, err
+	}
+	if se := (*SyntaxError)(nil); errors.As(err, &se) && se.outOfRange {
+		d.i = start
+		raw, err := d.skip()
+		if err != nil {
+			return nil, err
+		}
+		d.flaw(se.Msg, raw)
+		return nil, nil
+	}
+	return v, err
 }
 
 // nullOr reports whether the next value is null (consuming it) and checks that otherwise an

@@ -1,7 +1,53 @@
 package event
 
-// Decoders of the LogEvent's objects. Each accepts null (as nil), skips members it does not know,
-// and takes its object from the event's block (see take).
+// Decoders of the LogEvent's objects. Each accepts null (as nil), matches member names in any
+// case, skips members it does not know, and takes its object from the event's block (see take).
+
+import (
+	"errors"
+	"strings"
+)
+
+// errUnknown is returned by a member reader of the event model (see object), without consuming
+// the value, for a name it does not know: object then retries the name as Okta spells it, or
+// skips the value.
+var errUnknown = errors.New("unknown member")
+
+// unknown handles a member fn did not know: the same name in Okta's case if it is one of the
+// model's, else the value is skipped.
+func (d *scanner) unknown(k string, fn func(k string) error) error {
+	if n, ok := knownKeys[strings.ToLower(k)]; ok && n != k {
+		if err := fn(n); err != errUnknown {
+			return err
+		}
+	}
+	_, err := d.skip()
+	return err
+}
+
+// knownKeys maps every member name of the event model, lower-cased, to Okta's spelling. No two
+// of Okta's names differ only in case, so one table serves every object.
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"uuid", "published", "eventType", "version", "severity", "legacyEventType", "displayMessage",
+		"actor", "client", "device", "outcome", "target", "transaction", "debugContext",
+		"authenticationContext", "securityContext", "request",
+		"id", "type", "alternateId", "displayName", "detailEntry", "changeDetails", "from", "to",
+		"userAgent", "zone", "ipAddress", "geographicalContext", "rawUserAgent", "os", "browser",
+		"city", "state", "country", "postalCode", "geolocation", "lat", "lon",
+		"name", "os_platform", "os_version", "managed", "registered", "device_integrator",
+		"disk_encryption_type", "screen_lock_type", "jailbreak", "secure_hardware_present",
+		"result", "reason", "detail", "debugData",
+		"authenticationProvider", "credentialProvider", "credentialType", "issuer", "interface",
+		"authenticationStep", "externalSessionId", "rootSessionId",
+		"asNumber", "asOrg", "isp", "domain", "isProxy", "ipDetails", "risk", "userBehaviors", "botProtection",
+		"ipChain", "ip", "source",
+	} {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
 
 func (d *scanner) actor() (*Actor, error) {
 	if null, err := d.nullOr('{'); null {
@@ -22,7 +68,7 @@ func (d *scanner) actor() (*Actor, error) {
 		case "detailEntry":
 			a.DetailEntry, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -33,34 +79,38 @@ func (d *scanner) targets() ([]Target, error) {
 		return nil, err
 	}
 	ts := make([]Target, 0, 4)
-	return ts, d.array(func() error {
-		if null, err := d.nullOr('{'); null {
-			return err
+	err := d.array(func() error { return d.index(len(ts), func() error { return d.target(&ts) }) })
+	return ts, err
+}
+
+// target reads one element of the target array and appends it to ts.
+func (d *scanner) target(ts *[]Target) error {
+	if null, err := d.nullOr('{'); null {
+		return err
+	}
+	var t Target
+	err := d.object(func(k string) error {
+		var err error
+		switch k {
+		case "id":
+			t.ID, err = d.text()
+		case "type":
+			t.Type, err = d.text()
+		case "alternateId":
+			t.AlternateID, err = d.text()
+		case "displayName":
+			t.DisplayName, err = d.text()
+		case "detailEntry":
+			t.DetailEntry, err = d.freeMap()
+		case "changeDetails":
+			t.ChangeDetails, err = d.changeDetails()
+		default:
+			err = errUnknown
 		}
-		var t Target
-		err := d.object(func(k string) error {
-			var err error
-			switch k {
-			case "id":
-				t.ID, err = d.text()
-			case "type":
-				t.Type, err = d.text()
-			case "alternateId":
-				t.AlternateID, err = d.text()
-			case "displayName":
-				t.DisplayName, err = d.text()
-			case "detailEntry":
-				t.DetailEntry, err = d.freeMap()
-			case "changeDetails":
-				t.ChangeDetails, err = d.changeDetails()
-			default:
-				_, err = d.skip()
-			}
-			return err
-		})
-		ts = append(ts, t)
 		return err
 	})
+	*ts = append(*ts, t)
+	return err
 }
 
 func (d *scanner) changeDetails() (*ChangeDetails, error) {
@@ -76,7 +126,7 @@ func (d *scanner) changeDetails() (*ChangeDetails, error) {
 		case "to":
 			c.To, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -103,7 +153,7 @@ func (d *scanner) client() (*Client, error) {
 		case "geographicalContext":
 			c.GeographicalContext, err = d.geo()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -124,7 +174,7 @@ func (d *scanner) userAgent() (*UserAgent, error) {
 		case "browser":
 			u.Browser, err = d.text()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -166,12 +216,12 @@ func (d *scanner) geo() (*GeographicalContext, error) {
 				case "lon":
 					l.Lon, err = d.float()
 				default:
-					_, err = d.skip()
+					err = errUnknown
 				}
 				return err
 			})
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -198,7 +248,7 @@ func (d *scanner) device() (*Device, error) {
 		case "registered":
 			v.Registered, err = d.optBool()
 		case "device_integrator":
-			v.DeviceIntegrator, err = d.value()
+			v.DeviceIntegrator, err = d.freeValue()
 		case "disk_encryption_type":
 			v.DiskEncryptionType, err = d.text()
 		case "screen_lock_type":
@@ -208,7 +258,7 @@ func (d *scanner) device() (*Device, error) {
 		case "secure_hardware_present":
 			v.SecureHardwarePresent, err = d.optBool()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -227,7 +277,7 @@ func (d *scanner) outcome() (*Outcome, error) {
 		case "reason":
 			o.Reason, err = d.text()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -248,7 +298,7 @@ func (d *scanner) transaction() (*Transaction, error) {
 		case "detail":
 			t.Detail, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -260,12 +310,11 @@ func (d *scanner) debugContext() (*DebugContext, error) {
 	}
 	c := take(d, &d.blk.dc, bDC)
 	return c, d.object(func(k string) error {
-		var err error
-		if k == "debugData" {
-			c.DebugData, err = d.freeMap()
-		} else {
-			_, err = d.skip()
+		if k != "debugData" {
+			return errUnknown
 		}
+		var err error
+		c.DebugData, err = d.freeMap()
 		return err
 	})
 }
@@ -298,7 +347,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 				case "type":
 					is.Type, err = d.text()
 				default:
-					_, err = d.skip()
+					err = errUnknown
 				}
 				return err
 			})
@@ -314,7 +363,7 @@ func (d *scanner) authContext() (*AuthenticationContext, error) {
 		case "rootSessionId":
 			a.RootSessionID, err = d.text()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -347,13 +396,13 @@ func (d *scanner) securityContext() (*SecurityContext, error) {
 				return nerr
 			}
 			var v any
-			if v, err = d.value(); err == nil {
-				c.UserBehaviors = v.([]any)
+			if v, err = d.freeValue(); err == nil {
+				c.UserBehaviors, _ = v.([]any)
 			}
 		case "botProtection":
 			c.BotProtection, err = d.freeMap()
 		default:
-			_, err = d.skip()
+			err = errUnknown
 		}
 		return err
 	})
@@ -366,46 +415,49 @@ func (d *scanner) request() (*Request, error) {
 	r := take(d, &d.blk.req, bReq)
 	return r, d.object(func(k string) error {
 		if k != "ipChain" {
-			_, err := d.skip()
-			return err
+			return errUnknown
 		}
 		if null, err := d.nullOr('['); null {
 			return err
 		}
 		r.IPChain = make([]IPChainEntry, 0, 2)
-		return d.array(func() error {
-			if null, err := d.nullOr('{'); null {
-				return err
-			}
-			var e IPChainEntry
-			err := d.object(func(k string) error {
-				var err error
-				switch k {
-				case "ip":
-					e.IP, err = d.text()
-				case "geographicalContext":
-					e.GeographicalContext, err = d.geo()
-				case "version":
-					e.Version, err = d.text()
-				case "source":
-					e.Source, err = d.text()
-				case "ipDetails":
-					e.IPDetails, err = d.freeMap()
-				default:
-					_, err = d.skip()
-				}
-				return err
-			})
-			r.IPChain = append(r.IPChain, e)
-			return err
-		})
+		return d.array(func() error { return d.index(len(r.IPChain), func() error { return d.hop(r) }) })
 	})
+}
+
+// hop reads one element of request.ipChain and appends it to r.IPChain.
+func (d *scanner) hop(r *Request) error {
+	if null, err := d.nullOr('{'); null {
+		return err
+	}
+	var e IPChainEntry
+	err := d.object(func(k string) error {
+		var err error
+		switch k {
+		case "ip":
+			e.IP, err = d.text()
+		case "geographicalContext":
+			e.GeographicalContext, err = d.geo()
+		case "version":
+			e.Version, err = d.text()
+		case "source":
+			e.Source, err = d.text()
+		case "ipDetails":
+			e.IPDetails, err = d.freeMap()
+		default:
+			err = errUnknown
+		}
+		return err
+	})
+	r.IPChain = append(r.IPChain, e)
+	return err
 }
 
 // block holds the objects an event usually has, so that one allocation serves them all; a
 // second object of a kind (a duplicate member, a second hop's location) gets its own.
 type block struct {
 	ev      LogEvent
+	path    [12]pathSeg // the scanner's path, deep enough for the model's objects
 	actor   Actor
 	client  Client
 	ua      UserAgent

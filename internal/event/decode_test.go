@@ -131,19 +131,12 @@ func TestDecodeRejects(t *testing.T) {
 		{`[1,2]`, "got an array, want a JSON object", true},
 		{`"x"`, "got a string", true},
 		{`null`, "got null", true},
-		{`{"eventType":"a","published":"2025-03-10T14:02:11Z"}`, "no uuid", true},
-		{`{"uuid":"u","published":"2025-03-10T14:02:11Z"}`, "no eventType", true},
-		{`{"uuid":"u","eventType":"a"}`, "no published", true},
-		{`{"uuid":"u","eventType":"a","published":"yesterday"}`, `"yesterday" is not an RFC 3339 timestamp`, true},
+		{`{}`, "no uuid, eventType or published time", true},
+		{`{"Foo":1,"bar":{"uuid":"u"}}`, "no uuid, eventType or published time", true},
 		{`{"uuid":"u",`, "invalid JSON", false},
 		{`{"uuid":"u"} x`, "unexpected data after the event", false},
 		{"{\"uuid\":\"u\x01\"}", "control character", false},
 		{`{"uuid":01}`, "invalid JSON", false},
-		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","actor":"admin"}`, "field actor: want an object, got a string", false},
-		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","actor":{"id":{"x":1}}}`, "field actor.id: want a string, got an object", false},
-		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","target":{}}`, "field target: want an array", false},
-		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","debugContext":{"debugData":{"n":1e999}}}`, "out of range", false},
-		{`{` + minimal + `,"published":"2025-03-10T14:02:11Z","future":{"n":[10e700]}}`, "field future: invalid JSON at byte 6: number 10e700 is out of range", false},
 		{`{"a":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`, "nesting deeper", false},
 	}
 	for _, c := range cases {
@@ -155,6 +148,80 @@ func TestDecodeRejects(t *testing.T) {
 		if errors.Is(err, ErrNotEvent) != c.notEvent {
 			t.Errorf("Decode(%.60q): errors.Is(ErrNotEvent) = %v", c.json, !c.notEvent)
 		}
+	}
+}
+
+// TestDecodeFlaws: what does not fit the model is kept as a flaw with its value, the field
+// reads as absent, and the rest of the event is read.
+func TestDecodeFlaws(t *testing.T) {
+	const pub = `"published":"2025-03-10T14:02:11Z"`
+	cases := []struct {
+		json  string
+		flaws []string // Flaw.String() of each, in order
+	}{
+		{`{"eventType":"a",` + pub + `}`, []string{"uuid: missing"}},
+		{`{"uuid":"u",` + pub + `}`, []string{"eventType: missing"}},
+		{`{"uuid":"u","eventType":"a"}`, []string{"published: missing"}},
+		{`{"uuid":"u","eventType":"a","published":null}`, []string{"published: empty"}},
+		{`{"uuid":"u","eventType":"a","published":"yesterday"}`,
+			[]string{`published: "yesterday" is not a timestamp: want RFC 3339 like 2025-03-10T14:02:11.512Z (zone optional, UTC if absent) or epoch seconds or milliseconds: "yesterday"`}},
+		{`{"uuid":"u","eventType":"a","published":{"t":1}}`, []string{`published: want a string, got an object: {"t":1}`}},
+		{`{` + minimal + `,` + pub + `,"actor":"admin"}`, []string{`actor: want an object, got a string: "admin"`}},
+		{`{` + minimal + `,` + pub + `,"actor":{"id":{"x":1},"type":"User"}}`, []string{`actor.id: want a string, got an object: {"x":1}`}},
+		{`{` + minimal + `,` + pub + `,"target":{}}`, []string{`target: want an array, got an object: {}`}},
+		{`{` + minimal + `,` + pub + `,"target":[{"id":"a"},{"id":"b","detailEntry":"x"}]}`, []string{`target[1].detailEntry: want an object, got a string: "x"`}},
+		{`{` + minimal + `,` + pub + `,"request":{"ipChain":[{"ip":"1.2.3.4"},{"ip":[1]}]}}`, []string{`request.ipChain[1].ip: want a string, got an array: [1]`}},
+		{`{` + minimal + `,` + pub + `,"debugContext":{"debugData":""}}`, []string{`debugContext.debugData: want an object, got a string: ""`}},
+		{`{` + minimal + `,` + pub + `,"debugContext":{"debugData":["a", 1]}}`, []string{`debugContext.debugData: want an object, got an array: ["a",1]`}},
+		{`{` + minimal + `,` + pub + `,"debugContext":{"debugData":{"n":1e999}}}`, []string{`debugContext.debugData: number 1e999 is out of range: {"n":1e999}`}},
+		{`{` + minimal + `,` + pub + `,"future":{"n":[10e700]}}`, []string{`future: invalid JSON at byte 6: number 10e700 is out of range: {"n":[10e700]}`}},
+		{`{` + minimal + `,` + pub + `,"securityContext":{"userBehaviors":"x","isProxy":[true]}}`,
+			[]string{`securityContext.userBehaviors: want an array, got a string: "x"`, `securityContext.isProxy: want a boolean, got an array: [true]`}},
+	}
+	for _, c := range cases {
+		ev, err := Decode([]byte(c.json))
+		if err != nil {
+			t.Errorf("Decode(%s): %v, want the event with flaws", c.json, err)
+			continue
+		}
+		var got []string
+		for _, f := range ev.Flaws {
+			got = append(got, f.String())
+		}
+		if strings.Join(got, "\n") != strings.Join(c.flaws, "\n") {
+			t.Errorf("Decode(%s) flaws:\n%s\nwant:\n%s", c.json, strings.Join(got, "\n"), strings.Join(c.flaws, "\n"))
+		}
+	}
+	// The rest of a flawed event is read.
+	ev, err := Decode([]byte(`{` + minimal + `,` + pub + `,"debugContext":{"debugData":""},"actor":{"id":"00u1","type":"User"},"outcome":{"result":"FAILURE"}}`))
+	if err != nil || ev.Actor == nil || ev.Actor.ID != "00u1" || ev.Outcome.Result != "FAILURE" || ev.DebugContext == nil || ev.DebugContext.DebugData != nil {
+		t.Fatalf("flawed event not read around its flaw: %+v %v", ev, err)
+	}
+}
+
+// TestDecodeKeyCase: member names match in any case, as exports and hand-written events
+// spell them; the last of two spellings wins, as with a duplicate member.
+func TestDecodeKeyCase(t *testing.T) {
+	ev, err := Decode([]byte(`{"UUID":"u","EventType":"user.session.start","PUBLISHED":"2025-03-10 14:02:11.177",` +
+		`"actor":{"AlternateID":"a@example.com","displayname":"A"},"Client":{"IPAddress":"1.2.3.4","geographicalcontext":{"Country":"France"}},` +
+		`"OUTCOME":{"Result":"SUCCESS"},"Target":[{"ID":"t1"}],"debugcontext":{"DebugData":{"requestUri":"/x"}},"Future":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2025, 3, 10, 14, 2, 11, 177e6, time.UTC)
+	switch {
+	case len(ev.Flaws) != 0:
+		t.Fatalf("flaws %v", ev.Flaws)
+	case ev.UUID != "u" || ev.EventType != "user.session.start" || !ev.Published.Equal(want):
+		t.Fatalf("top level: %q %q %v", ev.UUID, ev.EventType, ev.Published)
+	case ev.Actor.AlternateID != "a@example.com" || ev.Actor.DisplayName != "A":
+		t.Fatalf("actor %+v", ev.Actor)
+	case ev.Client.IPAddress != "1.2.3.4" || ev.Client.GeographicalContext.Country != "France":
+		t.Fatalf("client %+v", ev.Client)
+	case ev.Outcome.Result != "SUCCESS" || ev.Target[0].ID != "t1" || ev.DebugContext.DebugData["requestUri"] != "/x":
+		t.Fatalf("outcome/target/debugData %+v %+v %+v", ev.Outcome, ev.Target, ev.DebugContext)
+	case string(ev.Extra["Future"]) != "1":
+		t.Fatalf("unknown member not kept as written: %v", ev.Extra)
 	}
 }
 

@@ -16,7 +16,7 @@ func (ev *LogEvent) Each(p Path, fn func(v any) bool) {
 	// them, so the segments as written find them without a case-folding scan.
 	if c := ev.DebugContext; c != nil && len(p.segs) > 2 && len(p.orig) == len(p.segs) &&
 		p.segs[0] == "debugcontext" && p.segs[1] == "debugdata" {
-		eachIn(c.DebugData, p.segs[2:], p.orig[2:], fn)
+		eachDebugData(c.DebugData, p.segs[2:], p.orig[2:], fn)
 		return
 	}
 	ev.each(p.segs, fn)
@@ -111,7 +111,10 @@ func (ev *LogEvent) each(segs []string, fn func(any) bool) bool {
 				return eachObject(rest, fn, c.appendJSON)
 			}
 			if rest[0] == "debugdata" {
-				return eachMap(c.DebugData, rest[1:], fn)
+				if c.DebugData == nil {
+					return true
+				}
+				return eachDebugData(c.DebugData, rest[1:], nil, fn)
 			}
 			return true
 		}

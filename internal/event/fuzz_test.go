@@ -6,13 +6,17 @@ import (
 	"testing"
 )
 
-// FuzzDecode checks that Decode never panics, that it accepts only valid JSON, and that
+// FuzzDecode checks that Decode never panics, that it accepts only valid JSON, that each flaw
+// names its place and keeps a valid value, and that
 // Decode → Marshal → Decode → Marshal is stable, that DecodeOwned agrees with Decode, and that
 // Each agrees with Doc on the encoding.
 func FuzzDecode(f *testing.F) {
 	f.Add(readFixture(f, "full.json"))
 	f.Add([]byte(`{"uuid":"u","eventType":"t","published":"2025-03-10T14:02:11Z","target":[null,{"id":1}],"x":{"A":[1,2e3,-0.5]}}`))
 	f.Add([]byte(`{"uuid":"u","eventType":"t","published":"2025-03-10T14:02:11","Actor":{"id":"x"},"client":{"zone":"null"}}`))
+	f.Add([]byte(`{"UUID":"u","EventType":"t","published":"2022-11-22 18:48:49.177","debugContext":{"debugData":""},"target":[{"id":"a"},{"detailEntry":[1]}]}`))
+	f.Add([]byte(`{"uuid":"u","eventtype":"t","published":1669142929177,"debugContext":{"debugData":{"logOnlySecurityData":{"risk":{"level":"HIGH"}},"behaviors":{"New IP":"POSITIVE"}}}}`))
+	f.Add([]byte(`{"uuid":"u","eventType":"t","published":{"x":1e999},"request":{"ipChain":[{"ip":"null"},{"ip":[]}]},"securityContext":{"asNumber":"n/a","isProxy":{}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := Decode(raw)
 		owned, errOwned := DecodeOwned(bytes.Clone(raw))
@@ -24,6 +28,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !json.Valid(raw) {
 			t.Fatalf("accepted invalid JSON %q", raw)
+		}
+		if len(ev.Flaws) != len(owned.Flaws) {
+			t.Fatalf("Decode flaws %v, DecodeOwned flaws %v", ev.Flaws, owned.Flaws)
+		}
+		for _, fl := range ev.Flaws {
+			if fl.Path == "" || fl.Problem == "" || (fl.Value != nil && !json.Valid(fl.Value)) {
+				t.Fatalf("flaw without a place, a problem or a valid value: %+v", fl)
+			}
 		}
 		out1, err := ev.MarshalJSON()
 		if err != nil {

@@ -30,6 +30,26 @@ type LogEvent struct {
 
 	// Extra holds top-level fields this model does not know, exactly as received.
 	Extra map[string]json.RawMessage `json:"-"`
+
+	// Flaws lists what could not be read into the model (a field of the wrong type, a missing
+	// or unreadable uuid, eventType or published), each with the value as received. An event
+	// with flaws is still an event: it is kept, and its flaws travel with it.
+	Flaws []Flaw `json:"-"`
+}
+
+// Flaw is one part of an event the model could not hold.
+type Flaw struct {
+	Path    string          // where, e.g. debugContext.debugData or target[1].detailEntry
+	Problem string          // what was wrong, e.g. "want an object, got a string"
+	Value   json.RawMessage // the value as received (compact JSON); nil for a missing field
+}
+
+// String renders the flaw for a log line.
+func (f Flaw) String() string {
+	if f.Value == nil {
+		return f.Path + ": " + f.Problem
+	}
+	return f.Path + ": " + f.Problem + ": " + clip(string(f.Value), 200)
 }
 
 // Actor is the entity that performed the action.

@@ -98,6 +98,9 @@ func normalizeNumbers(v any) any {
 
 // Each implements Fields.
 func (d Doc) Each(p Path, fn func(v any) bool) {
+	if eachDocDebugData(d, p, fn) {
+		return
+	}
 	eachIn(map[string]any(d), p.segs, p.orig, fn)
 }
 

@@ -16,6 +16,8 @@ const maxDepth = 512
 type SyntaxError struct {
 	Offset int // byte offset of the problem
 	Msg    string
+
+	outOfRange bool // valid JSON, but a number no float64 can hold
 }
 
 func (e *SyntaxError) Error() string {
@@ -38,6 +40,53 @@ type scanner struct {
 	i     int
 	depth int
 	blk   *block // preallocated event objects (see take); nil for generic parsing
+
+	// For event decoding: the members and array indexes leading to the value being read, and
+	// the flaws found so far.
+	path  []pathSeg
+	flaws []Flaw
+}
+
+// pathSeg is a member name, or when key is empty an array index.
+type pathSeg struct {
+	key string
+	idx int
+}
+
+// flaw records a value the event model cannot hold at the current path; raw is its JSON text.
+func (d *scanner) flaw(problem, raw string) {
+	f := Flaw{Path: d.pathString(), Problem: problem}
+	if raw != "" {
+		f.Value = compactJSON(raw)
+	}
+	d.flaws = append(d.flaws, f)
+}
+
+// pathString renders the current path as target[1].detailEntry.
+func (d *scanner) pathString() string {
+	var b strings.Builder
+	for i, seg := range d.path {
+		switch {
+		case seg.key == "":
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(seg.idx))
+			b.WriteByte(']')
+		case i > 0:
+			b.WriteByte('.')
+			fallthrough
+		default:
+			b.WriteString(seg.key)
+		}
+	}
+	return b.String()
+}
+
+// index pushes array index i onto the path for the duration of fn.
+func (d *scanner) index(i int, fn func() error) error {
+	d.path = append(d.path, pathSeg{idx: i})
+	err := fn()
+	d.path = d.path[:len(d.path)-1]
+	return err
 }
 
 func (d *scanner) syntax(msg string, args ...any) error {
@@ -88,8 +137,9 @@ func kind(c byte) string {
 	return "a number"
 }
 
-// object reads an object, calling fn positioned at each member's value. fn must consume the value.
-// Errors from fn that are FieldErrors get key prepended to their path.
+// object reads an object, calling fn positioned at each member's value. fn must consume the value,
+// or return errUnknown without consuming it (see unknown). Errors from fn that are FieldErrors
+// get key prepended to their path.
 func (d *scanner) object(fn func(key string) error) error {
 	if d.peek() != '{' {
 		return d.syntax("expected an object")
@@ -118,7 +168,17 @@ func (d *scanner) object(fn func(key string) error) error {
 		if d.peek() == 0 {
 			return d.syntax("unexpected end of input")
 		}
-		if err := fn(key); err != nil {
+		if d.blk != nil {
+			d.path = append(d.path, pathSeg{key: key})
+		}
+		err = fn(key)
+		if err == errUnknown {
+			err = d.unknown(key, fn)
+		}
+		if d.blk != nil {
+			d.path = d.path[:len(d.path)-1]
+		}
+		if err != nil {
 			if fe, ok := err.(*FieldError); ok {
 				path := key
 				if fe.Path != "" {
@@ -440,7 +500,7 @@ func (d *scanner) value() (any, error) {
 		}
 		v, err := numberValue(lit, integer)
 		if err != nil {
-			return nil, &SyntaxError{Offset: at, Msg: err.Error()}
+			return nil, &SyntaxError{Offset: at, Msg: err.Error(), outOfRange: true}
 		}
 		return v, nil
 	}

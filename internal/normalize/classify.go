@@ -82,7 +82,9 @@ var ClassTable = []ClassRow{
 	{"user.authentication.auth_via_mfa", ClassAuthentication, 1},
 	{"user.authentication.verify", ClassAuthentication, 1},
 	{"user.authentication.authenticate", ClassAuthentication, 1},
-	{"policy.evaluate_sign_on", ClassAuthentication, 1},
+	// A sign-on policy decision is a stage of a sign-in, not a logon of its own (Preauth: one
+	// sign-in is one Logon record, from user.session.start or user.authentication.sso).
+	{"policy.evaluate_sign_on", ClassAuthentication, 6},
 	{"app.oauth2.as.authorize.code", ClassAuthentication, ActivityOther},
 	{"app.oauth2.as.token.grant.access_token", ClassAuthentication, ActivityOther},
 	{"app.oauth2.as.token.grant.id_token", ClassAuthentication, ActivityOther},

@@ -1,108 +1,28 @@
 package normalize
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// ParseKV parses Okta's Java-map rendering used by debugData.behaviors and debugData.risk:
-// "{New Device=POSITIVE, New IP=NEGATIVE}" or "{reasons=Anomalous Device, New IP, level=HIGH}".
-// A comma-separated piece without "=" continues the previous value (risk reasons contain
-// commas). ok is false when s does not look like such a map, so the caller keeps the string.
-func ParseKV(s string) (m map[string]any, ok bool) {
-	var buf [8]kvPair
-	pairs, ok := parseKVPairs(s, buf[:0])
-	if !ok {
-		return nil, false
-	}
-	m = make(map[string]any, len(pairs))
-	for _, p := range pairs {
-		m[p.k] = p.v
-	}
-	return m, true
-}
-
-// kvPair is one member of a Java map rendering.
-type kvPair struct{ k, v string }
-
-// parseKVPairs parses like ParseKV into pairs appended to buf, sorted by key, each key once (the
-// last assignment wins, as in a map), so that encoding needs no map.
-func parseKVPairs(s string, buf []kvPair) ([]kvPair, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
-		return nil, false
-	}
-	body := strings.TrimSpace(s[1 : len(s)-1])
-	pairs := buf
-	if body == "" {
-		return pairs, true
-	}
-	last := -1
-	for piece := range strings.SplitSeq(body, ",") {
-		k, v, found := strings.Cut(piece, "=")
-		k = strings.TrimSpace(k)
-		if !found || k == "" {
-			if last < 0 {
-				return nil, false
-			}
-			pairs[last].v += "," + piece
-			continue
-		}
-		last = slices.IndexFunc(pairs, func(p kvPair) bool { return p.k == k })
-		if last < 0 {
-			last = len(pairs)
-			pairs = append(pairs, kvPair{k: k})
-		}
-		pairs[last].v = strings.TrimSpace(v)
-	}
-	for i := range pairs {
-		pairs[i].v = strings.TrimSpace(pairs[i].v)
-	}
-	slices.SortFunc(pairs, func(a, b kvPair) int { return strings.Compare(a.k, b.k) })
-	return pairs, true
-}
-
-// writeStructured writes member k as parseStructured's result, writing a Java map rendering
+// writeStructured writes member k as event.ParseStructured's result, writing a Java map rendering
 // straight from its pairs.
 func writeStructured(w *event.JSONWriter, k string, v any) {
-	if s, ok := v.(string); ok && !isJSONObjectText(strings.TrimSpace(s)) {
-		var buf [8]kvPair
-		if pairs, ok := parseKVPairs(s, buf[:0]); ok {
+	if s, ok := v.(string); ok && !event.IsJSONObjectText(strings.TrimSpace(s)) {
+		var buf [8]event.KVPair
+		if pairs, ok := event.ParseKVPairs(s, buf[:0]); ok {
 			w.Key(k)
 			w.Open()
 			for _, p := range pairs {
-				w.Key(p.k)
-				w.B = event.AppendString(w.B, p.v)
+				w.Key(p.K)
+				w.B = event.AppendString(w.B, p.V)
 			}
 			w.Close()
 			return
 		}
 	}
-	w.Any(k, parseStructured(v))
-}
-
-// isJSONObjectText reports whether parseStructured reads trimmed text t as JSON.
-func isJSONObjectText(t string) bool { return strings.HasPrefix(t, "{\"") || t == "{}" }
-
-// parseStructured returns the structured form of a debugData string that encodes one: a Java map
-// rendering or a JSON object (logOnlySecurityData). Anything else comes back unchanged.
-func parseStructured(v any) any {
-	s, ok := v.(string)
-	if !ok {
-		return v
-	}
-	t := strings.TrimSpace(s)
-	if isJSONObjectText(t) {
-		if v, err := event.ParseValue([]byte(t)); err == nil {
-			return v
-		}
-	}
-	if m, ok := ParseKV(t); ok {
-		return m
-	}
-	return v
+	w.Any(k, event.ParseStructured(v))
 }
 
 // riskLevel finds the highest Okta risk level (LOW, MEDIUM, HIGH) among debugData.risk (a Java

@@ -201,6 +201,13 @@ func checkInvariants(t *testing.T, ev *event.LogEvent, r *Record, b []byte) {
 	}
 	rawData, _ := one("raw_data").(string)
 	back, err := event.Decode([]byte(rawData))
+	// Without Meta.Raw, raw_data is the model's encoding: what did not fit the model is not in
+	// it (it is in unmapped.unreadable_fields, checked by the golden files).
+	if err == nil {
+		want := *ev
+		back.Flaws, want.Flaws = nil, nil
+		ev = &want
+	}
 	if err != nil || !reflect.DeepEqual(back, ev) {
 		t.Errorf("raw_data does not carry the event: %v", err)
 	}

@@ -48,7 +48,7 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
 	*o = OCSF{
 		ActivityID: activity, CategoryUID: ci.category, CategoryName: ci.catName,
 		ClassUID: class, ClassName: ci.name, TypeUID: class*100 + activity, TypeName: n.typeNames[class*100+activity],
-		Time: ev.Published.UnixMilli(), Message: ev.DisplayMessage,
+		Time: eventTime(ev, meta), Message: ev.DisplayMessage,
 	}
 	o.ActivityName = ci.activities[activity]
 	if activity == ActivityOther {
@@ -307,19 +307,35 @@ func validIP(s string) bool {
 	return err == nil
 }
 
+// endpointOf maps where the request came from. The address is client.ipAddress, or when Okta
+// has none there (absent, or the literal "null" it writes for an unknown client) the first hop of
+// request.ipChain, with that hop's location when the client has none. securityContext (AS
+// number and org, ISP, domain) describes the source network and is kept whatever the client
+// object holds. Without an address or domain OCSF cannot identify the endpoint: the record has
+// none, and its fields stay in unmapped.
 func (n *Normalizer) endpointOf(ev *event.LogEvent, blk *mapBlock) *Endpoint {
-	c := ev.Client
-	if c == nil || (c.IPAddress == "" && c.GeographicalContext == nil) {
+	c, sc, r := ev.Client, ev.SecurityContext, ev.Request
+	if c == nil && sc == nil && (r == nil || len(r.IPChain) == 0) {
 		return nil
 	}
 	e := &blk.src
-	if validIP(c.IPAddress) {
-		e.IP = c.IPAddress
+	var geo *event.GeographicalContext
+	if c != nil {
+		if validIP(c.IPAddress) {
+			e.IP = c.IPAddress
+		}
+		if c.Zone != "null" {
+			e.Zone = c.Zone
+		}
+		geo = c.GeographicalContext
 	}
-	if c.Zone != "null" {
-		e.Zone = c.Zone
+	if r != nil && len(r.IPChain) > 0 && e.IP == "" && (c == nil || absentIP(c.IPAddress)) && validIP(r.IPChain[0].IP) {
+		e.IP = r.IPChain[0].IP
+		if geo == nil {
+			geo = r.IPChain[0].GeographicalContext
+		}
 	}
-	if g := c.GeographicalContext; g != nil && (g.City != "" || g.Country != "" || g.PostalCode != "" || g.State != "") {
+	if g := geo; g != nil && (g.City != "" || g.Country != "" || g.PostalCode != "" || g.State != "") {
 		l := &blk.loc
 		*l = Location{City: g.City, Region: g.State, PostalCode: g.PostalCode}
 		// A name no table row knows stays in unmapped rather than break the alpha-2 format.
@@ -333,24 +349,40 @@ func (n *Normalizer) endpointOf(ev *event.LogEvent, blk *mapBlock) *Endpoint {
 			e.Location = l
 		}
 	}
-	if sc := ev.SecurityContext; sc != nil {
+	if sc != nil {
 		e.ASNumber, e.ASName, e.ISP, e.Domain = sc.AsNumber, sc.AsOrg, sc.ISP, sc.Domain
 	}
-	if r := ev.Request; r != nil && len(r.IPChain) > 1 {
+	if r != nil && len(r.IPChain) > 1 {
 		for _, hop := range r.IPChain[1:] {
 			if validIP(hop.IP) {
 				e.IntermediateIPs = append(e.IntermediateIPs, hop.IP)
 			}
 		}
 	}
-	if ua := c.UserAgent; ua != nil && ua.OS != "" && ua.OS != "Unknown" {
-		e.OS = osOf(&blk.srcOS, ua.OS, "")
+	if c != nil {
+		if ua := c.UserAgent; ua != nil && ua.OS != "" && ua.OS != "Unknown" {
+			e.OS = osOf(&blk.srcOS, ua.OS, "")
+		}
 	}
 	if e.IP == "" && e.Location == nil && e.Domain == "" {
-		// Nothing OCSF can identify the source by; the client fields stay in unmapped.
+		// Nothing OCSF can identify the source by; the client and network fields stay in unmapped.
+		*e = Endpoint{}
 		return nil
 	}
 	return e
+}
+
+// absentIP reports whether Okta's client.ipAddress says the address is unknown: empty, or the
+// literal "null" Okta writes for it.
+func absentIP(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "" || strings.EqualFold(s, "null")
+}
+
+// sourceMapped reports whether the record has a source endpoint (src_endpoint, or the evidence a
+// Detection Finding moves it to), which holds the securityContext's network fields.
+func sourceMapped(o *OCSF) bool {
+	return o.SrcEndpoint != nil || (len(o.Evidences) > 0 && o.Evidences[0].SrcEndpoint != nil)
 }
 
 // osOf maps an OS name (Okta's user-agent parse or device platform) to OCSF os.
@@ -364,11 +396,13 @@ func osOf(o *OS, name, version string) *OS {
 		o.TypeID, o.Type = 201, "Android"
 	case strings.Contains(l, "ipad"):
 		o.TypeID, o.Type = 302, "iPadOS"
-	case strings.Contains(l, "ios") && !strings.Contains(l, "chromeos"):
+	// Okta names an iPhone's OS "Mac OS X (iPhone)" in some user-agent parses: the device decides.
+	case strings.Contains(l, "iphone") || strings.Contains(l, "ipod"),
+		strings.Contains(l, "ios") && !strings.Contains(l, "chromeos"):
 		o.TypeID, o.Type = 301, "iOS"
 	case strings.Contains(l, "mac") || l == "osx":
 		o.TypeID, o.Type = 300, "macOS"
-	case strings.Contains(l, "linux") || strings.Contains(l, "ubuntu") || strings.Contains(l, "chromeos"):
+	case strings.Contains(l, "linux") || strings.Contains(l, "ubuntu") || strings.Contains(l, "chromeos") || strings.Contains(l, "chrome os"):
 		o.TypeID, o.Type = 200, "Linux"
 	default:
 		o.TypeID, o.Type = 99, "Other"

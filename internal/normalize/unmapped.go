@@ -80,6 +80,14 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 		}
 		if sc := ev.SecurityContext; sc != nil {
 			w.Object("securityContext", func() {
+				if !sourceMapped(o) { // else src_endpoint holds them
+					if sc.AsNumber != nil {
+						w.Int("asNumber", *sc.AsNumber)
+					}
+					w.Str("asOrg", sc.AsOrg)
+					w.Str("isp", sc.ISP)
+					w.Str("domain", sc.Domain)
+				}
 				w.Bool("isProxy", sc.IsProxy)
 				w.Map("ipDetails", sc.IPDetails)
 				w.Map("risk", sc.Risk)
@@ -102,6 +110,7 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 			}
 			w.Any(k, v)
 		}
+		writeFlaws(w, ev.Flaws)
 	})
 }
 

@@ -239,6 +239,20 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record, silent bool) (
 		}
 		return recs, nil, nil
 	}
+	if len(ev.Flaws) > 0 {
+		if ev.Published.IsZero() {
+			// No readable event time: correlate at the time the journal has for the entry.
+			ev.Published = e.Published
+			if ev.Published.IsZero() {
+				ev.Published = e.StoredAt
+			}
+		}
+		if !silent {
+			p.stats.Flawed++
+			p.log.Warn("processor: kept an event with fields it could not read; its records list them in unmapped.unreadable_fields",
+				"seq", e.Seq, "uuid", e.UUID, "flaws", flawList(ev.Flaws))
+		}
+	}
 	if ev.Published.After(in.maxTime) {
 		in.maxTime, in.touched = ev.Published, true
 	}
@@ -285,6 +299,23 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record, silent bool) (
 			ClassUID: r.OCSF.ClassUID, UUID: e.UUID, Time: ev.Published, Body: append(json.RawMessage(nil), p.buf...)})
 	}
 	return recs, alerts, nil
+}
+
+// flawList renders an event's flaws for a log line, the first few in full.
+func flawList(fs []event.Flaw) string {
+	const show = 5
+	var b strings.Builder
+	for i, f := range fs {
+		if i == show {
+			fmt.Fprintf(&b, "; and %d more", len(fs)-show)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.String())
+	}
+	return b.String()
 }
 
 // storedAlert renders an engine alert as a stored Detection Finding of an integration.

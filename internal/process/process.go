@@ -108,6 +108,9 @@ type Stats struct {
 	// Undecodable counts entries that are not Okta events (skipped); Unevaluated counts inputs the
 	// engine refused (for example without a readable time).
 	Undecodable, Unevaluated int64
+	// Flawed counts events kept and processed although some of their fields could not be read
+	// (each is logged with its uuid, and its records list them in unmapped.unreadable_fields).
+	Flawed int64
 	// Replayed counts entries replayed to rebuild state after a (re)start.
 	Replayed int64
 	// Offset is the seq of the last committed entry.

@@ -300,19 +300,11 @@ func timeLeaves(ls []Leaf, part string) []Leaf {
 	return out
 }
 
-// leafTime reads a timestamp: RFC 3339 text or epoch milliseconds. Calendar parts are UTC.
+// leafTime reads a timestamp with the decoder's time parser (event.ParseTimeValue: RFC 3339 with
+// or without zone, epoch seconds or milliseconds). Calendar parts are UTC.
 func leafTime(v any) (time.Time, bool) {
-	switch t := v.(type) {
-	case string:
-		ts, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(t))
-		return ts.UTC(), err == nil
-	default:
-		f, ok := event.Number(v)
-		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
-			return time.Time{}, false
-		}
-		return time.UnixMilli(int64(f)).UTC(), true
-	}
+	t, err := event.ParseTimeValue(v)
+	return t, err == nil
 }
 
 // transformValue applies encoding modifiers to a plain string, returning the variants it
