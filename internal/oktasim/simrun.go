@@ -141,6 +141,8 @@ type Simulation struct {
 	ServiceAppKey *rsa.PrivateKey
 	// ServiceAdmin is the directory user the API token and the service app act as.
 	ServiceAdmin User
+	// APITokenID is the id (00T…) of Info.APIToken, the request log's principal for its calls.
+	APITokenID string
 	// ControlKey authenticates the /_sim/ control API.
 	ControlKey string
 	// AuthServer is the org authorization server that issues the service app's tokens.
@@ -197,13 +199,13 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	if len(cfg.TokenRoles) > 0 {
 		adminRoles, adminPerms = slices.Clone(cfg.TokenRoles), nil
 	}
-	admin, _, secret, err := srv.AddAdmin(User{AdminRoles: adminRoles, Permissions: adminPerms,
+	admin, tok, secret, err := srv.AddAdmin(User{AdminRoles: adminRoles, Permissions: adminPerms,
 		Profile: map[string]any{"login": "idwatch.service@oktasim.local", "email": "idwatch.service@oktasim.local",
 			"firstName": "idwatch", "lastName": "Service", "userType": "Service"}}, "idwatch")
 	if err != nil {
 		return fail(err)
 	}
-	sim.ServiceAdmin = admin
+	sim.ServiceAdmin, sim.APITokenID = admin, tok.ID
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fail(fmt.Errorf("generate service app key: %w", err))
