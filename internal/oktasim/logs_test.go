@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,5 +325,28 @@ func TestLogsSinceWithAfterCursorDecides(t *testing.T) {
 			// Still validated: a since that is no timestamp is refused even with a cursor.
 			wantAPIError(t, o.get("/api/v1/logs?limit=2&since=yesterday&after="+after), http.StatusBadRequest, "E0000001")
 		})
+	}
+}
+
+// PublishedUUIDs is the ground truth of a bounded read: exactly what the API pages for the window,
+// late events included once visible, nothing older than retention.
+func TestPublishedUUIDsIsTheBoundedReadsTruth(t *testing.T) {
+	o := newTestOrg(t, Config{RateLimits: RateLimitConfig{Disabled: true}})
+	o.appendEvents(30, "user.session.start")
+	old := testEvent(100, o.clock.Now().Add(-91*24*time.Hour), "user.session.start")
+	late := testEvent(101, o.clock.Now().Add(-20*time.Second), "user.session.start")
+	if _, err := o.srv.AppendRaw(mustJSON(t, old), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.srv.AppendRaw(mustJSON(t, late), 0); err != nil {
+		t.Fatal(err)
+	}
+	since, until := o.clock.Now().Add(-100*24*time.Hour), o.clock.Now().Add(-5*time.Second)
+	got := o.readAll("/api/v1/logs?limit=4&since="+url.QueryEscape(since.Format(time.RFC3339Nano))+"&until="+url.QueryEscape(until.Format(time.RFC3339Nano)), 20)
+	want := o.srv.PublishedUUIDs(since, until)
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(want) != 26 || !slices.Equal(got, want) || slices.Contains(want, old.UUID) || !slices.Contains(want, late.UUID) {
+		t.Fatalf("API paged %d, truth %d (want 25 + the late one, not the 91-day-old one)", len(got), len(want))
 	}
 }

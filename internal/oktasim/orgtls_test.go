@@ -176,3 +176,24 @@ func TestAdvertisedOrgURLServesIdwatch(t *testing.T) {
 		t.Fatalf("direct call: %d, Link %q (links name the advertised org)", resp.StatusCode, resp.Header.Values("Link"))
 	}
 }
+
+// FuzzAdvertisedOrgURL: an accepted org URL is an https origin with no path, query or user info,
+// and accepting it again gives the same URL; nothing panics.
+func FuzzAdvertisedOrgURL(f *testing.F) {
+	f.Add("https://acme.okta.com")
+	f.Add("http://acme.okta.com/x")
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, host, err := parseAdvertisedOrgURL(raw)
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse(got)
+		if perr != nil || u.Scheme != "https" || u.Hostname() != host || u.Path != "" || u.RawQuery != "" || u.User != nil || u.Port() == "443" {
+			t.Fatalf("%q accepted as %q (host %q)", raw, got, host)
+		}
+		again, host2, err := parseAdvertisedOrgURL(got)
+		if err != nil || again != got || host2 != host {
+			t.Fatalf("%q → %q, then %q %q %v", raw, got, again, host2, err)
+		}
+	})
+}
