@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // simFlags are the options shared by sim and demo.
 type simFlags struct {
 	listen, infoFile, orgDomain, controlKey string
+	orgURL, caFile                          string
 	tokenRoles, appOmitScopes               string
 	noADSchema                              bool
 	history, lateDelay                      time.Duration
@@ -69,7 +71,7 @@ func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
 	fs.DurationVar(&f.lateDelay, "late-delay", 2*time.Minute, "longest delay of a late event")
 	fs.StringVar(&f.orgDomain, "org-domain", "acme.example", "e-mail domain of the simulated workforce")
 	fs.StringVar(&f.controlKey, "control-key", "", "key for the /_sim/ control API (default: generated and printed)")
-	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a generated self-signed certificate")
+	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a certificate from a CA generated at start (the info file's caPem)")
 	fs.BoolVar(&f.noRateLimits, "no-rate-limits", false, "turn Okta's rate limits off (benchmarks)")
 	fs.StringVar(&f.tokenRoles, "token-roles", "", "set the API token's admin up wrongly on purpose with only these standard roles, e.g. REPORT_ADMIN (comma-separated)")
 	fs.StringVar(&f.appOmitScopes, "app-omit-scopes", "", "leave these scopes off the service app on purpose, e.g. okta.users.manage (comma-separated)")
@@ -102,7 +104,7 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	}
 	rl := oktasim.DefaultRateLimits()
 	rl.Disabled = f.noRateLimits
-	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, History: f.history, NoHistory: f.history == 0,
+	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, OrgURL: f.orgURL, CAFile: f.caFile, History: f.history, NoHistory: f.history == 0,
 		HistoryStorylines: f.storylines, InfoFile: f.infoFile, AppOmitScopes: splitList(f.appOmitScopes),
 		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey,
 			Faults: f.faults, EventHooks: f.hooks, OmitADSchemaAttributes: f.noADSchema}}
@@ -124,9 +126,11 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 }
 
 func runSim(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "sim", "sim [--listen ADDR] [--info-file F] [flags]")
+	fs := newFlagSet(io, "sim", "sim [--listen ADDR] [--info-file F] [--org-url URL] [flags]")
 	var f simFlags
 	f.register(fs, 24*time.Hour)
+	fs.StringVar(&f.orgURL, "org-url", "", "advertise this https org URL (e.g. https://acme.okta.com) instead of the listen address; served with a certificate for its host (implies --tls); clients map the host to the listener")
+	fs.StringVar(&f.caFile, "ca-file", "", "write the generated CA certificate (PEM) to this file once ready, for clients to trust (with --tls or --org-url)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -144,6 +148,12 @@ func printSimBanner(io stdio, sim *oktasim.Simulation) {
 	visible, _ := sim.Server.EventCount()
 	fmt.Fprintf(io.out, "oktasim: emulated Okta org with %d users and %d events of history\n", len(sim.Server.Users()), visible)
 	fmt.Fprintf(io.out, "  org URL:     %s\n", sim.Info.OrgURL)
+	if u, err := url.Parse(sim.Info.OrgURL); err == nil && u.Host != sim.Info.Address {
+		fmt.Fprintf(io.out, "  listening:   %s   (map %s to it; DNS does not point there)\n", sim.Info.Address, u.Hostname())
+	}
+	if sim.Info.CAPEM != "" {
+		fmt.Fprintln(io.out, "  TLS:         certificate signed by a CA generated at start (caPem in the info file, or --ca-file)")
+	}
 	fmt.Fprintf(io.out, "  API token:   %s   (Authorization: SSWS <token>)\n", sim.Info.APIToken)
 	fmt.Fprintf(io.out, "  service app: client id %s, key id %s\n", sim.Info.ServiceApp.ClientID, sim.Info.ServiceApp.KeyID)
 	fmt.Fprintf(io.out, "  control API: %s/_sim/ with header %s: %s\n", sim.Info.OrgURL, oktasim.ControlKeyHeader, sim.ControlKey)

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -137,5 +140,64 @@ func TestSimCommandRejectsBadFault(t *testing.T) {
 		if code != 2 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
 		}
+	}
+}
+
+// sim --org-url advertises a real-looking org on port 443; a client that maps the name to the
+// listener and trusts the CA from --ca-file reaches it under that name.
+func TestSimCommandAdvertisedOrgURL(t *testing.T) {
+	dir := t.TempDir()
+	info, caFile := filepath.Join(dir, "sim.json"), filepath.Join(dir, "ca.pem")
+	out, stop := startCommand(t, "sim", "--listen", "127.0.0.1:0", "--info-file", info, "--ca-file", caFile, "--org-url", "https://acme.okta.com",
+		"--history", "1h", "--users", "10", "--storylines", "0")
+	var got struct {
+		OrgURL   string `json:"orgUrl"`
+		APIToken string `json:"apiToken"`
+		Address  string `json:"address"`
+		CAPem    string `json:"caPem"`
+	}
+	if err := json.Unmarshal(waitFile(t, info), &got); err != nil {
+		t.Fatal(err)
+	}
+	caPEM := waitFile(t, caFile)
+	if got.OrgURL != "https://acme.okta.com" || !strings.HasPrefix(got.Address, "127.0.0.1:") || got.CAPem != string(caPEM) {
+		t.Fatalf("info %+v", got)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatal("CA file holds no certificate")
+	}
+	var dialled []string
+	var mu sync.Mutex
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mu.Lock()
+			dialled = append(dialled, addr)
+			mu.Unlock()
+			return (&net.Dialer{}).DialContext(ctx, network, got.Address)
+		}}}
+	req, _ := http.NewRequest(http.MethodGet, "https://acme.okta.com/api/v1/logs?limit=3", nil)
+	req.Header.Set("Authorization", "SSWS "+got.APIToken)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Link"), "<https://acme.okta.com/api/v1/logs?") {
+		t.Fatalf("logs: %d, links %q", resp.StatusCode, resp.Header.Values("Link"))
+	}
+	mu.Lock()
+	if len(dialled) != 1 || dialled[0] != "acme.okta.com:443" {
+		t.Fatalf("dialled %v, want acme.okta.com:443", dialled)
+	}
+	mu.Unlock()
+	if code := stop(); code != 0 {
+		t.Fatalf("sim exited %d", code)
+	}
+	if s := out.String(); !strings.Contains(s, "https://acme.okta.com") || !strings.Contains(s, got.Address) {
+		t.Fatalf("banner lacks the org URL or the listen address: %s", s)
+	}
+	if code, _, errOut := runCLI(t, "", "sim", "--listen", "127.0.0.1:0", "--history", "0", "--org-url", "http://acme.okta.com"); code != 2 || !strings.Contains(errOut, "https") {
+		t.Fatalf("http org URL: exit %d, %s", code, errOut)
 	}
 }

@@ -137,11 +137,26 @@ func (p Principal) Can(perm Permission) bool {
 	return false
 }
 
+// OAuthScope is the OAuth scope Okta's API asks of a service app for what perm guards: perm's own
+// name, except where Okta's OpenAPI names the users scope (a user's factors are read with
+// okta.users.read; clearing a user's sessions or deleting a factor takes okta.users.manage). The
+// admin role check still uses perm.
+func OAuthScope(perm Permission) string {
+	switch perm {
+	case PermFactorsRead:
+		return string(PermUsersRead)
+	case PermFactorsManage, PermSessionsManage:
+		return string(PermUsersManage)
+	}
+	return string(perm)
+}
+
 func scopeAllows(scopes []string, perm Permission) bool {
-	if slices.Contains(scopes, string(perm)) {
+	scope := OAuthScope(perm)
+	if slices.Contains(scopes, scope) {
 		return true
 	}
-	if base, ok := strings.CutSuffix(string(perm), ".read"); ok {
+	if base, ok := strings.CutSuffix(scope, ".read"); ok {
 		return slices.Contains(scopes, base+".manage")
 	}
 	return false

@@ -15,7 +15,7 @@ type logCursor struct {
 	// polling: the next persistence sequence number to read.
 	seq uint32
 	// bounded: the (published, seq) key of the last event returned, the lower bound of the
-	// original window (since is not repeated in the next link) and the direction.
+	// original window (the cursor decides: a since sent along with it is not read) and the direction.
 	published int64
 	since     int64
 	desc      bool

@@ -168,3 +168,28 @@ func TestLifecycleThroughClient(t *testing.T) {
 		t.Fatal("an OAuth call carries requestApiTokenId")
 	}
 }
+
+// Okta's OpenAPI asks okta.users.read of a service app listing a user's factors and
+// okta.users.manage of one clearing a user's sessions; oktasim asks no more (okta-api.md §4.2).
+func TestAppScopesFollowOktasOpenAPI(t *testing.T) {
+	sim, _ := runningSim(t, nil)
+	users := sim.Server.Users()
+	ctx := context.Background()
+	reader := appClient(t, sim, "okta.users.read")
+	if err := reader.Paginate(ctx, "/api/v1/users/"+users[0].ID+"/factors", nil, func(*okta.Page) error { return nil }); err != nil {
+		t.Fatalf("factors with okta.users.read: %v", err)
+	}
+	manager := appClient(t, sim, "okta.users.manage")
+	if err := manager.ClearSessions(ctx, users[1].ID, false); err != nil {
+		t.Fatalf("clear sessions with okta.users.manage: %v", err)
+	}
+	// The sessions scope alone is not what Okta asks for this call; the challenge names the right one.
+	sessions := appClient(t, sim, "okta.sessions.manage")
+	var apiErr *okta.APIError
+	if err := sessions.ClearSessions(ctx, users[1].ID, false); !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden {
+		t.Fatalf("clear sessions with okta.sessions.manage only: %v", err)
+	}
+	if rec := sim.Server.RequestLog(0); rec[len(rec)-1].Status != http.StatusForbidden {
+		t.Fatalf("last request %+v", rec[len(rec)-1])
+	}
+}

@@ -65,16 +65,17 @@ func parseLogsQuery(v url.Values, now time.Time) (*logsQuery, *APIError) {
 		return nil, apiErr
 	}
 	if _, ok := v["after"]; ok {
-		if hasSince {
-			return nil, errValidation("after", "since and after cannot be used together; follow the next link, which carries only after")
-		}
+		// since may come with after (Okta's next links carry both, and Okta's Go SDK merges the
+		// first request's query into every next link); the cursor decides where the page starts.
 		c, err := decodeCursor(v.Get("after"))
 		if err != nil {
 			return nil, errValidation("after", err.Error())
 		}
 		q.after = &c
 	}
-	if hasSince && now.Sub(since) > logsMaxSinceAge {
+	// The 180-day limit applies to where a query starts; with a cursor, since is only carried
+	// along, and a poll that follows its next links for months must not break on it.
+	if hasSince && q.after == nil && now.Sub(since) > logsMaxSinceAge {
 		return nil, errInvalidSCIM("Invalid parameter: The since parameter is over 180 days prior to the current day.")
 	}
 	q.polling = !hasUntil && !q.desc
@@ -84,7 +85,7 @@ func parseLogsQuery(v url.Values, now time.Time) (*logsQuery, *APIError) {
 	if !hasSince {
 		since = until.Add(-logsDefaultSpan)
 	}
-	if hasSince && hasUntil && since.After(until) {
+	if hasSince && hasUntil && since.After(until) && q.after == nil {
 		return nil, errValidation("since", "since must not be after until")
 	}
 	q.since, q.until = since.UnixNano(), until.UnixNano()
@@ -307,8 +308,7 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	if page.next != nil {
 		next := self
 		if !page.empty {
-			v := r.URL.Query()
-			v.Del("since")
+			v := r.URL.Query() // every original parameter stays, since included, as Okta's next links show
 			v.Set("after", page.next.encode())
 			next = s.baseURL(r) + r.URL.Path + "?" + v.Encode()
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,8 +107,8 @@ func TestLogsNextKeepsParamsAndReplacesAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := next.Query()
-	if v.Get("limit") != "3" || v.Get("filter") != `eventType eq "user.session.start"` || v.Get("q") != "chrome" || v.Get("after") == "" || v.Has("since") {
-		t.Fatalf("next link %s: want limit, filter, q kept, since dropped, after added", next)
+	if v.Get("limit") != "3" || v.Get("filter") != `eventType eq "user.session.start"` || v.Get("q") != "chrome" || v.Get("after") == "" || v.Get("since") != t0.Add(-time.Hour).Format(time.RFC3339) {
+		t.Fatalf("next link %s: want since, limit, filter, q kept, after added", next)
 	}
 	rec = o.get(next.RequestURI())
 	next2, _ := url.Parse(links(t, rec.Header())["next"])
@@ -171,7 +172,6 @@ func TestLogsParameterErrors(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"since with after", "since=" + ts(-time.Hour) + "&after=" + after, 400, "E0000001"},
 		{"since over 180 days", "since=" + ts(-181*24*time.Hour), 400, "E0000053"},
 		{"bad since", "since=yesterday", 400, "E0000001"},
 		{"bad until", "until=2026-13-45T00:00:00Z", 400, "E0000001"},
@@ -286,4 +286,67 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// Okta's Go SDK merges the first request's query into every next link, so page 2 carries since and
+// after; Okta accepts that and the cursor decides where the page starts (okta-api.md §1.2).
+func TestLogsSinceWithAfterCursorDecides(t *testing.T) {
+	o := newTestOrg(t, Config{RateLimits: RateLimitConfig{Disabled: true}})
+	evs := o.appendEvents(6, "user.session.start")
+	ts := func(d time.Duration) string { return url.QueryEscape(o.clock.Now().Add(d).Format(time.RFC3339Nano)) }
+	for _, mode := range []struct{ name, query string }{
+		{"polling", "since=" + ts(-time.Hour)},
+		{"bounded", "since=" + ts(-time.Hour) + "&until=" + ts(time.Second)},
+		{"descending", "since=" + ts(-time.Hour) + "&sortOrder=DESCENDING"},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			rec := o.get("/api/v1/logs?limit=2&" + mode.query)
+			first := uuidsOf(decodeEvents(t, rec))
+			after := url.QueryEscape(must(url.Parse(links(t, rec.Header())["next"])).Query().Get("after"))
+			// A since far before the cursor (the first request's) and one far after it (and after
+			// until, and beyond Okta's 180-day limit) leave the page where the cursor puts it.
+			var pages []string
+			for _, since := range []string{ts(-time.Hour), ts(-200 * 24 * time.Hour), ts(time.Hour), "2000-01-01T00:00:00Z"} {
+				rec := o.get("/api/v1/logs?limit=2&" + strings.Replace(mode.query, "since="+ts(-time.Hour), "since="+since, 1) + "&after=" + after)
+				if rec.Code != http.StatusOK {
+					t.Fatalf("since=%s with after: %d %s", since, rec.Code, rec.Body)
+				}
+				pages = append(pages, fmt.Sprint(uuidsOf(decodeEvents(t, rec))))
+			}
+			want := fmt.Sprint([]string{evs[2].UUID, evs[3].UUID})
+			if mode.name == "descending" {
+				want = fmt.Sprint([]string{evs[3].UUID, evs[2].UUID})
+			}
+			for i, p := range pages {
+				if p != want {
+					t.Fatalf("page 2 (first page %v) with since variant %d = %s, want %s", first, i, p, want)
+				}
+			}
+			// Still validated: a since that is no timestamp is refused even with a cursor.
+			wantAPIError(t, o.get("/api/v1/logs?limit=2&since=yesterday&after="+after), http.StatusBadRequest, "E0000001")
+		})
+	}
+}
+
+// PublishedUUIDs is the ground truth of a bounded read: exactly what the API pages for the window,
+// late events included once visible, nothing older than retention.
+func TestPublishedUUIDsIsTheBoundedReadsTruth(t *testing.T) {
+	o := newTestOrg(t, Config{RateLimits: RateLimitConfig{Disabled: true}})
+	o.appendEvents(30, "user.session.start")
+	old := testEvent(100, o.clock.Now().Add(-91*24*time.Hour), "user.session.start")
+	late := testEvent(101, o.clock.Now().Add(-20*time.Second), "user.session.start")
+	if _, err := o.srv.AppendRaw(mustJSON(t, old), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.srv.AppendRaw(mustJSON(t, late), 0); err != nil {
+		t.Fatal(err)
+	}
+	since, until := o.clock.Now().Add(-100*24*time.Hour), o.clock.Now().Add(-5*time.Second)
+	got := o.readAll("/api/v1/logs?limit=4&since="+url.QueryEscape(since.Format(time.RFC3339Nano))+"&until="+url.QueryEscape(until.Format(time.RFC3339Nano)), 20)
+	want := o.srv.PublishedUUIDs(since, until)
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(want) != 26 || !slices.Equal(got, want) || slices.Contains(want, old.UUID) || !slices.Contains(want, late.UUID) {
+		t.Fatalf("API paged %d, truth %d (want 25 + the late one, not the 91-day-old one)", len(got), len(want))
+	}
 }

@@ -209,6 +209,20 @@ func (s *logStore) uuids() []string {
 	return out
 }
 
+// uuidsPublished returns the uuids of the persisted events published in [since, until), in
+// persistence order.
+func (s *logStore) uuidsPublished(since, until int64) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for i := range s.metas {
+		if p := s.metas[i].published; p >= since && p < until {
+			out = append(out, formatUUID(s.metas[i].uuid))
+		}
+	}
+	return out
+}
+
 // blockCache keeps the most recently decompressed blocks, since consecutive pages read the same
 // blocks. It is safe for concurrent use.
 type blockCache struct {

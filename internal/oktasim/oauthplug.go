@@ -48,7 +48,7 @@ func (a *OAuthAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 // WriteScopeError implements ScopeErrorWriter: Okta's 403 insufficient_scope challenge.
 func (a *OAuthAuthenticator) WriteScopeError(w http.ResponseWriter, r *http.Request, p Principal, perm Permission) {
 	op, _ := p.authDetail.(oauth.Principal)
-	a.AS.WriteError(w, r, oauth.RequireScope(op, string(perm)))
+	a.AS.WriteError(w, r, oauth.RequireScope(op, OAuthScope(perm)))
 }
 
 // AppRoles implements AppRoleSource for the apps the authorization server knows.

@@ -124,6 +124,15 @@ func (s *Server) VisibleUUIDs() []string {
 	return s.logs.uuids()
 }
 
+// PublishedUUIDs returns the uuids of the events a bounded System Log query for [since, until)
+// returns now (visible, published in the window and within retention), in persistence order: the
+// ground truth to compare a client's paging with.
+func (s *Server) PublishedUUIDs(since, until time.Time) []string {
+	now := s.clock.Now()
+	s.logs.promote(now.UnixNano())
+	return s.logs.uuidsPublished(max(since.UnixNano(), now.Add(-logsRetention).UnixNano()), until.UnixNano())
+}
+
 // Feed appends w's traffic up to to, merging in the events of stories in published order and
 // recording the stories' ground truth. Building history and running live traffic both use it.
 func (s *Server) Feed(w Workforce, to time.Time, stories ...Story) error {

@@ -2,19 +2,15 @@ package oktasim
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -39,8 +35,16 @@ type World interface {
 type SimConfig struct {
 	// Listen is the address to serve on; port 0 picks a free port.
 	Listen string
-	// TLS serves HTTPS with a generated self-signed certificate for the listen address.
+	// TLS serves HTTPS with a certificate for the listen address (and OrgURL's host) signed by a CA
+	// generated at start; the info file's caPem holds the CA for clients to trust.
 	TLS bool
+	// OrgURL, when set, is the org URL the simulation advertises instead of the listener's address,
+	// e.g. https://acme.okta.com: Link headers, the OAuth issuer and the info file use it, and the
+	// certificate names its host (TLS is implied). Clients reach it through a dialer that maps the
+	// host to the listener (Simulation.Transport).
+	OrgURL string
+	// CAFile, if set, receives the CA certificate (PEM) once the server is ready.
+	CAFile string
 	// History is how much past traffic the org starts with (default 24h; 0 with NoHistory).
 	History   time.Duration
 	NoHistory bool
@@ -74,6 +78,14 @@ func (c SimConfig) Validate() error {
 	if c.HistoryStorylines < 0 {
 		return fmt.Errorf("history storylines %d must not be negative", c.HistoryStorylines)
 	}
+	if c.OrgURL != "" {
+		if _, _, err := parseAdvertisedOrgURL(c.OrgURL); err != nil {
+			return err
+		}
+	}
+	if c.CAFile != "" && !c.TLS && c.OrgURL == "" {
+		return errors.New("a CA file is written only for a TLS org; add TLS or an https org URL")
+	}
 	if c.Tick < 0 || c.UsersRefresh < 0 {
 		return errors.New("tick and users refresh must not be negative")
 	}
@@ -96,6 +108,10 @@ type SimInfo struct {
 	OrgURL     string         `json:"orgUrl"`
 	APIToken   string         `json:"apiToken"`
 	ServiceApp ServiceAppInfo `json:"serviceApp"`
+	// Address is the listener's host:port; with an advertised org URL, clients map its host here.
+	Address string `json:"address"`
+	// CAPEM is the CA that signed the org's TLS certificate (PEM); empty for plain http.
+	CAPEM string `json:"caPem,omitempty"`
 }
 
 // ServiceAppInfo is an OAuth service app's client credentials.
@@ -125,6 +141,8 @@ type Simulation struct {
 	ServiceAppKey *rsa.PrivateKey
 	// ServiceAdmin is the directory user the API token and the service app act as.
 	ServiceAdmin User
+	// APITokenID is the id (00T…) of Info.APIToken, the request log's principal for its calls.
+	APITokenID string
 	// ControlKey authenticates the /_sim/ control API.
 	ControlKey string
 	// AuthServer is the org authorization server that issues the service app's tokens.
@@ -148,17 +166,26 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 		ln.Close()
 		return nil, nil, err
 	}
-	scheme := "http"
-	if cfg.TLS {
-		cert, err := selfSignedCert(ln.Addr(), clock.Now())
+	orgURL, caPEM := "http://"+ln.Addr().String(), ""
+	if cfg.TLS || cfg.OrgURL != "" {
+		orgURL = "https://" + ln.Addr().String()
+		var host string
+		if cfg.OrgURL != "" {
+			orgURL, host, _ = parseAdvertisedOrgURL(cfg.OrgURL) // Validate checked it
+		}
+		ca, err := newOrgCA(clock.Now())
+		if err != nil {
+			return fail(err)
+		}
+		cert, err := ca.serverCert(ln.Addr(), host, clock.Now())
 		if err != nil {
 			return fail(err)
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		scheme = "https"
+		caPEM = string(ca.pem)
 	}
 	scfg := cfg.Server
-	scfg.OrgURL, scfg.Clock, scfg.Logger = scheme+"://"+ln.Addr().String(), clock, log
+	scfg.OrgURL, scfg.Clock, scfg.Logger = orgURL, clock, log
 	if scfg.ControlKey == "" {
 		scfg.ControlKey = randomID(32)
 	}
@@ -172,13 +199,13 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	if len(cfg.TokenRoles) > 0 {
 		adminRoles, adminPerms = slices.Clone(cfg.TokenRoles), nil
 	}
-	admin, _, secret, err := srv.AddAdmin(User{AdminRoles: adminRoles, Permissions: adminPerms,
+	admin, tok, secret, err := srv.AddAdmin(User{AdminRoles: adminRoles, Permissions: adminPerms,
 		Profile: map[string]any{"login": "idwatch.service@oktasim.local", "email": "idwatch.service@oktasim.local",
 			"firstName": "idwatch", "lastName": "Service", "userType": "Service"}}, "idwatch")
 	if err != nil {
 		return fail(err)
 	}
-	sim.ServiceAdmin = admin
+	sim.ServiceAdmin, sim.APITokenID = admin, tok.ID
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fail(fmt.Errorf("generate service app key: %w", err))
@@ -188,7 +215,7 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 		return fail(fmt.Errorf("encode service app key: %w", err))
 	}
 	sim.ServiceAppKey = key
-	sim.Info = SimInfo{OrgURL: scfg.OrgURL, APIToken: secret, ServiceApp: ServiceAppInfo{
+	sim.Info = SimInfo{OrgURL: scfg.OrgURL, APIToken: secret, Address: ln.Addr().String(), CAPEM: caPEM, ServiceApp: ServiceAppInfo{
 		ClientID: "0oa" + randomID(17), KeyID: randomID(43),
 		PrivateKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		Scopes:        slices.DeleteFunc(slices.Clone(ServiceAppScopes), func(sc string) bool { return slices.Contains(cfg.AppOmitScopes, sc) })}}
@@ -275,6 +302,13 @@ func (sim *Simulation) Serve(ctx context.Context, cfg SimConfig, world World, ln
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	if cfg.CAFile != "" {
+		if err := writeFileAtomic(cfg.CAFile, []byte(sim.Info.CAPEM), 0o644); err != nil {
+			_ = hs.Close()
+			<-served
+			return fmt.Errorf("write CA file: %w", err)
+		}
+	}
 	if cfg.InfoFile != "" {
 		if err := writeInfoFile(cfg.InfoFile, sim.Info); err != nil {
 			_ = hs.Close()
@@ -317,48 +351,29 @@ func writeInfoFile(path string, info SimInfo) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".oktasim-info-*")
-	if err != nil {
-		return fmt.Errorf("write info file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write info file: %w", err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write info file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write info file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write info file: %w", err)
 	}
 	return nil
 }
 
-// selfSignedCert makes a short-lived certificate for the listen address and localhost.
-func selfSignedCert(addr net.Addr, now time.Time) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// writeFileAtomic writes b to path through a temporary file in the same directory and a rename.
+func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".oktasim-*")
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate TLS key: %w", err)
+		return err
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate TLS serial: %w", err)
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
 	}
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "oktasim"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}}
-	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
-		tmpl.IPAddresses = append(tmpl.IPAddresses, tcp.IP)
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("create TLS certificate: %w", err)
+	if err := tmp.Close(); err != nil {
+		return err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	return os.Rename(tmp.Name(), path)
 }

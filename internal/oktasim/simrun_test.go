@@ -65,7 +65,11 @@ func TestSimulationServesHistoryAndWritesInfo(t *testing.T) {
 			}
 			sort.Strings(top)
 			sort.Strings(app)
-			if !reflect.DeepEqual(top, []string{"apiToken", "orgUrl", "serviceApp"}) || !reflect.DeepEqual(app, []string{"clientId", "keyId", "privateKeyPem", "scopes"}) {
+			wantTop := []string{"address", "apiToken", "orgUrl", "serviceApp"}
+			if useTLS {
+				wantTop = []string{"address", "apiToken", "caPem", "orgUrl", "serviceApp"}
+			}
+			if !reflect.DeepEqual(top, wantTop) || !reflect.DeepEqual(app, []string{"clientId", "keyId", "privateKeyPem", "scopes"}) {
 				t.Fatalf("info keys %v / %v", top, app)
 			}
 			if st, _ := os.Stat(info); st.Mode().Perm() != 0o600 {
@@ -75,7 +79,8 @@ func TestSimulationServesHistoryAndWritesInfo(t *testing.T) {
 				t.Error("service app key is not a PEM private key")
 			}
 
-			client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // self-signed by design
+			// The certificate is verified against the CA the info file carries.
+			client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sim.CertPool()}}}
 			req, _ := http.NewRequest(http.MethodGet, sim.Info.OrgURL+"/api/v1/logs?limit=1000&since="+t0.Add(-25*time.Hour).Format(time.RFC3339), nil)
 			req.Header.Set("Authorization", "SSWS "+sim.Info.APIToken)
 			resp, err := client.Do(req)
