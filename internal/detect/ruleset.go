@@ -25,6 +25,9 @@ type Ruleset struct {
 	// value they require, plus the rules no key can narrow.
 	index  map[string][]*keyIndex
 	always map[string][]*compiled
+
+	skipped     sigma.ErrorList   // problems of the rule files left out
+	skippedRefs map[string]string // id or name -> file, of rules left out
 }
 
 // compiled is one rule with what the engine needs to run it.
@@ -118,46 +121,111 @@ func IsTestFile(name string) bool {
 	return strings.HasSuffix(name, ".tests.yml") || strings.HasSuffix(name, ".tests.yaml")
 }
 
+// Options tune CompileWith.
+type Options struct {
+	// Sigma carries the placeholder sources for values with the expand modifier.
+	Sigma sigma.Options
+	// SkipBad leaves out every rule file with a problem instead of failing: the problems are
+	// kept in Ruleset.Skipped (file, line, reason) and the other files' rules run. Rules that
+	// reference a left-out file's rules are left out in turn. The unit is the file because a
+	// correlation and the rules it reads are written together.
+	SkipBad bool
+}
+
 // Compile parses and links rule files: references by id or name, aliases, chains, the
 // event-type index. Every problem is reported with its file and line.
-func Compile(files []RuleFile) (*Ruleset, error) {
-	rs := &Ruleset{paths: sigma.NewPaths(), byRef: map[string]*compiled{},
-		index: map[string][]*keyIndex{}, always: map[string][]*compiled{}}
+func Compile(files []RuleFile) (*Ruleset, error) { return CompileWith(files, Options{}) }
+
+// CompileWith is Compile with placeholders and, with SkipBad, tolerance of bad rule files.
+func CompileWith(files []RuleFile, opts Options) (*Ruleset, error) {
+	paths := sigma.NewPaths()
 	// The fields the engine itself reads get slots up front, so that engines never add to
 	// the table and can share the ruleset across goroutines.
 	for _, f := range engineFields {
-		rs.paths.Slot(event.MustPath(f))
+		paths.Slot(event.MustPath(f))
 	}
+	for _, keys := range IndexKeys {
+		for _, k := range keys {
+			paths.Slot(event.MustPath(k))
+		}
+	}
+	var all []*sigma.Rule
+	var problems sigma.ErrorList
+	bad := map[string]bool{}
+	for _, f := range files {
+		rules, errs := sigma.ParseFileWith(f.Name, f.Data, paths, opts.Sigma)
+		all = append(all, rules...)
+		problems = append(problems, errs...)
+		for _, e := range errs {
+			bad[f.Name] = true
+			if e.File != "" {
+				bad[e.File] = true
+			}
+		}
+	}
+	if len(problems) > 0 && !opts.SkipBad {
+		return nil, problems
+	}
+	skippedRefs := map[string]string{}
+	for {
+		var keep []*sigma.Rule
+		for _, r := range all {
+			if !bad[r.File] {
+				keep = append(keep, r)
+				continue
+			}
+			for _, ref := range []string{r.ID, r.Name} {
+				if ref != "" {
+					skippedRefs[ref] = r.File
+				}
+			}
+		}
+		all = keep
+		rs, errs := build(paths, all, skippedRefs)
+		if len(errs) == 0 {
+			rs.skipped = problems
+			return rs, nil
+		}
+		if !opts.SkipBad {
+			return nil, errs
+		}
+		problems = append(problems, errs...)
+		progress := false
+		for _, e := range errs {
+			if e.File != "" && !bad[e.File] {
+				bad[e.File], progress = true, true
+			}
+		}
+		if !progress {
+			return nil, problems
+		}
+	}
+}
+
+// build links parsed rules into a ruleset. skippedRefs names the rules of files left out, for
+// clearer errors in the rules that reference them.
+func build(paths *sigma.Paths, rules []*sigma.Rule, skippedRefs map[string]string) (*Ruleset, sigma.ErrorList) {
+	rs := &Ruleset{paths: paths, byRef: map[string]*compiled{},
+		index: map[string][]*keyIndex{}, always: map[string][]*compiled{}, skippedRefs: skippedRefs}
 	for schema, keys := range IndexKeys {
 		for _, k := range keys {
-			rs.index[schema] = append(rs.index[schema], &keyIndex{slot: rs.paths.Slot(event.MustPath(k)), rules: map[string][]*compiled{}})
+			rs.index[schema] = append(rs.index[schema], &keyIndex{slot: paths.Slot(event.MustPath(k)), rules: map[string][]*compiled{}})
 		}
 	}
 	var errs sigma.ErrorList
-	for _, f := range files {
-		rules, err := sigma.ParseFile(f.Name, f.Data, rs.paths)
-		if err != nil {
-			if el, ok := err.(sigma.ErrorList); ok {
-				errs = append(errs, el...)
+	for _, r := range rules {
+		c := &compiled{rule: r, n: len(rs.rules)}
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref == "" {
 				continue
 			}
-			errs = append(errs, &sigma.Error{File: f.Name, Msg: err.Error()})
-			continue
-		}
-		for _, r := range rules {
-			c := &compiled{rule: r, n: len(rs.rules)}
-			for _, ref := range []string{r.ID, r.Name} {
-				if ref == "" {
-					continue
-				}
-				if prev, dup := rs.byRef[ref]; dup {
-					errs = append(errs, &sigma.Error{File: r.File, Line: r.Line, Msg: fmt.Sprintf("rule id or name %q is already used by %s:%d", ref, prev.rule.File, prev.rule.Line)})
-					continue
-				}
-				rs.byRef[ref] = c
+			if prev, dup := rs.byRef[ref]; dup {
+				errs = append(errs, &sigma.Error{File: r.File, Line: r.Line, Msg: fmt.Sprintf("rule id or name %q is already used by %s:%d", ref, prev.rule.File, prev.rule.Line)})
+				continue
 			}
-			rs.rules = append(rs.rules, c)
+			rs.byRef[ref] = c
 		}
+		rs.rules = append(rs.rules, c)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -184,6 +252,9 @@ func Compile(files []RuleFile) (*Ruleset, error) {
 	}
 	return rs, nil
 }
+
+// Skipped lists the problems of the rule files left out (CompileWith with SkipBad).
+func (rs *Ruleset) Skipped() sigma.ErrorList { return append(sigma.ErrorList(nil), rs.skipped...) }
 
 func ruleErr(r *sigma.Rule, format string, args ...any) *sigma.Error {
 	return &sigma.Error{File: r.File, Line: r.Line, Msg: fmt.Sprintf(format, args...)}
@@ -214,6 +285,10 @@ func (rs *Ruleset) link(c *compiled) sigma.ErrorList {
 	}
 	for i, ref := range cor.Rules {
 		child, ok := rs.byRef[ref]
+		if !ok && rs.skippedRefs[ref] != "" {
+			errs = append(errs, ruleErr(r, "correlation %q references rule %q of %s, which does not load (see its errors)", r.Title, ref, rs.skippedRefs[ref]))
+			continue
+		}
 		if !ok {
 			errs = append(errs, ruleErr(r, "correlation %q references unknown rule %q (give the id or name of a loaded rule)", r.Title, ref))
 			continue
