@@ -5,6 +5,7 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -86,7 +87,9 @@ type RuleFile struct {
 	Data []byte
 }
 
-// LoadFS reads every rule file (*.yml, *.yaml, excluding *.tests.yml) under dir in fsys.
+// LoadFS reads every rule file (*.yml, *.yaml, excluding *.tests.yml) under dir in fsys. The
+// placeholders file at dir's root is not a rule file (see LoadPlaceholdersFS); one deeper down
+// is an error, so that it cannot be silently ignored.
 func LoadFS(fsys fs.FS, dir string) ([]RuleFile, error) {
 	var out []RuleFile
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
@@ -94,6 +97,12 @@ func LoadFS(fsys fs.FS, dir string) ([]RuleFile, error) {
 			return err
 		}
 		if d.IsDir() || !IsRuleFile(p) {
+			return nil
+		}
+		if isPlaceholderFile(p) {
+			if path.Dir(p) != path.Clean(dir) {
+				return fmt.Errorf("%s: a placeholders file belongs at the root of the rules folder", p)
+			}
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
@@ -108,6 +117,36 @@ func LoadFS(fsys fs.FS, dir string) ([]RuleFile, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// placeholderFiles are the names a rules folder's placeholders file may have.
+var placeholderFiles = []string{sigma.PlaceholderFile, "placeholders.yaml"}
+
+func isPlaceholderFile(p string) bool { return contains(placeholderFiles, path.Base(p)) }
+
+// LoadPlaceholdersFS reads the placeholders file (placeholders.yml) at the root of dir in fsys.
+// It returns nil, nil when there is none.
+func LoadPlaceholdersFS(fsys fs.FS, dir string) (sigma.PlaceholderMap, error) {
+	var found sigma.PlaceholderMap
+	var foundName string
+	for _, name := range placeholderFiles {
+		p := path.Join(dir, name)
+		b, err := fs.ReadFile(fsys, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if foundName != "" {
+			return nil, fmt.Errorf("%s and %s both define placeholders; keep one", foundName, p)
+		}
+		if found, err = sigma.ParsePlaceholders(p, b); err != nil {
+			return nil, err
+		}
+		foundName = p
+	}
+	return found, nil
 }
 
 // IsRuleFile reports whether a file name is a rule file (not a rule-test file).
@@ -152,21 +191,21 @@ func CompileWith(files []RuleFile, opts Options) (*Ruleset, error) {
 	var all []*sigma.Rule
 	var problems sigma.ErrorList
 	bad := map[string]bool{}
+	skippedRefs := map[string]string{}
 	for _, f := range files {
 		rules, errs := sigma.ParseFileWith(f.Name, f.Data, paths, opts.Sigma)
 		all = append(all, rules...)
 		problems = append(problems, errs...)
 		for _, e := range errs {
 			bad[f.Name] = true
-			if e.File != "" {
-				bad[e.File] = true
+			for _, ref := range e.Refs {
+				skippedRefs[ref] = f.Name
 			}
 		}
 	}
 	if len(problems) > 0 && !opts.SkipBad {
 		return nil, problems
 	}
-	skippedRefs := map[string]string{}
 	for {
 		var keep []*sigma.Rule
 		for _, r := range all {

@@ -209,6 +209,15 @@ func parseRule(file string, d *node, env *env) (*Rule, ErrorList) {
 		add(errorf(file, d, "rule has neither a detection nor a correlation section"))
 	}
 	if len(errs) > 0 {
+		var refs []string
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref != "" {
+				refs = append(refs, ref)
+			}
+		}
+		for _, e := range errs {
+			e.Refs = refs
+		}
 		return nil, errs
 	}
 	return r, nil
