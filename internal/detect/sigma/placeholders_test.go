@@ -127,3 +127,22 @@ func FuzzExpand(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePlaceholders checks that no placeholders file makes the parser panic, and that what
+// it accepts passes the same checks as the configuration's section.
+func FuzzParsePlaceholders(f *testing.F) {
+	for _, s := range []string{"placeholders:\n    a: [x, y]\n    b: z\n", "placeholders: {}\n", "placeholders:\n    a: {b: c}\n", "- a\n", "placeholders: &x [1]\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParsePlaceholders("p.yml", data)
+		if err != nil {
+			return
+		}
+		for name, vals := range m {
+			if err := CheckPlaceholder(name, vals); err != nil {
+				t.Fatalf("accepted %q: %v", name, err)
+			}
+		}
+	})
+}
