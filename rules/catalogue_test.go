@@ -102,8 +102,42 @@ func renderCatalogue(ds []detection) []byte {
 	for _, d := range ds {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", d.area, d.title, d.level, d.kind, d.attack, d.id)
 	}
+	b.WriteString(outcomesSection)
 	return b.Bytes()
 }
+
+// outcomesSection says which rules read refused attempts, and why the others do not.
+const outcomesSection = `
+## Failed, denied and challenged attempts
+
+Many rules read what happened: a grant, a change or a sign-in that succeeded (` + "`outcome.result`" + `
+SUCCESS or ALLOW). Each of them was reviewed for whether an attempt that Okta refused (FAILURE,
+DENY, or a CHALLENGE that was not met) is a signal in itself.
+
+- **New rules, one level lower than the successful form and with their own ids**, so the alerts of
+  the successful forms keep their ids and severity:
+  - *Okta Admin Role Grant or Session Impersonation Attempted but Failed* (medium): a refused
+    admin role grant (user, group, resource-set binding) or session impersonation start or grant,
+    often an account with too little privilege probing for a way up.
+  - *Okta Identity Provider or Org2Org Application Change Attempted but Failed* (medium): the
+    cross-tenant impersonation playbook, refused.
+  - *Okta Sign-in Through an Anonymising Proxy Denied* (low): DENY only. Wrong passwords through a
+    proxy are for the password rules (spray, stuffing, brute force), and an MFA challenge is
+    routine for every sign-in.
+- **Widened, same id and level**, because a refused attempt means the same as a successful one:
+  - *Okta Session Used From Two Networks*: a replayed session cookie that was denied or
+    challenged is stolen all the same, and the session must be revoked.
+  - *Okta Device Token Used From Several Addresses With a Different Browser or OS*: likewise for
+    a replayed device token.
+  - *Okta Sign-in Through an External Identity Provider Not Seen Before*: a new issuer counts
+    from its first attempt; a rogue IdP that does not map to a user yet is still being set up.
+- **Left as they are**: configuration changes (policies, network zones, applications,
+  authenticators, API tokens, role revocations), which have no effect when refused and fail
+  mostly for validation reasons; sign-ins from sanctioned countries, new countries and
+  impossible travel, where failed attempts are the internet's background noise and the password
+  rules count them; Okta's own high-risk and ThreatInsight denials, which have rules of their
+  own; and MFA, enrolment, reset and push rules, which describe a completed change.
+`
 
 // TestCatalogue keeps docs/detections.md in step with the rules (regenerate with -update).
 func TestCatalogue(t *testing.T) {

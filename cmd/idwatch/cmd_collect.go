@@ -26,6 +26,7 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	share := fs.Float64("share", 0.5, "largest share of any Okta rate-limit bucket idwatch may use (0-1]")
 	processEvents := fs.Bool("process", true, "also normalize collected events and run the detection rules on them (alerts: idwatch alerts list)")
 	rulesDir := fs.String("rules", "", "a directory of your own Sigma rules, run with the built-in ones")
+	strict := fs.Bool("strict", false, "refuse to start when one of your rule files does not load (default: leave it out and report it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	}
 	var proc *process.Processor
 	if *processEvents {
-		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: *rulesDir}); err != nil {
+		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: *rulesDir, SkipBadRules: !*strict}); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/detect"
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/event"
 )
 
@@ -17,8 +19,10 @@ import (
 const maxEventLine = 4 << 20
 
 func runReplay(ctx context.Context, sio stdio, args []string) error {
-	fset := newFlagSet(sio, "replay", "replay [--rules DIR] [--schema S] [--lateness D] [--until T] FILE|-")
+	fset := newFlagSet(sio, "replay", "replay [--rules DIR] [--strict] [--config F] [--schema S] [--lateness D] [--until T] FILE|-")
 	dir := fset.String("rules", "", "rules directory (default: the built-in rules)")
+	strict := fset.Bool("strict", false, "fail when a rule file does not load (default: report it, leave it out and run the others)")
+	cfgFile := fset.String("config", "", "take placeholder values from this serve configuration's placeholders section too")
 	schema := fset.String("schema", "", "input records are normalized records of this schema (auth, cloudaudit, generic); empty for raw Okta events")
 	lateness := fset.Duration("lateness", 5*time.Minute, "how late events may arrive")
 	timeField := fset.String("time-field", "published", "event time field of raw events")
@@ -37,15 +41,17 @@ func runReplay(ctx context.Context, sio stdio, args []string) error {
 		}
 		untilT = t
 	}
-	fsys, root := ruleSource(*dir)
-	files, err := detect.LoadFS(fsys, root)
+	var ph sigma.Placeholders
+	if *cfgFile != "" {
+		cfg, err := config.Load(*cfgFile)
+		if err != nil {
+			return err
+		}
+		ph = cfg.PlaceholderMap()
+	}
+	rs, err := loadRuleset(sio, *dir, *strict, ph)
 	if err != nil {
 		return err
-	}
-	rs, err := detect.Compile(files)
-	if err != nil {
-		printRuleErrors(sio, err)
-		return exitError{"", 1}
 	}
 	eng, err := detect.New(rs, detect.Config{Lateness: *lateness, TimeField: *timeField})
 	if err != nil {

@@ -56,7 +56,8 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	var proc *process.Processor
 	if cfg.Process.On() {
-		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir}); err != nil {
+		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
+			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap()}); err != nil {
 			return err
 		}
 	}

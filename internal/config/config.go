@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/sink"
 )
 
@@ -23,6 +24,10 @@ type Config struct {
 	Storage Storage `yaml:"storage"`
 	Collect Collect `yaml:"collect"`
 	Process Process `yaml:"process"`
+	// Placeholders defines the values of Sigma placeholders (%name% in rule values written with
+	// the expand modifier), each a value or a list of values; they take precedence over the
+	// rules folder's placeholders.yml (see docs/rules.md, Placeholders).
+	Placeholders map[string]StringList `yaml:"placeholders"`
 	// Sinks are parsed and validated by internal/sink (see docs/sinks.md).
 	Sinks []sink.Config `yaml:"-"`
 }
@@ -149,6 +154,45 @@ type Process struct {
 	// RulesDir is an optional directory of Sigma rules run with the built-in ones; a relative
 	// path is resolved against the configuration file's directory.
 	RulesDir string `yaml:"rules_dir"`
+	// StrictRules makes a user rule file that fails to load stop the processor; by default the
+	// file is left out, reported with its file, line and reason, and the other rules run.
+	StrictRules bool `yaml:"strict_rules"`
+}
+
+// StringList is a YAML string or list of strings.
+type StringList []string
+
+// UnmarshalYAML accepts a single string as a list of one.
+func (l *StringList) UnmarshalYAML(unmarshal func(any) error) error {
+	var one string
+	if err := unmarshal(&one); err == nil {
+		*l = StringList{one}
+		return nil
+	}
+	var many []string
+	if err := unmarshal(&many); err != nil {
+		return errors.New("want a string or a list of strings")
+	}
+	*l = many
+	return nil
+}
+
+// PlaceholderMap returns the placeholders as a source for rule compilation (nil when none).
+// Validate has checked them.
+func (c Config) PlaceholderMap() sigma.PlaceholderMap {
+	if len(c.Placeholders) == 0 {
+		return nil
+	}
+	m, _ := sigma.NewPlaceholderMap(c.placeholderDefs())
+	return m
+}
+
+func (c Config) placeholderDefs() map[string][]string {
+	defs := make(map[string][]string, len(c.Placeholders))
+	for k, v := range c.Placeholders {
+		defs[k] = v
+	}
+	return defs
 }
 
 // DefaultShare is the rate-limit share used when collect.share is not set.
@@ -209,6 +253,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Process.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("process: %w", err))
+	}
+	if _, err := sigma.NewPlaceholderMap(c.placeholderDefs()); err != nil {
+		errs = append(errs, fmt.Errorf("placeholders: %w", err))
 	}
 	for _, s := range c.Sinks {
 		if err := s.Validate(); err != nil {

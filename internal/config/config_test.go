@@ -11,23 +11,26 @@ import (
 // TestBadConfigs loads every testdata/*.bad.yml and checks the error names the problem.
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"unknown_key.bad.yml":       `unknown field "colect"`,
-		"share.bad.yml":             "share 1.5 is outside (0, 1]",
-		"lookback.bad.yml":          "lookback 2400h0m0s is outside",
-		"poll_interval.bad.yml":     "poll interval -5s is negative",
-		"duration.bad.yml":          "ten minutes",
-		"process_key.bad.yml":       `unknown field "rules"`,
-		"rules_dir.bad.yml":         "rules_dir",
-		"sink_type.bad.yml":         `unknown type "carrier-pigeon"`,
-		"sink_option.bad.yml":       `unknown field "max_byte"`,
-		"malformed.bad.yml":         "sequence",
-		"page_limit.bad.yml":        "page limit 5000 is outside 1..1000",
-		"storage_sync.bad.yml":      `storage: sync "always" is neither normal nor full`,
-		"journal_keep.bad.yml":      "journal_keep 10m0s is under an hour",
-		"alerts_keep.bad.yml":       "alerts_keep 30m0s is under an hour",
-		"dead_letters_keep.bad.yml": "dead_letters_keep -24h0m0s is under an hour",
-		"incidents_keep.bad.yml":    "incidents_keep 1s is under an hour",
-		"alert_keep_typo.bad.yml":   `unknown field "alert_keep"`,
+		"unknown_key.bad.yml":        `unknown field "colect"`,
+		"share.bad.yml":              "share 1.5 is outside (0, 1]",
+		"lookback.bad.yml":           "lookback 2400h0m0s is outside",
+		"poll_interval.bad.yml":      "poll interval -5s is negative",
+		"duration.bad.yml":           "ten minutes",
+		"process_key.bad.yml":        `unknown field "rules"`,
+		"rules_dir.bad.yml":          "rules_dir",
+		"sink_type.bad.yml":          `unknown type "carrier-pigeon"`,
+		"sink_option.bad.yml":        `unknown field "max_byte"`,
+		"malformed.bad.yml":          "sequence",
+		"page_limit.bad.yml":         "page limit 5000 is outside 1..1000",
+		"storage_sync.bad.yml":       `storage: sync "always" is neither normal nor full`,
+		"journal_keep.bad.yml":       "journal_keep 10m0s is under an hour",
+		"alerts_keep.bad.yml":        "alerts_keep 30m0s is under an hour",
+		"dead_letters_keep.bad.yml":  "dead_letters_keep -24h0m0s is under an hour",
+		"incidents_keep.bad.yml":     "incidents_keep 1s is under an hour",
+		"alert_keep_typo.bad.yml":    `unknown field "alert_keep"`,
+		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
+		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",
+		"placeholders_type.bad.yml":  "want a string or a list of strings",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
@@ -117,4 +120,25 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Parse(data, t.TempDir())
 	})
+}
+
+// TestPlaceholders reads the placeholders section: a value or a list, names case-insensitive.
+func TestPlaceholders(t *testing.T) {
+	c, err := Parse([]byte("placeholders:\n  Trusted_Domains: '@example.com'\n  okta_admins: [alice@example.com, bob@example.com]\nprocess:\n  strict_rules: true\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.PlaceholderMap()
+	if v, ok := m.Placeholder("trusted_domains"); !ok || len(v) != 1 || v[0] != "@example.com" {
+		t.Fatalf("trusted_domains = %v %v", v, ok)
+	}
+	if v, _ := m.Placeholder("OKTA_ADMINS"); len(v) != 2 {
+		t.Fatalf("okta_admins = %v", v)
+	}
+	if !c.Process.StrictRules {
+		t.Fatal("strict_rules not read")
+	}
+	if c, _ := Parse([]byte("data_dir: d\n"), t.TempDir()); c.PlaceholderMap() != nil || c.Process.StrictRules {
+		t.Fatalf("defaults: %+v", c)
+	}
 }

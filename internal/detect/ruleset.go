@@ -5,6 +5,7 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -25,6 +26,9 @@ type Ruleset struct {
 	// value they require, plus the rules no key can narrow.
 	index  map[string][]*keyIndex
 	always map[string][]*compiled
+
+	skipped     sigma.ErrorList   // problems of the rule files left out
+	skippedRefs map[string]string // id or name -> file, of rules left out
 }
 
 // compiled is one rule with what the engine needs to run it.
@@ -83,7 +87,9 @@ type RuleFile struct {
 	Data []byte
 }
 
-// LoadFS reads every rule file (*.yml, *.yaml, excluding *.tests.yml) under dir in fsys.
+// LoadFS reads every rule file (*.yml, *.yaml, excluding *.tests.yml) under dir in fsys. The
+// placeholders file at dir's root is not a rule file (see LoadPlaceholdersFS); one deeper down
+// is an error, so that it cannot be silently ignored.
 func LoadFS(fsys fs.FS, dir string) ([]RuleFile, error) {
 	var out []RuleFile
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
@@ -91,6 +97,12 @@ func LoadFS(fsys fs.FS, dir string) ([]RuleFile, error) {
 			return err
 		}
 		if d.IsDir() || !IsRuleFile(p) {
+			return nil
+		}
+		if isPlaceholderFile(p) {
+			if path.Dir(p) != path.Clean(dir) {
+				return fmt.Errorf("%s: a placeholders file belongs at the root of the rules folder", p)
+			}
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
@@ -107,6 +119,36 @@ func LoadFS(fsys fs.FS, dir string) ([]RuleFile, error) {
 	return out, nil
 }
 
+// placeholderFiles are the names a rules folder's placeholders file may have.
+var placeholderFiles = []string{sigma.PlaceholderFile, "placeholders.yaml"}
+
+func isPlaceholderFile(p string) bool { return contains(placeholderFiles, path.Base(p)) }
+
+// LoadPlaceholdersFS reads the placeholders file (placeholders.yml) at the root of dir in fsys.
+// It returns nil, nil when there is none.
+func LoadPlaceholdersFS(fsys fs.FS, dir string) (sigma.PlaceholderMap, error) {
+	var found sigma.PlaceholderMap
+	var foundName string
+	for _, name := range placeholderFiles {
+		p := path.Join(dir, name)
+		b, err := fs.ReadFile(fsys, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if foundName != "" {
+			return nil, fmt.Errorf("%s and %s both define placeholders; keep one", foundName, p)
+		}
+		if found, err = sigma.ParsePlaceholders(p, b); err != nil {
+			return nil, err
+		}
+		foundName = p
+	}
+	return found, nil
+}
+
 // IsRuleFile reports whether a file name is a rule file (not a rule-test file).
 func IsRuleFile(name string) bool {
 	ext := path.Ext(name)
@@ -118,46 +160,111 @@ func IsTestFile(name string) bool {
 	return strings.HasSuffix(name, ".tests.yml") || strings.HasSuffix(name, ".tests.yaml")
 }
 
+// Options tune CompileWith.
+type Options struct {
+	// Sigma carries the placeholder sources for values with the expand modifier.
+	Sigma sigma.Options
+	// SkipBad leaves out every rule file with a problem instead of failing: the problems are
+	// kept in Ruleset.Skipped (file, line, reason) and the other files' rules run. Rules that
+	// reference a left-out file's rules are left out in turn. The unit is the file because a
+	// correlation and the rules it reads are written together.
+	SkipBad bool
+}
+
 // Compile parses and links rule files: references by id or name, aliases, chains, the
 // event-type index. Every problem is reported with its file and line.
-func Compile(files []RuleFile) (*Ruleset, error) {
-	rs := &Ruleset{paths: sigma.NewPaths(), byRef: map[string]*compiled{},
-		index: map[string][]*keyIndex{}, always: map[string][]*compiled{}}
+func Compile(files []RuleFile) (*Ruleset, error) { return CompileWith(files, Options{}) }
+
+// CompileWith is Compile with placeholders and, with SkipBad, tolerance of bad rule files.
+func CompileWith(files []RuleFile, opts Options) (*Ruleset, error) {
+	paths := sigma.NewPaths()
 	// The fields the engine itself reads get slots up front, so that engines never add to
 	// the table and can share the ruleset across goroutines.
 	for _, f := range engineFields {
-		rs.paths.Slot(event.MustPath(f))
+		paths.Slot(event.MustPath(f))
 	}
+	for _, keys := range IndexKeys {
+		for _, k := range keys {
+			paths.Slot(event.MustPath(k))
+		}
+	}
+	var all []*sigma.Rule
+	var problems sigma.ErrorList
+	bad := map[string]bool{}
+	skippedRefs := map[string]string{}
+	for _, f := range files {
+		rules, errs := sigma.ParseFileWith(f.Name, f.Data, paths, opts.Sigma)
+		all = append(all, rules...)
+		problems = append(problems, errs...)
+		for _, e := range errs {
+			bad[f.Name] = true
+			for _, ref := range e.Refs {
+				skippedRefs[ref] = f.Name
+			}
+		}
+	}
+	if len(problems) > 0 && !opts.SkipBad {
+		return nil, problems
+	}
+	for {
+		var keep []*sigma.Rule
+		for _, r := range all {
+			if !bad[r.File] {
+				keep = append(keep, r)
+				continue
+			}
+			for _, ref := range []string{r.ID, r.Name} {
+				if ref != "" {
+					skippedRefs[ref] = r.File
+				}
+			}
+		}
+		all = keep
+		rs, errs := build(paths, all, skippedRefs)
+		if len(errs) == 0 {
+			rs.skipped = problems
+			return rs, nil
+		}
+		if !opts.SkipBad {
+			return nil, errs
+		}
+		problems = append(problems, errs...)
+		progress := false
+		for _, e := range errs {
+			if e.File != "" && !bad[e.File] {
+				bad[e.File], progress = true, true
+			}
+		}
+		if !progress {
+			return nil, problems
+		}
+	}
+}
+
+// build links parsed rules into a ruleset. skippedRefs names the rules of files left out, for
+// clearer errors in the rules that reference them.
+func build(paths *sigma.Paths, rules []*sigma.Rule, skippedRefs map[string]string) (*Ruleset, sigma.ErrorList) {
+	rs := &Ruleset{paths: paths, byRef: map[string]*compiled{},
+		index: map[string][]*keyIndex{}, always: map[string][]*compiled{}, skippedRefs: skippedRefs}
 	for schema, keys := range IndexKeys {
 		for _, k := range keys {
-			rs.index[schema] = append(rs.index[schema], &keyIndex{slot: rs.paths.Slot(event.MustPath(k)), rules: map[string][]*compiled{}})
+			rs.index[schema] = append(rs.index[schema], &keyIndex{slot: paths.Slot(event.MustPath(k)), rules: map[string][]*compiled{}})
 		}
 	}
 	var errs sigma.ErrorList
-	for _, f := range files {
-		rules, err := sigma.ParseFile(f.Name, f.Data, rs.paths)
-		if err != nil {
-			if el, ok := err.(sigma.ErrorList); ok {
-				errs = append(errs, el...)
+	for _, r := range rules {
+		c := &compiled{rule: r, n: len(rs.rules)}
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref == "" {
 				continue
 			}
-			errs = append(errs, &sigma.Error{File: f.Name, Msg: err.Error()})
-			continue
-		}
-		for _, r := range rules {
-			c := &compiled{rule: r, n: len(rs.rules)}
-			for _, ref := range []string{r.ID, r.Name} {
-				if ref == "" {
-					continue
-				}
-				if prev, dup := rs.byRef[ref]; dup {
-					errs = append(errs, &sigma.Error{File: r.File, Line: r.Line, Msg: fmt.Sprintf("rule id or name %q is already used by %s:%d", ref, prev.rule.File, prev.rule.Line)})
-					continue
-				}
-				rs.byRef[ref] = c
+			if prev, dup := rs.byRef[ref]; dup {
+				errs = append(errs, &sigma.Error{File: r.File, Line: r.Line, Msg: fmt.Sprintf("rule id or name %q is already used by %s:%d", ref, prev.rule.File, prev.rule.Line)})
+				continue
 			}
-			rs.rules = append(rs.rules, c)
+			rs.byRef[ref] = c
 		}
+		rs.rules = append(rs.rules, c)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -184,6 +291,9 @@ func Compile(files []RuleFile) (*Ruleset, error) {
 	}
 	return rs, nil
 }
+
+// Skipped lists the problems of the rule files left out (CompileWith with SkipBad).
+func (rs *Ruleset) Skipped() sigma.ErrorList { return append(sigma.ErrorList(nil), rs.skipped...) }
 
 func ruleErr(r *sigma.Rule, format string, args ...any) *sigma.Error {
 	return &sigma.Error{File: r.File, Line: r.Line, Msg: fmt.Sprintf(format, args...)}
@@ -214,6 +324,10 @@ func (rs *Ruleset) link(c *compiled) sigma.ErrorList {
 	}
 	for i, ref := range cor.Rules {
 		child, ok := rs.byRef[ref]
+		if !ok && rs.skippedRefs[ref] != "" {
+			errs = append(errs, ruleErr(r, "correlation %q references rule %q of %s, which does not load (see its errors)", r.Title, ref, rs.skippedRefs[ref]))
+			continue
+		}
 		if !ok {
 			errs = append(errs, ruleErr(r, "correlation %q references unknown rule %q (give the id or name of a loaded rule)", r.Title, ref))
 			continue

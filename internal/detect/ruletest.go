@@ -53,19 +53,33 @@ func TestFileFor(ruleFile string) string {
 	return strings.TrimSuffix(ruleFile, ext) + ".tests" + ext
 }
 
-// RunTests compiles the rule files under dir in fsys and runs each one's tests. Every rule
-// file must have tests with at least one case that alerts and one that must not.
+// RunTests compiles the rule files under dir in fsys (with the folder's placeholders file) and
+// runs each one's tests. Every rule file must have tests with at least one case that alerts and
+// one that must not; a rule file that does not load is a failed result, and the others run.
 func RunTests(fsys fs.FS, dir string) ([]TestResult, error) {
 	files, err := LoadFS(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := Compile(files)
+	ph, err := LoadPlaceholdersFS(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
+	rs, err := CompileWith(files, Options{SkipBad: true, Sigma: sigma.Options{Placeholders: ph}})
+	if err != nil {
+		return nil, err
+	}
+	// A rule file that does not load fails, and the other files' tests still run.
 	var out []TestResult
+	skipped := map[string]bool{}
+	for _, e := range rs.Skipped() {
+		skipped[e.File] = true
+		out = append(out, TestResult{RuleFile: e.File, Message: "does not load: " + e.Error()})
+	}
 	for _, f := range files {
+		if skipped[f.Name] {
+			continue
+		}
 		tf := TestFileFor(f.Name)
 		data, err := fs.ReadFile(fsys, tf)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/detect"
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -35,6 +36,8 @@ type Config struct {
 	// SkipBadRules leaves out user rule files that fail to load (each logged at error level and
 	// listed by Warnings) instead of refusing to start.
 	SkipBadRules bool
+	// Placeholders supply Sigma placeholder values before the rules folder's placeholders.yml.
+	Placeholders sigma.Placeholders
 	// BatchSize is the number of journal entries per transaction (default 500).
 	BatchSize int
 	// PollInterval is how long Run waits when the journal is caught up (default 1s).
@@ -153,7 +156,7 @@ func New(ctx context.Context, cfg Config) (*Processor, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	rs, warnings, err := LoadRules(cfg.RulesDir, cfg.SkipBadRules)
+	rs, warnings, err := LoadRulesWith(RuleOptions{Dir: cfg.RulesDir, SkipBad: cfg.SkipBadRules, Placeholders: cfg.Placeholders})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,10 @@
 package process
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/detect"
@@ -22,6 +20,22 @@ const builtinPrefix = "builtin:"
 // load is an error naming its file and line, unless skipBad is set: then every failing user file
 // is left out and reported in the returned warnings. Built-in rules must always load.
 func LoadRules(userDir string, skipBad bool) (*detect.Ruleset, []string, error) {
+	return LoadRulesWith(RuleOptions{Dir: userDir, SkipBad: skipBad})
+}
+
+// RuleOptions say which rules the processor loads and how.
+type RuleOptions struct {
+	// Dir is an optional directory of user rules; its placeholders.yml is read too.
+	Dir string
+	// SkipBad leaves out user rule files that fail to load, reported as warnings.
+	SkipBad bool
+	// Placeholders are asked first for placeholder values (e.g. the configuration's
+	// placeholders section), before the rules folder's placeholders.yml.
+	Placeholders sigma.Placeholders
+}
+
+// LoadRulesWith is LoadRules with placeholders.
+func LoadRulesWith(o RuleOptions) (*detect.Ruleset, []string, error) {
 	files, err := detect.LoadFS(rules.FS, ".")
 	if err != nil {
 		return nil, nil, err
@@ -29,63 +43,44 @@ func LoadRules(userDir string, skipBad bool) (*detect.Ruleset, []string, error) 
 	for i := range files {
 		files[i].Name = builtinPrefix + files[i].Name
 	}
-	if userDir != "" {
-		st, err := os.Stat(userDir)
+	ph := sigma.PlaceholderChain{o.Placeholders}
+	help := "define it under placeholders: in the configuration file"
+	if o.Dir != "" {
+		st, err := os.Stat(o.Dir)
 		if err != nil {
 			return nil, nil, fmt.Errorf("rules directory: %w; create it or fix the rules directory setting", err)
 		}
 		if !st.IsDir() {
-			return nil, nil, fmt.Errorf("rules directory %s is not a directory", userDir)
+			return nil, nil, fmt.Errorf("rules directory %s is not a directory", o.Dir)
 		}
-		user, err := detect.LoadFS(os.DirFS(userDir), ".")
+		dirFS := os.DirFS(o.Dir)
+		user, err := detect.LoadFS(dirFS, ".")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: %w", o.Dir, err)
 		}
 		for _, f := range user {
-			f.Name = filepath.Join(userDir, filepath.FromSlash(f.Name))
+			f.Name = filepath.Join(o.Dir, filepath.FromSlash(f.Name))
 			files = append(files, f)
 		}
+		folder, err := detect.LoadPlaceholdersFS(dirFS, ".")
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.Dir, err)
+		}
+		ph = append(ph, folder)
+		help += ", or in " + filepath.Join(o.Dir, sigma.PlaceholderFile)
+	}
+	rs, err := detect.CompileWith(files, detect.Options{SkipBad: o.SkipBad, Sigma: sigma.Options{Placeholders: ph, PlaceholderHelp: help}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("rules do not load (fix them, or let the processor skip bad rule files):\n%w", err)
 	}
 	var warnings []string
-	for {
-		rs, err := detect.Compile(files)
-		if err == nil {
-			return rs, warnings, nil
+	for _, e := range rs.Skipped() {
+		if strings.HasPrefix(e.File, builtinPrefix) {
+			return nil, nil, fmt.Errorf("built-in rules do not load (a user rule may clash with one):\n%w", rs.Skipped())
 		}
-		bad := badFiles(err)
-		if !skipBad || len(bad) == 0 {
-			return nil, warnings, fmt.Errorf("rules do not load (fix them, or set the processor to skip bad rule files):\n%w", err)
-		}
-		for name := range bad {
-			if strings.HasPrefix(name, builtinPrefix) {
-				return nil, warnings, fmt.Errorf("built-in rules do not load (a user rule may clash with one):\n%w", err)
-			}
-		}
-		for _, e := range errList(err) {
-			warnings = append(warnings, "rule skipped: "+e.Error())
-		}
-		files = slices.DeleteFunc(files, func(f detect.RuleFile) bool { return bad[f.Name] })
+		warnings = append(warnings, "rule skipped: "+e.Error())
 	}
-}
-
-// errList returns the located errors in err (or one unlocated error).
-func errList(err error) sigma.ErrorList {
-	var el sigma.ErrorList
-	if errors.As(err, &el) {
-		return el
-	}
-	return sigma.ErrorList{{Msg: err.Error()}}
-}
-
-// badFiles names the files err blames.
-func badFiles(err error) map[string]bool {
-	out := map[string]bool{}
-	for _, e := range errList(err) {
-		if e.File != "" {
-			out[e.File] = true
-		}
-	}
-	return out
+	return rs, warnings, nil
 }
 
 // logWarnings logs each warning at error level, so a skipped rule cannot go unnoticed.

@@ -97,7 +97,7 @@ func (fm *fieldMatcher) match(ev *Event) bool {
 }
 
 // compileDetection compiles the detection map of a rule.
-func compileDetection(file string, det *node, paths *Paths) (*Detection, ErrorList) {
+func compileDetection(file string, det *node, env *env) (*Detection, ErrorList) {
 	var errs ErrorList
 	if det == nil || det.kind != kindMap {
 		return nil, ErrorList{errorf(file, det, "detection must be a map of search identifiers and a condition")}
@@ -114,7 +114,7 @@ func compileDetection(file string, det *node, paths *Paths) (*Detection, ErrorLi
 			errs = append(errs, errorf(file, v, "detection.timeframe belongs to the obsolete aggregation syntax; write a correlation rule with timespan"))
 			continue
 		}
-		s, e := compileSelection(file, v, paths)
+		s, e := compileSelection(file, v, env)
 		errs = append(errs, e...)
 		d.names = append(d.names, name)
 		d.sels = append(d.sels, s)
@@ -305,13 +305,13 @@ func (d *Detection) build(c Cond) func(*Event) bool {
 }
 
 // compileSelection compiles one search identifier's value.
-func compileSelection(file string, v *node, paths *Paths) (*selection, ErrorList) {
+func compileSelection(file string, v *node, env *env) (*selection, ErrorList) {
 	s := &selection{}
 	var errs ErrorList
 	addMap := func(m *node) {
 		var g []*fieldMatcher
 		for i, key := range m.keys {
-			fm, err := compileField(file, key, m.vals[i], m.keyLine[i], paths)
+			fm, err := compileField(file, key, m.vals[i], m.keyLine[i], env)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -342,7 +342,7 @@ func compileSelection(file string, v *node, paths *Paths) (*selection, ErrorList
 			}
 		}
 		if len(words) > 0 {
-			fm, err := compileField(file, "", &node{kind: kindSeq, items: words, line: words[0].line, col: words[0].col}, words[0].line, paths)
+			fm, err := compileField(file, "", &node{kind: kindSeq, items: words, line: words[0].line, col: words[0].col}, words[0].line, env)
 			if err != nil {
 				errs = append(errs, err)
 			} else {
@@ -350,7 +350,7 @@ func compileSelection(file string, v *node, paths *Paths) (*selection, ErrorList
 			}
 		}
 	case kindScalar:
-		fm, err := compileField(file, "", v, v.line, paths)
+		fm, err := compileField(file, "", v, v.line, env)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -363,7 +363,8 @@ func compileSelection(file string, v *node, paths *Paths) (*selection, ErrorList
 }
 
 // compileField compiles "field|mods: value(s)". An empty field name means keywords.
-func compileField(file, key string, v *node, keyLine int, paths *Paths) (*fieldMatcher, *Error) {
+func compileField(file, key string, v *node, keyLine int, env *env) (*fieldMatcher, *Error) {
+	paths := env.paths
 	at := func(format string, args ...any) *Error {
 		e := errorf(file, v, format, args...)
 		if keyLine > 0 {
@@ -424,7 +425,7 @@ func compileField(file, key string, v *node, keyLine int, paths *Paths) (*fieldM
 		if x.kind == kindSeq || x.kind == kindMap {
 			return nil, at("nested lists and maps are not valid values")
 		}
-		p, eqv, err := compileValue(x, field, mods, paths)
+		p, eqv, err := compileValue(x, field, mods, env)
 		if err != nil {
 			return nil, at("%v", err)
 		}
@@ -449,8 +450,35 @@ func displayKey(k string) string {
 }
 
 // compileValue compiles one rule value. eq is the lower-cased literal when the value is a
-// plain string without wildcards.
-func compileValue(x *node, field string, mods modSet, paths *Paths) (valuePred, *string, error) {
+// plain string without wildcards. A value with the expand modifier is first replaced by the
+// values its placeholders stand for, which are then OR-linked.
+func compileValue(x *node, field string, mods modSet, env *env) (valuePred, *string, error) {
+	if !mods.expand {
+		return compileOne(x, mods, env.paths)
+	}
+	if _, ok := x.value.(string); !ok || x.kind != kindScalar {
+		return nil, nil, fmt.Errorf("modifier expand needs a string value holding %%placeholders%%, not %s", x.describe())
+	}
+	texts, err := env.opts.expand(x.text)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(texts) == 1 {
+		return compileOne(&node{kind: kindScalar, text: texts[0], value: texts[0], line: x.line, col: x.col}, mods, env.paths)
+	}
+	alts := make(anyPred, 0, len(texts))
+	for _, t := range texts {
+		p, _, err := compileOne(&node{kind: kindScalar, text: t, value: t, line: x.line, col: x.col}, mods, env.paths)
+		if err != nil {
+			return nil, nil, fmt.Errorf("placeholder value %q: %v", t, err)
+		}
+		alts = append(alts, p)
+	}
+	return alts, nil, nil
+}
+
+// compileOne compiles one rule value after placeholder expansion.
+func compileOne(x *node, mods modSet, paths *Paths) (valuePred, *string, error) {
 	if x.kind == kindNull {
 		if mods.match != "" || mods.re || mods.cidr || mods.cmp != "" || mods.fieldref || len(mods.transform) > 0 {
 			return nil, nil, fmt.Errorf("null cannot be combined with value modifiers")

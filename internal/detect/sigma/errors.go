@@ -11,6 +11,9 @@ type Error struct {
 	Line int // 1-based; 0 when unknown
 	Col  int // 1-based; 0 when unknown
 	Msg  string
+	// Refs are the id and name of the rule the problem is in, when known, so that rules
+	// referencing it can say why it is missing.
+	Refs []string
 }
 
 // Error formats as file:line:col: message.

@@ -13,13 +13,12 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte("title: c\ncorrelation:\n    type: value_count\n    rules: [a]\n    group-by: [x]\n    timespan: 5m\n    condition: {field: y, gte: 2}\n"))
 	f.Add([]byte("title: t\nlogsource: {product: okta}\ndetection:\n    kw: ['a*b', 'c?']\n    s:\n        x|re|i: '^a'\n        y|cidr: 10.0.0.0/8\n        z|base64offset|contains: abc\n    condition: 1 of them and not kw\n"))
 	f.Add([]byte("---\n- a\n- b\n...\n"))
+	f.Add([]byte("title: t\nlogsource: {product: okta}\ndetection:\n    s:\n        x|contains|expand: '%a%-%b%'\n        y|cidr|expand: '%A%'\n    condition: s\n"))
 	f.Add([]byte("title: &a x\nb: *a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		paths := NewPaths()
-		rules, err := ParseFile("f.yml", data, paths)
-		if err != nil {
-			return
-		}
+		// Rules that parse are evaluated even when other documents of the file fail.
+		rules, _ := ParseFileWith("f.yml", data, paths, Options{Placeholders: PlaceholderMap{"a": {"x*", "10.0.0.0/8"}, "b": {"ab?"}}})
 		d, _ := event.ParseDoc([]byte(`{"eventType":"a","x":"abc","y":"10.1.2.3","z":"YWJj","target":[{"displayName":"b"}]}`))
 		ev := NewEvent(paths)
 		for _, r := range rules {

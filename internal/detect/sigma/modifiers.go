@@ -19,6 +19,7 @@ var Modifiers = []string{
 	"contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "base64",
 	"base64offset", "wide", "utf16le", "utf16be", "utf16", "windash", "exists", "gt", "gte",
 	"lt", "lte", "neq", "cased", "fieldref", "minute", "hour", "day", "week", "month", "year",
+	"expand",
 }
 
 // modSet is the parsed modifier chain of one field key.
@@ -35,6 +36,7 @@ type modSet struct {
 	neq       bool
 	fieldref  bool
 	timePart  string
+	expand    bool // the value holds %placeholders%
 }
 
 func parseMods(mods []string) (modSet, error) {
@@ -84,7 +86,7 @@ func parseMods(mods []string) (modSet, error) {
 			}
 			m.timePart = mod
 		case "expand":
-			return m, fmt.Errorf("modifier expand (placeholders) is not supported: replace the %%placeholder%% with the literal values")
+			m.expand = true
 		default:
 			return m, fmt.Errorf("unknown modifier %q (known: %s)", raw, strings.Join(Modifiers, ", "))
 		}
@@ -106,6 +108,8 @@ func parseMods(mods []string) (modSet, error) {
 		return m, fmt.Errorf("modifier %s cannot be combined with re, cidr, gt/gte/lt/lte or exists", m.match)
 	case (m.re || m.cidr || m.cmp != "" || m.exists || m.fieldref) && len(m.transform) > 0:
 		return m, fmt.Errorf("encoding modifiers (%s) apply to plain string values only", strings.Join(m.transform, ", "))
+	case m.expand && (m.exists || m.fieldref):
+		return m, fmt.Errorf("modifier expand applies to values, not to exists or fieldref")
 	case m.exists && (m.all || m.neq || m.timePart != ""):
 		return m, fmt.Errorf("modifier exists takes a single true or false and no other modifier")
 	}
@@ -139,6 +143,19 @@ func containsAny(list []string, xs ...string) bool {
 // valuePred tests the leaves of one field against one rule value.
 type valuePred interface {
 	match(ls []Leaf, ev *Event) bool
+}
+
+// anyPred holds when one of its predicates does: the values one placeholder expands into.
+// Empty, it never holds (a placeholder defined with no values matches nothing).
+type anyPred []valuePred
+
+func (p anyPred) match(ls []Leaf, ev *Event) bool {
+	for _, q := range p {
+		if q.match(ls, ev) {
+			return true
+		}
+	}
+	return false
 }
 
 type nullPred struct{}

@@ -76,8 +76,19 @@ const maxRuleFile = 1 << 20
 
 // ParseFile parses every document of a rule file. Field paths are registered in paths so
 // that an engine can read each field once per event. All problems found are returned as an
-// ErrorList.
+// ErrorList, and then no rule is returned.
 func ParseFile(file string, data []byte, paths *Paths) ([]*Rule, error) {
+	rules, errs := ParseFileWith(file, data, paths, Options{})
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return rules, nil
+}
+
+// ParseFileWith parses every document of a rule file with opts. It returns the documents that
+// parse and the problems of those that do not, so that one bad rule of a file does not hide
+// the others; a file that is not valid YAML yields no rule.
+func ParseFileWith(file string, data []byte, paths *Paths, opts Options) ([]*Rule, ErrorList) {
 	if len(data) > maxRuleFile {
 		return nil, ErrorList{{File: file, Msg: fmt.Sprintf("rule file larger than %d bytes", maxRuleFile)}}
 	}
@@ -88,22 +99,26 @@ func ParseFile(file string, data []byte, paths *Paths) ([]*Rule, error) {
 	if len(docs) == 0 {
 		return nil, ErrorList{{File: file, Msg: "no rule in file"}}
 	}
+	env := &env{paths: paths, opts: opts}
 	var rules []*Rule
 	var errs ErrorList
 	for _, d := range docs {
-		r, e := parseRule(file, d, paths)
+		r, e := parseRule(file, d, env)
 		errs = append(errs, e...)
 		if r != nil {
 			rules = append(rules, r)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return rules, nil
+	return rules, errs
 }
 
-func parseRule(file string, d *node, paths *Paths) (*Rule, ErrorList) {
+// env is what compiling one rule needs besides its text.
+type env struct {
+	paths *Paths
+	opts  Options
+}
+
+func parseRule(file string, d *node, env *env) (*Rule, ErrorList) {
 	if d.kind != kindMap {
 		return nil, ErrorList{errorf(file, d, "a rule must be a YAML map, not %s", d.describe())}
 	}
@@ -183,17 +198,26 @@ func parseRule(file string, d *node, paths *Paths) (*Rule, ErrorList) {
 		} else if e := parseLogsource(file, ls, &r.Logsource); e != nil {
 			add(e)
 		}
-		dt, e := compileDetection(file, det, paths)
+		dt, e := compileDetection(file, det, env)
 		errs = append(errs, e...)
 		r.Detection = dt
 	case cor != nil:
-		c, e := parseCorrelation(file, cor, paths)
+		c, e := parseCorrelation(file, cor, env.paths)
 		errs = append(errs, e...)
 		r.Correlation = c
 	default:
 		add(errorf(file, d, "rule has neither a detection nor a correlation section"))
 	}
 	if len(errs) > 0 {
+		var refs []string
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref != "" {
+				refs = append(refs, ref)
+			}
+		}
+		for _, e := range errs {
+			e.Refs = refs
+		}
 		return nil, errs
 	}
 	return r, nil
