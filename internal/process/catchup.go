@@ -1,0 +1,226 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/detect"
+	"github.com/idwatch/idwatch/internal/event"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// latePrefix starts the state key holding where an integration's catch-up stands.
+const latePrefix = "late/"
+
+// catchup re-evaluates an integration's journal in published order from the oldest entry that
+// arrived behind the live engine's watermark (a backfill, an event Okta stored late), with a
+// correlation engine of its own. It rebuilds that engine's windows by feeding the replay span
+// before pos silently, then raises alerts for every entry after pos, backfilled or live, up to
+// the processor's offset. There it has seen every entry in published order, so its state replaces
+// the live engine's.
+type catchup struct {
+	// pos is the position in published order up to which alerts were raised and committed; the
+	// catch-up resumes after it (persisted with every commit).
+	pos store.TimeKey
+	// lastLate is when (processor clock) the last late entry arrived; Run starts the catch-up
+	// once late entries have stopped arriving for LateSettle, so one pass covers a whole backfill.
+	lastLate time.Time
+	// eng and view are nil until the catch-up starts (and again after a late entry before pos).
+	eng  *detect.Engine
+	view *asOfBaseline
+}
+
+// noteLate records a late entry: the catch-up must evaluate from it. An entry before a running
+// catch-up's position restarts that catch-up from the entry.
+func (p *Processor) noteLate(in *integration, e *store.Entry) {
+	p.stats.Late++
+	at := store.TimeKey{Published: e.Published}
+	switch c := in.late; {
+	case c == nil:
+		in.late, in.lateDirty = &catchup{pos: at}, true
+	case e.Key().Less(c.pos):
+		c.pos, c.eng, c.view, in.lateDirty = at, nil, nil, true
+	}
+	in.late.lastLate = p.cfg.Clock()
+}
+
+// catchUp advances the catch-ups that are due: with settle set, every pending one to its end;
+// otherwise one step of each whose integration had no late entry for LateSettle. A step evaluates
+// up to budget entries and commits their alerts and the position with the unchanged offset. It
+// returns the entries evaluated and whether a catch-up has work left.
+func (p *Processor) catchUp(ctx context.Context, settle bool, budget int) (int, bool, error) {
+	if !p.ready {
+		if err := p.restore(ctx); err != nil {
+			return 0, false, err
+		}
+	}
+	n, more := 0, false
+	for _, in := range p.integ {
+		c := in.late
+		if c == nil || (!settle && p.cfg.Clock().Sub(c.lastLate) < p.cfg.LateSettle) {
+			continue
+		}
+		for in.late != nil {
+			m, err := p.catchUpStep(ctx, in, budget)
+			n += m
+			if err != nil {
+				p.ready = false
+				return n, false, err
+			}
+			if !settle {
+				more = more || in.late != nil
+				break
+			}
+		}
+	}
+	return n, more, nil
+}
+
+// catchUpStep starts the integration's catch-up if needed, evaluates up to budget entries after
+// its position, and commits their alerts with the new position. At the end of the journal
+// it hands its engine to the live side.
+func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int) (int, error) {
+	c := in.late
+	if c.eng == nil {
+		c.view = &asOfBaseline{b: in.base}
+		eng, err := detect.New(p.rs, p.engineConfig(c.view))
+		if err != nil {
+			return 0, err
+		}
+		c.eng = eng
+		// Refill the windows from the replay span before pos, raising nothing: alerts that end
+		// there were committed before.
+		from := store.TimeKey{Published: c.pos.Published.Add(-p.span)}
+		if _, _, _, err := p.feedByTime(ctx, in, c.eng, c.view, from, &c.pos, 0, true); err != nil {
+			return 0, err
+		}
+	}
+	last, alerts, n, err := p.feedByTime(ctx, in, c.eng, c.view, c.pos, nil, budget, false)
+	if err != nil {
+		return n, err
+	}
+	if n > 0 {
+		c.pos, in.lateDirty = last, true
+	}
+	p.stats.CaughtUp += int64(n)
+	done := n < budget
+	if done {
+		// Every entry up to the offset was seen in published order: this engine is the live one.
+		c.view.now = time.Time{}
+		in.eng, in.late, in.lateDirty = c.eng, nil, true
+	}
+	if err := p.commit(ctx, p.offset, store.ProcessedBatch{Alerts: alerts}); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// feedByTime feeds eng the integration's entries after `after` in published order, up to the
+// processor's offset, up to and including stop (nil: no stop) and at most limit of them (0: no
+// limit). With view set, the first_seen baseline is read as of each entry's time. Unless silent
+// it returns the alerts raised. It returns the position of the last entry fed and how many it fed.
+func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect.Engine, view *asOfBaseline,
+	after store.TimeKey, stop *store.TimeKey, limit int, silent bool) (store.TimeKey, []store.Alert, int, error) {
+	f := store.TimeFilter{ReadFilter: store.ReadFilter{Integrations: []int64{in.id}}, MaxSeq: p.offset}
+	if p.offset == 0 {
+		return after, nil, 0, nil
+	}
+	if stop != nil {
+		f.Until = stop.Published.Add(1)
+	}
+	var alerts []store.Alert
+	n := 0
+	for limit == 0 || n < limit {
+		want := p.cfg.BatchSize
+		if limit > 0 {
+			want = min(want, limit-n)
+		}
+		entries, err := p.cfg.Store.ReadJournalByTime(ctx, after, want, f)
+		if err != nil {
+			return after, alerts, n, fmt.Errorf("processor: read journal in published order: %w", err)
+		}
+		for i := range entries {
+			e := &entries[i]
+			if stop != nil && stop.Less(e.Key()) {
+				return after, alerts, n, nil
+			}
+			ev, err := event.DecodeOwned(e.Raw)
+			if err == nil {
+				if view != nil {
+					view.now = e.Published
+				}
+				as, err := p.detect(eng, e, ev, p.normalize(e, ev), silent)
+				if err != nil {
+					return after, alerts, n, err
+				}
+				alerts = append(alerts, as...)
+			}
+			after = e.Key()
+			n++
+		}
+		if len(entries) < want {
+			break
+		}
+	}
+	return after, alerts, n, nil
+}
+
+// lateState is the state entry recording an integration's catch-up position (nil value: none).
+func (in *integration) lateState() store.StateEntry {
+	e := store.StateEntry{Key: latePrefix + strconv.FormatInt(in.id, 10)}
+	if in.late != nil {
+		e.Value, _ = json.Marshal(in.late.pos) // a time, a string and an integer always marshal
+	}
+	return e
+}
+
+// asOfBaseline shows the engine of a catch-up the first_seen baseline as it stood at the time of
+// the entry being evaluated: a value first seen after it is unknown, and one seen both before and
+// after it counts as seen at that time. Writes merge into the integration's baseline, which keeps
+// the first and last sighting of every value whatever order the events arrived in. A zero now
+// passes everything through (the engine has become the live one).
+type asOfBaseline struct {
+	b   *baseline
+	now time.Time
+}
+
+var _ detect.Baseline = (*asOfBaseline)(nil)
+
+// Get implements detect.Baseline.
+func (v *asOfBaseline) Get(rule, key, value string) (detect.Seen, bool) {
+	s, ok := v.b.Get(rule, key, value)
+	if !ok || v.now.IsZero() {
+		return s, ok
+	}
+	if s.First.After(v.now) {
+		return detect.Seen{}, false
+	}
+	if s.Last.After(v.now) {
+		s.Last = v.now
+	}
+	return s, true
+}
+
+// Put implements detect.Baseline.
+func (v *asOfBaseline) Put(rule, key, value string, s detect.Seen) {
+	if old, ok := v.b.Get(rule, key, value); ok {
+		if old.First.Before(s.First) {
+			s.First = old.First
+		}
+		if old.Last.After(s.Last) {
+			s.Last = old.Last
+		}
+	}
+	v.b.Put(rule, key, value, s)
+}
+
+// Prune implements detect.Baseline: a catch-up's watermark is behind the live one, so only the
+// live engine prunes.
+func (v *asOfBaseline) Prune(rule string, before time.Time) {
+	if v.now.IsZero() {
+		v.b.Prune(rule, before)
+	}
+}
