@@ -117,7 +117,7 @@ func (p *Processor) replay(ctx context.Context) error {
 		if in.maxTime.IsZero() || in.maxTime.Before(newest.Add(-replayHorizon)) {
 			continue
 		}
-		_, _, n, err := p.feedByTime(ctx, in, in.eng, nil, store.TimeKey{Published: in.maxTime.Add(-p.span)}, nil, 0, true)
+		_, _, n, err := p.feedByTime(ctx, in, in.eng, store.TimeKey{Published: in.maxTime.Add(-p.span)}, nil, 0, true)
 		p.stats.Replayed += int64(n)
 		if err != nil {
 			return fmt.Errorf("processor: replay: %w", err)
@@ -248,7 +248,6 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record) ([]store.Recor
 		// A running catch-up that already passed this entry's place sees it now, out of order as
 		// the live engine does, so that its state lacks nothing when it becomes the live one.
 		if c := in.late; c != nil && c.eng != nil && e.Key().Less(c.pos) {
-			c.view.now = e.Published
 			more, err := p.detect(c.eng, e, ev, nrecs, false)
 			if err != nil {
 				return recs, nil, err

@@ -28,9 +28,10 @@ type catchup struct {
 	// lastLate is when (processor clock) the last late entry arrived; Run starts the catch-up
 	// once late entries have stopped arriving for LateSettle, so one pass covers a whole backfill.
 	lastLate time.Time
-	// eng and view are nil until the catch-up starts (and again after a late entry before pos).
-	eng  *detect.Engine
-	view *asOfBaseline
+	// eng is nil until the catch-up starts (and again after a late entry before pos). It shares
+	// the integration's first_seen baseline: that keeps the first and last sighting of each value,
+	// which judges a sighting by published time whatever order the sightings arrived in.
+	eng *detect.Engine
 }
 
 // noteLate records a late entry: the catch-up must evaluate from it. An entry before a running
@@ -42,7 +43,7 @@ func (p *Processor) noteLate(in *integration, e *store.Entry) {
 	case c == nil:
 		in.late, in.lateDirty = &catchup{pos: at}, true
 	case e.Key().Less(c.pos):
-		c.pos, c.eng, c.view, in.lateDirty = at, nil, nil, true
+		c.pos, c.eng, in.lateDirty = at, nil, true
 	}
 	in.late.lastLate = p.cfg.Clock()
 }
@@ -85,8 +86,7 @@ func (p *Processor) catchUp(ctx context.Context, settle bool, budget int) (int, 
 func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int) (int, error) {
 	c := in.late
 	if c.eng == nil {
-		c.view = &asOfBaseline{b: in.base}
-		eng, err := detect.New(p.rs, p.engineConfig(c.view))
+		eng, err := detect.New(p.rs, p.engineConfig(in.base))
 		if err != nil {
 			return 0, err
 		}
@@ -94,11 +94,11 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 		// Refill the windows from the replay span before pos, raising nothing: alerts that end
 		// there were committed before.
 		from := store.TimeKey{Published: c.pos.Published.Add(-p.span)}
-		if _, _, _, err := p.feedByTime(ctx, in, c.eng, c.view, from, &c.pos, 0, true); err != nil {
+		if _, _, _, err := p.feedByTime(ctx, in, c.eng, from, &c.pos, 0, true); err != nil {
 			return 0, err
 		}
 	}
-	last, alerts, n, err := p.feedByTime(ctx, in, c.eng, c.view, c.pos, nil, budget, false)
+	last, alerts, n, err := p.feedByTime(ctx, in, c.eng, c.pos, nil, budget, false)
 	if err != nil {
 		return n, err
 	}
@@ -109,7 +109,6 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 	done := n < budget
 	if done {
 		// Every entry up to the offset was seen in published order: this engine is the live one.
-		c.view.now = time.Time{}
 		in.eng, in.late, in.lateDirty = c.eng, nil, true
 	}
 	if err := p.commit(ctx, p.offset, store.ProcessedBatch{Alerts: alerts}); err != nil {
@@ -120,10 +119,9 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 
 // feedByTime feeds eng the integration's entries after `after` in published order, up to the
 // processor's offset, up to and including stop (nil: no stop) and at most limit of them (0: no
-// limit). With view set, the first_seen baseline is read as of each entry's time. Unless silent
+// limit). Unless silent
 // it returns the alerts raised. It returns the position of the last entry fed and how many it fed.
-func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect.Engine, view *asOfBaseline,
-	after store.TimeKey, stop *store.TimeKey, limit int, silent bool) (store.TimeKey, []store.Alert, int, error) {
+func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect.Engine, after store.TimeKey, stop *store.TimeKey, limit int, silent bool) (store.TimeKey, []store.Alert, int, error) {
 	f := store.TimeFilter{ReadFilter: store.ReadFilter{Integrations: []int64{in.id}}, MaxSeq: p.offset}
 	if p.offset == 0 {
 		return after, nil, 0, nil
@@ -149,9 +147,6 @@ func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect
 			}
 			ev, err := event.DecodeOwned(e.Raw)
 			if err == nil {
-				if view != nil {
-					view.now = e.Published
-				}
 				as, err := p.detect(eng, e, ev, p.normalize(e, ev), silent)
 				if err != nil {
 					return after, alerts, n, err
@@ -175,52 +170,4 @@ func (in *integration) lateState() store.StateEntry {
 		e.Value, _ = json.Marshal(in.late.pos) // a time, a string and an integer always marshal
 	}
 	return e
-}
-
-// asOfBaseline shows the engine of a catch-up the first_seen baseline as it stood at the time of
-// the entry being evaluated: a value first seen after it is unknown, and one seen both before and
-// after it counts as seen at that time. Writes merge into the integration's baseline, which keeps
-// the first and last sighting of every value whatever order the events arrived in. A zero now
-// passes everything through (the engine has become the live one).
-type asOfBaseline struct {
-	b   *baseline
-	now time.Time
-}
-
-var _ detect.Baseline = (*asOfBaseline)(nil)
-
-// Get implements detect.Baseline.
-func (v *asOfBaseline) Get(rule, key, value string) (detect.Seen, bool) {
-	s, ok := v.b.Get(rule, key, value)
-	if !ok || v.now.IsZero() {
-		return s, ok
-	}
-	if s.First.After(v.now) {
-		return detect.Seen{}, false
-	}
-	if s.Last.After(v.now) {
-		s.Last = v.now
-	}
-	return s, true
-}
-
-// Put implements detect.Baseline.
-func (v *asOfBaseline) Put(rule, key, value string, s detect.Seen) {
-	if old, ok := v.b.Get(rule, key, value); ok {
-		if old.First.Before(s.First) {
-			s.First = old.First
-		}
-		if old.Last.After(s.Last) {
-			s.Last = old.Last
-		}
-	}
-	v.b.Put(rule, key, value, s)
-}
-
-// Prune implements detect.Baseline: a catch-up's watermark is behind the live one, so only the
-// live engine prunes.
-func (v *asOfBaseline) Prune(rule string, before time.Time) {
-	if v.now.IsZero() {
-		v.b.Prune(rule, before)
-	}
 }
