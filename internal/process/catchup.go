@@ -32,6 +32,8 @@ type catchup struct {
 	// the integration's first_seen baseline: that keeps the first and last sighting of each value,
 	// which judges a sighting by published time whatever order the sightings arrived in.
 	eng *detect.Engine
+	// evaluated counts the entries this catch-up evaluated since it (re)started, for the log.
+	evaluated int64
 }
 
 // noteLate records a late entry: the catch-up must evaluate from it. An entry before a running
@@ -90,7 +92,9 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 		if err != nil {
 			return 0, err
 		}
-		c.eng = eng
+		c.eng, c.evaluated = eng, 0
+		p.log.Info("processor: entries arrived behind the detection watermark; re-evaluating the journal in published order",
+			"integration", in.id, "from", c.pos.Published, "replay_from", c.pos.Published.Add(-p.span))
 		// Refill the windows from the replay span before pos, raising nothing: alerts that end
 		// there were committed before.
 		from := store.TimeKey{Published: c.pos.Published.Add(-p.span)}
@@ -106,8 +110,10 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 		c.pos, in.lateDirty = last, true
 	}
 	p.stats.CaughtUp += int64(n)
+	c.evaluated += int64(n)
 	done := n < budget
 	if done {
+		p.log.Info("processor: late entries re-evaluated in published order", "integration", in.id, "entries", c.evaluated)
 		// Every entry up to the offset was seen in published order: this engine is the live one.
 		in.eng, in.late, in.lateDirty = c.eng, nil, true
 	}
@@ -119,8 +125,8 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 
 // feedByTime feeds eng the integration's entries after `after` in published order, up to the
 // processor's offset, up to and including stop (nil: no stop) and at most limit of them (0: no
-// limit). Unless silent
-// it returns the alerts raised. It returns the position of the last entry fed and how many it fed.
+// limit). It returns the position of the last entry fed, the alerts raised (none when silent)
+// and how many entries it fed.
 func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect.Engine, after store.TimeKey, stop *store.TimeKey, limit int, silent bool) (store.TimeKey, []store.Alert, int, error) {
 	f := store.TimeFilter{ReadFilter: store.ReadFilter{Integrations: []int64{in.id}}, MaxSeq: p.offset}
 	if p.offset == 0 {

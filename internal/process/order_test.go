@@ -95,6 +95,8 @@ type arrival struct {
 	// judged (live before backfill, pages in any order): alerts raised then are kept, so the
 	// stored alerts are a superset of the replay's.
 	historyLast bool
+	// restartsMidCatchUp requires a restart to meet a catch-up half done.
+	restartsMidCatchUp bool
 }
 
 // splitAt returns the page indexes whose first event is before and at or after t.
@@ -170,7 +172,7 @@ func arrivals() []arrival {
 			before, after := splitAt(c, lastHour(c))
 			return interleave(after, before)
 		}},
-		{name: "backfill while live runs, restarts", every: 1, restartEvery: 7, historyLast: true, order: func(c *corpus) []int {
+		{name: "backfill while live runs, restarts", every: 1, restartEvery: 7, historyLast: true, restartsMidCatchUp: true, order: func(c *corpus) []int {
 			before, after := splitAt(c, lastHour(c).Add(-2*time.Hour))
 			return interleave(after, windows(c, before, 2*time.Hour, false))
 		}},
@@ -205,6 +207,7 @@ func runArrival(t *testing.T, c *corpus, a arrival) ([]store.Alert, Stats) {
 		total.CaughtUp += st.CaughtUp
 		total.Replayed += st.Replayed
 	}
+	midCatchUp := 0
 	order := a.order(c)
 	steps := 0
 	for i := 0; i < len(order); i += a.every {
@@ -217,18 +220,27 @@ func runArrival(t *testing.T, c *corpus, a arrival) ([]store.Alert, Stats) {
 		if _, err := p.processAvailable(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := p.catchUp(ctx, false, 4*p.cfg.BatchSize); err != nil {
+		// Small catch-up steps, so that restarts and live entries meet catch-ups half done.
+		if _, _, err := p.catchUp(ctx, false, 16); err != nil {
 			t.Fatal(err)
 		}
 		now = now.Add(20 * time.Second)
 		steps++
 		if a.restartEvery > 0 && steps%a.restartEvery == 0 {
+			for _, in := range p.integ {
+				if in.late != nil && in.late.eng != nil {
+					midCatchUp++
+				}
+			}
 			add(p.Stats())
 			p = newProc()
 		}
 	}
 	drain(t, p)
 	add(p.Stats())
+	if a.restartsMidCatchUp && midCatchUp == 0 {
+		t.Error("no restart happened in the middle of a catch-up")
+	}
 	return allAlerts(t, s), total
 }
 
