@@ -159,8 +159,7 @@ func arrivals() []arrival {
 	}
 	return []arrival{
 		{name: "live", every: 3, order: all},
-		{name: "backfill 3h windows", every: 2, order: func(c *corpus) []int { return windows(c, all(c), 3*time.Hour, false) }},
-		{name: "backfill 3h windows, restarts", every: 2, restartEvery: 3, order: func(c *corpus) []int { return windows(c, all(c), 3*time.Hour, false) }},
+		{name: "backfill 3h windows, restarts", every: 1, restartEvery: 4, order: func(c *corpus) []int { return windows(c, all(c), 3*time.Hour, false) }},
 		{name: "live last hour, then backfill before it", every: 2, historyLast: true, order: func(c *corpus) []int {
 			before, after := splitAt(c, lastHour(c))
 			return append(after, windows(c, before, 24*time.Hour, false)...)
@@ -168,15 +167,11 @@ func arrivals() []arrival {
 		{name: "backfill in 1h windows, newest first", every: 1, historyLast: true, order: func(c *corpus) []int {
 			return windows(c, all(c), time.Hour, true)
 		}},
-		{name: "backfill while live runs", every: 1, historyLast: true, order: func(c *corpus) []int {
-			before, after := splitAt(c, lastHour(c))
-			return interleave(after, before)
-		}},
-		{name: "backfill while live runs, restarts", every: 1, restartEvery: 7, historyLast: true, restartsMidCatchUp: true, order: func(c *corpus) []int {
+		{name: "backfill while live runs, restarts", every: 1, restartEvery: 5, historyLast: true, restartsMidCatchUp: true, order: func(c *corpus) []int {
 			before, after := splitAt(c, lastHour(c).Add(-2*time.Hour))
 			return interleave(after, windows(c, before, 2*time.Hour, false))
 		}},
-		{name: "shuffled pages, restarts", every: 2, restartEvery: 5, historyLast: true, order: func(c *corpus) []int {
+		{name: "shuffled pages, restarts", every: 1, restartEvery: 4, historyLast: true, order: func(c *corpus) []int {
 			idx := all(c)
 			rand.New(rand.NewPCG(11, 11)).Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 			return idx
@@ -238,6 +233,9 @@ func runArrival(t *testing.T, c *corpus, a arrival) ([]store.Alert, Stats) {
 	}
 	drain(t, p)
 	add(p.Stats())
+	if a.restartEvery > 0 && total.Replayed == 0 {
+		t.Error("no restart replayed anything")
+	}
 	if a.restartsMidCatchUp && midCatchUp == 0 {
 		t.Error("no restart happened in the middle of a catch-up")
 	}
