@@ -242,17 +242,11 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record) ([]store.Recor
 		if ev.Published.After(in.maxTime) {
 			in.maxTime, in.touched = ev.Published, true
 		}
-		if alerts, err = p.detect(in.eng, e, ev, nrecs, false); err != nil {
-			return recs, nil, err
-		}
+		alerts = p.detect(in.eng, e, ev, nrecs, false)
 		// A running catch-up that already passed this entry's place sees it now, out of order as
 		// the live engine does, so that its state lacks nothing when it becomes the live one.
 		if c := in.late; c != nil && c.eng != nil && e.Key().Less(c.pos) {
-			more, err := p.detect(c.eng, e, ev, nrecs, false)
-			if err != nil {
-				return recs, nil, err
-			}
-			alerts = append(alerts, more...)
+			alerts = append(alerts, p.detect(c.eng, e, ev, nrecs, false)...)
 		}
 	}
 	for _, r := range nrecs {
@@ -274,7 +268,7 @@ func (p *Processor) normalize(e *store.Entry, ev *event.LogEvent) []*normalize.R
 
 // detect runs eng on the raw event and on each of its records. Unless silent (rebuilding state),
 // it returns the alerts raised as stored alerts of the entry's integration.
-func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEvent, nrecs []*normalize.Record, silent bool) ([]store.Alert, error) {
+func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEvent, nrecs []*normalize.Record, silent bool) []store.Alert {
 	var alerts []store.Alert
 	run := func(input detect.Input) error {
 		if silent {
@@ -301,7 +295,7 @@ func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEven
 			p.unevaluated(e, string(r.Schema), err, silent)
 		}
 	}
-	return alerts, nil
+	return alerts
 }
 
 // unevaluated counts and logs an input the engine refused (once: not again when rebuilding state).

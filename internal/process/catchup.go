@@ -153,11 +153,7 @@ func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect
 			}
 			ev, err := event.DecodeOwned(e.Raw)
 			if err == nil {
-				as, err := p.detect(eng, e, ev, p.normalize(e, ev), silent)
-				if err != nil {
-					return after, alerts, n, err
-				}
-				alerts = append(alerts, as...)
+				alerts = append(alerts, p.detect(eng, e, ev, p.normalize(e, ev), silent)...)
 			}
 			after = e.Key()
 			n++

@@ -1,7 +1,9 @@
 // Package process is the processor stage: it reads the journal in seq order from its own
 // consumer offset, normalizes each event to OCSF records, runs the detection engine on the raw
 // event and on each record, and commits the records, the alerts, its detection baselines and its
-// offset in one transaction per batch, so a crash never loses or doubles anything. After a
+// offset in one transaction per batch, so a crash never loses or doubles anything. Entries that
+// arrive behind the detection watermark (a backfill, an event Okta stored late) are re-evaluated
+// with the journal in published order, so the alerts do not depend on the arrival order. After a
 // restart it rebuilds correlation windows by replaying the journal without raising alerts again.
 package process
 
@@ -41,7 +43,8 @@ type Config struct {
 	PollInterval time.Duration
 	// IdleDelay is how far behind the clock Run moves the event time of integrations whose
 	// journal is caught up (default 5m; negative: never), so absences and closing windows of a
-	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late.
+	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late and
+	// are re-evaluated in published order (see LateSettle).
 	IdleDelay time.Duration
 	// LateSettle is how long Run waits after the last late entry of an integration (one published
 	// behind its engine's watermark: a backfill, an event Okta stored late) before re-evaluating
