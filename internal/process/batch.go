@@ -95,7 +95,7 @@ func (p *Processor) restoreEntry(e store.StateEntry) error {
 			return fmt.Errorf("state key %q: %w", e.Key, err)
 		}
 		// Run waits LateSettle again: a backfill may still be running.
-		in.late = &catchup{pos: pos, lastLate: p.cfg.Clock()}
+		in.late = &catchup{pos: pos, high: pos.Published, lastLate: p.cfg.Clock()}
 		return nil
 	}
 	return fmt.Errorf("unknown state key %q", e.Key)

@@ -25,8 +25,12 @@ type catchup struct {
 	// pos is the position in published order up to which alerts were raised and committed; the
 	// catch-up resumes after it (persisted with every commit).
 	pos store.TimeKey
-	// lastLate is when (processor clock) the last late entry arrived; Run starts the catch-up
-	// once late entries have stopped arriving for LateSettle, so one pass covers a whole backfill.
+	// high is the newest published time of the late entries; while they keep arriving (a backfill
+	// reads forward in time), Run evaluates only up to high minus the lateness, behind the
+	// backfill, so that a page still to come does not restart the catch-up.
+	high time.Time
+	// lastLate is when (processor clock) the last late entry arrived. Once late entries have
+	// stopped for LateSettle, Run lets the catch-up go on to the offset and become the live one.
 	lastLate time.Time
 	// eng is nil until the catch-up starts (and again after a late entry before pos). It shares
 	// the integration's first_seen baseline: that keeps the first and last sighting of each value,
@@ -47,13 +51,17 @@ func (p *Processor) noteLate(in *integration, e *store.Entry) {
 	case e.Key().Less(c.pos):
 		c.pos, c.eng, in.lateDirty = at, nil, true
 	}
+	if e.Published.After(in.late.high) {
+		in.late.high = e.Published
+	}
 	in.late.lastLate = p.cfg.Clock()
 }
 
-// catchUp advances the catch-ups that are due: with settle set, every pending one to its end;
-// otherwise one step of each whose integration had no late entry for LateSettle. A step evaluates
-// up to budget entries and commits their alerts and the position with the unchanged offset. It
-// returns the entries evaluated and whether a catch-up has work left.
+// catchUp advances the catch-ups: with settle set, every pending one to its end; otherwise one
+// step of each, up to the offset when its integration had no late entry for LateSettle, else up
+// to its late entries' newest time minus the lateness. A step evaluates up to budget entries and
+// commits their alerts and the position with the unchanged offset. It returns the entries
+// evaluated and whether a catch-up has work left.
 func (p *Processor) catchUp(ctx context.Context, settle bool, budget int) (int, bool, error) {
 	if !p.ready {
 		if err := p.restore(ctx); err != nil {
@@ -63,18 +71,25 @@ func (p *Processor) catchUp(ctx context.Context, settle bool, budget int) (int, 
 	n, more := 0, false
 	for _, in := range p.integ {
 		c := in.late
-		if c == nil || (!settle && p.cfg.Clock().Sub(c.lastLate) < p.cfg.LateSettle) {
+		if c == nil {
 			continue
 		}
+		var until *store.TimeKey
+		if !settle && p.cfg.Clock().Sub(c.lastLate) < p.cfg.LateSettle {
+			until = &store.TimeKey{Published: c.high.Add(-in.eng.Lateness())}
+			if !c.pos.Less(*until) {
+				continue
+			}
+		}
 		for in.late != nil {
-			m, err := p.catchUpStep(ctx, in, budget)
+			m, err := p.catchUpStep(ctx, in, budget, until)
 			n += m
 			if err != nil {
 				p.ready = false
 				return n, false, err
 			}
 			if !settle {
-				more = more || in.late != nil
+				more = more || (m == budget && in.late != nil)
 				break
 			}
 		}
@@ -83,9 +98,9 @@ func (p *Processor) catchUp(ctx context.Context, settle bool, budget int) (int, 
 }
 
 // catchUpStep starts the integration's catch-up if needed, evaluates up to budget entries after
-// its position, and commits their alerts with the new position. At the end of the journal
-// it hands its engine to the live side.
-func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int) (int, error) {
+// its position (and up to until, when set), and commits their alerts with the new position. At
+// the end of the journal it hands its engine to the live side.
+func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int, until *store.TimeKey) (int, error) {
 	c := in.late
 	if c.eng == nil {
 		eng, err := detect.New(p.rs, p.engineConfig(in.base))
@@ -102,7 +117,7 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 			return 0, err
 		}
 	}
-	last, alerts, n, err := p.feedByTime(ctx, in, c.eng, c.pos, nil, budget, false)
+	last, alerts, n, err := p.feedByTime(ctx, in, c.eng, c.pos, until, budget, false)
 	if err != nil {
 		return n, err
 	}
@@ -111,8 +126,7 @@ func (p *Processor) catchUpStep(ctx context.Context, in *integration, budget int
 	}
 	p.stats.CaughtUp += int64(n)
 	c.evaluated += int64(n)
-	done := n < budget
-	if done {
+	if done := until == nil && n < budget; done {
 		p.log.Info("processor: late entries re-evaluated in published order", "integration", in.id, "entries", c.evaluated)
 		// Every entry up to the offset was seen in published order: this engine is the live one.
 		in.eng, in.late, in.lateDirty = c.eng, nil, true

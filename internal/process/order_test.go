@@ -190,7 +190,7 @@ func runArrival(t *testing.T, c *corpus, a arrival) ([]store.Alert, Stats) {
 	clock := func() time.Time { return now }
 	var total Stats
 	newProc := func() *Processor {
-		p, err := New(ctx, Config{Store: s, BatchSize: 64, Clock: clock, IdleDelay: -1})
+		p, err := New(ctx, Config{Store: s, BatchSize: 64, Clock: clock, IdleDelay: -1, LateSettle: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

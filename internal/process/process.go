@@ -46,10 +46,11 @@ type Config struct {
 	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late and
 	// are re-evaluated in published order (see LateSettle).
 	IdleDelay time.Duration
-	// LateSettle is how long Run waits after the last late entry of an integration (one published
-	// behind its engine's watermark: a backfill, an event Okta stored late) before re-evaluating
-	// the journal in published order from the oldest one (default 1m), so one pass covers a whole
-	// backfill. ProcessAvailable does not wait.
+	// LateSettle is how long no late entry of an integration (one published behind its engine's
+	// watermark: a backfill, an event Okta stored late) must arrive before Run lets the
+	// re-evaluation in published order run on to the newest entries and replace the live engine
+	// (default 5m, the collector's longest retry wait). Until then it follows the late entries,
+	// up to their newest time minus the lateness. ProcessAvailable does not wait.
 	LateSettle time.Duration
 	// Detect tunes each integration's engine; its Baseline is ignored (the processor persists
 	// first_seen baselines in the store).
@@ -105,7 +106,7 @@ func (c *Config) defaults() {
 		c.IdleDelay = 5 * time.Minute
 	}
 	if c.LateSettle == 0 {
-		c.LateSettle = time.Minute
+		c.LateSettle = 5 * time.Minute
 	}
 	if c.MaxBaselineEntries == 0 {
 		c.MaxBaselineEntries = 1_000_000
