@@ -407,3 +407,65 @@ func TestFirstSeenInPublishedOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestCatchUpFollowsBackfill runs the processor as Run does while a backfill of the hours before
+// live collection arrives page by page: the alerts about the backfilled hours appear as the pages
+// do, without waiting for the backfill to end, and the catch-up replaces the live engine only once
+// late pages have stopped for LateSettle.
+func TestCatchUpFollowsBackfill(t *testing.T) {
+	c := sharedCorpus()
+	ctx := context.Background()
+	s := openStore(t, t.TempDir(), nil)
+	now := start.Add(24 * time.Hour)
+	p, err := New(ctx, Config{Store: s, BatchSize: 64, Clock: func() time.Time { return now }, IdleDelay: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func() {
+		t.Helper()
+		if _, err := p.processAvailable(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			_, more, err := p.catchUp(ctx, false, 4*p.cfg.BatchSize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !more {
+				return
+			}
+		}
+	}
+	before, after := splitAt(c, c.pages[len(c.pages)-1].events[0].Published.Add(-time.Hour))
+	c.appendPagesIdx(t, s, after)
+	step()
+	live := len(allAlerts(t, s))
+	for _, i := range before {
+		c.appendPagesIdx(t, s, []int{i})
+		now = now.Add(10 * time.Second) // a page every 10s: late entries never settle
+		step()
+	}
+	following := len(allAlerts(t, s))
+	var pending bool
+	for _, in := range p.integ {
+		pending = pending || in.late != nil
+	}
+	if !pending || following <= live {
+		t.Fatalf("while the backfill arrives: catch-up pending %v, alerts %d after live collection, %d after the backfill's pages", pending, live, following)
+	}
+	now = now.Add(p.cfg.LateSettle)
+	step()
+	for _, in := range p.integ {
+		if in.late != nil {
+			t.Fatalf("integration %d: the catch-up did not run on to the live engine after LateSettle", in.id)
+		}
+	}
+	got := alertIDs(t, allAlerts(t, s))
+	ref := sortedReference()
+	for id := range ref {
+		if _, ok := slices.BinarySearch(got, id); !ok {
+			t.Errorf("alert %s of the time-sorted replay is missing", describe(ref, []string{id}))
+		}
+	}
+	t.Logf("alerts: %d after live collection, %d while the backfill arrived, %d after it settled (replay: %d)", live, following, len(got), len(ref))
+}
