@@ -162,6 +162,9 @@ func (e *Engine) lookup(p event.Path) int {
 // configured lateness.
 func (e *Engine) Watermark() time.Time { return e.watermark }
 
+// Lateness is how far behind the newest event an event may arrive and still be correlated.
+func (e *Engine) Lateness() time.Duration { return e.cfg.Lateness }
+
 // ReplaySpan is how far back before the last processed event a restarted engine must replay
 // events (with Replay) to rebuild its windows: the longest correlation timespan plus the
 // lateness. first_seen baselines are persisted through Baseline and need no replay.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,14 +56,8 @@ func (p *Processor) restore(ctx context.Context) error {
 			p.log.Warn("processor: ignored a stored state entry", "err", err)
 		}
 	}
-	if from, ok := p.replayStart(); ok && off > 0 {
-		start, err := st.SeqBefore(ctx, from, off)
-		if err != nil {
-			return fmt.Errorf("processor: %w", err)
-		}
-		if err := p.replay(ctx, start, off); err != nil {
-			return err
-		}
+	if err := p.replay(ctx); err != nil {
+		return err
 	}
 	if b, err := st.Bounds(ctx); err == nil && b.FirstSeq > off+1 {
 		p.log.Warn("processor: the journal retention cap removed entries before the processor read them; they were not normalized or checked",
@@ -94,59 +89,39 @@ func (p *Processor) restoreEntry(e store.StateEntry) error {
 		return nil
 	case "baseline/":
 		return in.base.restore(e)
+	case latePrefix:
+		var pos store.TimeKey
+		if err := json.Unmarshal(e.Value, &pos); err != nil {
+			return fmt.Errorf("state key %q: %w", e.Key, err)
+		}
+		// Run waits LateSettle again: a backfill may still be running.
+		in.late = &catchup{pos: pos, high: pos.Published, lastLate: p.cfg.Clock()}
+		return nil
 	}
 	return fmt.Errorf("unknown state key %q", e.Key)
 }
 
-// replayStart is the event time replay must start at: the earliest, over the integrations active
-// within replayHorizon of the newest, of their newest event time minus the replay span.
-func (p *Processor) replayStart() (time.Time, bool) {
+// replay rebuilds the live engine of every integration active within replayHorizon of the newest:
+// it feeds the integration's entries up to the offset, from its newest event time minus the replay
+// span, in published order and silently, so windows refill as an uninterrupted run left them and
+// the alerts they already raised are remembered, not raised again. A catch-up rebuilds its own
+// engine when it starts.
+func (p *Processor) replay(ctx context.Context) error {
 	var newest time.Time
 	for _, in := range p.integ {
 		if in.maxTime.After(newest) {
 			newest = in.maxTime
 		}
 	}
-	if newest.IsZero() {
-		return time.Time{}, false
-	}
-	from := newest
 	for _, in := range p.integ {
-		if !in.maxTime.IsZero() && !in.maxTime.Before(newest.Add(-replayHorizon)) {
-			from = minTime(from, in.maxTime.Add(-p.span))
+		if in.maxTime.IsZero() || in.maxTime.Before(newest.Add(-replayHorizon)) {
+			continue
 		}
-	}
-	return from, true
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// replay feeds entries (after, upto] to the engines silently, so windows refill and the alerts
-// they already raised are remembered, not raised again.
-func (p *Processor) replay(ctx context.Context, after, upto int64) error {
-	for after < upto {
-		entries, err := p.cfg.Store.ReadJournal(ctx, after, int(min(int64(p.cfg.BatchSize), upto-after)), store.ReadFilter{})
+		_, _, n, err := p.feedByTime(ctx, in, in.eng, store.TimeKey{Published: in.maxTime.Add(-p.span)}, nil, 0, true)
+		p.stats.Replayed += int64(n)
 		if err != nil {
 			return fmt.Errorf("processor: replay: %w", err)
 		}
-		if len(entries) == 0 {
-			return nil
-		}
-		for i := range entries {
-			if entries[i].Seq > upto {
-				return nil
-			}
-			if _, _, err := p.evaluate(&entries[i], nil, true); err != nil {
-				return err
-			}
-			p.stats.Replayed++
-		}
-		after = entries[len(entries)-1].Seq
 	}
 	return nil
 }
@@ -184,8 +159,24 @@ func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
 // processBatch evaluates entries and commits what they produced with the offset.
 func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) error {
 	var b store.ProcessedBatch
+	// In published order within the batch, so the live engines see as little disorder as the
+	// journal allows.
+	order := p.order[:0]
 	for i := range entries {
-		recs, alerts, err := p.evaluate(&entries[i], b.Records, false)
+		order = append(order, &entries[i])
+	}
+	slices.SortStableFunc(order, func(a, b *store.Entry) int {
+		if a.Key().Less(b.Key()) {
+			return -1
+		}
+		if b.Key().Less(a.Key()) {
+			return 1
+		}
+		return 0
+	})
+	p.order = order
+	for _, e := range order {
+		recs, alerts, err := p.evaluate(e, b.Records)
 		if err != nil {
 			return err
 		}
@@ -203,6 +194,10 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 func (p *Processor) commit(ctx context.Context, last int64, b store.ProcessedBatch) error {
 	for _, in := range p.integ {
 		b.State = in.base.changes(b.State)
+		if in.lateDirty {
+			b.State = append(b.State, in.lateState())
+			in.lateDirty = false
+		}
 		if in.touched {
 			b.State = append(b.State, store.StateEntry{Key: maxTimePrefix + strconv.FormatInt(in.id, 10),
 				Value: []byte(in.maxTime.Format(time.RFC3339Nano))})
@@ -222,48 +217,82 @@ func (p *Processor) commit(ctx context.Context, last int64, b store.ProcessedBat
 	return nil
 }
 
-// evaluate decodes and normalizes one entry and runs its integration's engine on the raw event
-// and on each record. Unless silent (replay), it appends the records to recs and returns them
-// with the alerts raised. Entries that are not events, and inputs the engine refuses, are logged
-// and skipped: one bad event must not stop the stream.
-func (p *Processor) evaluate(e *store.Entry, recs []store.Record, silent bool) ([]store.Record, []store.Alert, error) {
+// evaluate decodes and normalizes one entry, appends its records to recs, and runs the live
+// engine of its integration on the raw event and on each record, returning the alerts raised. An
+// entry published behind that engine's watermark is late: the live engine would judge it against
+// windows that have moved on, so it is left to the integration's catch-up, which evaluates it in
+// published order. Entries that are not events, and inputs the engine refuses, are logged and
+// skipped: one bad event must not stop the stream.
+func (p *Processor) evaluate(e *store.Entry, recs []store.Record) ([]store.Record, []store.Alert, error) {
 	in, err := p.engineFor(e.IntegrationID)
 	if err != nil {
 		return recs, nil, err
 	}
 	ev, err := event.DecodeOwned(e.Raw)
 	if err != nil {
-		if !silent {
-			p.stats.Undecodable++
-			p.log.Warn("processor: skipped a journal entry that is not an Okta event", "seq", e.Seq, "uuid", e.UUID, "err", err)
-		}
+		p.stats.Undecodable++
+		p.log.Warn("processor: skipped a journal entry that is not an Okta event", "seq", e.Seq, "uuid", e.UUID, "err", err)
 		return recs, nil, nil
 	}
 	if len(ev.Flaws) > 0 {
-		if ev.Published.IsZero() {
-			// No readable event time: correlate at the time the journal has for the entry.
-			ev.Published = e.Published
-			if ev.Published.IsZero() {
-				ev.Published = e.StoredAt
-			}
-		}
-		if !silent {
-			p.stats.Flawed++
-			p.log.Warn("processor: kept an event with fields it could not read; its records list them in unmapped.unreadable_fields",
-				"seq", e.Seq, "uuid", e.UUID, "flaws", flawList(ev.Flaws))
-		}
+		p.stats.Flawed++
+		p.log.Warn("processor: kept an event with fields it could not read; its records list them in unmapped.unreadable_fields",
+			"seq", e.Seq, "uuid", e.UUID, "flaws", flawList(ev.Flaws))
 	}
-	if ev.Published.After(in.maxTime) {
-		in.maxTime, in.touched = ev.Published, true
-	}
-	nrecs := p.norm.Normalize(ev, normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt,
-		ProcessedTime: p.cfg.Clock(), Raw: e.Raw})
+	fillEventTime(e, ev)
+	nrecs := p.normalize(e, ev)
 	var alerts []store.Alert
-	run := func(in *integration, input detect.Input) error {
-		if silent {
-			return in.eng.Replay(input)
+	if wm := in.eng.Watermark(); !e.Published.IsZero() && e.Published.Before(wm) {
+		p.noteLate(in, e)
+	} else {
+		if ev.Published.After(in.maxTime) {
+			in.maxTime, in.touched = ev.Published, true
 		}
-		as, err := in.eng.Process(input)
+		alerts = p.detect(in.eng, e, ev, nrecs, false)
+		// A running catch-up that already passed this entry's place sees it now, out of order as
+		// the live engine does, so that its state lacks nothing when it becomes the live one.
+		if c := in.late; c != nil && c.eng != nil && e.Key().Less(c.pos) {
+			alerts = append(alerts, p.detect(c.eng, e, ev, nrecs, false)...)
+		}
+	}
+	for _, r := range nrecs {
+		p.buf, err = r.AppendJSON(p.buf[:0], normalize.EncodeOptions{OmitRawData: !p.cfg.KeepRawData})
+		if err != nil {
+			return recs, nil, fmt.Errorf("processor: encode record of seq %d: %w", e.Seq, err)
+		}
+		recs = append(recs, store.Record{Seq: e.Seq, Schema: string(r.Schema), IntegrationID: e.IntegrationID,
+			ClassUID: r.OCSF.ClassUID, UUID: e.UUID, Time: ev.Published, Body: append(json.RawMessage(nil), p.buf...)})
+	}
+	return recs, alerts, nil
+}
+
+// fillEventTime gives an event without a readable published time the time the journal has for it,
+// so that it is still correlated (its records list the unreadable field).
+func fillEventTime(e *store.Entry, ev *event.LogEvent) {
+	if !ev.Published.IsZero() {
+		return
+	}
+	ev.Published = e.Published
+	if ev.Published.IsZero() {
+		ev.Published = e.StoredAt
+	}
+}
+
+// normalize maps a decoded entry to its OCSF records.
+func (p *Processor) normalize(e *store.Entry, ev *event.LogEvent) []*normalize.Record {
+	return p.norm.Normalize(ev, normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt,
+		ProcessedTime: p.cfg.Clock(), Raw: e.Raw})
+}
+
+// detect runs eng on the raw event and on each of its records. Unless silent (rebuilding state),
+// it returns the alerts raised as stored alerts of the entry's integration.
+func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEvent, nrecs []*normalize.Record, silent bool) []store.Alert {
+	var alerts []store.Alert
+	run := func(input detect.Input) error {
+		if silent {
+			return eng.Replay(input)
+		}
+		as, err := eng.Process(input)
 		if err != nil {
 			return err
 		}
@@ -276,29 +305,24 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record, silent bool) (
 		}
 		return nil
 	}
-	inputs := make([]detect.Input, 0, 1+len(nrecs))
-	inputs = append(inputs, detect.Input{Fields: ev})
-	for _, r := range nrecs {
-		inputs = append(inputs, detect.Input{Fields: recordFields{r}, Schema: string(r.Schema)})
+	if err := run(detect.Input{Fields: ev}); err != nil {
+		p.unevaluated(e, "", err, silent)
 	}
-	for _, input := range inputs {
-		if err := run(in, input); err != nil && !silent {
-			p.stats.Unevaluated++
-			p.log.Warn("processor: the detection engine skipped an event", "seq", e.Seq, "uuid", e.UUID, "schema", input.Schema, "err", err)
+	for _, r := range nrecs {
+		if err := run(detect.Input{Fields: recordFields{r}, Schema: string(r.Schema)}); err != nil {
+			p.unevaluated(e, string(r.Schema), err, silent)
 		}
 	}
+	return alerts
+}
+
+// unevaluated counts and logs an input the engine refused (once: not again when rebuilding state).
+func (p *Processor) unevaluated(e *store.Entry, schema string, err error, silent bool) {
 	if silent {
-		return recs, nil, nil
+		return
 	}
-	for _, r := range nrecs {
-		p.buf, err = r.AppendJSON(p.buf[:0], normalize.EncodeOptions{OmitRawData: !p.cfg.KeepRawData})
-		if err != nil {
-			return recs, nil, fmt.Errorf("processor: encode record of seq %d: %w", e.Seq, err)
-		}
-		recs = append(recs, store.Record{Seq: e.Seq, Schema: string(r.Schema), IntegrationID: e.IntegrationID,
-			ClassUID: r.OCSF.ClassUID, UUID: e.UUID, Time: ev.Published, Body: append(json.RawMessage(nil), p.buf...)})
-	}
-	return recs, alerts, nil
+	p.stats.Unevaluated++
+	p.log.Warn("processor: the detection engine skipped an event", "seq", e.Seq, "uuid", e.UUID, "schema", schema, "err", err)
 }
 
 // flawList renders an event's flaws for a log line, the first few in full.

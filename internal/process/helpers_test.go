@@ -99,6 +99,16 @@ func (c *corpus) appendPages(t testing.TB, s store.Store, from, to int) {
 	}
 }
 
+// appendPagesIdx appends the corpus's pages at the given indexes to s, in that order.
+func (c *corpus) appendPagesIdx(t testing.TB, s store.Store, idx []int) {
+	t.Helper()
+	for _, i := range idx {
+		if _, err := s.AppendPage(context.Background(), c.pages[i].integration, c.pages[i].events, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // faults is a switchable fault hook for a store: once armed, the armed point passes skip more
 // times and then fails every time.
 type faults struct {

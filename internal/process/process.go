@@ -1,7 +1,9 @@
 // Package process is the processor stage: it reads the journal in seq order from its own
 // consumer offset, normalizes each event to OCSF records, runs the detection engine on the raw
 // event and on each record, and commits the records, the alerts, its detection baselines and its
-// offset in one transaction per batch, so a crash never loses or doubles anything. After a
+// offset in one transaction per batch, so a crash never loses or doubles anything. Entries that
+// arrive behind the detection watermark (a backfill, an event Okta stored late) are re-evaluated
+// with the journal in published order, so the alerts do not depend on the arrival order. After a
 // restart it rebuilds correlation windows by replaying the journal without raising alerts again.
 package process
 
@@ -44,8 +46,15 @@ type Config struct {
 	PollInterval time.Duration
 	// IdleDelay is how far behind the clock Run moves the event time of integrations whose
 	// journal is caught up (default 5m; negative: never), so absences and closing windows of a
-	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late.
+	// quiet org fire. Events published before clock − IdleDelay − lateness then count as late and
+	// are re-evaluated in published order (see LateSettle).
 	IdleDelay time.Duration
+	// LateSettle is how long no late entry of an integration (one published behind its engine's
+	// watermark: a backfill, an event Okta stored late) must arrive before Run lets the
+	// re-evaluation in published order run on to the newest entries and replace the live engine
+	// (default 5m, the collector's longest retry wait). Until then it follows the late entries,
+	// up to their newest time minus the lateness. ProcessAvailable does not wait.
+	LateSettle time.Duration
 	// Detect tunes each integration's engine; its Baseline is ignored (the processor persists
 	// first_seen baselines in the store).
 	Detect detect.Config
@@ -68,8 +77,8 @@ func (c Config) Validate() error {
 	if c.BatchSize < 0 || c.BatchSize > 10_000 {
 		errs = append(errs, fmt.Errorf("batch size %d is outside 0..10000", c.BatchSize))
 	}
-	if c.PollInterval < 0 || c.MaxBaselineEntries < 0 {
-		errs = append(errs, errors.New("poll interval and baseline cap must not be negative"))
+	if c.PollInterval < 0 || c.MaxBaselineEntries < 0 || c.LateSettle < 0 {
+		errs = append(errs, errors.New("poll interval, late settle and baseline cap must not be negative"))
 	}
 	if err := c.Detect.Validate(); err != nil {
 		errs = append(errs, err)
@@ -99,6 +108,9 @@ func (c *Config) defaults() {
 	if c.IdleDelay == 0 {
 		c.IdleDelay = 5 * time.Minute
 	}
+	if c.LateSettle == 0 {
+		c.LateSettle = 5 * time.Minute
+	}
 	if c.MaxBaselineEntries == 0 {
 		c.MaxBaselineEntries = 1_000_000
 	}
@@ -116,6 +128,9 @@ type Stats struct {
 	Flawed int64
 	// Replayed counts entries replayed to rebuild state after a (re)start.
 	Replayed int64
+	// Late counts entries that arrived behind their engine's watermark; CaughtUp the entries
+	// re-evaluated in published order because of them.
+	Late, CaughtUp int64
 	// Offset is the seq of the last committed entry.
 	Offset int64
 }
@@ -137,6 +152,7 @@ type Processor struct {
 
 	stats Stats
 	buf   []byte
+	order []*store.Entry // processBatch's evaluation order, reused
 }
 
 // integration is the detection state of one Okta org: correlation windows never mix orgs.
@@ -146,6 +162,10 @@ type integration struct {
 	base    *baseline
 	maxTime time.Time // newest event time seen
 	touched bool      // maxTime changed since the last commit
+	// late is the pending re-evaluation in published order of entries that arrived late (nil:
+	// none); lateDirty is set when it changed since the last commit.
+	late      *catchup
+	lateDirty bool
 }
 
 // New loads the rules and registers the processor's consumer (from the start of the journal
@@ -205,7 +225,15 @@ func (p *Processor) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-t.C:
 		}
-		n, err := p.ProcessAvailable(ctx)
+		n, err := p.processAvailable(ctx)
+		if err == nil {
+			var m int
+			var more bool
+			m, more, err = p.catchUp(ctx, false, 4*p.cfg.BatchSize)
+			if more {
+				n += max(m, 1)
+			}
+		}
 		if n == 0 && err == nil && p.cfg.IdleDelay > 0 {
 			err = p.AdvanceIdle(ctx, p.cfg.Clock().Add(-p.cfg.IdleDelay))
 		}
@@ -220,9 +248,20 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 }
 
-// ProcessAvailable processes every journal entry after the offset, batch by batch, and returns
-// how many it processed. It stops at the first failure; what was committed before stays.
+// ProcessAvailable processes every journal entry after the offset, batch by batch, then
+// re-evaluates in published order what arrived late, and returns how many entries it processed.
+// It stops at the first failure; what was committed before stays.
 func (p *Processor) ProcessAvailable(ctx context.Context) (int, error) {
+	n, err := p.processAvailable(ctx)
+	if err != nil {
+		return n, err
+	}
+	_, _, err = p.catchUp(ctx, true, 4*p.cfg.BatchSize)
+	return n, err
+}
+
+// processAvailable processes every journal entry after the offset with the live engines.
+func (p *Processor) processAvailable(ctx context.Context) (int, error) {
 	if !p.ready {
 		if err := p.restore(ctx); err != nil {
 			return 0, err

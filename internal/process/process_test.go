@@ -264,7 +264,7 @@ func TestCollectionNeverWaits(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	for _, c := range []Config{{}, {Store: nil, BatchSize: -1}, {BatchSize: 20_000}} {
+	for _, c := range []Config{{}, {Store: nil, BatchSize: -1}, {BatchSize: 20_000}, {Store: openStore(t, t.TempDir(), nil), LateSettle: -time.Second}} {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%+v: no error", c)
 		}

@@ -96,6 +96,38 @@ type ReadFilter struct {
 	EventTypes   []string
 }
 
+// TimeKey is a position in the journal's event-time order: entries are ordered by published
+// time, then uuid, then seq, so the order does not depend on when each entry arrived. The zero
+// TimeKey is before every entry.
+type TimeKey struct {
+	Published time.Time
+	UUID      string
+	Seq       int64
+}
+
+// Key returns the entry's position in the event-time order.
+func (e *Entry) Key() TimeKey { return TimeKey{Published: e.Published, UUID: e.UUID, Seq: e.Seq} }
+
+// Less reports whether k comes before o in the event-time order.
+func (k TimeKey) Less(o TimeKey) bool {
+	if c := k.Published.Compare(o.Published); c != 0 {
+		return c < 0
+	}
+	if k.UUID != o.UUID {
+		return k.UUID < o.UUID
+	}
+	return k.Seq < o.Seq
+}
+
+// TimeFilter narrows ReadJournalByTime; zero fields do not narrow.
+type TimeFilter struct {
+	ReadFilter
+	// Until excludes entries published at or after it.
+	Until time.Time
+	// MaxSeq excludes entries with a higher seq (those a consumer has not reached yet).
+	MaxSeq int64
+}
+
 // TrimResult reports what TrimJournal removed.
 type TrimResult struct {
 	// Removed is the number of entries deleted.
@@ -129,6 +161,10 @@ type Journal interface {
 	// ReadJournal returns up to limit entries with seq > afterSeq matching filter, in seq order.
 	// Each entry's Raw is a buffer of its own that the caller may keep (event.DecodeOwned).
 	ReadJournal(ctx context.Context, afterSeq int64, limit int, filter ReadFilter) ([]Entry, error)
+	// ReadJournalByTime returns up to limit entries after the position `after` in event-time order
+	// (published, uuid, seq) that match filter. Entries without a published time are not in this
+	// order; ReadJournal returns them.
+	ReadJournalByTime(ctx context.Context, after TimeKey, limit int, filter TimeFilter) ([]Entry, error)
 	// LastSeq returns the highest seq ever assigned (0 for a new journal).
 	LastSeq(ctx context.Context) (int64, error)
 	// CountJournal counts the stored entries matching filter.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,45 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 	if err != nil {
 		return nil, s.wrap("read journal", err)
 	}
+	return scanEntries(rows, limit, s.wrap)
+}
+
+// ReadJournalByTime implements store.Journal with the journal_published index.
+func (s *Store) ReadJournalByTime(ctx context.Context, after store.TimeKey, limit int, f store.TimeFilter) ([]store.Entry, error) {
+	const op = "read journal by time"
+	if limit <= 0 || limit > MaxReadLimit {
+		return nil, s.wrap(op, fmt.Errorf("%w: limit %d is outside 1..%d", store.ErrInvalid, limit, MaxReadLimit))
+	}
+	// The zero TimeKey is before every entry; as nanoseconds it would be a real (negative) time.
+	pub := int64(math.MinInt64)
+	if !after.Published.IsZero() {
+		pub = after.Published.UnixNano()
+	}
+	args := []any{pub, after.UUID, after.Seq}
+	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+		WHERE published IS NOT NULL AND (published, uuid, seq) > ($1, $2, $3)`
+	where, args := filterSQL(f.ReadFilter, args)
+	q += where
+	if !f.Until.IsZero() {
+		args = append(args, f.Until.UnixNano())
+		q += ` AND published < $` + strconv.Itoa(len(args))
+	}
+	if f.MaxSeq > 0 {
+		args = append(args, f.MaxSeq)
+		q += ` AND seq <= $` + strconv.Itoa(len(args))
+	}
+	args = append(args, limit)
+	q += ` ORDER BY published, uuid, seq LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return scanEntries(rows, limit, func(_ string, e error) error { return s.wrap(op, e) })
+}
+
+// scanEntries reads journal rows (seq, integration_id, uuid, published, event_type, raw,
+// stored_at) and closes them.
+func scanEntries(rows *sql.Rows, limit int, wrap func(string, error) error) ([]store.Entry, error) {
 	defer rows.Close()
 	out := make([]store.Entry, 0, min(limit, 1024))
 	for rows.Next() {
@@ -115,12 +155,12 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 		var pub, stored sql.NullInt64
 		var raw blob
 		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored); err != nil {
-			return nil, s.wrap("read journal", err)
+			return nil, wrap("read journal", err)
 		}
 		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), json.RawMessage(raw)
 		out = append(out, e)
 	}
-	return out, s.wrap("read journal", rows.Err())
+	return out, wrap("read journal", rows.Err())
 }
 
 // filterSQL turns a ReadFilter into "AND …" clauses with numbered parameters after args.

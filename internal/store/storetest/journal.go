@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,52 @@ import (
 )
 
 func (su suite) journal(t *testing.T) {
+	t.Run("ReadByTime", func(t *testing.T) {
+		f := su.open(t)
+		// Arrival order is not event-time order: a later page holds older events, and two
+		// integrations share a published time.
+		f.appendPage(1, events("c", 3, epoch.Add(time.Hour)), nil)                           // seq 1..3
+		f.appendPage(1, events("a", 3, epoch), nil)                                          // seq 4..6
+		f.appendPage(2, events("b", 2, epoch), nil)                                          // seq 7..8
+		f.appendPage(1, []store.Event{{UUID: "nt", EventType: "x", Raw: []byte(`{}`)}}, nil) // seq 9, no time
+		read := func(filter store.TimeFilter, limit int) []int64 {
+			var seqs []int64
+			var after store.TimeKey
+			for {
+				page, err := f.s.ReadJournalByTime(f.ctx, after, limit, filter)
+				f.must(err)
+				if len(page) == 0 {
+					return seqs
+				}
+				for i := range page {
+					if i > 0 && !page[i-1].Key().Less(page[i].Key()) {
+						t.Fatalf("entries %d and %d are out of order", page[i-1].Seq, page[i].Seq)
+					}
+					seqs = append(seqs, page[i].Seq)
+				}
+				after = page[len(page)-1].Key()
+			}
+		}
+		for _, c := range []struct {
+			filter store.TimeFilter
+			want   []int64
+		}{
+			// a-0 and b-0 share epoch: uuid decides.
+			{store.TimeFilter{}, []int64{4, 7, 5, 8, 6, 1, 2, 3}},
+			{store.TimeFilter{ReadFilter: store.ReadFilter{Integrations: []int64{1}}}, []int64{4, 5, 6, 1, 2, 3}},
+			{store.TimeFilter{Until: epoch.Add(time.Hour)}, []int64{4, 7, 5, 8, 6}},
+			{store.TimeFilter{MaxSeq: 5}, []int64{4, 5, 1, 2, 3}},
+		} {
+			for _, limit := range []int{1, 2, 100} {
+				if got := read(c.filter, limit); !slices.Equal(got, c.want) {
+					t.Errorf("%+v limit %d: seqs %v, want %v", c.filter, limit, got, c.want)
+				}
+			}
+		}
+		if _, err := f.s.ReadJournalByTime(f.ctx, store.TimeKey{}, 0, store.TimeFilter{}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("limit 0: %v, want ErrInvalid", err)
+		}
+	})
 	t.Run("AppendAndRead", func(t *testing.T) {
 		f := su.open(t)
 		if f.lastSeq() != 0 {
