@@ -11,6 +11,8 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
+require github.com/gofrs/flock v0.13.2
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect

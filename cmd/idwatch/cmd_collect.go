@@ -11,6 +11,7 @@ import (
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 func runCollect(ctx context.Context, io stdio, args []string) error {
@@ -36,7 +37,12 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --share: %v", errUsage, err)
 	}
-	st, err := c.openStore(ctx, io)
+	lock, err := c.lockDataDir("collect")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	st, err := c.openStore(ctx, io, sqlite.KeyCollect)
 	if err != nil {
 		return err
 	}

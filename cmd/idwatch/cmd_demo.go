@@ -66,7 +66,7 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	go func() { simDone <- serve(ctx) }()
 	printSimBanner(io, sim)
 
-	kr, err := secret.Load(secret.LoadOptions{DataDir: dir, Logger: io.log})
+	kr, err := secret.Load(secret.LoadOptions{DataDir: dir, Logger: io.log, Create: true})
 	if err != nil {
 		return err
 	}

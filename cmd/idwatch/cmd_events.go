@@ -10,6 +10,7 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 func runEvents(ctx context.Context, io stdio, args []string) error {
@@ -36,7 +37,7 @@ func runEvents(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}

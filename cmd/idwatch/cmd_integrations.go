@@ -62,19 +62,15 @@ func defaultDataDir() string {
 }
 
 // openStore opens the data directory's database with the master key (IDWATCH_MASTER_KEY or the
-// key file created on first use).
-func (c *common) openStore(ctx context.Context, io stdio) (*sqlite.Store, error) {
+// key file); keys says what the command needs the key for (see sqlite.KeyUse).
+func (c *common) openStore(ctx context.Context, io stdio, keys sqlite.KeyUse) (*sqlite.Store, error) {
 	if c.dataDir == "" {
 		return nil, fmt.Errorf("%w: --data-dir is empty", errUsage)
 	}
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	kr, err := secret.Load(secret.LoadOptions{DataDir: c.dataDir, Logger: io.log})
-	if err != nil {
-		return nil, err
-	}
-	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal})
+	return sqlite.OpenDataDir(ctx, c.dataDir, sqlite.Options{Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal, Keys: keys})
 }
 
 // integration finds an integration by name (or numeric id).
@@ -231,7 +227,7 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyStore)
 	if err != nil {
 		return err
 	}
@@ -301,7 +297,7 @@ func integrationsList(ctx context.Context, io stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}
@@ -361,7 +357,7 @@ func integrationsChange(ctx context.Context, io stdio, verb string, args []strin
 	if name == "" || fs.NArg() > 1 {
 		return fmt.Errorf("%w: integrations %s takes one integration name", errUsage, verb)
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}
