@@ -44,6 +44,9 @@ func runBackfill(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := readable(in); err != nil {
+		return err
+	}
 	// Backfill merges by uuid and never moves the live cursor, so it runs beside serve or collect;
 	// two backfills of one integration would overwrite each other's progress file.
 	lock, err := dirlock.TryExclusive(filepath.Join(c.dataDir, "backfill", fmt.Sprintf("%d.lock", in.ID)), "backfill "+in.Name)

@@ -38,6 +38,9 @@ func runVerify(ctx context.Context, io stdio, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := readable(in); err != nil {
+			return err
+		}
 		rep = (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
 	case cf.orgURL != "":
 		in, err := cf.integration("verify")

@@ -37,13 +37,18 @@ type LoadOptions struct {
 // ErrNoKey means neither the environment nor the data directory holds a master key.
 var ErrNoKey = errors.New("secret: no master key: " + EnvMasterKey + " is not set and the data directory has no " + KeyFileName)
 
-// Source names where Load takes the key from: the environment variable or the key file's path.
-func (o LoadOptions) Source() string {
+// EnvValue returns EnvMasterKey's value, trimmed ("" when unset).
+func (o LoadOptions) EnvValue() string {
 	getenv := o.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if strings.TrimSpace(getenv(EnvMasterKey)) != "" {
+	return strings.TrimSpace(getenv(EnvMasterKey))
+}
+
+// Source names where Load takes the key from: the environment variable or the key file's path.
+func (o LoadOptions) Source() string {
+	if o.EnvValue() != "" {
 		return EnvMasterKey
 	}
 	return filepath.Join(o.DataDir, KeyFileName)
