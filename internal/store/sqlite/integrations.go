@@ -56,7 +56,7 @@ func (s *Store) openAll(id int64, sealed [3][]byte, c *store.Credentials) error 
 			continue
 		}
 		if s.sealer == nil {
-			return &unreadable{reason: unreadableReason(sealed[i], errNoSealer), err: errNoSealer}
+			return &unreadable{reason: unreadableReason(sealed[i], errNoSealer), err: secret.ErrUnknownKey}
 		}
 		pt, err := s.sealer.Open(sealed[i], aad(id, secretColumns[i]))
 		if err != nil {
