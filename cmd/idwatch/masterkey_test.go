@@ -162,7 +162,7 @@ func TestLostMasterKeyRecovery(t *testing.T) {
 	// acme collects new events; globex, still enabled, is reported and fails the run.
 	org.events(t, 20, 5)
 	code, out, errOut = runCLI(t, "", "collect", dd, "--once")
-	if code != 1 || !strings.Contains(out, "credentials unreadable") || !strings.Contains(errOut, "globex") {
+	if code != 1 || !strings.Contains(out, "globex") || !strings.Contains(out, "credentials unreadable") || !strings.Contains(errOut, "globex") {
 		t.Fatalf("collect with globex unreadable: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if got := listed(t, dd)["acme"].Health; got == nil || got.EventsCollected != before["acme"].Health.EventsCollected+5 {
