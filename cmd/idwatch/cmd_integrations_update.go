@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/collect"
@@ -32,6 +33,16 @@ func (c *common) lockKeys(ctx context.Context) (*dirlock.Lock, error) {
 	return l, err
 }
 
+// lookupIntegration finds an integration in a store opened only for reading.
+func lookupIntegration(ctx context.Context, io stdio, c *common, name string) (store.Integration, error) {
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
+	if err != nil {
+		return store.Integration{}, err
+	}
+	defer st.Close()
+	return integration(ctx, st, name)
+}
+
 // integrationsUpdate replaces an integration's credentials, keeping its id, cursor, consumer
 // offsets, health counters and collected events. The new credentials are verified against the
 // org first and refused if the System Log cannot be collected with them. It works whatever state
@@ -57,12 +68,9 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	defer lock.Release()
-	st, err := c.openStore(ctx, io, sqlite.KeyStore)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	in, err := integration(ctx, st, name)
+	// Look the integration up without touching the key: credentials that fail verification must
+	// leave everything as it was, a missing master key included.
+	in, err := lookupIntegration(ctx, io, c, name)
 	if err != nil {
 		return err
 	}
@@ -91,6 +99,25 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	if pickScopes {
 		in.Scopes = rep.GrantedScopes
 	}
+	st, err := c.openStore(ctx, io, sqlite.KeyStore)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The record may have changed while Okta was asked: keep its current name, org and state.
+	all, err := st.ListIntegrations(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(all, func(x store.Integration) bool { return x.ID == in.ID })
+	if i < 0 {
+		return fmt.Errorf("integration %q was removed while its new credentials were verified", name)
+	}
+	cur := all[i]
+	if cur.OrgURL != in.OrgURL {
+		return fmt.Errorf("integration %q changed its org while its new credentials were verified; run this again", name)
+	}
+	in.Name, in.Enabled, in.CustomAttributes = cur.Name, cur.Enabled, cur.CustomAttributes
 	if in, err = st.UpdateIntegration(ctx, in); err != nil {
 		return err
 	}

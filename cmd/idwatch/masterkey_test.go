@@ -143,6 +143,9 @@ func TestLostMasterKeyRecovery(t *testing.T) {
 	if listed(t, dd)["acme"].CredentialsError == "" {
 		t.Fatal("a refused update changed the credentials")
 	}
+	if _, err := os.Stat(keyPath); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a refused update created a new master key")
+	}
 
 	out = mustCLI(t, "integrations", "update", "acme", dd, "--api-token-file", org.tokenFile(t, "second"))
 	if !strings.Contains(out, "credentials replaced") {
@@ -173,6 +176,10 @@ func TestLostMasterKeyRecovery(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "integrations", "enable", "globex", dd)
 	if code != 1 || !strings.Contains(errOut, "integrations update globex") {
 		t.Fatalf("enable with unreadable credentials: exit %d\n%s", code, errOut)
+	}
+	mustCLI(t, "integrations", "enable", "globex", dd, "--no-verify")
+	if r := listed(t, dd)["globex"]; !r.Enabled {
+		t.Fatal("enable --no-verify did not enable globex")
 	}
 	mustCLI(t, "integrations", "remove", "globex", dd)
 	if _, ok := listed(t, dd)["globex"]; ok {
