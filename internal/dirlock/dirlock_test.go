@@ -90,3 +90,22 @@ func TestHolderNote(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHolderNote: whatever a lock file holds, reading its note neither fails nor invents a pid.
+func FuzzHolderNote(f *testing.F) {
+	f.Add("123 2026-01-02T03:04:05Z collect")
+	f.Add("")
+	f.Add("9999999999999999999999 x")
+	f.Add("12\n34 5")
+	path := filepath.Join(f.TempDir(), "lock")
+	f.Fuzz(func(t *testing.T, note string) {
+		if err := os.WriteFile(path, []byte(note), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h := readHolder(path)
+		if h.PID < 0 || (h.PID == 0 && (h.Command != "" || !h.Since.IsZero())) {
+			t.Fatalf("note %q read as %+v", note, h)
+		}
+		_ = h.String()
+	})
+}
