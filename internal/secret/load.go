@@ -170,7 +170,8 @@ func ensureKeyFile(dir, path string) (uint32, error) {
 	if _, err := rand.Read(key); err != nil {
 		return 0, fmt.Errorf("secret: generating master key: %w", err)
 	}
-	tmp, err := writeTemp(dir, KeyFileName, FormatKeys(key))
+	content := FormatKeys(key)
+	tmp, err := writeTemp(dir, KeyFileName, content)
 	if err != nil {
 		return 0, fmt.Errorf("secret: creating key file %s: %w (make the directory writable or set %s)", path, err, EnvMasterKey)
 	}
@@ -178,12 +179,38 @@ func ensureKeyFile(dir, path string) (uint32, error) {
 	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
 		return 0, nil // another process created it first; use that one
 	} else if err != nil {
-		return 0, fmt.Errorf("secret: creating key file %s: %w", path, err)
+		// A file system without hard links: claim the name exclusively and fill it in place.
+		if created, err := writeExclusive(path, content); err != nil || !created {
+			return 0, err
+		}
 	}
 	if err := syncDir(dir); err != nil {
 		return 0, fmt.Errorf("secret: creating key file %s: %w", path, err)
 	}
 	return KeyID(key), nil
+}
+
+// writeExclusive creates path with content unless it exists, reporting whether it did.
+func writeExclusive(path, content string) (bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("secret: creating key file %s: %w (make the directory writable or set %s)", path, err, EnvMasterKey)
+	}
+	_, err = f.WriteString(content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return false, fmt.Errorf("secret: writing key file %s: %w", path, err)
+	}
+	return true, nil
 }
 
 func readKeyFile(path string) (*Keyring, error) {

@@ -283,3 +283,19 @@ func TestWriteKeyFile(t *testing.T) {
 		t.Fatal("wrote a key file without keys")
 	}
 }
+
+// TestWriteExclusive covers key creation on file systems without hard links.
+func TestWriteExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyFileName)
+	created, err := writeExclusive(path, FormatKeys(key(4)))
+	if err != nil || !created {
+		t.Fatalf("first: %v %v", created, err)
+	}
+	if created, err := writeExclusive(path, FormatKeys(key(5))); err != nil || created {
+		t.Fatalf("second: %v %v", created, err)
+	}
+	k, err := readKeyFile(path)
+	if err != nil || k.PrimaryID() != KeyID(key(4)) {
+		t.Fatalf("kept %v, %v; want the first key", k, err)
+	}
+}
