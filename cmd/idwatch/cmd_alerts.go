@@ -35,7 +35,7 @@ func runAlerts(ctx context.Context, io stdio, args []string) error {
 		}
 		from = t
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/dirlock"
 	"github.com/idwatch/idwatch/internal/okta"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 func runBackfill(ctx context.Context, io stdio, args []string) error {
@@ -33,7 +35,7 @@ func runBackfill(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyCollect)
 	if err != nil {
 		return err
 	}
@@ -42,6 +44,21 @@ func runBackfill(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := readable(in); err != nil {
+		return err
+	}
+	// Backfill merges by uuid and never moves the live cursor, so it runs beside serve or collect;
+	// two backfills of one integration would overwrite each other's progress file.
+	lock, err := dirlock.TryExclusive(filepath.Join(c.dataDir, "backfill", fmt.Sprintf("%d.lock", in.ID)), "backfill "+in.Name)
+	if errors.Is(err, dirlock.ErrHeld) {
+		var held *dirlock.HeldError
+		errors.As(err, &held)
+		return fmt.Errorf("a backfill of %s is already running in %s; wait for it to finish or stop it, then rerun this command to resume", in.Name, held.Holder)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	ckpt := filepath.Join(c.dataDir, "backfill", fmt.Sprintf("%d.json", in.ID))
 	saved, _ := loadBackfill(ckpt)
 	until := now

@@ -11,6 +11,7 @@ import (
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 func runCollect(ctx context.Context, io stdio, args []string) error {
@@ -37,7 +38,12 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --share: %v", errUsage, err)
 	}
-	st, err := c.openStore(ctx, io)
+	lock, err := c.lockDataDir("collect")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	st, err := c.openStore(ctx, io, sqlite.KeyCollect)
 	if err != nil {
 		return err
 	}
@@ -105,10 +111,17 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 func printHealth(io stdio, st store.Integrations, hs []store.Health) {
 	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INTEGRATION\tSTATE\tLAST EVENT\tEVENTS\tREQUESTS\tBUDGET\tREASON")
+	// Listing names integrations whose credentials cannot be opened too.
+	names := map[int64]string{}
+	if ins, err := st.ListIntegrations(context.Background()); err == nil {
+		for _, in := range ins {
+			names[in.ID] = in.Name
+		}
+	}
 	for _, h := range hs {
-		name := fmt.Sprint(h.IntegrationID)
-		if in, err := st.Integration(context.Background(), h.IntegrationID); err == nil {
-			name = in.Name
+		name := names[h.IntegrationID]
+		if name == "" {
+			name = fmt.Sprint(h.IntegrationID)
 		}
 		last := "-"
 		if !h.LastEventAt.IsZero() {

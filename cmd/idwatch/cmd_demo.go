@@ -66,11 +66,13 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	go func() { simDone <- serve(ctx) }()
 	printSimBanner(io, sim)
 
-	kr, err := secret.Load(secret.LoadOptions{DataDir: dir, Logger: io.log})
+	// The demo collects like serve does, so it holds the data directory the same way.
+	lock, err := (&common{dataDir: dir}).lockDataDir("demo")
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.OpenDataDir(ctx, dir, sqlite.Options{Sealer: kr, Logger: io.log})
+	defer lock.Release()
+	st, err := sqlite.OpenDataDir(ctx, dir, sqlite.Options{Logger: io.log, Keys: sqlite.KeyStore})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 func runEvents(ctx context.Context, io stdio, args []string) error {
@@ -51,7 +52,7 @@ func runEvents(ctx context.Context, io stdio, args []string) error {
 	if !since.IsZero() && !until.IsZero() && !until.After(since) {
 		return fmt.Errorf("%w: --until %s is not after --since %s", errUsage, until.Format(time.RFC3339), since.Format(time.RFC3339))
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}

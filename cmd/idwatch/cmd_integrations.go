@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -62,36 +63,44 @@ func defaultDataDir() string {
 }
 
 // openStore opens the data directory's database with the master key (IDWATCH_MASTER_KEY or the
-// key file created on first use).
-func (c *common) openStore(ctx context.Context, io stdio) (*sqlite.Store, error) {
+// key file); keys says what the command needs the key for (see sqlite.KeyUse).
+func (c *common) openStore(ctx context.Context, io stdio, keys sqlite.KeyUse) (*sqlite.Store, error) {
 	if c.dataDir == "" {
 		return nil, fmt.Errorf("%w: --data-dir is empty", errUsage)
 	}
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	kr, err := secret.Load(secret.LoadOptions{DataDir: c.dataDir, Logger: io.log})
-	if err != nil {
-		return nil, err
-	}
-	return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(c.dataDir, "idwatch.db"), Sealer: kr, Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal})
+	return sqlite.OpenDataDir(ctx, c.dataDir, sqlite.Options{Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal, Keys: keys})
 }
 
-// integration finds an integration by name (or numeric id).
+// integration finds an integration by name (or numeric id). One whose credentials cannot be
+// opened is found too, with CredentialsError set: removing, disabling or updating it must work.
 func integration(ctx context.Context, st store.Integrations, name string) (store.Integration, error) {
 	if name == "" {
 		return store.Integration{}, fmt.Errorf("%w: --integration is required", errUsage)
 	}
-	in, err := st.IntegrationByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
-			if in, err = st.Integration(ctx, id); err == nil {
-				return in, nil
-			}
-		}
-		return in, fmt.Errorf("no integration named %q; see idwatch integrations list", name)
+	all, err := st.ListIntegrations(ctx)
+	if err != nil {
+		return store.Integration{}, err
 	}
-	return in, err
+	if i := slices.IndexFunc(all, func(in store.Integration) bool { return in.Name == name }); i >= 0 {
+		return all[i], nil
+	}
+	if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
+		if i := slices.IndexFunc(all, func(in store.Integration) bool { return in.ID == id }); i >= 0 {
+			return all[i], nil
+		}
+	}
+	return store.Integration{}, fmt.Errorf("no integration named %q; see idwatch integrations list", name)
+}
+
+// readable refuses an integration whose stored credentials cannot be opened, naming the fix.
+func readable(in store.Integration) error {
+	if in.CredentialsError == "" {
+		return nil
+	}
+	return fmt.Errorf("integration %q: %s; fix: %s", in.Name, in.CredentialsError, store.CredentialsFix(in.Name))
 }
 
 // parseTime accepts RFC 3339 or a duration back from now (90m, 36h, 7d).
@@ -121,21 +130,32 @@ func parseAgo(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// credFlags are the credential flags of integrations add and verify.
-type credFlags struct {
-	orgURL, apiToken, apiTokenFile, clientID, keyID, keyFile, scopes string
-	sid, guid, dn                                                    string
+// secretFlags are the flags that give an integration's credentials (add, update, verify).
+type secretFlags struct {
+	apiToken, apiTokenFile, clientID, keyID, keyFile, scopes string
 }
 
-func addCredFlags(fs *flag.FlagSet) *credFlags {
-	f := &credFlags{}
-	fs.StringVar(&f.orgURL, "org-url", "", "the org's URL, e.g. https://acme.okta.com")
+// credFlags are the flags of integrations add and verify: the org, its credentials and the AD
+// link attributes.
+type credFlags struct {
+	secretFlags
+	orgURL        string
+	sid, guid, dn string
+}
+
+func addSecretFlags(fs *flag.FlagSet, f *secretFlags) {
 	fs.StringVar(&f.apiToken, "api-token", "", "SSWS API token (prefer --api-token-file or env "+envAPIToken+": flags show in shell history)")
 	fs.StringVar(&f.apiTokenFile, "api-token-file", "", "file holding the API token")
 	fs.StringVar(&f.clientID, "client-id", "", "OAuth service app client id")
 	fs.StringVar(&f.keyID, "key-id", "", "key id (kid) of the service app's public key")
 	fs.StringVar(&f.keyFile, "private-key-file", "", "service app private key (PEM or JWK)")
 	fs.StringVar(&f.scopes, "scopes", "", "comma-separated scopes to request (default: every scope idwatch can use)")
+}
+
+func addCredFlags(fs *flag.FlagSet) *credFlags {
+	f := &credFlags{}
+	fs.StringVar(&f.orgURL, "org-url", "", "the org's URL, e.g. https://acme.okta.com")
+	addSecretFlags(fs, &f.secretFlags)
 	fs.StringVar(&f.sid, "attr-object-sid", store.DefaultAttributeNames.ObjectSID, "user profile attribute holding the AD objectSid")
 	fs.StringVar(&f.guid, "attr-object-guid", store.DefaultAttributeNames.ObjectGUID, "user profile attribute holding the AD objectGUID")
 	fs.StringVar(&f.dn, "attr-distinguished-name", store.DefaultAttributeNames.DistinguishedName, "user profile attribute holding the AD distinguishedName")
@@ -154,11 +174,18 @@ func (f *credFlags) integration(name string) (store.Integration, error) {
 		return in, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	in.OrgURL = org.String()
+	return in, f.apply(&in)
+}
+
+// apply replaces in's authentication (kind, service app fields, every secret) with what the
+// flags give, and checks the result.
+func (f *secretFlags) apply(in *store.Integration) error {
+	in.AuthKind, in.ClientID, in.KeyID, in.Scopes, in.Credentials = "", "", "", nil, store.Credentials{}
 	token := f.apiToken
 	if f.apiTokenFile != "" {
 		b, err := os.ReadFile(f.apiTokenFile)
 		if err != nil {
-			return in, fmt.Errorf("%w: --api-token-file: %v", errUsage, err)
+			return fmt.Errorf("%w: --api-token-file: %v", errUsage, err)
 		}
 		token = strings.TrimSpace(string(b))
 	}
@@ -167,16 +194,16 @@ func (f *credFlags) integration(name string) (store.Integration, error) {
 	}
 	switch {
 	case token != "" && f.clientID != "":
-		return in, fmt.Errorf("%w: give either an API token or a service app (--client-id), not both", errUsage)
+		return fmt.Errorf("%w: give either an API token or a service app (--client-id), not both", errUsage)
 	case token != "":
 		in.AuthKind, in.Credentials.APIToken = store.AuthAPIToken, secret.New(strings.TrimPrefix(token, "SSWS "))
 	case f.clientID != "":
 		if f.keyFile == "" {
-			return in, fmt.Errorf("%w: a service app needs --private-key-file (and --key-id unless the key is a JWK with a kid)", errUsage)
+			return fmt.Errorf("%w: a service app needs --private-key-file (and --key-id unless the key is a JWK with a kid)", errUsage)
 		}
 		b, err := os.ReadFile(f.keyFile)
 		if err != nil {
-			return in, fmt.Errorf("%w: --private-key-file: %v", errUsage, err)
+			return fmt.Errorf("%w: --private-key-file: %v", errUsage, err)
 		}
 		in.AuthKind, in.ClientID, in.KeyID = store.AuthOAuth, f.clientID, f.keyID
 		in.Credentials.PrivateKeyPEM = secret.New(string(b))
@@ -188,31 +215,33 @@ func (f *credFlags) integration(name string) (store.Integration, error) {
 			}
 		}
 	default:
-		return in, fmt.Errorf("%w: credentials missing: --api-token-file (or --api-token, env %s), or --client-id with --key-id and --private-key-file", errUsage, envAPIToken)
+		return fmt.Errorf("%w: credentials missing: --api-token-file (or --api-token, env %s), or --client-id with --key-id and --private-key-file", errUsage, envAPIToken)
 	}
-	creds, err := collect.Credentials(in)
+	creds, err := collect.Credentials(*in)
 	if err == nil {
 		err = creds.Validate()
 	}
 	if err != nil {
-		return in, fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return in, nil
+	return nil
 }
 
 func runIntegrations(ctx context.Context, io stdio, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: integrations add|list|remove|enable|disable", errUsage)
+		return fmt.Errorf("%w: integrations add|list|update|remove|enable|disable", errUsage)
 	}
 	switch args[0] {
 	case "add":
 		return integrationsAdd(ctx, io, args[1:])
 	case "list":
 		return integrationsList(ctx, io, args[1:])
+	case "update":
+		return integrationsUpdate(ctx, io, args[1:])
 	case "remove", "enable", "disable":
 		return integrationsChange(ctx, io, args[0], args[1:])
 	}
-	return fmt.Errorf("%w: unknown integrations subcommand %q (add, list, remove, enable, disable)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown integrations subcommand %q (add, list, update, remove, enable, disable)", errUsage, args[0])
 }
 
 func integrationsAdd(ctx context.Context, io stdio, args []string) error {
@@ -231,7 +260,15 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, io)
+	if c.dataDir == "" {
+		return fmt.Errorf("%w: --data-dir is empty", errUsage)
+	}
+	lock, err := c.lockKeys(ctx)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	st, err := c.openStore(ctx, io, sqlite.KeyStore)
 	if err != nil {
 		return err
 	}
@@ -301,7 +338,7 @@ func integrationsList(ctx context.Context, io stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}
@@ -333,6 +370,9 @@ func integrationsList(ctx context.Context, io stdio, args []string) error {
 		if !h.LastEventAt.IsZero() {
 			last = h.LastEventAt.UTC().Format(time.RFC3339)
 		}
+		if r.CredentialsError != "" {
+			h.State, h.Reason, h.Fix = store.HealthError, r.CredentialsError, store.CredentialsFix(r.Name)
+		}
 		reason := h.Reason
 		if h.Fix != "" {
 			reason += " — fix: " + h.Fix
@@ -347,21 +387,11 @@ func integrationsChange(ctx context.Context, io stdio, verb string, args []strin
 	fs := newFlagSet(io, "integrations "+verb, "integrations "+verb+" NAME")
 	c := addCommon(fs)
 	noVerify := fs.Bool("no-verify", false, "enable without verifying first (enable only)")
-	// Accept the name before or after the flags.
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	name, err := parseNameAndFlags(fs, args, verb)
+	if err != nil {
 		return err
 	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	}
-	if name == "" || fs.NArg() > 1 {
-		return fmt.Errorf("%w: integrations %s takes one integration name", errUsage, verb)
-	}
-	st, err := c.openStore(ctx, io)
+	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err
 	}
@@ -379,6 +409,9 @@ func integrationsChange(ctx context.Context, io stdio, verb string, args []strin
 		}
 	case "enable":
 		if !*noVerify {
+			if err := readable(in); err != nil {
+				return fmt.Errorf("%w (or enable it without verifying: --no-verify; it then shows this error until fixed)", err)
+			}
 			r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
 			if !c.json {
 				printReport(io, r)
@@ -400,6 +433,25 @@ func integrationsChange(ctx context.Context, io stdio, verb string, args []strin
 	}
 	fmt.Fprintf(io.out, "%s: %s\n", in.Name, map[string]string{"remove": "removed (its collected events stay in the journal)", "enable": "enabled", "disable": "disabled"}[verb])
 	return nil
+}
+
+// parseNameAndFlags parses the flags of integrations VERB NAME, accepting the one name before
+// or after the flags.
+func parseNameAndFlags(fs *flag.FlagSet, args []string, verb string) (string, error) {
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	}
+	if name == "" || fs.NArg() > 1 || (fs.NArg() == 1 && name != fs.Arg(0)) {
+		return "", fmt.Errorf("%w: integrations %s takes one integration name", errUsage, verb)
+	}
+	return name, nil
 }
 
 // setState changes an integration's health state, keeping its counters.

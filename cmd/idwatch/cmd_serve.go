@@ -43,7 +43,12 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: collect.share: %w", *path, err)
 	}
-	st, err := c.openStore(ctx, io)
+	lock, err := c.lockDataDir("serve")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	st, err := c.openStore(ctx, io, sqlite.KeyCollect)
 	if err != nil {
 		return err
 	}

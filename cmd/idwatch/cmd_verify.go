@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 // verifyFailed is the exit status of a verification that found the System Log uncollectable; the
@@ -28,13 +29,16 @@ func runVerify(ctx context.Context, io stdio, args []string) error {
 	case *name != "" && cf.orgURL != "":
 		return fmt.Errorf("%w: give --integration or --org-url with credentials, not both", errUsage)
 	case *name != "":
-		st, err := c.openStore(ctx, io)
+		st, err := c.openStore(ctx, io, sqlite.KeyRead)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		in, err := integration(ctx, st, *name)
 		if err != nil {
+			return err
+		}
+		if err := readable(in); err != nil {
 			return err
 		}
 		rep = (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)

@@ -153,6 +153,11 @@ func (m *Manager) CatchUp(ctx context.Context, maxRetries int) error {
 			m.disabled(ctx, in)
 			continue
 		}
+		if in.CredentialsError != "" {
+			m.unreadable(ctx, in)
+			errs[i] = fmt.Errorf("%s: %s; fix: %s", in.Name, in.CredentialsError, store.CredentialsFix(in.Name))
+			continue
+		}
 		p, tr, in, err := m.poller(ctx, in)
 		if err != nil {
 			errs[i] = fmt.Errorf("%s: %w", in.Name, err)
@@ -202,7 +207,7 @@ func (m *Manager) reconcile(ctx context.Context) error {
 	}
 	want := map[int64]store.Integration{}
 	for _, in := range ins {
-		if in.Enabled {
+		if in.Enabled && in.CredentialsError == "" {
 			want[in.ID] = in
 		}
 	}
@@ -220,8 +225,11 @@ func (m *Manager) reconcile(ctx context.Context) error {
 	}
 	// After the stops, so that a stopping poller's last health write can't hide the switch-off.
 	for _, in := range ins {
-		if !in.Enabled {
+		switch {
+		case !in.Enabled:
 			m.disabled(ctx, in)
+		case in.CredentialsError != "":
+			m.unreadable(ctx, in)
 		}
 	}
 	for id, in := range want {
@@ -291,6 +299,22 @@ func (m *Manager) disabled(ctx context.Context, in store.Integration) {
 		tr.Resume(prev)
 	}
 	tr.Set(store.HealthDisabled, "", "")
+}
+
+// unreadable records that an enabled integration cannot collect because its stored credentials
+// cannot be opened; the other integrations collect as usual.
+func (m *Manager) unreadable(ctx context.Context, in store.Integration) {
+	fix := store.CredentialsFix(in.Name)
+	prev, err := m.cfg.Store.Health(ctx, in.ID)
+	if err == nil && prev.State == store.HealthError && prev.Reason == in.CredentialsError && prev.Fix == fix {
+		return
+	}
+	m.log.Error("integration not started", "integration", in.Name, "error", in.CredentialsError, "fix", fix)
+	tr := NewTracker(in.ID, m.cfg.Store, m.collect.Clock, m.log)
+	if err == nil {
+		tr.Resume(prev)
+	}
+	tr.Set(store.HealthError, in.CredentialsError, fix)
 }
 
 func (m *Manager) stopAll() {

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,45 @@ func TestManagerVerifyRecordsTheFailure(t *testing.T) {
 	}
 	if h := e.health(t); h.State != store.HealthError || h.Fix == "" {
 		t.Fatalf("health %+v", h)
+	}
+}
+
+// TestManagerSkipsUnreadableCredentials: an integration whose secrets were sealed under a key
+// the manager's store does not hold is reported in error with the fix, and the other integration
+// collects as usual.
+func TestManagerSkipsUnreadableCredentials(t *testing.T) {
+	clock := clock.NewManual(t0)
+	a := newSim(t, simOptions{noLimit: true, clock: clock})
+	e := newEnv(t, a, okta.GovernorConfig{})
+	ctx := context.Background()
+	other := openStore(t, e.path, newKeyring(t)) // the same database under a key e.st lacks
+	lost, err := other.CreateIntegration(ctx, store.Integration{Name: "globex", OrgURL: a.ts.URL, AuthKind: store.AuthAPIToken,
+		Enabled: true, Credentials: store.Credentials{APIToken: secret.New(a.token)}})
+	other.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.add(t, 300, 0, 0, nil)
+	clock.Advance(time.Second)
+	m, err := NewManager(ManagerConfig{Store: e.st, Clients: e.clients(), Collect: Config{Clock: clock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(rctx) }()
+	waitFor(t, clock, 2, func() bool {
+		h, err := e.st.Health(ctx, e.in.ID)
+		return err == nil && h.EventsCollected == 300 && h.State == store.HealthCollecting
+	})
+	h, err := e.st.Health(ctx, lost.ID)
+	if err != nil || h.State != store.HealthError || !strings.Contains(h.Reason, "credentials unreadable") ||
+		!strings.Contains(h.Fix, "idwatch integrations update globex") {
+		t.Fatalf("unreadable integration's health %+v, %v", h, err)
+	}
+	cancel()
+	<-done
+	if err := m.CatchUp(ctx, 0); err == nil || !strings.Contains(err.Error(), "globex: credentials unreadable") {
+		t.Fatalf("catch-up with an unreadable integration: %v", err)
 	}
 }

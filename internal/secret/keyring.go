@@ -34,7 +34,7 @@ type Sealer interface {
 }
 
 // ErrUnknownKey means the ciphertext was sealed under a key this keyring does not hold.
-var ErrUnknownKey = errors.New("secret: sealed with a master key that is not loaded; add the old key after the new one (see docs/storage.md, key rotation)")
+var ErrUnknownKey = errors.New("secret: sealed with a master key that is not loaded")
 
 // ErrCorrupt means the ciphertext is malformed, tampered with, or bound to another place.
 var ErrCorrupt = errors.New("secret: ciphertext is corrupt, tampered with, or belongs to another record")
@@ -82,6 +82,15 @@ func KeyID(key []byte) uint32 {
 	h.Write(key)
 	return binary.BigEndian.Uint32(h.Sum(nil))
 }
+
+// Has reports whether the keyring holds the key with that id.
+func (k *Keyring) Has(id uint32) bool {
+	_, ok := k.aeads[id]
+	return ok
+}
+
+// IDs returns the ids of the keyring's keys, primary first.
+func (k *Keyring) IDs() []uint32 { return append([]uint32(nil), k.order...) }
 
 // PrimaryID is the id of the key Seal uses.
 func (k *Keyring) PrimaryID() uint32 { return k.primaryID }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -153,7 +154,13 @@ func TestLoadFromEnv(t *testing.T) {
 func TestLoadKeyFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	noEnv := func(string) string { return "" }
-	k1, err := Load(LoadOptions{DataDir: dir, Getenv: noEnv})
+	if _, err := Load(LoadOptions{DataDir: dir, Getenv: noEnv}); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("load without Create and without a key: %v, want ErrNoKey", err)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("load without Create made the data directory")
+	}
+	k1, err := Load(LoadOptions{DataDir: dir, Getenv: noEnv, Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,4 +219,83 @@ func FuzzParseKeys(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadCreateConcurrent starts many first loads of one data directory at once: each must see
+// a whole key file, and all the same key.
+func TestLoadCreateConcurrent(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for round := range 10 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint("data", round))
+		const n = 8
+		ids := make([]uint32, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				k, err := Load(LoadOptions{DataDir: dir, Getenv: noEnv, Create: true})
+				if err == nil {
+					ids[i] = k.PrimaryID()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("round %d load %d: %v", round, i, errs[i])
+			}
+			if ids[i] != ids[0] {
+				t.Fatalf("round %d: loads got different keys %08x and %08x", round, ids[0], ids[i])
+			}
+		}
+		left, _ := filepath.Glob(filepath.Join(dir, ".master.key.tmp-*"))
+		if len(left) > 0 {
+			t.Fatalf("temporary key files left behind: %v", left)
+		}
+	}
+}
+
+func TestWriteKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteKeyFile(dir, key(1), key(2)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := ReadKeyFile(dir)
+	if err != nil || len(keys) != 2 || !bytes.Equal(keys[0], key(1)) || !bytes.Equal(keys[1], key(2)) {
+		t.Fatalf("read back %d keys, %v", len(keys), err)
+	}
+	if err := WriteKeyFile(dir, key(3)); err != nil {
+		t.Fatal(err)
+	}
+	k, err := Load(LoadOptions{DataDir: dir, Getenv: func(string) string { return "" }})
+	if err != nil || k.PrimaryID() != KeyID(key(3)) || len(k.IDs()) != 1 || !k.Has(KeyID(key(3))) || k.Has(KeyID(key(1))) {
+		t.Fatalf("after replacing: %v %v", k, err)
+	}
+	st, err := os.Stat(filepath.Join(dir, KeyFileName))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", st, err)
+	}
+	if _, err := ReadKeyFile(t.TempDir()); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("missing key file: %v", err)
+	}
+	if err := WriteKeyFile(dir); err == nil {
+		t.Fatal("wrote a key file without keys")
+	}
+}
+
+// TestWriteExclusive covers key creation on file systems without hard links.
+func TestWriteExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyFileName)
+	created, err := writeExclusive(path, FormatKeys(key(4)))
+	if err != nil || !created {
+		t.Fatalf("first: %v %v", created, err)
+	}
+	if created, err := writeExclusive(path, FormatKeys(key(5))); err != nil || created {
+		t.Fatalf("second: %v %v", created, err)
+	}
+	k, err := readKeyFile(path)
+	if err != nil || k.PrimaryID() != KeyID(key(4)) {
+		t.Fatalf("kept %v, %v; want the first key", k, err)
+	}
 }

@@ -53,9 +53,24 @@ type Integration struct {
 	CustomAttributes AttributeNames `json:"customAttributes"`
 	Enabled          bool           `json:"enabled"`
 	Credentials      Credentials    `json:"credentials"`
+	// CredentialsError says why the stored secrets could not be opened (the master key that sealed
+	// them is not loaded, or they are damaged); Credentials are then empty. Only ListIntegrations
+	// returns such records, so that one unreadable integration does not hide the others.
+	CredentialsError string `json:"credentialsError,omitempty"`
 	// CreatedAt and UpdatedAt are set by the store.
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// ErrCredentialsUnreadable is returned (wrapped) when an integration's stored secrets cannot be
+// opened: the master key that sealed them is not loaded, or the ciphertext is damaged.
+var ErrCredentialsUnreadable = errors.New("credentials unreadable")
+
+// CredentialsFix says how to make an integration's unreadable credentials usable again.
+func CredentialsFix(name string) string {
+	return "restore the master key that sealed them (the backed-up master.key, or the right " + secret.EnvMasterKey +
+		"), or enter new credentials: idwatch integrations update " + name +
+		" --api-token-file F (or --client-id C --key-id K --private-key-file P)"
 }
 
 // Validate checks the record's shape (URL policy is the Okta client's business, not the store's).
@@ -92,11 +107,13 @@ type Integrations interface {
 	CreateIntegration(ctx context.Context, in Integration) (Integration, error)
 	// UpdateIntegration replaces the record with in.ID (name included); ErrNotFound if absent.
 	UpdateIntegration(ctx context.Context, in Integration) (Integration, error)
-	// Integration returns one integration with its secrets decrypted.
+	// Integration returns one integration with its secrets decrypted; secrets that cannot be
+	// opened are ErrCredentialsUnreadable, with the fix.
 	Integration(ctx context.Context, id int64) (Integration, error)
-	// IntegrationByName returns the integration with that name.
+	// IntegrationByName returns the integration with that name, like Integration.
 	IntegrationByName(ctx context.Context, name string) (Integration, error)
-	// ListIntegrations returns every integration by id.
+	// ListIntegrations returns every integration by id. One whose secrets cannot be opened is
+	// listed with empty Credentials and CredentialsError set, never failing the whole list.
 	ListIntegrations(ctx context.Context) ([]Integration, error)
 	// SetIntegrationEnabled switches collection for an integration on or off.
 	SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error
@@ -106,4 +123,6 @@ type Integrations interface {
 	// ResealSecrets re-encrypts every secret not sealed under the current primary key (after key
 	// rotation) and returns how many integrations it rewrote.
 	ResealSecrets(ctx context.Context) (int, error)
+	// SealedKeyIDs counts the stored secrets by the id of the master key that sealed them.
+	SealedKeyIDs(ctx context.Context) (map[uint32]int, error)
 }

@@ -47,22 +47,48 @@ func (s *Store) sealAll(id int64, c store.Credentials) ([3]any, error) {
 	return out, nil
 }
 
-// openAll decrypts the sealed columns into c.
+// openAll decrypts the sealed columns into c. A secret that cannot be opened is
+// store.ErrCredentialsUnreadable with the reason (and c is left empty).
 func (s *Store) openAll(id int64, sealed [3][]byte, c *store.Credentials) error {
-	for i, v := range secretsOf(c) {
+	var out store.Credentials
+	for i, v := range secretsOf(&out) {
 		if sealed[i] == nil {
 			continue
 		}
 		if s.sealer == nil {
-			return errNoSealer
+			return &unreadable{reason: unreadableReason(sealed[i], errNoSealer), err: secret.ErrUnknownKey}
 		}
 		pt, err := s.sealer.Open(sealed[i], aad(id, secretColumns[i]))
 		if err != nil {
-			return fmt.Errorf("integration %d %s: %w", id, secretColumns[i], err)
+			return &unreadable{reason: unreadableReason(sealed[i], err), err: err}
 		}
 		*v = secret.New(string(pt))
 	}
+	*c = out
 	return nil
+}
+
+// unreadable is store.ErrCredentialsUnreadable with its reason; it unwraps to the secret error.
+type unreadable struct {
+	reason string
+	err    error
+}
+
+func (u *unreadable) Error() string { return store.ErrCredentialsUnreadable.Error() + ": " + u.reason }
+
+func (u *unreadable) Unwrap() []error { return []error{store.ErrCredentialsUnreadable, u.err} }
+
+// unreadableReason says in words why a sealed secret did not open, naming the key by its id.
+func unreadableReason(ct []byte, err error) string {
+	id, idErr := secret.SealedKeyID(ct)
+	switch {
+	case idErr != nil || errors.Is(err, secret.ErrCorrupt):
+		return "the stored ciphertext is damaged or belongs to another record"
+	case errors.Is(err, errNoSealer):
+		return fmt.Sprintf("sealed under master key %08x, and no master key is loaded", id)
+	default:
+		return fmt.Sprintf("sealed under master key %08x, which is not loaded", id)
+	}
 }
 
 // CreateIntegration implements store.Integrations. The row is inserted first to learn its id,
@@ -174,7 +200,14 @@ func (s *Store) scanIntegration(row interface{ Scan(...any) error }) (store.Inte
 		return in, fmt.Errorf("integration %d custom attributes: %w", in.ID, err)
 	}
 	in.CreatedAt, in.UpdatedAt = fromNanos(created), fromNanos(updated)
-	return in, s.openAll(in.ID, sealed, &in.Credentials)
+	if err := s.openAll(in.ID, sealed, &in.Credentials); err != nil {
+		var u *unreadable
+		if errors.As(err, &u) {
+			in.CredentialsError = u.Error()
+		}
+		return in, fmt.Errorf("integration %q: %w; fix: %s", in.Name, err, store.CredentialsFix(in.Name))
+	}
+	return in, nil
 }
 
 // Integration implements store.Integrations.
@@ -209,12 +242,42 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]store.Integration, erro
 	var out []store.Integration
 	for rows.Next() {
 		in, err := s.scanIntegration(rows)
+		if errors.Is(err, store.ErrCredentialsUnreadable) {
+			err = nil // listed with CredentialsError set
+		}
 		if err != nil {
 			return nil, s.wrap("list integrations", err)
 		}
 		out = append(out, in)
 	}
 	return out, s.wrap("list integrations", rows.Err())
+}
+
+// SealedKeyIDs implements store.Integrations.
+func (s *Store) SealedKeyIDs(ctx context.Context) (map[uint32]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT api_token, private_key, dpop_key FROM integrations`)
+	if err != nil {
+		return nil, s.wrap("sealed key ids", err)
+	}
+	defer rows.Close()
+	out := map[uint32]int{}
+	for rows.Next() {
+		var sealed [3][]byte
+		if err := rows.Scan(&sealed[0], &sealed[1], &sealed[2]); err != nil {
+			return nil, s.wrap("sealed key ids", err)
+		}
+		for _, ct := range sealed {
+			if ct == nil {
+				continue
+			}
+			id, err := secret.SealedKeyID(ct)
+			if err != nil {
+				id = 0 // damaged: counted under the id no key has
+			}
+			out[id]++
+		}
+	}
+	return out, s.wrap("sealed key ids", rows.Err())
 }
 
 // SetIntegrationEnabled implements store.Integrations.

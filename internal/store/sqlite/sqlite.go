@@ -20,7 +20,8 @@ import (
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlitedrv "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Options configures Open.
@@ -45,6 +46,8 @@ type Options struct {
 	ReadConns int
 	// Faults injects failures for tests; nil in production.
 	Faults store.Faults
+	// Keys says what OpenDataDir's caller needs the master key for (Open ignores it).
+	Keys KeyUse
 }
 
 // Validate checks the options.
@@ -129,7 +132,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	// spilling it to the WAL half-way.
 	q.Add("_pragma", "cache_size(-32768)")
 	q.Add("_txlock", "immediate")
-	if err := createDatabase(ctx, o.Path); err != nil {
+	if err := createDatabase(ctx, o.Path, busy); err != nil {
 		return nil, s.wrap("create", err)
 	}
 	var err error
@@ -221,8 +224,9 @@ const pageSize = 16384
 
 // createDatabase creates a missing or empty database file (mode 0600) with pageSize pages. The page size is
 // fixed when the first page is written, and the driver switches to WAL before it applies other
-// pragmas, so this takes a connection of its own.
-func createDatabase(ctx context.Context, path string) error {
+// pragmas, so this takes a connection of its own. It waits up to busy for a process creating the
+// same database at the same moment.
+func createDatabase(ctx context.Context, path string, busy time.Duration) error {
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
 		return nil
 	}
@@ -235,13 +239,32 @@ func createDatabase(ctx context.Context, path string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite", path+"?_pragma="+url.QueryEscape(fmt.Sprintf("page_size(%d)", pageSize)))
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("page_size(%d)", pageSize))
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	_, err = db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
-	return err
+	// Two processes creating the database at once both hold a shared lock when each asks for
+	// the exclusive one that switching to WAL needs; SQLite then fails one at once instead of
+	// calling its busy handler, so retry until busy has passed.
+	deadline := time.Now().Add(busy)
+	for {
+		_, err = db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
+		var se *sqlitedrv.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // checkWAL confirms the database could switch to WAL, which concurrent reads and the crash
@@ -295,25 +318,4 @@ func fromNanos(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n.Int64).UTC()
-}
-
-// FileName is the database file's name inside a data directory.
-const FileName = "idwatch.db"
-
-// OpenDataDir opens dir/idwatch.db, sealing secrets with the master key from the environment
-// (secret.EnvMasterKey) or dir/master.key, created on first use. Fields of o other than Path and
-// Sealer apply as in Open; a Sealer in o is used instead of loading one.
-func OpenDataDir(ctx context.Context, dir string, o Options) (*Store, error) {
-	if dir == "" {
-		return nil, errors.New("sqlite store: no data directory; pass --data-dir")
-	}
-	if o.Sealer == nil {
-		keys, err := secret.Load(secret.LoadOptions{DataDir: dir, Logger: o.Logger})
-		if err != nil {
-			return nil, err
-		}
-		o.Sealer = keys
-	}
-	o.Path = filepath.Join(dir, FileName)
-	return Open(ctx, o)
 }

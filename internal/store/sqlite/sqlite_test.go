@@ -335,7 +335,7 @@ func TestTrimInBatches(t *testing.T) {
 func TestOpenDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	t.Setenv(secret.EnvMasterKey, "")
-	s, err := OpenDataDir(t.Context(), dir, Options{})
+	s, err := OpenDataDir(t.Context(), dir, Options{Keys: KeyStore})
 	if err != nil {
 		t.Fatal(err)
 	}
