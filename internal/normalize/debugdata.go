@@ -24,8 +24,12 @@ func ParseKV(s string) (m map[string]any, ok bool) {
 	return m, true
 }
 
-// kvPair is one member of a Java map rendering.
-type kvPair struct{ k, v string }
+// kvPair is one member of a Java map rendering: its value is v, continued by more (the pieces
+// without "=" that followed it, each after a comma).
+type kvPair struct {
+	k, v string
+	more []string
+}
 
 // parseKVPairs parses like ParseKV into pairs appended to buf, sorted by key, each key once (the
 // last assignment wins, as in a map), so that encoding needs no map.
@@ -39,7 +43,10 @@ func parseKVPairs(s string, buf []kvPair) ([]kvPair, bool) {
 	if body == "" {
 		return pairs, true
 	}
+	// Linear in the text however it is made: continuations are joined once at the end, and
+	// a repeated key is found through an index once there are more than a few.
 	last := -1
+	var index map[string]int
 	for piece := range strings.SplitSeq(body, ",") {
 		k, v, found := strings.Cut(piece, "=")
 		k = strings.TrimSpace(k)
@@ -47,29 +54,48 @@ func parseKVPairs(s string, buf []kvPair) ([]kvPair, bool) {
 			if last < 0 {
 				return nil, false
 			}
-			pairs[last].v += "," + piece
+			pairs[last].more = append(pairs[last].more, piece)
 			continue
 		}
-		last = slices.IndexFunc(pairs, func(p kvPair) bool { return p.k == k })
+		if index != nil {
+			var ok bool
+			if last, ok = index[k]; !ok {
+				last = -1
+			}
+		} else {
+			last = slices.IndexFunc(pairs, func(p kvPair) bool { return p.k == k })
+		}
 		if last < 0 {
 			last = len(pairs)
 			pairs = append(pairs, kvPair{k: k})
+			if index != nil {
+				index[k] = last
+			} else if len(pairs) > 16 {
+				index = make(map[string]int, 2*len(pairs))
+				for i, p := range pairs {
+					index[p.k] = i
+				}
+			}
 		}
-		pairs[last].v = strings.TrimSpace(v)
+		pairs[last].v, pairs[last].more = strings.TrimSpace(v), pairs[last].more[:0]
 	}
 	for i := range pairs {
+		if p := &pairs[i]; len(p.more) > 0 {
+			p.v = p.v + "," + strings.Join(p.more, ",")
+		}
 		pairs[i].v = strings.TrimSpace(pairs[i].v)
 	}
 	slices.SortFunc(pairs, func(a, b kvPair) int { return strings.Compare(a.k, b.k) })
 	return pairs, true
 }
 
-// writeStructured writes member k as parseStructured's result, writing a Java map rendering
-// straight from its pairs.
-func writeStructured(w *event.JSONWriter, k string, v any) {
+// writeStructured writes member k (level 4 of unmapped) as parseStructured's result, writing a
+// Java map rendering straight from its pairs when they are within MaxMembers.
+func writeStructured(b *bounded, k string, v any) {
+	w := b.w
 	if s, ok := v.(string); ok && !isJSONObjectText(strings.TrimSpace(s)) {
 		var buf [8]kvPair
-		if pairs, ok := parseKVPairs(s, buf[:0]); ok {
+		if pairs, ok := parseKVPairs(s, buf[:0]); ok && len(pairs) <= MaxMembers {
 			w.Key(k)
 			w.Open()
 			for _, p := range pairs {
@@ -80,7 +106,7 @@ func writeStructured(w *event.JSONWriter, k string, v any) {
 			return
 		}
 	}
-	w.Any(k, parseStructured(v))
+	b.member(k, parseStructured(v), 4)
 }
 
 // isJSONObjectText reports whether parseStructured reads trimmed text t as JSON.

@@ -1,0 +1,238 @@
+package normalize
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/idwatch/idwatch/internal/benchutil"
+	"github.com/idwatch/idwatch/internal/event"
+)
+
+// TestSortedKeysComparisons: ordering an event's keys costs O(n·log n) comparisons, not the
+// O(n²) of the insertion sort that let one event with a million debugData keys stall the
+// processor for minutes.
+func TestSortedKeysComparisons(t *testing.T) {
+	for _, n := range []int{1_000, 20_000} {
+		keys := make([]string, n)
+		for i, j := range rand.New(rand.NewPCG(1, 2)).Perm(n) {
+			keys[i] = "k" + strconv.Itoa(j)
+		}
+		cmps := 0
+		sortStrings(keys, func(a, b string) int { cmps++; return strings.Compare(a, b) })
+		if limit := int(3 * float64(n) * math.Log2(float64(n))); cmps > limit {
+			t.Errorf("%d keys: %d comparisons, want at most 3·n·log2(n) = %d", n, cmps, limit)
+		}
+		for i := 1; i < n; i++ {
+			if keys[i-1] > keys[i] {
+				t.Fatalf("%d keys: not sorted at %d", n, i)
+			}
+		}
+	}
+}
+
+// truncatedRecord normalizes a hostile event and returns its first record decoded.
+func truncatedRecord(t *testing.T, h benchutil.Hostile) (map[string]any, *Record) {
+	t.Helper()
+	ev, err := event.Decode(h.Event("u-hostile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := New().Normalize(ev, Meta{})[0]
+	b, err := rec.AppendJSON(nil, EncodeOptions{OmitRawData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("record is not JSON: %v", err)
+	}
+	return m, rec
+}
+
+// restOf checks that obj holds MaxMembers members plus RestKey, and returns the members of the
+// rest with obj's own (without RestKey).
+func restOf(t *testing.T, what string, obj map[string]any) map[string]any {
+	t.Helper()
+	if len(obj) != MaxMembers+1 {
+		t.Errorf("%s: %d members, want %d and %s", what, len(obj), MaxMembers, RestKey)
+	}
+	text, ok := obj[RestKey].(string)
+	if !ok {
+		t.Fatalf("%s: no %s text", what, RestKey)
+	}
+	var rest map[string]any
+	if err := json.Unmarshal([]byte(text), &rest); err != nil {
+		t.Fatalf("%s: %s is not a JSON object: %v", what, RestKey, err)
+	}
+	all := map[string]any{}
+	for k, v := range obj {
+		if k != RestKey {
+			all[k] = v
+		}
+	}
+	for k, v := range rest {
+		if _, dup := all[k]; dup {
+			t.Errorf("%s: %q both kept and in the rest", what, k)
+		}
+		all[k] = v
+	}
+	return all
+}
+
+// TestBoundsKeepEverything: past MaxMembers and MaxDepth a record keeps the event's free-form
+// data as JSON text, says so in metadata.is_truncated, and loses nothing.
+func TestBoundsKeepEverything(t *testing.T) {
+	h := benchutil.Hostile{Keys: 2500, Extra: 1200, Depth: 40, StrLen: 300, ArrayLen: 20, Targets: 1100, Behaviors: 1300}
+	m, _ := truncatedRecord(t, h)
+	md := m["metadata"].(map[string]any)
+	if md["is_truncated"] != true {
+		t.Errorf("metadata.is_truncated = %v, want true", md["is_truncated"])
+	}
+	if labels := md["labels"].([]any); len(labels) != 2 || labels[0] != "schema:auth" {
+		t.Errorf("labels %v", labels)
+	}
+	un := m["unmapped"].(map[string]any)
+	dd := restOf(t, "debugData", un["debugContext"].(map[string]any)["debugData"].(map[string]any))
+	// requestId and requestUri have an OCSF home; every other key is there, kept or as text.
+	if want := h.Keys + 5; len(dd) != want {
+		t.Errorf("debugData keeps %d keys, want %d", len(dd), want)
+	}
+	for i := range h.Keys {
+		if v, ok := dd["key"+strconv.Itoa(i)].(string); !ok || !strings.HasPrefix(v, "v") {
+			t.Fatalf("debugData key%d = %v", i, dd["key"+strconv.Itoa(i)])
+		}
+	}
+	// Members past MaxMembers are kept as they came, unparsed.
+	if s, ok := dd["signOnMode"].(string); !ok || s != "SAML 2.0" {
+		t.Errorf("signOnMode in the rest: %v", dd["signOnMode"])
+	}
+	// A Java map rendering past MaxMembers is parsed and bounded like any object.
+	if beh, ok := dd["behaviors"].(map[string]any); !ok {
+		t.Errorf("behaviors: %T", dd["behaviors"])
+	} else if all := restOf(t, "behaviors", beh); len(all) != h.Behaviors {
+		t.Errorf("behaviors keeps %d members, want %d", len(all), h.Behaviors)
+	}
+	if targets := un["target"].([]any); len(targets) != MaxMembers+1 {
+		t.Errorf("target: %d elements", len(targets))
+	} else {
+		var rest []map[string]any
+		if err := json.Unmarshal([]byte(targets[MaxMembers].(map[string]any)[RestKey].(string)), &rest); err != nil || len(rest) != h.Targets-MaxMembers || rest[0]["id"] != "0oa1000" {
+			t.Errorf("target rest: %v, %d elements", err, len(rest))
+		}
+	}
+	if svc, _ := m["service"].(map[string]any); svc["uid"] != "0oa0" {
+		t.Errorf("service %v", m["service"])
+	}
+}
+
+// TestBoundsArraysAndNesting: long arrays and deep nesting under unmapped.
+func TestBoundsArraysAndNesting(t *testing.T) {
+	h := benchutil.Hostile{Depth: 40, ArrayLen: 1500}
+	m, rec := truncatedRecord(t, h)
+	if m["metadata"].(map[string]any)["is_truncated"] != true {
+		t.Error("metadata.is_truncated not set")
+	}
+	un := m["unmapped"].(map[string]any)
+	dd := un["debugContext"].(map[string]any)["debugData"].(map[string]any)
+	if list := dd["list"].([]any); len(list) != MaxMembers+1 {
+		t.Errorf("list: %d elements", len(list))
+	} else {
+		var rest []any
+		if err := json.Unmarshal([]byte(list[MaxMembers].(map[string]any)[RestKey].(string)), &rest); err != nil || len(rest) != h.ArrayLen-MaxMembers || rest[0] != "e1000" {
+			t.Errorf("list rest: %v, %d elements", err, len(rest))
+		}
+	}
+	// nested: debugData is level 3, nested level 4, each object or array one level more.
+	var v any = dd["nested"]
+	level := 4
+	for done := false; !done; {
+		switch t := v.(type) {
+		case map[string]any:
+			v, level = t["a"], level+1
+		case []any:
+			v, level = t[1], level+1
+		default:
+			done = true
+		}
+	}
+	text, ok := v.(string)
+	if !ok || level != MaxDepth+1 || !json.Valid([]byte(text)) || !strings.Contains(text, `"deepest"`) {
+		t.Errorf("nesting kept as structure to level %d, then %.60q", level, v)
+	}
+	// The actor's detailEntry.list is bounded the same way.
+	if list := un["actor"].(map[string]any)["detailEntry"].(map[string]any)["list"].([]any); len(list) != MaxMembers+1 {
+		t.Errorf("actor detailEntry list: %d elements", len(list))
+	}
+	// Rules read the kept structure.
+	var got []any
+	rec.Each(event.MustPath("unmapped.debugContext.debugData.list"), func(v any) bool { got = append(got, v); return true })
+	if len(got) != MaxMembers+1 || got[0] != "e0" {
+		t.Errorf("list through Each: %d values", len(got))
+	}
+}
+
+func TestBoundsExtraFields(t *testing.T) {
+	h := benchutil.Hostile{Extra: 1200}
+	m, _ := truncatedRecord(t, h)
+	un := m["unmapped"].(map[string]any)
+	// Unknown top-level fields: MaxMembers of them, the rest as text.
+	extra := map[string]any{}
+	for k, v := range un {
+		if strings.HasPrefix(k, "extra") || k == RestKey {
+			extra[k] = v
+		}
+	}
+	if all := restOf(t, "extra fields", extra); len(all) != h.Extra {
+		t.Errorf("extra fields: %d kept, want %d", len(all), h.Extra)
+	}
+}
+
+// TestWithinBoundsUnflagged: data at the bounds is written whole, unflagged.
+func TestWithinBoundsUnflagged(t *testing.T) {
+	m, _ := truncatedRecord(t, benchutil.Hostile{Keys: MaxMembers - 4, Extra: MaxMembers, Depth: 10, ArrayLen: MaxMembers, Targets: MaxMembers, Behaviors: MaxMembers})
+	if _, ok := m["metadata"].(map[string]any)["is_truncated"]; ok {
+		t.Error("metadata.is_truncated set for an event within bounds")
+	}
+	raw, _ := json.Marshal(m)
+	if strings.Contains(string(raw), RestKey) {
+		t.Errorf("%s written for an event within bounds", RestKey)
+	}
+	dd := m["unmapped"].(map[string]any)["debugContext"].(map[string]any)["debugData"].(map[string]any)
+	if len(dd) != MaxMembers {
+		t.Errorf("debugData: %d members, want %d", len(dd), MaxMembers)
+	}
+}
+
+func TestRawExceeds(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, MaxDepth-3) + "1" + strings.Repeat("}", MaxDepth-3)
+	many := "[" + strings.Repeat(`"x",`, MaxMembers-1) + `"x"]`
+	cases := []struct {
+		text string
+		want bool
+	}{
+		{`{}`, false},
+		{`{"a":"}{[,,,"}`, false},
+		{deep, false},
+		{`[` + deep + `]`, true},
+		{many, false},
+		{`[` + many + `]`, false},
+		{strings.Replace(many, "[", `["y",`, 1), true},
+		{`{"k":` + strings.Replace(many, "[", `["y",`, 1) + `}`, true},
+	}
+	for _, c := range cases {
+		if got := rawExceeds([]byte(c.text), 4); got != c.want {
+			t.Errorf("rawExceeds(%.40s…) = %v, want %v", c.text, got, c.want)
+		}
+		v, err := event.ParseValue([]byte(c.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := exceeds(v, 4); got != c.want {
+			t.Errorf("exceeds(%.40s…) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}
