@@ -126,15 +126,16 @@ func (b *bounded) value(v any, depth int) {
 			b.rawText(t)
 			return
 		}
-		keys := sortedKeys(t, make([]string, 0, len(t)))
+		var mb [16]member[any]
+		ms := sortedMembers(t, mb[:0])
 		w.Open()
-		for i, k := range keys {
+		for i, m := range ms {
 			if i == MaxMembers {
-				b.restMembers(t, keys[i:])
+				b.restMembers(ms[i:])
 				break
 			}
-			w.Key(k)
-			b.value(t[k], depth+1)
+			w.Key(m.k)
+			b.value(m.v, depth+1)
 		}
 		w.Close()
 	case []any:
@@ -162,12 +163,12 @@ func (b *bounded) value(v any, depth int) {
 	}
 }
 
-// restMembers writes member RestKey: the JSON text of an object holding m's members keys.
-func (b *bounded) restMembers(m map[string]any, keys []string) {
+// restMembers writes member RestKey: the JSON text of an object holding ms.
+func (b *bounded) restMembers(ms []member[any]) {
 	rest := event.JSONWriter{}
 	rest.Open()
-	for _, k := range keys {
-		rest.Any(k, m[k])
+	for _, m := range ms {
+		rest.Any(m.k, m.v)
 	}
 	rest.Close()
 	b.keepErr(rest.Err)

@@ -15,19 +15,22 @@ import (
 // TestSortedKeysComparisons: ordering an event's keys costs O(n·log n) comparisons, not the
 // O(n²) of the insertion sort that let one event with a million debugData keys stall the
 // processor for minutes.
-func TestSortedKeysComparisons(t *testing.T) {
+func TestSortedMembersComparisons(t *testing.T) {
 	for _, n := range []int{1_000, 20_000} {
-		keys := make([]string, n)
+		keys := make([]member[any], n)
 		for i, j := range rand.New(rand.NewPCG(1, 2)).Perm(n) {
-			keys[i] = "k" + strconv.Itoa(j)
+			keys[i].k = "k" + strconv.Itoa(j)
 		}
 		cmps := 0
-		sortStrings(keys, func(a, b string) int { cmps++; return strings.Compare(a, b) })
+		for i := range keys {
+			keys[i].prefix = keyPrefix(keys[i].k)
+		}
+		sortMembers(keys, func(a, b *member[any]) int { cmps++; return compareMembers(a, b) })
 		if limit := int(3 * float64(n) * math.Log2(float64(n))); cmps > limit {
 			t.Errorf("%d keys: %d comparisons, want at most 3·n·log2(n) = %d", n, cmps, limit)
 		}
 		for i := 1; i < n; i++ {
-			if keys[i-1] > keys[i] {
+			if keys[i-1].k > keys[i].k {
 				t.Fatalf("%d keys: not sorted at %d", n, i)
 			}
 		}

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -99,29 +100,29 @@ func writeUnmapped(b *bounded, o *OCSF) {
 					func(w *event.JSONWriter, i int) { r.IPChain[i].WriteJSON(w) })
 			})
 		}
-		var kb [16]string
-		keys := sortedKeys(ev.Extra, kb[:0])
-		for i, k := range keys {
+		var mb [16]member[json.RawMessage]
+		extra := sortedMembers(ev.Extra, mb[:0])
+		for i, e := range extra {
 			if i == MaxMembers {
 				// The rest of the fields Okta may add, as the JSON text of an object.
 				rest := append(make([]byte, 0, 1024), '{')
-				for j, k := range keys[i:] {
+				for j, e := range extra[i:] {
 					if j > 0 {
 						rest = append(rest, ',')
 					}
-					rest = append(event.AppendString(rest, k), ':')
-					rest = append(rest, ev.Extra[k]...)
+					rest = append(event.AppendString(rest, e.k), ':')
+					rest = append(rest, e.v...)
 				}
 				w.Key(RestKey)
 				w.B = event.AppendStringBytes(w.B, append(rest, '}'))
 				b.truncated = true
 				break
 			}
-			v, err := event.ParseValue(ev.Extra[k])
+			v, err := event.ParseValue(e.v)
 			if err != nil {
-				v = string(ev.Extra[k])
+				v = string(e.v)
 			}
-			b.member(k, v, 2)
+			b.member(e.k, v, 2)
 		}
 	})
 }
@@ -196,19 +197,19 @@ func countryMapped(o *OCSF) bool {
 // order, parsing the structured strings; members past MaxMembers are kept unparsed, as JSON text.
 func writeDebugData(b *bounded, dd map[string]any) {
 	w := b.w
-	var kb [16]string
-	keys := sortedKeys(dd, kb[:0])
+	var mb [16]member[any]
+	ms := sortedMembers(dd, mb[:0])
 	written := 0
-	for i, k := range keys {
+	for i, m := range ms {
+		k, v := m.k, m.v
 		if mappedDebugKeys[k] {
 			continue
 		}
 		if written == MaxMembers {
-			b.restMembers(dd, slices.DeleteFunc(keys[i:], func(k string) bool { return mappedDebugKeys[k] }))
+			b.restMembers(slices.DeleteFunc(ms[i:], func(m member[any]) bool { return mappedDebugKeys[m.k] }))
 			return
 		}
 		written++
-		v := dd[k]
 		switch k {
 		case "logOnlySecurityData":
 			// A JSON object in a string: write it as the object it is, without rebuilding it.
@@ -229,15 +230,47 @@ func writeDebugData(b *bounded, dd map[string]any) {
 	}
 }
 
-// sortedKeys appends m's keys to keys (a caller's buffer, usually on its stack) in order, in
-// n·log n time: an event may carry any number of keys.
-func sortedKeys[V any](m map[string]V, keys []string) []string {
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys, strings.Compare)
-	return keys
+// member is one member of a free-form object, with the first 8 bytes of its key as a number
+// (big-endian, zero-padded) so that most comparisons need not reach the key's bytes.
+type member[V any] struct {
+	k      string
+	v      V
+	prefix uint64
 }
 
-// sortStrings sorts s by cmp in O(n·log n) comparisons.
-func sortStrings(s []string, cmp func(a, b string) int) { slices.SortFunc(s, cmp) }
+// sortedMembers appends m's members to ms (a caller's buffer, usually on its stack) in key
+// order, in n·log n time: an event may carry any number of keys. Taking the values along saves
+// a lookup per key in a map that may be far larger than the CPU's caches.
+func sortedMembers[V any](m map[string]V, ms []member[V]) []member[V] {
+	for k, v := range m {
+		ms = append(ms, member[V]{k: k, v: v, prefix: keyPrefix(k)})
+	}
+	sortMembers(ms, compareMembers[V])
+	return ms
+}
+
+// keyPrefix is the first 8 bytes of k as a big-endian number, zero-padded: it orders keys as
+// their bytes do, up to ties.
+func keyPrefix(k string) uint64 {
+	var p uint64
+	for i := range 8 {
+		p <<= 8
+		if i < len(k) {
+			p |= uint64(k[i])
+		}
+	}
+	return p
+}
+
+// compareMembers orders members by key (byte order).
+func compareMembers[V any](a, b *member[V]) int {
+	if a.prefix != b.prefix {
+		return cmp.Compare(a.prefix, b.prefix)
+	}
+	return strings.Compare(a.k, b.k)
+}
+
+// sortMembers sorts ms with compare, in O(n·log n) comparisons.
+func sortMembers[V any](ms []member[V], compare func(a, b *member[V]) int) {
+	slices.SortFunc(ms, func(a, b member[V]) int { return compare(&a, &b) })
+}
