@@ -138,6 +138,9 @@ func (p *Processor) replay(ctx context.Context, after, upto int64) error {
 			return nil
 		}
 		for i := range entries {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if entries[i].Seq > upto {
 				return nil
 			}
@@ -185,6 +188,11 @@ func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
 func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) error {
 	var b store.ProcessedBatch
 	for i := range entries {
+		// A batch of large events can take a while: stop between events when asked, committing
+		// nothing (the batch is read again on the next start).
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		recs, alerts, err := p.evaluate(&entries[i], b.Records, false)
 		if err != nil {
 			return err
