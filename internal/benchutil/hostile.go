@@ -10,7 +10,7 @@ import (
 type Hostile struct {
 	Keys      int // debugData members (short string values)
 	Extra     int // unknown top-level fields
-	Depth     int // nesting of debugData.nested (the decoder accepts up to 512 levels in all)
+	Depth     int // levels of {"a":[1,…]} in debugData.nested, two JSON levels each (MaxDepth at most)
 	StrLen    int // length of debugData.long and of the displayMessage
 	ArrayLen  int // elements of debugData.list and of the actor's detailEntry.list
 	Targets   int // targets, each with a small detailEntry
@@ -120,6 +120,24 @@ func SizedKeys(size int) Hostile { return Hostile{Keys: size / 20} }
 
 // SizedMix returns a Hostile event shape of about size bytes mixing every kind of excess.
 func SizedMix(size int) Hostile {
-	return Hostile{Keys: size / 8 / 26, Extra: size / 8 / 24, Depth: 400, StrLen: size / 8, ArrayLen: size / 8 / 8,
+	return Hostile{Keys: size / 8 / 26, Extra: size / 8 / 24, Depth: MaxDepth, StrLen: size / 8, ArrayLen: size / 8 / 8,
 		Targets: size / 8 / 96, Behaviors: size / 8 / 28}
+}
+
+// MaxDepth is the deepest Hostile.Depth: with the three levels above debugData.nested, the
+// event stays within the 512 levels the event decoder accepts.
+const MaxDepth = 250
+
+// MaxSize is the largest event FromFuzz builds.
+const MaxSize = 20 * MB
+
+// FromFuzz makes a shape from fuzzed numbers, scaled down to events of at most MaxSize bytes
+// and MaxDepth nesting.
+func FromFuzz(keys, extra, depth uint16, strLen, arrayLen uint32, targets, behaviors uint16) Hostile {
+	h := Hostile{Keys: int(keys) * 16, Extra: int(extra) * 16, Depth: min(int(depth), MaxDepth), StrLen: int(strLen % (MaxSize / 2)),
+		ArrayLen: int(arrayLen % (MaxSize / 16)), Targets: int(targets), Behaviors: int(behaviors) * 4}
+	for h.size() > MaxSize {
+		h.Keys, h.Extra, h.StrLen, h.ArrayLen, h.Targets, h.Behaviors = h.Keys/2, h.Extra/2, h.StrLen/2, h.ArrayLen/2, h.Targets/2, h.Behaviors/2
+	}
+	return h
 }

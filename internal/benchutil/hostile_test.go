@@ -24,4 +24,7 @@ func TestHostileEventsAreJSON(t *testing.T) {
 	if n := len(SizedMix(4 * MB).Event("u")); n < 3*MB || n > 5*MB {
 		t.Errorf("SizedMix(4 MB) is %d bytes", n)
 	}
+	if h := FromFuzz(65535, 65535, 65535, 1<<32-1, 1<<32-1, 65535, 65535); h.size() > MaxSize || h.Depth != MaxDepth || h.Keys == 0 {
+		t.Errorf("FromFuzz(max) = %+v, %d bytes", h, h.size())
+	}
 }
