@@ -36,7 +36,6 @@ func detectAll(t testing.TB, rs *Ruleset, n *normalize.Normalizer, raw []byte) {
 func FuzzHostileDetect(f *testing.F) {
 	f.Add(uint16(1), uint16(1), uint16(2), uint32(64), uint32(3), uint16(2), uint16(1))
 	f.Add(uint16(70), uint16(70), uint16(15), uint32(1<<16), uint32(1001), uint16(1001), uint16(251))
-	f.Add(uint16(benchutil.MB/20/16), uint16(0), uint16(0), uint32(0), uint32(0), uint16(0), uint16(0))
 	mix := benchutil.SizedMix(benchutil.MB)
 	f.Add(uint16(mix.Keys/16), uint16(mix.Extra/16), uint16(mix.Depth), uint32(mix.StrLen), uint32(mix.ArrayLen), uint16(mix.Targets), uint16(mix.Behaviors/4))
 	rs := builtinRuleset(f)
