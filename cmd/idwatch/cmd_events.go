@@ -69,6 +69,9 @@ func runEvents(ctx context.Context, io stdio, args []string) error {
 			break
 		}
 		for _, e := range es {
+			if err := ctx.Err(); err != nil {
+				return err // a page of large events takes a while to normalize
+			}
 			if !since.IsZero() && e.Published.Before(since) {
 				continue
 			}
