@@ -2,8 +2,8 @@ package normalize
 
 import (
 	"encoding/json"
-	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,26 +12,59 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// TestSortedKeysComparisons: ordering an event's keys costs O(n·log n) comparisons, not the
+// TestSortKeysLinear: ordering an event's keys costs steps linear in their number, not the
 // O(n²) of the insertion sort that let one event with a million debugData keys stall the
-// processor for minutes.
-func TestSortedMembersComparisons(t *testing.T) {
-	for _, n := range []int{1_000, 20_000} {
-		keys := make([]member[any], n)
+// processor for minutes (nor the n·log n of a comparison sort).
+func TestSortKeysLinear(t *testing.T) {
+	perKey := 0.0
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		ms := make([]member[int], n)
 		for i, j := range rand.New(rand.NewPCG(1, 2)).Perm(n) {
-			keys[i].k = "k" + strconv.Itoa(j)
+			ms[i] = member[int]{"key" + strconv.Itoa(j), j}
 		}
-		cmps := 0
-		for i := range keys {
-			keys[i].prefix = keyPrefix(keys[i].k)
-		}
-		sortMembers(keys, func(a, b *member[any]) int { cmps++; return compareMembers(a, b) })
-		if limit := int(3 * float64(n) * math.Log2(float64(n))); cmps > limit {
-			t.Errorf("%d keys: %d comparisons, want at most 3·n·log2(n) = %d", n, cmps, limit)
-		}
+		work := 0
+		sortMembers(ms, &work)
 		for i := 1; i < n; i++ {
-			if keys[i-1].k > keys[i].k {
-				t.Fatalf("%d keys: not sorted at %d", n, i)
+			if ms[i-1].k >= ms[i].k || strconv.Itoa(ms[i].v) != ms[i].k[3:] {
+				t.Fatalf("%d keys: out of order at %d: %q %q", n, i, ms[i-1].k, ms[i].k)
+			}
+		}
+		if perKey == 0 {
+			perKey = float64(work) / float64(n)
+		} else if got := float64(work) / float64(n); got > 1.5*perKey {
+			t.Errorf("%d keys: %.1f steps per key, up from %.1f for 1,000 keys", n, got, perKey)
+		}
+	}
+}
+
+// TestSortKeysOrder compares the order with the standard library's on keys that share long
+// prefixes, hold NUL bytes, are empty or not ASCII.
+func TestSortKeysOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "b", "\x00", "\xff", "é", "key", "longer-shared-prefix-"}
+	for _, n := range []int{0, 1, 2, 63, 64, 65, 500, 5000} {
+		seen := map[string]bool{}
+		var keys []string
+		for len(keys) < n {
+			var b strings.Builder
+			for range r.IntN(6) {
+				b.WriteString(alphabet[r.IntN(len(alphabet))])
+			}
+			if k := b.String(); !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+		ms := make([]member[int], n)
+		for i, k := range keys {
+			ms[i] = member[int]{k, i}
+		}
+		sortMembers(ms, nil)
+		want := slices.Clone(keys)
+		slices.Sort(want)
+		for i := range ms {
+			if ms[i].k != want[i] || keys[ms[i].v] != ms[i].k {
+				t.Fatalf("%d keys: at %d got %q, want %q", n, i, ms[i].k, want[i])
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -228,49 +227,4 @@ func writeDebugData(b *bounded, dd map[string]any) {
 		}
 		b.member(k, v, 4)
 	}
-}
-
-// member is one member of a free-form object, with the first 8 bytes of its key as a number
-// (big-endian, zero-padded) so that most comparisons need not reach the key's bytes.
-type member[V any] struct {
-	k      string
-	v      V
-	prefix uint64
-}
-
-// sortedMembers appends m's members to ms (a caller's buffer, usually on its stack) in key
-// order, in n·log n time: an event may carry any number of keys. Taking the values along saves
-// a lookup per key in a map that may be far larger than the CPU's caches.
-func sortedMembers[V any](m map[string]V, ms []member[V]) []member[V] {
-	for k, v := range m {
-		ms = append(ms, member[V]{k: k, v: v, prefix: keyPrefix(k)})
-	}
-	sortMembers(ms, compareMembers[V])
-	return ms
-}
-
-// keyPrefix is the first 8 bytes of k as a big-endian number, zero-padded: it orders keys as
-// their bytes do, up to ties.
-func keyPrefix(k string) uint64 {
-	var p uint64
-	for i := range 8 {
-		p <<= 8
-		if i < len(k) {
-			p |= uint64(k[i])
-		}
-	}
-	return p
-}
-
-// compareMembers orders members by key (byte order).
-func compareMembers[V any](a, b *member[V]) int {
-	if a.prefix != b.prefix {
-		return cmp.Compare(a.prefix, b.prefix)
-	}
-	return strings.Compare(a.k, b.k)
-}
-
-// sortMembers sorts ms with compare, in O(n·log n) comparisons.
-func sortMembers[V any](ms []member[V], compare func(a, b *member[V]) int) {
-	slices.SortFunc(ms, func(a, b member[V]) int { return compare(&a, &b) })
 }
