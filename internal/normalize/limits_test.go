@@ -272,3 +272,36 @@ func TestRawExceeds(t *testing.T) {
 		}
 	}
 }
+
+// TestParseKVLinear: a Java map rendering with many pieces parses in a bounded number of
+// allocations (a value continued by n pieces used to be rebuilt n times, and each key was
+// looked for among all before it).
+func TestParseKVLinear(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{reasons=first")
+	for i := range 10_000 {
+		b.WriteString(", reason " + strconv.Itoa(i))
+	}
+	for i := range 10_000 {
+		b.WriteString(", k" + strconv.Itoa(i) + "=v")
+	}
+	b.WriteString(", k5=last}")
+	s := b.String()
+	var pairs []kvPair
+	allocs := testing.AllocsPerRun(3, func() {
+		var ok bool
+		if pairs, ok = parseKVPairs(s, nil); !ok {
+			t.Fatal("not parsed")
+		}
+	})
+	r := slices.IndexFunc(pairs, func(p kvPair) bool { return p.k == "reasons" })
+	if len(pairs) != 10_001 || r < 0 || !strings.HasPrefix(pairs[r].v, "first, reason 0, reason 1,") || !strings.HasSuffix(pairs[r].v, ", reason 9999") {
+		t.Fatalf("%d pairs, reasons at %d", len(pairs), r)
+	}
+	if i := slices.IndexFunc(pairs, func(p kvPair) bool { return p.k == "k5" }); i < 0 || pairs[i].v != "last" {
+		t.Errorf("repeated key: %v", pairs[i])
+	}
+	if allocs > 1000 {
+		t.Errorf("%.0f allocations for 20,000 pieces, want at most 1,000 (one per piece before)", allocs)
+	}
+}
