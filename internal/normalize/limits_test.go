@@ -305,3 +305,34 @@ func TestParseKVLinear(t *testing.T) {
 		t.Errorf("%.0f allocations for 20,000 pieces, want at most 1,000 (one per piece before)", allocs)
 	}
 }
+
+// TestTruncatedRecordsValid: records that kept data as text are valid OCSF 1.8.0, both records
+// of an overlap event are flagged, and they differ only in their labels.
+func TestTruncatedRecordsValid(t *testing.T) {
+	v := newValidator(t)
+	ev, err := event.Decode(benchutil.Hostile{Keys: 1200, Extra: 1100, Depth: 20, ArrayLen: 1100, Targets: 1001, Behaviors: 1001}.Event("u-valid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := New().Normalize(ev, Meta{TenantUID: "t"})
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want the two of user.authentication.sso", len(recs))
+	}
+	var bodies []string
+	for _, r := range recs {
+		b, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.validate(b); err != nil {
+			t.Errorf("%s record: %v", r.Schema, err)
+		}
+		if !strings.Contains(string(b), `"labels":["schema:`+string(r.Schema)+`","routing:listed"],"is_truncated":true}`) {
+			t.Errorf("%s record: metadata does not end with its labels and is_truncated", r.Schema)
+		}
+		bodies = append(bodies, strings.Replace(string(b), "schema:"+string(r.Schema), "", 1))
+	}
+	if bodies[0] != bodies[1] {
+		t.Error("the records of one event differ beyond their labels")
+	}
+}
