@@ -336,3 +336,59 @@ func TestTruncatedRecordsValid(t *testing.T) {
 		t.Error("the records of one event differ beyond their labels")
 	}
 }
+
+// TestBoundsInsideTypedArrays: a target or ipChain hop whose free-form map is past the bounds
+// is written within them; its neighbours are written as usual.
+func TestBoundsInsideTypedArrays(t *testing.T) {
+	var big strings.Builder
+	big.WriteString("{")
+	for i := range MaxMembers + 5 {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		big.WriteString(`"d` + strconv.Itoa(i) + `":` + strconv.Itoa(i))
+	}
+	big.WriteString("}")
+	raw := `{"uuid":"u-typed","published":"2025-03-10T14:02:11Z","eventType":"user.session.start",` +
+		`"target":[{"id":"t1","type":"User","detailEntry":{"a":1}},{"id":"t2","type":"AppInstance","detailEntry":` + big.String() + `}],` +
+		`"client":{"ipAddress":"198.51.100.1"},"request":{"ipChain":[{"ip":"198.51.100.1"},{"ip":"10.0.0.1","ipDetails":` + big.String() + `}]}}`
+	ev, err := event.Decode([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New().Normalize(ev, Meta{Raw: []byte(raw)})[0].AppendJSON(nil, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Metadata struct {
+			IsTruncated bool `json:"is_truncated"`
+		} `json:"metadata"`
+		Unmapped struct {
+			Target  []map[string]any `json:"target"`
+			Request struct {
+				IPChain []map[string]any `json:"ipChain"`
+			} `json:"request"`
+		} `json:"unmapped"`
+		RawData string `json:"raw_data"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Metadata.IsTruncated || rec.RawData != raw {
+		t.Errorf("is_truncated %v, raw_data kept %v", rec.Metadata.IsTruncated, rec.RawData == raw)
+	}
+	if len(rec.Unmapped.Target) != 2 || rec.Unmapped.Target[0]["id"] != "t1" || rec.Unmapped.Target[1]["id"] != "t2" {
+		t.Fatalf("targets %v", rec.Unmapped.Target)
+	}
+	if all := restOf(t, "target detailEntry", rec.Unmapped.Target[1]["detailEntry"].(map[string]any)); len(all) != MaxMembers+5 {
+		t.Errorf("target detailEntry keeps %d members", len(all))
+	}
+	hops := rec.Unmapped.Request.IPChain
+	if len(hops) != 2 || hops[1]["ip"] != "10.0.0.1" {
+		t.Fatalf("ipChain %v", hops)
+	}
+	if all := restOf(t, "ipDetails", hops[1]["ipDetails"].(map[string]any)); len(all) != MaxMembers+5 {
+		t.Errorf("ipDetails keeps %d members", len(all))
+	}
+}
