@@ -392,3 +392,45 @@ func TestBoundsInsideTypedArrays(t *testing.T) {
 		t.Errorf("ipDetails keeps %d members", len(all))
 	}
 }
+
+// TestBoundsEntityData: entity.data (a policy change's from / to) is bounded like unmapped.
+func TestBoundsEntityData(t *testing.T) {
+	var big strings.Builder
+	big.WriteString(`{"list":[`)
+	for i := range MaxMembers + 3 {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		big.WriteString(strconv.Itoa(i))
+	}
+	big.WriteString(`]}`)
+	raw := `{"uuid":"u-entity","published":"2025-03-10T14:02:11Z","eventType":"policy.rule.update",` +
+		`"target":[{"id":"r1","type":"PolicyRule","changeDetails":{"from":{"a":1},"to":` + big.String() + `}}]}`
+	ev, err := event.Decode([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New().Normalize(ev, Meta{})[0].AppendJSON(nil, EncodeOptions{OmitRawData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Metadata struct {
+			IsTruncated bool `json:"is_truncated"`
+		} `json:"metadata"`
+		Entity struct {
+			Data struct {
+				From map[string]any `json:"from"`
+				To   struct {
+					List []any `json:"list"`
+				} `json:"to"`
+			} `json:"data"`
+		} `json:"entity"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Metadata.IsTruncated || rec.Entity.Data.From["a"] != float64(1) || len(rec.Entity.Data.To.List) != MaxMembers+1 {
+		t.Errorf("is_truncated %v, from %v, to.list %d elements", rec.Metadata.IsTruncated, rec.Entity.Data.From, len(rec.Entity.Data.To.List))
+	}
+}
