@@ -110,7 +110,7 @@ func replayExport(t *testing.T, rs *detect.Ruleset, export string) []string {
 	norm := normalize.New()
 	var ids []string
 	sc := bufio.NewScanner(strings.NewReader(export))
-	sc.Buffer(nil, maxEventLine)
+	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
 		raw := append([]byte(nil), sc.Bytes()...)
 		ev, err := event.Decode(raw)

@@ -104,6 +104,9 @@ func exportBySeq(ctx context.Context, st store.Store, filter store.ReadFilter, w
 			return err
 		}
 		for _, e := range es {
+			if err := ctx.Err(); err != nil {
+				return err // a page of large events takes a while to normalize
+			}
 			if err := write(e); err != nil {
 				return err
 			}
@@ -126,6 +129,9 @@ func exportByTime(ctx context.Context, st store.Store, filter store.ReadFilter, 
 			break
 		}
 		for _, e := range es {
+			if err := ctx.Err(); err != nil {
+				return err // a page of large events takes a while to normalize
+			}
 			if err := write(e); err != nil {
 				return err
 			}

@@ -10,13 +10,14 @@ import (
 )
 
 // runNormalize maps Okta System Log events (JSON lines on stdin) to normalized records (JSON lines
-// on stdout). A line that is not an event is reported on stderr with its number; the other lines
-// are still processed, and the command exits 1 at the end.
+// on stdout). A line that is not an event, or is longer than --max-line-mib, is reported on stderr
+// with its number; the other lines are still processed, and the command exits 1 at the end.
 func runNormalize(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "normalize", "normalize [--format ocsf|raw] [--tenant ID] [--no-raw-data] < events.jsonl > records.jsonl")
+	fs := newFlagSet(io, "normalize", "normalize [--format ocsf|raw] [--tenant ID] [--no-raw-data] [--max-line-mib N] < events.jsonl > records.jsonl")
 	format := fs.String("format", "ocsf", "ocsf: one OCSF 1.8.0 record per event and schema; raw: the event as received, with its schema and routing")
 	tenant := fs.String("tenant", "", "integration (org) id to write as metadata.tenant_uid")
 	noRaw := fs.Bool("no-raw-data", false, "leave raw_data (the event as received) out of OCSF records")
+	maxLine := maxLineFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,19 +31,13 @@ func runNormalize(ctx context.Context, io stdio, args []string) error {
 	opts := normalize.EncodeOptions{OmitRawData: *noRaw}
 	out := bufio.NewWriterSize(io.out, 64<<10)
 	buf := make([]byte, 0, 8<<10)
-	lines, bad := 0, 0
-	err := event.DecodeLines(io.in, func(line int, raw []byte, ev *event.LogEvent, err error) error {
-		lines++
+	lines, bad, err := eachInputLine(ctx, io, "normalize", io.in, *maxLine, func(line int, raw []byte) (error, error) {
+		ev, err := event.Decode(raw)
 		if err != nil {
-			bad++
-			fmt.Fprintf(io.err, "idwatch normalize: %v\n", err)
-			return nil
+			return err, nil
 		}
 		for _, f := range ev.Flaws {
 			fmt.Fprintf(io.err, "idwatch normalize: line %d: event %q kept with a field it could not read (in unmapped.unreadable_fields): %s\n", line, ev.UUID, f)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 		for _, r := range n.Normalize(ev, normalize.Meta{TenantUID: *tenant, Raw: raw}) {
 			var err error
@@ -52,13 +47,13 @@ func runNormalize(ctx context.Context, io stdio, args []string) error {
 				buf, err = r.AppendJSON(buf[:0], opts)
 			}
 			if err != nil {
-				return fmt.Errorf("encode event %s: %w", ev.UUID, err)
+				return nil, fmt.Errorf("encode event %s: %w", ev.UUID, err)
 			}
 			if _, err := out.Write(append(buf, '\n')); err != nil {
-				return fmt.Errorf("write records: %w", err)
+				return nil, fmt.Errorf("write records: %w", err)
 			}
 		}
-		return nil
+		return nil, nil
 	})
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("write records: %w", ferr)
@@ -67,7 +62,7 @@ func runNormalize(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d of %d input lines were not Okta events (each is named above); the others were normalized", bad, lines)
+		return skippedLines(bad, lines, "normalized")
 	}
 	return nil
 }

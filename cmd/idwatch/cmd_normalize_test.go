@@ -33,7 +33,7 @@ func TestNormalizeCommand(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (bad lines); stderr %s", code, errOut)
 	}
-	for _, want := range []string{"line 3: invalid JSON", "line 4: not an Okta System Log event", "2 of 4 input lines were not Okta events"} {
+	for _, want := range []string{"line 3: invalid JSON", "line 4: not an Okta System Log event", "2 of 4 input lines were skipped"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -113,5 +113,45 @@ func TestNormalizeCommandExportedEvent(t *testing.T) {
 	recs := decodeLines(t, out)
 	if len(recs) != 1 || recs[0]["time"] != float64(1669142929177) || recs[0]["unmapped"].(map[string]any)["unreadable_fields"] == nil {
 		t.Fatalf("records:\n%s", out)
+	}
+}
+
+// bigEvent is a log-stream deletion (an event the built-in rules alert on) padded to over size
+// bytes with a long displayMessage, as an export of a journal holding such an event has it.
+func bigEvent(uuid string, size int) string {
+	return `{"uuid":"` + uuid + `","published":"2025-01-01T00:00:00Z","eventType":"system.log_stream.lifecycle.delete","actor":{"alternateId":"a@example.com"},"displayMessage":"` +
+		strings.Repeat("m", size) + `"}`
+}
+
+// TestLongLinesNormalizeAndReplay: both commands read lines far over 4 MiB, and report a line
+// over --max-line-mib with its number and go on with the next, the same way.
+func TestLongLinesNormalizeAndReplay(t *testing.T) {
+	in := bigEvent("big-1", 5<<20) + "\n" + bigEvent("big-2", 2<<20) + "\n" + bigEvent("small-3", 10) + "\n"
+	code, out, errOut := runCLI(t, in, "normalize", "--no-raw-data")
+	if code != 0 || len(decodeLines(t, out)) != 3 {
+		t.Fatalf("normalize: exit %d, %d bytes out, stderr %s", code, len(out), errOut)
+	}
+	code, out, errOut = runCLI(t, in, "replay", "-")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("replay: exit %d, want 3 findings, got:\n%.500s\nstderr %s", code, out, errOut)
+	}
+
+	for _, cmd := range [][]string{{"normalize", "--no-raw-data", "--max-line-mib", "1"}, {"replay", "--max-line-mib", "1", "-"}} {
+		code, out, errOut = runCLI(t, in, cmd...)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1 (lines skipped)", cmd[0], code)
+		}
+		for _, want := range []string{"idwatch " + cmd[0] + ": line 1: line too long: longer than 1048576 bytes", "line 2: line too long", "2 of 3 input lines were skipped"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", cmd[0], want, errOut)
+			}
+		}
+		if !strings.Contains(out, "small-3") || strings.Contains(out, "big-") {
+			t.Errorf("%s: the line after the long ones was not processed alone:\n%.300s", cmd[0], out)
+		}
+	}
+	code, _, errOut = runCLI(t, "", "replay", "--max-line-mib", "0", "-")
+	if code != 2 || !strings.Contains(errOut, "--max-line-mib 0: want 1 to") {
+		t.Errorf("bad limit: exit %d, stderr %s", code, errOut)
 	}
 }

@@ -15,11 +15,8 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// maxEventLine bounds one JSON line of an export.
-const maxEventLine = 4 << 20
-
 func runReplay(ctx context.Context, sio stdio, args []string) error {
-	fset := newFlagSet(sio, "replay", "replay [--rules DIR] [--strict] [--config F] [--schema S] [--lateness D] [--until T] FILE|-")
+	fset := newFlagSet(sio, "replay", "replay [--rules DIR] [--strict] [--config F] [--schema S] [--lateness D] [--until T] [--max-line-mib N] FILE|-")
 	dir := fset.String("rules", "", "rules directory (default: the built-in rules)")
 	strict := fset.Bool("strict", false, "fail when a rule file does not load (default: report it, leave it out and run the others)")
 	cfgFile := fset.String("config", "", "take placeholder values from this serve configuration's placeholders section too")
@@ -27,6 +24,7 @@ func runReplay(ctx context.Context, sio stdio, args []string) error {
 	lateness := fset.Duration("lateness", 5*time.Minute, "how late events may arrive")
 	timeField := fset.String("time-field", "published", "event time field of raw events")
 	until := fset.String("until", "", "after the input, advance event time to this RFC 3339 time (fires pending absences)")
+	maxLine := maxLineFlag(fset)
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -77,33 +75,19 @@ func runReplay(ctx context.Context, sio stdio, args []string) error {
 		}
 		return nil
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), maxEventLine)
-	line, bad := 0, 0
-	for sc.Scan() {
-		line++
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		b := sc.Bytes()
-		if len(b) == 0 {
-			continue
-		}
-		d, err := event.ParseDoc(b)
-		if err == nil {
-			var as []detect.Alert
-			as, err = eng.Process(detect.Input{Fields: d, Schema: *schema})
-			if err == nil {
-				err = emit(as)
-			}
-		}
+	lines, bad, err := eachInputLine(ctx, sio, "replay", in, *maxLine, func(_ int, raw []byte) (error, error) {
+		d, err := event.ParseDoc(raw)
 		if err != nil {
-			bad++
-			sio.log.Warn("replay: skipped event", "line", line, "err", err)
+			return err, nil
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read events: line %d: %w", line+1, err)
+		as, err := eng.Process(detect.Input{Fields: d, Schema: *schema})
+		if err != nil {
+			return err, nil
+		}
+		return nil, emit(as)
+	})
+	if err != nil {
+		return err
 	}
 	if !untilT.IsZero() {
 		if err := emit(eng.Advance(untilT.Add(*lateness))); err != nil {
@@ -111,7 +95,7 @@ func runReplay(ctx context.Context, sio stdio, args []string) error {
 		}
 	}
 	if bad > 0 {
-		sio.log.Warn("replay: some events were skipped", "skipped", bad, "lines", line)
+		return skippedLines(bad, lines, "replayed")
 	}
 	return nil
 }

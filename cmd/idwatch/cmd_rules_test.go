@@ -67,9 +67,9 @@ not json
 {"uuid":"e2","published":"2025-01-01T00:00:01Z","eventType":"user.session.start"}
 `
 	f := write(t, dir, "events.jsonl", events)
-	code, out, _ := runCLI(t, "", "replay", f)
-	if code != 0 {
-		t.Fatalf("code %d", code)
+	code, out, errOut := runCLI(t, "", "replay", f)
+	if code != 1 || !strings.Contains(errOut, "idwatch replay: line 2: ") || !strings.Contains(errOut, "1 of 3 input lines were skipped") {
+		t.Fatalf("code %d, want 1 for the line that is not JSON, named on stderr:\n%s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 1 {

@@ -65,7 +65,7 @@ func workforceMix(n, users int) []event.Doc {
 	return out
 }
 
-func builtinRuleset(b *testing.B) *Ruleset {
+func builtinRuleset(b testing.TB) *Ruleset {
 	files, err := LoadFS(rules.FS, ".")
 	if err != nil {
 		b.Fatal(err)

@@ -145,17 +145,24 @@ func (ev *LogEvent) each(segs []string, fn func(any) bool) bool {
 		return eachStr(str, rest, fn)
 	}
 	// Not a typed field, or a typed one that is absent: Doc.Each would find a member of another
-	// case among the unknown ones.
-	for k, raw := range ev.Extra {
-		if strings.EqualFold(k, seg) {
-			v, err := parseValue(string(raw))
-			if err != nil {
-				return true
+	// case among the unknown ones (scanned as lookupFold does).
+	raw, ok := ev.Extra[seg]
+	if !ok && len(ev.Extra) <= MaxFoldScan {
+		for k, r := range ev.Extra {
+			if strings.EqualFold(k, seg) {
+				raw, ok = r, true
+				break
 			}
-			return EachIn(v, rest, fn)
 		}
 	}
-	return true
+	if !ok {
+		return true
+	}
+	v, err := parseValue(string(raw))
+	if err != nil {
+		return true
+	}
+	return EachIn(v, rest, fn)
 }
 
 func (o *Outcome) each(rest []string, fn func(any) bool) bool {

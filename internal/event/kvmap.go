@@ -23,7 +23,11 @@ func ParseKV(s string) (m map[string]any, ok bool) {
 }
 
 // KVPair is one member of a Java map rendering.
-type KVPair struct{ K, V string }
+type KVPair struct {
+	K, V string
+	// more holds the pieces without "=" that continued V, each after a comma, joined at the end.
+	more []string
+}
 
 // ParseKVPairs parses like ParseKV into pairs appended to buf, sorted by key, each key once (the
 // last assignment wins, as in a map), so that encoding needs no map.
@@ -37,7 +41,10 @@ func ParseKVPairs(s string, buf []KVPair) ([]KVPair, bool) {
 	if body == "" {
 		return pairs, true
 	}
+	// Linear in the text however it is made: continuations are joined once at the end, and
+	// a repeated key is found through an index once there are more than a few.
 	last := -1
+	var index map[string]int
 	for piece := range strings.SplitSeq(body, ",") {
 		k, v, found := strings.Cut(piece, "=")
 		k = strings.TrimSpace(k)
@@ -45,18 +52,37 @@ func ParseKVPairs(s string, buf []KVPair) ([]KVPair, bool) {
 			if last < 0 {
 				return nil, false
 			}
-			pairs[last].V += "," + piece
+			pairs[last].more = append(pairs[last].more, piece)
 			continue
 		}
-		last = slices.IndexFunc(pairs, func(p KVPair) bool { return p.K == k })
+		if index != nil {
+			var ok bool
+			if last, ok = index[k]; !ok {
+				last = -1
+			}
+		} else {
+			last = slices.IndexFunc(pairs, func(p KVPair) bool { return p.K == k })
+		}
 		if last < 0 {
 			last = len(pairs)
 			pairs = append(pairs, KVPair{K: k})
+			if index != nil {
+				index[k] = last
+			} else if len(pairs) > 16 {
+				index = make(map[string]int, 2*len(pairs))
+				for i, p := range pairs {
+					index[p.K] = i
+				}
+			}
 		}
-		pairs[last].V = strings.TrimSpace(v)
+		pairs[last].V, pairs[last].more = strings.TrimSpace(v), pairs[last].more[:0]
 	}
 	for i := range pairs {
-		pairs[i].V = strings.TrimSpace(pairs[i].V)
+		p := &pairs[i]
+		if len(p.more) > 0 {
+			p.V = p.V + "," + strings.Join(p.more, ",")
+		}
+		p.V, p.more = strings.TrimSpace(p.V), nil
 	}
 	slices.SortFunc(pairs, func(a, b KVPair) int { return strings.Compare(a.K, b.K) })
 	return pairs, true

@@ -148,7 +148,14 @@ func eachIn(v any, segs, orig []string, fn func(v any) bool) bool {
 	return fn(v)
 }
 
-// lookupFold finds the member named as (when not empty), else lower, else any spelling of it.
+// MaxFoldScan is the most members a field lookup scans for another spelling of a name: in a
+// larger object (only a malformed or hostile event has one) a field is found by its name as the
+// rule writes it or in lower case, so that each lookup costs the same however many keys an
+// event carries.
+const MaxFoldScan = 1000
+
+// lookupFold finds the member named as (when not empty), else lower, else any spelling of it
+// (in objects of up to MaxFoldScan members).
 func lookupFold(m map[string]any, as, lower string) (any, bool) {
 	if as != "" {
 		if v, ok := m[as]; ok {
@@ -157,6 +164,9 @@ func lookupFold(m map[string]any, as, lower string) (any, bool) {
 	}
 	if v, ok := m[lower]; ok {
 		return v, true
+	}
+	if len(m) > MaxFoldScan {
+		return nil, false
 	}
 	for k, v := range m {
 		if strings.EqualFold(k, lower) {

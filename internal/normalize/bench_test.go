@@ -109,3 +109,64 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	reportRate(b, i, cpu)
 }
+
+// hostileRecords decodes, normalizes and encodes one event (raw_data included), as the
+// processor and the OCSF sinks do, and returns the bytes written.
+func hostileRecords(b *testing.B, n *Normalizer, raw []byte, buf []byte) []byte {
+	ev, err := event.DecodeOwned(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range n.Normalize(ev, Meta{TenantUID: "acme", Raw: raw}) {
+		if buf, err = r.AppendJSON(buf[:0], EncodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return buf
+}
+
+// BenchmarkHostileKeys measures decode + normalize + encode of one event with n debugData keys:
+// time per key stays flat from a thousand keys to a million (it grew with n before keys were
+// sorted in n·log n).
+func BenchmarkHostileKeys(b *testing.B) {
+	for _, keys := range []int{1_000, 10_000, 100_000, 1_000_000} {
+		b.Run(benchutil.Count(keys), func(b *testing.B) {
+			raw := benchutil.Hostile{Keys: keys}.Event("u-keys")
+			n := New()
+			b.SetBytes(int64(len(raw)))
+			var buf []byte
+			i := 0
+			cpu := benchutil.CPUTime()
+			for b.Loop() {
+				buf = hostileRecords(b, n, raw, buf)
+				i++
+			}
+			benchutil.ReportPer(b, float64(i*keys), "key", cpu)
+		})
+	}
+}
+
+// BenchmarkHostileSize measures decode + normalize + encode of events of 1 to 20 MB, made of
+// keys alone or of every kind of excess (keys, fields, nesting, long strings, arrays, targets).
+func BenchmarkHostileSize(b *testing.B) {
+	for _, shape := range []struct {
+		name string
+		of   func(int) benchutil.Hostile
+	}{{"keys", benchutil.SizedKeys}, {"mix", benchutil.SizedMix}} {
+		for _, mb := range []int{1, 5, 20} {
+			b.Run(shape.name+"/"+benchutil.Count(mb)+"MB", func(b *testing.B) {
+				raw := shape.of(mb * benchutil.MB).Event("u-size")
+				n := New()
+				b.SetBytes(int64(len(raw)))
+				var buf []byte
+				i := 0
+				cpu := benchutil.CPUTime()
+				for b.Loop() {
+					buf = hostileRecords(b, n, raw, buf)
+					i++
+				}
+				benchutil.ReportPerMB(b, int64(i*len(raw)), cpu)
+			})
+		}
+	}
+}

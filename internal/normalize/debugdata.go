@@ -6,12 +6,13 @@ import (
 	"github.com/idwatch/idwatch/internal/event"
 )
 
-// writeStructured writes member k as event.ParseStructured's result, writing a Java map rendering
-// straight from its pairs.
-func writeStructured(w *event.JSONWriter, k string, v any) {
+// writeStructured writes member k (level 4 of unmapped) as event.ParseStructured's result, writing
+// a Java map rendering straight from its pairs when they are within MaxMembers.
+func writeStructured(b *bounded, k string, v any) {
+	w := b.w
 	if s, ok := v.(string); ok && !event.IsJSONObjectText(strings.TrimSpace(s)) {
 		var buf [8]event.KVPair
-		if pairs, ok := event.ParseKVPairs(s, buf[:0]); ok {
+		if pairs, ok := event.ParseKVPairs(s, buf[:0]); ok && len(pairs) <= MaxMembers {
 			w.Key(k)
 			w.Open()
 			for _, p := range pairs {
@@ -22,7 +23,7 @@ func writeStructured(w *event.JSONWriter, k string, v any) {
 			return
 		}
 	}
-	w.Any(k, event.ParseStructured(v))
+	b.member(k, event.ParseStructured(v), 4)
 }
 
 // riskLevel finds the highest Okta risk level (LOW, MEDIUM, HIGH) among debugData.risk (a Java

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"slices"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/event"
@@ -235,6 +236,8 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 	w.Str("status_code", o.StatusCode)
 	w.Str("status_detail", o.StatusDetail)
 	labelsAt, labelsEnd = o.Metadata.appendJSON(w)
+	metadataEnd := len(w.B) - 1 // metadata's closing brace
+	b := bounded{w: w}
 	if o.Actor != nil {
 		w.Key("actor")
 		o.Actor.appendJSON(w)
@@ -320,7 +323,7 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 			w.Key("policy")
 			e.Policy.appendJSON(w, true)
 		}
-		w.Map("data", e.Data)
+		b.mapMember("data", e.Data, 3)
 		w.Close()
 	}
 	if a := o.API; a != nil {
@@ -383,7 +386,12 @@ func (o *OCSF) appendJSON(w *event.JSONWriter, rawData []byte) (labelsAt, labels
 		})
 	}
 	if o.Source != nil {
-		writeUnmapped(w, o)
+		writeUnmapped(&b, o)
+	}
+	if b.truncated {
+		// Known only now: say so at the end of metadata (after labels, whose offsets stand).
+		const flag = `,"is_truncated":true`
+		w.B = slices.Insert(w.B, metadataEnd, []byte(flag)...)
 	}
 	if len(rawData) > 0 {
 		w.Key("raw_data")

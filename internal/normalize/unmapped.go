@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -11,14 +12,16 @@ import (
 // writeUnmapped writes, under Okta's own field names, every field of ev that has no OCSF home or
 // is only partly represented there, with debugData's behaviors, risk and logOnlySecurityData
 // parsed into structured values. It writes straight from the typed event, so mapping allocates
-// nothing for it; the member is left out when there is nothing to write.
-func writeUnmapped(w *event.JSONWriter, o *OCSF) {
+// nothing for it; the member is left out when there is nothing to write. Free-form data is
+// written within MaxMembers and MaxDepth (see bounded).
+func writeUnmapped(b *bounded, o *OCSF) {
+	w := b.w
 	ev := o.Source
 	w.Object("unmapped", func() {
 		w.Str("legacyEventType", ev.LegacyEventType)
 		w.Str("severity", ev.Severity)
 		if a := ev.Actor; a != nil && a.DetailEntry != nil {
-			w.Object("actor", func() { w.Map("detailEntry", a.DetailEntry) })
+			w.Object("actor", func() { b.mapMember("detailEntry", a.DetailEntry, 3) })
 		}
 		if c := ev.Client; c != nil {
 			w.Object("client", func() {
@@ -46,25 +49,26 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 				w.Str("disk_encryption_type", d.DiskEncryptionType)
 				w.Str("screen_lock_type", d.ScreenLockType)
 				if d.DeviceIntegrator != nil {
-					w.Any("device_integrator", d.DeviceIntegrator)
+					b.member("device_integrator", d.DeviceIntegrator, 3)
 				}
 			})
 		}
 		if len(ev.Target) > 0 {
-			w.Array("target", len(ev.Target), func(i int) { ev.Target[i].WriteJSON(w) })
+			writeElements(b, "target", len(ev.Target), func(i int) bool { return targetExceeds(&ev.Target[i]) },
+				func(w *event.JSONWriter, i int) { ev.Target[i].WriteJSON(w) })
 		}
 		if t := ev.Transaction; t != nil {
 			w.Object("transaction", func() {
 				w.Str("type", t.Type)
 				w.Str("id", t.ID)
 				if len(t.Detail) > 0 {
-					w.Map("detail", t.Detail)
+					b.mapMember("detail", t.Detail, 3)
 				}
 			})
 		}
 		if dc := ev.DebugContext; dc != nil && len(dc.DebugData) > 0 {
 			w.Object("debugContext", func() {
-				w.Object("debugData", func() { writeDebugData(w, dc.DebugData) })
+				w.Object("debugData", func() { writeDebugData(b, dc.DebugData) })
 			})
 		}
 		if ac := ev.AuthenticationContext; ac != nil {
@@ -89,29 +93,102 @@ func writeUnmapped(w *event.JSONWriter, o *OCSF) {
 					w.Str("domain", sc.Domain)
 				}
 				w.Bool("isProxy", sc.IsProxy)
-				w.Map("ipDetails", sc.IPDetails)
-				w.Map("risk", sc.Risk)
+				b.mapMember("ipDetails", sc.IPDetails, 3)
+				b.mapMember("risk", sc.Risk, 3)
 				if sc.UserBehaviors != nil {
-					w.Any("userBehaviors", sc.UserBehaviors)
+					b.member("userBehaviors", sc.UserBehaviors, 3)
 				}
-				w.Map("botProtection", sc.BotProtection)
+				b.mapMember("botProtection", sc.BotProtection, 3)
 			})
 		}
 		if r := ev.Request; r != nil && len(r.IPChain) > 0 {
 			w.Object("request", func() {
-				w.Array("ipChain", len(r.IPChain), func(i int) { r.IPChain[i].WriteJSON(w) })
+				writeElements(b, "ipChain", len(r.IPChain), func(i int) bool { return exceeds(r.IPChain[i].IPDetails, 5) },
+					func(w *event.JSONWriter, i int) { r.IPChain[i].WriteJSON(w) })
 			})
 		}
-		var kb [16]string
-		for _, k := range sortedKeys(ev.Extra, kb[:0]) {
-			v, err := event.ParseValue(ev.Extra[k])
-			if err != nil {
-				v = string(ev.Extra[k])
+		var mb [16]member[json.RawMessage]
+		extra := sortedMembers(ev.Extra, mb[:0])
+		for i, e := range extra {
+			if i == MaxMembers {
+				// The rest of the fields Okta may add, as the JSON text of an object.
+				rest := append(make([]byte, 0, 1024), '{')
+				for j, e := range extra[i:] {
+					if j > 0 {
+						rest = append(rest, ',')
+					}
+					rest = append(event.AppendString(rest, e.k), ':')
+					rest = append(rest, e.v...)
+				}
+				w.Key(RestKey)
+				w.B = event.AppendStringBytes(w.B, append(rest, '}'))
+				b.truncated = true
+				break
 			}
-			w.Any(k, v)
+			v, err := event.ParseValue(e.v)
+			if err != nil {
+				v = string(e.v)
+			}
+			b.member(e.k, v, 2)
 		}
 		writeFlaws(w, ev.Flaws)
 	})
+}
+
+// targetExceeds reports whether a target's free-form maps (level 4 and 5 of unmapped) exceed
+// the bounds.
+func targetExceeds(t *event.Target) bool {
+	if exceeds(t.DetailEntry, 4) {
+		return true
+	}
+	c := t.ChangeDetails
+	return c != nil && (exceeds(c.From, 5) || exceeds(c.To, 5))
+}
+
+// writeElements writes member k (level 2 of unmapped) as an array of n typed objects (level 3),
+// each written by enc. An element whose free-form data is beyond the bounds (over says which) is
+// written through its generic form within them, and elements past MaxMembers are kept as JSON
+// text.
+func writeElements(b *bounded, k string, n int, over func(i int) bool, enc func(w *event.JSONWriter, i int)) {
+	w := b.w
+	w.Key(k)
+	w.B = append(w.B, '[')
+	for i := range n {
+		if i > 0 {
+			w.B = append(w.B, ',')
+		}
+		if i == MaxMembers {
+			rest := event.JSONWriter{}
+			rest.B = append(rest.B, '[')
+			for j := i; j < n; j++ {
+				if j > i {
+					rest.B = append(rest.B, ',')
+				}
+				enc(&rest, j)
+			}
+			rest.B = append(rest.B, ']')
+			b.keepErr(rest.Err)
+			w.Open()
+			w.Key(RestKey)
+			w.B = event.AppendStringBytes(w.B, rest.B)
+			w.Close()
+			b.truncated = true
+			break
+		}
+		if !over(i) {
+			enc(w, i)
+			continue
+		}
+		one := event.JSONWriter{}
+		enc(&one, i)
+		v, err := event.ParseValue(one.B)
+		if err != nil {
+			b.keepErr(err)
+			continue
+		}
+		b.value(v, 3)
+	}
+	w.B = append(w.B, ']')
 }
 
 // countryMapped reports whether the record holds the event's country as location.country (of
@@ -124,42 +201,39 @@ func countryMapped(o *OCSF) bool {
 	return e != nil && e.Location != nil && e.Location.Country != ""
 }
 
-// writeDebugData writes debugData without the keys OCSF holds, in key order, parsing the
-// structured strings.
-func writeDebugData(w *event.JSONWriter, dd map[string]any) {
-	var kb [16]string
-	for _, k := range sortedKeys(dd, kb[:0]) {
+// writeDebugData writes debugData (level 3 of unmapped) without the keys OCSF holds, in key
+// order, parsing the structured strings; members past MaxMembers are kept unparsed, as JSON text.
+func writeDebugData(b *bounded, dd map[string]any) {
+	w := b.w
+	var mb [16]member[any]
+	ms := sortedMembers(dd, mb[:0])
+	written := 0
+	for i, m := range ms {
+		k, v := m.k, m.v
 		if mappedDebugKeys[k] {
 			continue
 		}
-		v := dd[k]
+		if written == MaxMembers {
+			b.restMembers(slices.DeleteFunc(ms[i:], func(m member[any]) bool { return mappedDebugKeys[m.k] }))
+			return
+		}
+		written++
 		switch k {
 		case "logOnlySecurityData":
 			// A JSON object in a string: write it as the object it is, without rebuilding it.
 			if s, ok := v.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "{") && json.Valid(unsafe.Slice(unsafe.StringData(s), len(s))) {
-				w.Key(k)
-				w.B = event.AppendCompact(w.B, s)
-				continue
+				if !rawExceeds(unsafe.Slice(unsafe.StringData(s), len(s)), 4) {
+					w.Key(k)
+					w.B = event.AppendCompact(w.B, s)
+					continue
+				}
 			}
-			writeStructured(w, k, v)
+			writeStructured(b, k, v)
 			continue
 		case "behaviors", "risk":
-			writeStructured(w, k, v)
+			writeStructured(b, k, v)
 			continue
 		}
-		w.Any(k, v)
+		b.member(k, v, 4)
 	}
-}
-
-// sortedKeys appends m's keys to keys (a caller's buffer, usually on its stack) in order.
-func sortedKeys[V any](m map[string]V, keys []string) []string {
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ { // insertion sort: debugData has a handful of keys
-		for j := i; j > 0 && strings.Compare(keys[j-1], keys[j]) > 0; j-- {
-			keys[j-1], keys[j] = keys[j], keys[j-1]
-		}
-	}
-	return keys
 }

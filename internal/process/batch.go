@@ -176,6 +176,11 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 	})
 	p.order = order
 	for _, e := range order {
+		// A batch of large events can take a while: stop between events when asked, committing
+		// nothing (the batch is read again on the next start).
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		recs, alerts, err := p.evaluate(e, b.Records)
 		if err != nil {
 			return err

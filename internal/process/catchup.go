@@ -161,6 +161,9 @@ func (p *Processor) feedByTime(ctx context.Context, in *integration, eng *detect
 			return after, alerts, n, fmt.Errorf("processor: read journal in published order: %w", err)
 		}
 		for i := range entries {
+			if err := ctx.Err(); err != nil {
+				return after, alerts, n, err
+			}
 			e := &entries[i]
 			if stop != nil && stop.Less(e.Key()) {
 				return after, alerts, n, nil

@@ -458,6 +458,10 @@ func (r *Runner) fill(ctx context.Context, s *source) (bool, error) {
 			r.log.Warn("journal retention removed entries this sink had not delivered", "from", s.readPos+1, "to", entries[0].Seq-1)
 		}
 		for _, e := range entries {
+			// Normalizing a page of large events takes a while: stop between them when asked.
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
 			s.readPos = e.Seq
 			if err := r.appendEntry(s, e); err != nil {
 				return false, err

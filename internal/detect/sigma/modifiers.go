@@ -256,8 +256,48 @@ type refPred struct {
 	cased bool
 }
 
+// maxRefWork bounds the bytes a field reference compares per event (the sum, over the value
+// pairs it tries, of both values' lengths): two fields of a hostile event holding long lists of
+// long strings would otherwise cost the product of their sizes. Equality is exempt: it looks
+// values up in a set, in time linear in both lists.
+const maxRefWork = 64 << 20
+
 func (p refPred) match(ls []Leaf, ev *Event) bool {
-	other := ev.Values(p.slot)
+	ok, _ := p.compare(ls, ev.Values(p.slot))
+	return ok
+}
+
+// text is a leaf's text as the predicate compares it.
+func (p refPred) text(l *Leaf) string {
+	if p.cased {
+		return l.S
+	}
+	return l.Lower()
+}
+
+// compare reports whether a value of ls relates to a value of other as the mode says, and how
+// many bytes it compared to find out.
+func (p refPred) compare(ls, other []Leaf) (ok bool, work int) {
+	if p.mode == "" && len(ls) > 1 && len(other) > 1 {
+		set := make(map[string]struct{}, len(other))
+		for j := range other {
+			if other[j].HasS {
+				b := p.text(&other[j])
+				set[b] = struct{}{}
+				work += len(b)
+			}
+		}
+		for i := range ls {
+			if ls[i].HasS {
+				a := p.text(&ls[i])
+				work += len(a)
+				if _, ok := set[a]; ok {
+					return true, work
+				}
+			}
+		}
+		return false, work
+	}
 	for i := range ls {
 		if !ls[i].HasS {
 			continue
@@ -266,11 +306,10 @@ func (p refPred) match(ls []Leaf, ev *Event) bool {
 			if !other[j].HasS {
 				continue
 			}
-			a, b := ls[i].S, other[j].S
-			if !p.cased {
-				a, b = ls[i].Lower(), other[j].Lower()
+			a, b := p.text(&ls[i]), p.text(&other[j])
+			if work += len(a) + len(b); work > maxRefWork {
+				return false, work
 			}
-			var ok bool
 			switch p.mode {
 			case "contains":
 				ok = strings.Contains(a, b)
@@ -282,11 +321,11 @@ func (p refPred) match(ls []Leaf, ev *Event) bool {
 				ok = a == b
 			}
 			if ok {
-				return true
+				return true, work
 			}
 		}
 	}
-	return false
+	return false, work
 }
 
 // timeLeaves turns date leaves into one calendar part (hour, day, ...) as numbers.
