@@ -36,9 +36,7 @@ func runNormalize(ctx context.Context, io stdio, args []string) error {
 		if err != nil {
 			return err, nil
 		}
-		for _, f := range ev.Flaws {
-			fmt.Fprintf(io.err, "idwatch normalize: line %d: event %q kept with a field it could not read (in unmapped.unreadable_fields): %s\n", line, ev.UUID, f)
-		}
+		reportFlaws(io, "normalize", line, ev)
 		for _, r := range n.Normalize(ev, normalize.Meta{TenantUID: *tenant, Raw: raw}) {
 			var err error
 			if *format == "raw" {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"github.com/idwatch/idwatch/internal/detect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/event"
+	"github.com/idwatch/idwatch/internal/normalize"
+	"github.com/idwatch/idwatch/internal/process"
 )
 
 func runReplay(ctx context.Context, sio stdio, args []string) error {
@@ -75,16 +78,39 @@ func runReplay(ctx context.Context, sio stdio, args []string) error {
 		}
 		return nil
 	}
-	lines, bad, err := eachInputLine(ctx, sio, "replay", in, *maxLine, func(_ int, raw []byte) (error, error) {
-		d, err := event.ParseDoc(raw)
+	norm := normalize.New()
+	lines, bad, err := eachInputLine(ctx, sio, "replay", in, *maxLine, func(line int, raw []byte) (error, error) {
+		if *schema != "" {
+			d, err := event.ParseDoc(raw)
+			if err != nil {
+				return err, nil
+			}
+			as, err := eng.Process(detect.Input{Fields: d, Schema: *schema})
+			if err != nil {
+				return err, nil
+			}
+			return nil, emit(as)
+		}
+		// A raw event is evaluated as the processor evaluates a journal entry: decoded, normalized,
+		// and the rules run on the event and on each of its records, so rules on records fire
+		// too and the alert ids are those the processor stores.
+		ev, err := event.Decode(raw)
 		if err != nil {
 			return err, nil
 		}
-		as, err := eng.Process(detect.Input{Fields: d, Schema: *schema})
-		if err != nil {
-			return err, nil
+		reportFlaws(sio, "replay", line, ev)
+		var refused []error
+		as := process.DetectEvent(eng, ev, norm.Normalize(ev, normalize.Meta{Raw: raw}), false, func(recSchema string, err error) {
+			as := "the raw event"
+			if recSchema != "" {
+				as = "its " + recSchema + " record"
+			}
+			refused = append(refused, fmt.Errorf("%s was not evaluated: %w", as, err))
+		})
+		if err := emit(as); err != nil {
+			return nil, err
 		}
-		return nil, emit(as)
+		return errors.Join(refused...), nil
 	})
 	if err != nil {
 		return err

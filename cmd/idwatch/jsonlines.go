@@ -52,3 +52,11 @@ func eachInputLine(ctx context.Context, sio stdio, cmd string, in io.Reader, max
 func skippedLines(skipped, lines int, others string) error {
 	return fmt.Errorf("%d of %d input lines were skipped (each is named above); the others were %s", skipped, lines, others)
 }
+
+// reportFlaws names on stderr each field of an input event that could not be read: the event is
+// kept and used, and its records list the fields in unmapped.unreadable_fields.
+func reportFlaws(sio stdio, cmd string, line int, ev *event.LogEvent) {
+	for _, f := range ev.Flaws {
+		fmt.Fprintf(sio.err, "idwatch %s: line %d: event %q kept with a field it could not read (in unmapped.unreadable_fields): %s\n", cmd, line, ev.UUID, f)
+	}
+}

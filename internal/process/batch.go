@@ -289,34 +289,18 @@ func (p *Processor) normalize(e *store.Entry, ev *event.LogEvent) []*normalize.R
 		ProcessedTime: p.cfg.Clock(), Raw: e.Raw})
 }
 
-// detect runs eng on the raw event and on each of its records. Unless silent (rebuilding state),
-// it returns the alerts raised as stored alerts of the entry's integration.
+// detect runs eng on the raw event and on each of its records (DetectEvent). Unless silent
+// (rebuilding state), it returns the alerts raised as stored alerts of the entry's integration.
 func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEvent, nrecs []*normalize.Record, silent bool) []store.Alert {
+	as := DetectEvent(eng, ev, nrecs, silent, func(schema string, err error) { p.unevaluated(e, schema, err, silent) })
 	var alerts []store.Alert
-	run := func(input detect.Input) error {
-		if silent {
-			return eng.Replay(input)
-		}
-		as, err := eng.Process(input)
+	for i := range as {
+		a, err := storedAlert(&as[i], e.IntegrationID)
 		if err != nil {
-			return err
+			p.unevaluated(e, "", err, silent)
+			continue
 		}
-		for i := range as {
-			a, err := storedAlert(&as[i], e.IntegrationID)
-			if err != nil {
-				return err
-			}
-			alerts = append(alerts, a)
-		}
-		return nil
-	}
-	if err := run(detect.Input{Fields: ev}); err != nil {
-		p.unevaluated(e, "", err, silent)
-	}
-	for _, r := range nrecs {
-		if err := run(detect.Input{Fields: recordFields{r}, Schema: string(r.Schema)}); err != nil {
-			p.unevaluated(e, string(r.Schema), err, silent)
-		}
+		alerts = append(alerts, a)
 	}
 	return alerts
 }
