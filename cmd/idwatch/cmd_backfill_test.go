@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
 	"os"
@@ -11,10 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idwatch/idwatch/internal/detect"
-	"github.com/idwatch/idwatch/internal/event"
-	"github.com/idwatch/idwatch/internal/normalize"
-	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
@@ -46,10 +41,6 @@ func TestBackfillDetectsWhatReplayDetects(t *testing.T) {
 	if err := os.WriteFile(tokFile, []byte(sim.Info.APIToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rs, _, err := process.LoadRules("", false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name  string
 		steps [][]string
@@ -74,7 +65,7 @@ func TestBackfillDetectsWhatReplayDetects(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("export: %d %s", code, errOut)
 			}
-			want := replayExport(t, rs, export)
+			want := replayExport(t, export)
 			got := storedAlertIDs(t, dir)
 			var missing, extra []string
 			for _, id := range want {
@@ -99,42 +90,15 @@ func TestBackfillDetectsWhatReplayDetects(t *testing.T) {
 	}
 }
 
-// replayExport runs the processor's rules over a time-sorted export as a replay does, on each raw
-// event and on its normalized records, and returns the sorted ids of the alerts raised.
-func replayExport(t *testing.T, rs *detect.Ruleset, export string) []string {
+// replayExport runs `idwatch replay` (the built-in rules, as the processor runs them) over a
+// time-sorted export and returns the sorted ids of the alerts it raises.
+func replayExport(t *testing.T, export string) []string {
 	t.Helper()
-	eng, err := detect.New(rs, detect.Config{})
-	if err != nil {
-		t.Fatal(err)
+	code, out, errOut := runCLI(t, export, "replay", "-")
+	if code != 0 {
+		t.Fatalf("replay: %d\n%s", code, errOut)
 	}
-	norm := normalize.New()
-	var ids []string
-	sc := bufio.NewScanner(strings.NewReader(export))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		raw := append([]byte(nil), sc.Bytes()...)
-		ev, err := event.Decode(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs := []detect.Input{{Fields: ev}}
-		for _, r := range norm.Normalize(ev, normalize.Meta{Raw: raw}) {
-			inputs = append(inputs, detect.Input{Fields: r, Schema: string(r.Schema)})
-		}
-		for _, in := range inputs {
-			as, err := eng.Process(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, a := range as {
-				ids = append(ids, a.ID)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(ids)
+	ids, _ := findingIDs(t, out)
 	return ids
 }
 
