@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -67,8 +68,10 @@ func runEvents(ctx context.Context, io stdio, args []string) error {
 	}
 	w := bufio.NewWriterSize(io.out, 1<<16)
 	var write func(e store.Entry) error
+	var ocsf *ocsfExport
 	if *format == "ocsf" {
-		write = ocsfWriter(w)
+		ocsf = newOCSFExport(w, io.err)
+		write = ocsf.write
 	} else {
 		write = func(e store.Entry) error {
 			w.Write(e.Raw)
@@ -90,7 +93,14 @@ func runEvents(ctx context.Context, io stdio, args []string) error {
 	if werr != nil {
 		return werr
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if ocsf != nil && ocsf.skipped > 0 {
+		return fmt.Errorf("%d of %d journal entries were skipped (each is named above with its seq and uuid): they are not Okta events, so they have no OCSF records; the others were exported, and --format raw exports every entry as stored",
+			ocsf.skipped, ocsf.entries)
+	}
+	return nil
 }
 
 // exportUsage is the synopsis of events export.
@@ -149,27 +159,42 @@ func exportByTime(ctx context.Context, st store.Store, filter store.ReadFilter, 
 	})
 }
 
-// ocsfWriter returns a function writing a journal entry's normalized records to w, one per line:
+// ocsfExport writes journal entries' normalized records to w, one per line:
 // metadata.tenant_uid is the integration id and metadata.logged_time the time the entry was
-// stored.
-func ocsfWriter(w *bufio.Writer) func(store.Entry) error {
-	n := normalize.New()
-	buf := make([]byte, 0, 8<<10)
-	return func(e store.Entry) error {
-		ev, err := event.DecodeOwned(e.Raw)
-		if err != nil {
-			return fmt.Errorf("journal entry %d (event %s) does not decode: %w", e.Seq, e.UUID, err)
-		}
-		meta := normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt, Raw: e.Raw}
-		for _, r := range n.Normalize(ev, meta) {
-			if buf, err = r.AppendJSON(buf[:0], normalize.EncodeOptions{}); err != nil {
-				return fmt.Errorf("encode event %s: %w", ev.UUID, err)
-			}
-			buf = append(buf, '\n')
-			if _, err := w.Write(buf); err != nil {
-				return fmt.Errorf("write records: %w", err)
-			}
-		}
+// stored. An entry that does not decode as an Okta event is named on errw and skipped, as the
+// processor skips it, so that one bad entry does not stop the export; skipped counts them.
+type ocsfExport struct {
+	w       *bufio.Writer
+	errw    io.Writer
+	n       *normalize.Normalizer
+	buf     []byte
+	entries int // entries written or skipped
+	skipped int
+}
+
+// newOCSFExport returns an ocsfExport writing to w and naming skipped entries on errw.
+func newOCSFExport(w *bufio.Writer, errw io.Writer) *ocsfExport {
+	return &ocsfExport{w: w, errw: errw, n: normalize.New(), buf: make([]byte, 0, 8<<10)}
+}
+
+// write writes the records of one journal entry.
+func (x *ocsfExport) write(e store.Entry) error {
+	x.entries++
+	ev, err := event.DecodeOwned(e.Raw)
+	if err != nil {
+		x.skipped++
+		fmt.Fprintf(x.errw, "idwatch events export: skipped journal entry seq %d (event %q): it does not decode: %v\n", e.Seq, e.UUID, err)
 		return nil
 	}
+	meta := normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt, Raw: e.Raw}
+	for _, r := range x.n.Normalize(ev, meta) {
+		if x.buf, err = r.AppendJSON(x.buf[:0], normalize.EncodeOptions{}); err != nil {
+			return fmt.Errorf("encode event %s: %w", ev.UUID, err)
+		}
+		x.buf = append(x.buf, '\n')
+		if _, err := x.w.Write(x.buf); err != nil {
+			return fmt.Errorf("write records: %w", err)
+		}
+	}
+	return nil
 }

@@ -75,3 +75,51 @@ func TestEventsExportSort(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsExportOCSFSkipsUndecodable: an entry that is not an Okta event is named on stderr
+// with its seq and uuid and skipped; the entries after it are still exported, and the exit
+// status is 1 with the number skipped.
+func TestEventsExportOCSFSkipsUndecodable(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.OpenDataDir(context.Background(), dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)
+	ev := func(uuid, raw string, at time.Time) store.Event {
+		return store.Event{UUID: uuid, Published: at, EventType: "user.session.start", Raw: []byte(raw)}
+	}
+	page := []store.Event{
+		ev("a", `{"uuid":"a","published":"2026-03-09T08:00:00Z","eventType":"user.session.start"}`, t0),
+		ev("bad", `{"note":"not an Okta event"}`, t0.Add(time.Minute)),
+		ev("c", `{"uuid":"c","published":"2026-03-09T08:02:00Z","eventType":"user.session.start"}`, t0.Add(2*time.Minute)),
+	}
+	if _, err := st.AppendPage(context.Background(), 1, page, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, sortBy := range []string{"seq", "published"} {
+		code, out, errOut := runCLI(t, "", "events", "export", "--data-dir="+dir, "--format", "ocsf", "--sort", sortBy)
+		var uids []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r struct {
+				Metadata struct{ UID string } `json:"metadata"`
+			}
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("--sort %s: line %q: %v", sortBy, l, err)
+			}
+			uids = append(uids, r.Metadata.UID)
+		}
+		if code != 1 || strings.Join(uids, ",") != "a,c" {
+			t.Errorf("--sort %s: exit %d, records of %v, want exit 1 and the records of a and c", sortBy, code, uids)
+		}
+		for _, want := range []string{`skipped journal entry seq 2 (event "bad"): it does not decode: not an Okta System Log event`,
+			"1 of 3 journal entries were skipped"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("--sort %s: stderr lacks %q:\n%s", sortBy, want, errOut)
+			}
+		}
+	}
+}
