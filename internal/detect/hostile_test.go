@@ -8,8 +8,9 @@ import (
 	"github.com/idwatch/idwatch/internal/normalize"
 )
 
-// detectAll runs a fresh engine of rs over one raw event as the processor does (the typed event,
-// then each normalized record) and as replay does (the event as a generic document).
+// detectAll runs a fresh engine of rs over one raw event as the processor and replay do (the
+// typed event, then each normalized record) and as a generic document (replay --schema input,
+// rule tests).
 func detectAll(t testing.TB, rs *Ruleset, n *normalize.Normalizer, raw []byte) {
 	ev, err := event.DecodeOwned(raw)
 	if err != nil {
