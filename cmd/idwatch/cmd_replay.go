@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/config"
@@ -99,18 +99,28 @@ func runReplay(ctx context.Context, sio stdio, args []string) error {
 			return err, nil
 		}
 		reportFlaws(sio, "replay", line, ev)
-		var refused []error
+		// An input the engine refuses is named; the event's other inputs are still evaluated.
+		var refused []string
+		var why error
 		as := process.DetectEvent(eng, ev, norm.Normalize(ev, normalize.Meta{Raw: raw}), false, func(recSchema string, err error) {
-			as := "the raw event"
+			input := "the raw event"
 			if recSchema != "" {
-				as = "its " + recSchema + " record"
+				input = "its " + recSchema + " record"
 			}
-			refused = append(refused, fmt.Errorf("%s was not evaluated: %w", as, err))
+			if why == nil {
+				why = err
+			} else if err.Error() != why.Error() {
+				input += " (" + err.Error() + ")"
+			}
+			refused = append(refused, input)
 		})
 		if err := emit(as); err != nil {
 			return nil, err
 		}
-		return errors.Join(refused...), nil
+		if why != nil {
+			return fmt.Errorf("not evaluated as %s: %w", strings.Join(refused, ", "), why), nil
+		}
+		return nil, nil
 	})
 	if err != nil {
 		return err

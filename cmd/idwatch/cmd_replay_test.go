@@ -132,3 +132,25 @@ func findingIDs(t *testing.T, out string) ([]string, map[string]int) {
 	slices.Sort(ids)
 	return ids, rules
 }
+
+// TestReplayNamesWhatItCannotEvaluate: an event without a readable time is named with the inputs
+// the engine refused and counted as skipped; an event with a field that cannot be read is named
+// and still evaluated, as the processor keeps it.
+func TestReplayNamesWhatItCannotEvaluate(t *testing.T) {
+	in := `{"uuid":"no-time","eventType":"user.session.start","actor":{"alternateId":"a@example.com"}}
+{"uuid":"flawed","published":"2025-01-01T00:00:00Z","eventType":"system.log_stream.lifecycle.delete","actor":{"alternateId":{"x":1}}}
+`
+	code, out, errOut := runCLI(t, in, "replay", "-")
+	for _, want := range []string{
+		`line 1: not evaluated as the raw event, its auth record: detect: event has no readable time`,
+		`line 2: event "flawed" kept with a field it could not read (in unmapped.unreadable_fields): actor.alternateId`,
+		"1 of 2 input lines were skipped",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, rules := findingIDs(t, out); code != 1 || rules["ff146bb0-3a89-41cb-bb58-b42fcfd3a63e"] != 1 {
+		t.Errorf("exit %d, findings %v: want exit 1 and the log stream rule on the flawed event", code, rules)
+	}
+}
