@@ -18,12 +18,15 @@ import (
 	"github.com/idwatch/idwatch/internal/process"
 )
 
+// runReplay runs rules over an export and writes the alerts as OCSF Detection Findings. Raw events
+// are evaluated as the processor evaluates journal entries (process.DetectEvent: the event, then
+// each of its normalized records); with --schema the input is records already normalized.
 func runReplay(ctx context.Context, sio stdio, args []string) error {
 	fset := newFlagSet(sio, "replay", "replay [--rules DIR] [--strict] [--config F] [--schema S] [--lateness D] [--until T] [--max-line-mib N] FILE|-")
 	dir := fset.String("rules", "", "rules directory (default: the built-in rules)")
 	strict := fset.Bool("strict", false, "fail when a rule file does not load (default: report it, leave it out and run the others)")
 	cfgFile := fset.String("config", "", "take placeholder values from this serve configuration's placeholders section too")
-	schema := fset.String("schema", "", "input records are normalized records of this schema (auth, cloudaudit, generic); empty for raw Okta events")
+	schema := fset.String("schema", "", "input lines are normalized records of this schema (auth, cloudaudit, generic); empty: raw Okta events, evaluated with their normalized records as the processor does")
 	lateness := fset.Duration("lateness", 5*time.Minute, "how late events may arrive")
 	timeField := fset.String("time-field", "published", "event time field of raw events")
 	until := fset.String("until", "", "after the input, advance event time to this RFC 3339 time (fires pending absences)")
