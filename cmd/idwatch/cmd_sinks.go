@@ -235,7 +235,11 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("%w: want 'deadletter list' or 'deadletter replay'", errUsage)
 	}
 	sub := args[0]
-	fs := newFlagSet(io, "deadletter "+sub, "deadletter list|replay [--sink N] [--config F] [--limit N] [--data-dir D] [--json]")
+	synopsis := "deadletter list [--sink N] [--config F] [--limit N] [--data-dir D] [--json]"
+	if sub == "replay" {
+		synopsis = "deadletter replay --sink N --config F [--limit N] [--data-dir D] [--json]"
+	}
+	fs := newFlagSet(io, "deadletter "+sub, synopsis)
 	sf := addSinkFlags(fs, "configuration file: the sink's settings (required for replay) and the data_dir")
 	configPath := sf.configPath
 	sinkName := fs.String("sink", "", "only this sink's letters (required for replay)")
