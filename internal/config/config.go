@@ -288,6 +288,28 @@ func Parse(data []byte, baseDir string) (Config, error) {
 	return c, nil
 }
 
+// SinksIn returns the sinks with every file sink's relative path resolved against dataDir (see
+// SinkIn).
+func (c Config) SinksIn(dataDir string) []sink.Config {
+	out := make([]sink.Config, len(c.Sinks))
+	for i, s := range c.Sinks {
+		out[i] = SinkIn(s, dataDir)
+	}
+	return out
+}
+
+// SinkIn returns s with a file sink's relative path resolved against dataDir: the data directory
+// exists and is writable wherever serve runs, so `path: okta-events.jsonl` works as it is, for any
+// user, wherever the configuration file lives. Other sinks are returned as they are.
+func SinkIn(s sink.Config, dataDir string) sink.Config {
+	if f, ok := s.Spec.(*sink.FileConfig); ok && f.Path != "" && !filepath.IsAbs(f.Path) && dataDir != "" {
+		resolved := *f
+		resolved.Path = filepath.Join(dataDir, f.Path)
+		s.Spec = &resolved
+	}
+	return s
+}
+
 // Load reads and validates the configuration file at path.
 func Load(path string) (Config, error) {
 	data, err := os.ReadFile(path)

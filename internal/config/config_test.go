@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/sink"
 )
 
 // TestBadConfigs loads every testdata/*.bad.yml and checks the error names the problem.
@@ -62,10 +64,10 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/var/lib/idwatch" || c.Collect.ShareOrDefault() != 0.5 || c.Collect.PollInterval != 15*time.Second {
+	if c.DataDir != "" || c.Collect.ShareOrDefault() != 0.5 || c.Collect.PollInterval != 15*time.Second {
 		t.Fatalf("unexpected values: %+v", c)
 	}
-	if !c.Process.On() || len(c.Sinks) != 3 || c.Sinks[0].Name != "archive" {
+	if !c.Process.On() || len(c.Sinks) != 1 || c.Sinks[0].Name != "archive" {
 		t.Fatalf("unexpected process or sinks: %+v", c)
 	}
 	if c.Storage.SyncFull() {
@@ -140,5 +142,27 @@ func TestPlaceholders(t *testing.T) {
 	}
 	if c, _ := Parse([]byte("data_dir: d\n"), t.TempDir()); c.PlaceholderMap() != nil || c.Process.StrictRules {
 		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+// TestFileSinkPathsInDataDir checks that a file sink's relative path is resolved against the data
+// directory, an absolute one is kept, and the parsed configuration is left as it was.
+func TestFileSinkPathsInDataDir(t *testing.T) {
+	c, err := Parse([]byte("sinks:\n  - {name: a, type: file, path: out/a.jsonl}\n  - {name: b, type: file, path: /srv/b.jsonl}\n  - {name: c, type: webhook, url: 'https://siem.example.com/in'}\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.SinksIn("/home/u/.local/share/idwatch")
+	if p := got[0].Spec.(*sink.FileConfig).Path; p != "/home/u/.local/share/idwatch/out/a.jsonl" {
+		t.Errorf("relative path resolved to %s", p)
+	}
+	if p := got[1].Spec.(*sink.FileConfig).Path; p != "/srv/b.jsonl" {
+		t.Errorf("absolute path changed to %s", p)
+	}
+	if got[2].Spec != c.Sinks[2].Spec {
+		t.Error("a webhook sink was changed")
+	}
+	if p := c.Sinks[0].Spec.(*sink.FileConfig).Path; p != "out/a.jsonl" {
+		t.Errorf("the parsed configuration was changed: %s", p)
 	}
 }
