@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/goccy/go-yaml"
 
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/config/yamlerr"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/sink"
 )
@@ -274,7 +276,7 @@ func Parse(data []byte, baseDir string) (Config, error) {
 		Sinks []map[string]any `yaml:"sinks"`
 	}
 	if err := decodeStrict(data, &doc); err != nil {
-		return Config{}, err
+		return Config{}, yamlerr.Explain(err, data, reflect.TypeOf(Config{}), yamlerr.Options{Keys: []string{"sinks"}})
 	}
 	c := doc.Config
 	c.DataDir = resolve(baseDir, c.DataDir)
@@ -331,15 +333,12 @@ func resolve(base, p string) string {
 }
 
 // decodeStrict decodes YAML refusing unknown keys; a panic inside the decoder on malformed
-// input becomes an error.
+// input becomes an error. Errors are the decoder's, for explain to word.
 func decodeStrict(data []byte, dst any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the YAML is malformed (decoder failed: %v)", p)
 		}
 	}()
-	if err := yaml.UnmarshalWithOptions(data, dst, yaml.Strict()); err != nil {
-		return errors.New(yaml.FormatError(err, false, false))
-	}
-	return nil
+	return yaml.UnmarshalWithOptions(data, dst, yaml.Strict())
 }

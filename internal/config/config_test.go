@@ -33,6 +33,17 @@ func TestBadConfigs(t *testing.T) {
 		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
 		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",
 		"placeholders_type.bad.yml":  "want a string or a list of strings",
+		// Type errors name the line, the key, what the value is and what the key wants.
+		"poll_interval_number.bad.yml": "line 2: collect.poll_interval: 15 is a number; want a duration such as 15s",
+		"enabled_text.bad.yml":         `line 2: process.enabled: "yes please" is text; want true or false`,
+		"collect_scalar.bad.yml":       `line 1: collect: "fast" is text; want a mapping: key: value lines indented below it (keys: share, lookback, poll_interval, overlap, page_limit)`,
+		"sinks_scalar.bad.yml":         `line 1: sinks: "archive" is text; want a list`,
+		"page_limit_text.bad.yml":      `line 2: collect.page_limit: "lots" is text; want a whole number`,
+		"share_text.bad.yml":           `line 2: collect.share: "half" is text; want a number such as 0.5`,
+		"data_dir_list.bad.yml":        "line 1: data_dir: the value is a list; want text",
+		"duration_days.bad.yml":        `line 2: storage.journal_keep: "7d" is not a duration; want a number and a unit (ms, s, m, h), such as 15s, 10m or 168h (there is no day unit`,
+		"near_miss_key.bad.yml":        `line 3: collect: unknown field "pol_interval"; did you mean poll_interval?`,
+		"near_miss_section.bad.yml":    `line 1: unknown field "storag"; did you mean storage?`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
