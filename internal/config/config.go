@@ -13,7 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/idwatch/idwatch/internal/collect"
-	"github.com/idwatch/idwatch/internal/config/yamlerr"
+	"github.com/idwatch/idwatch/internal/yamlerr"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/sink"
 )

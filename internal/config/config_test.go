@@ -43,6 +43,9 @@ func TestBadConfigs(t *testing.T) {
 		"data_dir_list.bad.yml":        "line 1: data_dir: the value is a list; want text",
 		"duration_days.bad.yml":        `line 2: storage.journal_keep: "7d" is not a duration; want a number and a unit (ms, s, m, h), such as 15s, 10m or 168h (there is no day unit`,
 		"near_miss_key.bad.yml":        `line 3: collect: unknown field "pol_interval"; did you mean poll_interval?`,
+		"sink_carry_text.bad.yml":      `sinks[0]: carry: "event" is text; want a list`,
+		"sink_duration_number.bad.yml": `sinks[0]: sink "archive" (file): max_age: 24 is a number; want a duration such as 24s`,
+		"sink_near_miss.bad.yml":       `sinks[0]: sink "archive" (file): unknown field "cary"; did you mean carry?`,
 		"near_miss_section.bad.yml":    `line 1: unknown field "storag"; did you mean storage?`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))

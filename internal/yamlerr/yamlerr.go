@@ -50,7 +50,7 @@ func Explain(err error, data []byte, schema reflect.Type, o Options) error {
 			break
 		}
 	}
-	if found.node == nil {
+	if found.node == nil || len(found.path) == 0 {
 		return errors.New(yaml.FormatError(err, false, false))
 	}
 	line := fmt.Sprintf("line %d: ", pos.Line)
