@@ -13,9 +13,9 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/idwatch/idwatch/internal/collect"
-	"github.com/idwatch/idwatch/internal/yamlerr"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/sink"
+	"github.com/idwatch/idwatch/internal/yamlerr"
 )
 
 // Config is the whole configuration file.
