@@ -22,7 +22,7 @@ func TestBadConfigs(t *testing.T) {
 		"rules_dir.bad.yml":          "rules_dir",
 		"sink_type.bad.yml":          `unknown type "carrier-pigeon"`,
 		"sink_option.bad.yml":        `unknown field "max_byte"`,
-		"malformed.bad.yml":          "sequence",
+		"malformed.bad.yml":          "line 1: sequence end token ']' not found",
 		"page_limit.bad.yml":         "page limit 5000 is outside 1..1000",
 		"storage_sync.bad.yml":       `storage: sync "always" is neither normal nor full`,
 		"journal_keep.bad.yml":       "journal_keep 10m0s is under an hour",

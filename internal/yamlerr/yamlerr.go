@@ -41,6 +41,10 @@ func Explain(err error, data []byte, schema reflect.Type, o Options) error {
 		if e, ok := explainDuration(err, file, o); ok && perr == nil {
 			return e
 		}
+		if yerr != nil && yerr.GetToken() != nil && !o.NoLines {
+			// Malformed YAML: the parser's message, at its line.
+			return fmt.Errorf("line %d: %s", yerr.GetToken().Position.Line, yerr.GetMessage())
+		}
 		return errors.New(yaml.FormatError(err, false, false))
 	}
 	pos := yerr.GetToken().Position
