@@ -32,6 +32,7 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	fs := newFlagSet(io, "demo", "demo [--listen ADDR] [--data-dir D] [flags]")
 	var f simFlags
 	f.register(fs, 2*time.Hour)
+	fs.Lookup("info-file").Usage = "not available yet (it is to hold the console URL and API key; the demo has no console): use 'idwatch sim --info-file F' for the emulator's details"
 	dataDir := fs.String("data-dir", "", "keep the demo's database here (default: a temporary directory removed on exit)")
 	status := fs.Duration("status-every", 30*time.Second, "print collection status this often (0: never)")
 	// The demo places more attack storylines in its history than sim does, so alerts show at once.

@@ -66,7 +66,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 	}
-	group := sink.GroupOptions{Store: st, Configs: cfg.Sinks, Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
+	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
 	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
 		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
 	if *once {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
@@ -118,6 +120,9 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	sim, ln, err := oktasim.StartSim(cfg, world, clk, io.log)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, nil, fmt.Errorf("%s is in use; pass --listen 127.0.0.1:0 (a free port, printed at start) or another free address", f.listen)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -201,3 +201,20 @@ func TestSimCommandAdvertisedOrgURL(t *testing.T) {
 		t.Fatalf("http org URL: exit %d, %s", code, errOut)
 	}
 }
+
+// TestBusyPortNamesListen checks that sim and demo on a port already taken say to pass --listen.
+func TestBusyPortNamesListen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	for _, cmd := range []string{"sim", "demo"} {
+		code, _, errOut := runCLI(t, "", cmd, "--listen", addr, "--history", "0", "--users", "1", "--storylines", "0")
+		want := addr + " is in use; pass --listen 127.0.0.1:0"
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%s on a busy port: exit %d, stderr %q; want exit 1 and %q", cmd, code, errOut, want)
+		}
+	}
+}

@@ -48,15 +48,21 @@ func (f sinkFlags) load() (config.Config, error) {
 	return cfg, err
 }
 
+// dir is the data directory as serve picks it: --data-dir when given, else the config's
+// data_dir, else the default.
+func (f sinkFlags) dir(cfg config.Config) string {
+	if cfg.DataDir != "" && !flagSet(f.fs, "data-dir") {
+		return cfg.DataDir
+	}
+	return *f.dataDir
+}
+
 // openStore opens the data directory as serve does: --data-dir when given, else the config's
 // data_dir, else the default. These commands never create a database or a master key: they only
 // look at what serve wrote, and a fresh database in the wrong place would hide the real one
 // behind an empty listing. They need no master key, since nothing they read is sealed.
 func (f sinkFlags) openStore(ctx context.Context, io stdio, cfg config.Config) (*sqlite.Store, error) {
-	dir := *f.dataDir
-	if cfg.DataDir != "" && !flagSet(f.fs, "data-dir") {
-		dir = cfg.DataDir
-	}
+	dir := f.dir(cfg)
 	if dir == "" {
 		return nil, fmt.Errorf("%w: --data-dir is empty", errUsage)
 	}
@@ -235,7 +241,11 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("%w: want 'deadletter list' or 'deadletter replay'", errUsage)
 	}
 	sub := args[0]
-	fs := newFlagSet(io, "deadletter "+sub, "deadletter list|replay [--sink N] [--config F] [--limit N] [--data-dir D] [--json]")
+	synopsis := "deadletter list [--sink N] [--config F] [--limit N] [--data-dir D] [--json]"
+	if sub == "replay" {
+		synopsis = "deadletter replay --sink N --config F [--limit N] [--data-dir D] [--json]"
+	}
+	fs := newFlagSet(io, "deadletter "+sub, synopsis)
 	sf := addSinkFlags(fs, "configuration file: the sink's settings (required for replay) and the data_dir")
 	configPath := sf.configPath
 	sinkName := fs.String("sink", "", "only this sink's letters (required for replay)")
@@ -259,7 +269,7 @@ func runDeadLetter(ctx context.Context, io stdio, args []string) error {
 		found := false
 		for _, c := range file.Sinks {
 			if c.Name == *sinkName {
-				cfg, found = c, true
+				cfg, found = config.SinkIn(c, sf.dir(file)), true
 			}
 		}
 		if !found {

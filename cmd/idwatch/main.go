@@ -47,7 +47,7 @@ func commands() []command {
 		{"events", "export collected events as JSON lines", runEvents},
 		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
 		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
-		{"demo", "run the demo (for now: oktasim with live workforce traffic)", runDemo},
+		{"demo", "run oktasim and collect from it: verify, collect, normalize, detect; print each alert", runDemo},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
@@ -67,6 +67,7 @@ func main() {
 
 // run dispatches args to a subcommand and returns the process exit code.
 func run(ctx context.Context, io stdio, args []string) int {
+	args = helpArgs(args)
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(io.err)
 		if len(args) == 0 {
@@ -77,6 +78,10 @@ func run(ctx context.Context, io stdio, args []string) int {
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
+		}
+		if subs, ok := subcommands()[c.name]; ok && len(args) > 1 && isHelpArg(args[1]) {
+			groupUsage(io.err, c, subs)
+			return 0
 		}
 		err := c.run(ctx, io, args[1:])
 		switch {

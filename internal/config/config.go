@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -14,6 +15,7 @@ import (
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/sink"
+	"github.com/idwatch/idwatch/internal/yamlerr"
 )
 
 // Config is the whole configuration file.
@@ -274,7 +276,7 @@ func Parse(data []byte, baseDir string) (Config, error) {
 		Sinks []map[string]any `yaml:"sinks"`
 	}
 	if err := decodeStrict(data, &doc); err != nil {
-		return Config{}, err
+		return Config{}, yamlerr.Explain(err, data, reflect.TypeOf(Config{}), yamlerr.Options{Keys: []string{"sinks"}})
 	}
 	c := doc.Config
 	c.DataDir = resolve(baseDir, c.DataDir)
@@ -286,6 +288,28 @@ func Parse(data []byte, baseDir string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// SinksIn returns the sinks with every file sink's relative path resolved against dataDir (see
+// SinkIn).
+func (c Config) SinksIn(dataDir string) []sink.Config {
+	out := make([]sink.Config, len(c.Sinks))
+	for i, s := range c.Sinks {
+		out[i] = SinkIn(s, dataDir)
+	}
+	return out
+}
+
+// SinkIn returns s with a file sink's relative path resolved against dataDir: the data directory
+// exists and is writable wherever serve runs, so `path: okta-events.jsonl` works as it is, for any
+// user, wherever the configuration file lives. Other sinks are returned as they are.
+func SinkIn(s sink.Config, dataDir string) sink.Config {
+	if f, ok := s.Spec.(*sink.FileConfig); ok && f.Path != "" && !filepath.IsAbs(f.Path) && dataDir != "" {
+		resolved := *f
+		resolved.Path = filepath.Join(dataDir, f.Path)
+		s.Spec = &resolved
+	}
+	return s
 }
 
 // Load reads and validates the configuration file at path.
@@ -309,15 +333,12 @@ func resolve(base, p string) string {
 }
 
 // decodeStrict decodes YAML refusing unknown keys; a panic inside the decoder on malformed
-// input becomes an error.
+// input becomes an error. Errors are the decoder's, for explain to word.
 func decodeStrict(data []byte, dst any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the YAML is malformed (decoder failed: %v)", p)
 		}
 	}()
-	if err := yaml.UnmarshalWithOptions(data, dst, yaml.Strict()); err != nil {
-		return errors.New(yaml.FormatError(err, false, false))
-	}
-	return nil
+	return yaml.UnmarshalWithOptions(data, dst, yaml.Strict())
 }

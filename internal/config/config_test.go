@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/sink"
 )
 
 // TestBadConfigs loads every testdata/*.bad.yml and checks the error names the problem.
@@ -20,7 +22,7 @@ func TestBadConfigs(t *testing.T) {
 		"rules_dir.bad.yml":          "rules_dir",
 		"sink_type.bad.yml":          `unknown type "carrier-pigeon"`,
 		"sink_option.bad.yml":        `unknown field "max_byte"`,
-		"malformed.bad.yml":          "sequence",
+		"malformed.bad.yml":          "line 1: sequence end token ']' not found",
 		"page_limit.bad.yml":         "page limit 5000 is outside 1..1000",
 		"storage_sync.bad.yml":       `storage: sync "always" is neither normal nor full`,
 		"journal_keep.bad.yml":       "journal_keep 10m0s is under an hour",
@@ -31,6 +33,20 @@ func TestBadConfigs(t *testing.T) {
 		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
 		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",
 		"placeholders_type.bad.yml":  "want a string or a list of strings",
+		// Type errors name the line, the key, what the value is and what the key wants.
+		"poll_interval_number.bad.yml": "line 2: collect.poll_interval: 15 is a number; want a duration such as 15s",
+		"enabled_text.bad.yml":         `line 2: process.enabled: "yes please" is text; want true or false`,
+		"collect_scalar.bad.yml":       `line 1: collect: "fast" is text; want a mapping: key: value lines indented below it (keys: share, lookback, poll_interval, overlap, page_limit)`,
+		"sinks_scalar.bad.yml":         `line 1: sinks: "archive" is text; want a list`,
+		"page_limit_text.bad.yml":      `line 2: collect.page_limit: "lots" is text; want a whole number`,
+		"share_text.bad.yml":           `line 2: collect.share: "half" is text; want a number such as 0.5`,
+		"data_dir_list.bad.yml":        "line 1: data_dir: the value is a list; want text",
+		"duration_days.bad.yml":        `line 2: storage.journal_keep: "7d" is not a duration; want a number and a unit (ms, s, m, h), such as 15s, 10m or 168h (there is no day unit`,
+		"near_miss_key.bad.yml":        `line 3: collect: unknown field "pol_interval"; did you mean poll_interval?`,
+		"sink_carry_text.bad.yml":      `sinks[0]: carry: "event" is text; want a list`,
+		"sink_duration_number.bad.yml": `sinks[0]: sink "archive" (file): max_age: 24 is a number; want a duration such as 24s`,
+		"sink_near_miss.bad.yml":       `sinks[0]: sink "archive" (file): unknown field "cary"; did you mean carry?`,
+		"near_miss_section.bad.yml":    `line 1: unknown field "storag"; did you mean storage?`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {
@@ -62,10 +78,10 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/var/lib/idwatch" || c.Collect.ShareOrDefault() != 0.5 || c.Collect.PollInterval != 15*time.Second {
+	if c.DataDir != "" || c.Collect.ShareOrDefault() != 0.5 || c.Collect.PollInterval != 15*time.Second {
 		t.Fatalf("unexpected values: %+v", c)
 	}
-	if !c.Process.On() || len(c.Sinks) != 3 || c.Sinks[0].Name != "archive" {
+	if !c.Process.On() || len(c.Sinks) != 1 || c.Sinks[0].Name != "archive" {
 		t.Fatalf("unexpected process or sinks: %+v", c)
 	}
 	if c.Storage.SyncFull() {
@@ -140,5 +156,27 @@ func TestPlaceholders(t *testing.T) {
 	}
 	if c, _ := Parse([]byte("data_dir: d\n"), t.TempDir()); c.PlaceholderMap() != nil || c.Process.StrictRules {
 		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+// TestFileSinkPathsInDataDir checks that a file sink's relative path is resolved against the data
+// directory, an absolute one is kept, and the parsed configuration is left as it was.
+func TestFileSinkPathsInDataDir(t *testing.T) {
+	c, err := Parse([]byte("sinks:\n  - {name: a, type: file, path: out/a.jsonl}\n  - {name: b, type: file, path: /srv/b.jsonl}\n  - {name: c, type: webhook, url: 'https://siem.example.com/in'}\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.SinksIn("/home/u/.local/share/idwatch")
+	if p := got[0].Spec.(*sink.FileConfig).Path; p != "/home/u/.local/share/idwatch/out/a.jsonl" {
+		t.Errorf("relative path resolved to %s", p)
+	}
+	if p := got[1].Spec.(*sink.FileConfig).Path; p != "/srv/b.jsonl" {
+		t.Errorf("absolute path changed to %s", p)
+	}
+	if got[2].Spec != c.Sinks[2].Spec {
+		t.Error("a webhook sink was changed")
+	}
+	if p := c.Sinks[0].Spec.(*sink.FileConfig).Path; p != "out/a.jsonl" {
+		t.Errorf("the parsed configuration was changed: %s", p)
 	}
 }

@@ -3,12 +3,15 @@ package sink
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/idwatch/idwatch/internal/yamlerr"
 )
 
 // Config is one configured sink: the options every sink shares plus its type's Spec.
@@ -183,7 +186,7 @@ func (r *Registry) parseOne(item map[string]any) (Config, error) {
 		}
 	}
 	var c Config
-	if err := strictRemarshal(common, &c); err != nil {
+	if err := strictRemarshal(common, &c, nil); err != nil {
 		return c, err
 	}
 	t, ok := r.Lookup(c.Type)
@@ -191,21 +194,23 @@ func (r *Registry) parseOne(item map[string]any) (Config, error) {
 		return c, fmt.Errorf("sink %q: unknown type %q (known: %s)", c.Name, c.Type, strings.Join(r.Names(), ", "))
 	}
 	c.Spec = t.New()
-	if err := strictRemarshal(own, c.Spec); err != nil {
+	if err := strictRemarshal(own, c.Spec, commonKeys); err != nil {
 		return c, fmt.Errorf("sink %q (%s): %w", c.Name, c.Type, err)
 	}
 	c = c.withDefaults()
 	return c, c.Validate()
 }
 
-// strictRemarshal decodes a generic map into dst, refusing keys dst does not have.
-func strictRemarshal(m map[string]any, dst any) error {
+// strictRemarshal decodes a generic map into dst, refusing keys dst does not have; keys in also
+// are offered as suggestions for an unknown key too. The document decoded is not the user's
+// file, so errors name the key without a line.
+func strictRemarshal(m map[string]any, dst any, also []string) error {
 	b, err := yaml.Marshal(m)
 	if err != nil {
 		return err
 	}
 	if err := safeUnmarshal(b, dst, yaml.Strict()); err != nil {
-		return errors.New(yaml.FormatError(err, false, false))
+		return yamlerr.Explain(err, b, reflect.TypeOf(dst), yamlerr.Options{Keys: also, NoLines: true})
 	}
 	return nil
 }

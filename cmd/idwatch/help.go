@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+)
+
+// subcommand is one subcommand of a command that has them (integrations add, rules test, …).
+type subcommand struct {
+	name    string
+	summary string
+}
+
+// subcommands lists, for each command made of subcommands, the subcommands its dispatcher
+// accepts; 'idwatch <command> -h' prints them. A subcommand added to a dispatcher belongs here
+// too: the CLI test walks this table and checks each one's -h.
+func subcommands() map[string][]subcommand {
+	return map[string][]subcommand{
+		"sinks": {
+			{"types", "the sink types and their options"},
+			{"list", "the configured sinks with their delivery lag and dead letters"},
+		},
+		"deadletter": {
+			{"list", "records a sink gave up on, with the reason"},
+			{"replay", "send a sink's dead letters again"},
+		},
+		"integrations": {
+			{"add", "verify an Okta org's credentials and store them as an integration"},
+			{"list", "the integrations with their state and lag"},
+			{"update", "replace an integration's credentials, keeping its cursor and history"},
+			{"remove", "delete an integration"},
+			{"enable", "collect from an integration again"},
+			{"disable", "stop collecting from an integration"},
+		},
+		"masterkey": {
+			{"rotate", "re-seal every stored credential under a new master key"},
+		},
+		"events": {
+			{"export", "collected events as JSON lines, raw or OCSF"},
+		},
+		"rules": {
+			{"test", "run the rules' own tests"},
+			{"lint", "check rule files"},
+			{"list", "the rules that would run"},
+		},
+		"alerts": {
+			{"list", "stored alerts (Detection Findings)"},
+		},
+	}
+}
+
+// isHelpArg reports whether arg asks for help, as the flag package reads it.
+func isHelpArg(arg string) bool {
+	return slices.Contains([]string{"-h", "--h", "-help", "--help", "help"}, arg)
+}
+
+// helpArgs turns 'idwatch help CMD [SUB]' into 'idwatch CMD [SUB] -h', so it prints exactly what
+// the command's own -h prints; other arguments are returned as they are.
+func helpArgs(args []string) []string {
+	if len(args) < 2 || args[0] != "help" {
+		return args
+	}
+	return slices.Concat(args[1:], []string{"-h"})
+}
+
+// groupUsage prints the subcommands of c.
+func groupUsage(w io.Writer, c command, subs []subcommand) {
+	fmt.Fprintf(w, "Usage: idwatch %s <subcommand> [flags]\n\nidwatch %s: %s\n\nSubcommands:\n", c.name, c.name, c.summary)
+	for _, s := range subs {
+		fmt.Fprintf(w, "  %-10s %s\n", s.name, s.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'idwatch %s <subcommand> -h' for a subcommand's flags.\n", c.name)
+}
