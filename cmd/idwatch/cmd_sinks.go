@@ -53,10 +53,7 @@ func (f sinkFlags) load() (config.Config, error) {
 // look at what serve wrote, and a fresh database in the wrong place would hide the real one
 // behind an empty listing. They need no master key, since nothing they read is sealed.
 func (f sinkFlags) openStore(ctx context.Context, io stdio, cfg config.Config) (*sqlite.Store, error) {
-	dir := *f.dataDir
-	if cfg.DataDir != "" && !flagSet(f.fs, "data-dir") {
-		dir = cfg.DataDir
-	}
+	dir := f.dir(cfg)
 	if dir == "" {
 		return nil, fmt.Errorf("%w: --data-dir is empty", errUsage)
 	}
@@ -75,17 +72,27 @@ func (f sinkFlags) openStore(ctx context.Context, io stdio, cfg config.Config) (
 	return sqlite.Open(ctx, sqlite.Options{Path: path, Logger: io.log})
 }
 
+// dir is the data directory: --data-dir when given, else the config's data_dir, else the default.
+func (f sinkFlags) dir(cfg config.Config) string {
+	if cfg.DataDir != "" && !flagSet(f.fs, "data-dir") {
+		return cfg.DataDir
+	}
+	return *f.dataDir
+}
+
 func runSinks(ctx context.Context, io stdio, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: want 'sinks types' or 'sinks list'", errUsage)
+		return fmt.Errorf("%w: want 'sinks types', 'sinks list' or 'sinks remove NAME'", errUsage)
 	}
 	switch args[0] {
 	case "types":
 		return runSinkTypes(io, args[1:])
 	case "list":
 		return runSinkList(ctx, io, args[1:])
+	case "remove":
+		return runSinkRemove(ctx, io, args[1:])
 	}
-	return fmt.Errorf("%w: unknown sinks subcommand %q (want types or list)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown sinks subcommand %q (want types, list or remove)", errUsage, args[0])
 }
 
 func runSinkTypes(io stdio, args []string) error {
