@@ -111,18 +111,9 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 func printHealth(io stdio, st store.Integrations, hs []store.Health) {
 	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INTEGRATION\tSTATE\tLAST EVENT\tEVENTS\tREQUESTS\tBUDGET\tREASON")
-	// Listing names integrations whose credentials cannot be opened too.
-	names := map[int64]string{}
-	if ins, err := st.ListIntegrations(context.Background()); err == nil {
-		for _, in := range ins {
-			names[in.ID] = in.Name
-		}
-	}
+	names := integrationNames(context.Background(), st)
 	for _, h := range hs {
-		name := names[h.IntegrationID]
-		if name == "" {
-			name = fmt.Sprint(h.IntegrationID)
-		}
+		name := nameOrID(names, h.IntegrationID)
 		last := "-"
 		if !h.LastEventAt.IsZero() {
 			last = h.LastEventAt.UTC().Format(time.RFC3339)
