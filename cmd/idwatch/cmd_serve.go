@@ -21,10 +21,11 @@ import (
 // runServe runs collection, processing and every configured sink together until the context
 // ends (SIGINT/SIGTERM), or with --once until everything collected so far is delivered.
 func runServe(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "serve", "serve --config F [--data-dir D] [--once]")
+	fs := newFlagSet(io, "serve", "serve --config F [--data-dir D] [--once] [--quiet]")
 	c := addCommon(fs)
 	path := fs.String("config", "", "configuration file (see docs/configuration.md)")
 	once := fs.Bool("once", false, "collect until every integration is caught up, process, deliver to every sink, then exit")
+	quiet := fs.Bool("quiet", false, "no status line per integration every minute (state, events, lag, rate budget) on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +76,10 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	group := sink.GroupOptions{Store: st, Configs: cfg.Sinks, Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
 	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
 		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
+	if !*quiet {
+		stopStatus := reportStatus(ctx, m)
+		defer stopStatus()
+	}
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
