@@ -103,13 +103,24 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	if c.json {
-		if err := writeJSON(io, hs); err != nil {
+		names := integrationNames(ctx, st)
+		rows := make([]healthRow, 0, len(hs))
+		for _, h := range hs {
+			rows = append(rows, healthRow{Health: h, IntegrationName: names[h.IntegrationID]})
+		}
+		if err := writeJSON(io, rows); err != nil {
 			return err
 		}
 	} else {
 		printHealth(io, st, hs)
 	}
 	return runErr
+}
+
+// healthRow is one element of collect --once --json: the health record and the integration's name.
+type healthRow struct {
+	store.Health
+	IntegrationName string `json:"integrationName,omitempty"`
 }
 
 // reportStatus logs a status line per integration every minute until the returned function is

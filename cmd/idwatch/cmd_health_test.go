@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +47,53 @@ func TestIntegrationsListLagInError(t *testing.T) {
 	h, _ := rows[0]["health"].(map[string]any)
 	if lag, _ := h["lag"].(float64); time.Duration(lag) < 2*time.Hour || time.Duration(lag) > 3*time.Hour {
 		t.Fatalf("--json health.lag %v, want about 2h: %q", h["lag"], out)
+	}
+}
+
+// TestHealthTable: the health table of collect --once and serve --once names each integration
+// (an id only for one removed since), with the reason and its fix.
+func TestHealthTable(t *testing.T) {
+	t.Setenv("IDWATCH_MASTER_KEY", "")
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.OpenDataDir(ctx, dir, sqlite.Options{Keys: sqlite.KeyStore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in, err := st.CreateIntegration(ctx, store.Integration{Name: "acme", OrgURL: "https://acme.okta.com", AuthKind: store.AuthAPIToken,
+		Enabled: true, Credentials: store.Credentials{APIToken: secret.New("secret-token")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	var out strings.Builder
+	printHealth(stdio{out: &out}, st, []store.Health{
+		{IntegrationID: in.ID, State: store.HealthCollecting, LastEventAt: last, EventsCollected: 41, RequestsMade: 3, BudgetShareUsed: 0.125},
+		{IntegrationID: 9, State: store.HealthError, Reason: "Okta refused the API token (HTTP 401)", Fix: "enter a new token"},
+	})
+	want := "INTEGRATION  STATE       LAST EVENT            EVENTS  REQUESTS  BUDGET  REASON\n" +
+		"acme         collecting  2026-12-04T10:00:00Z  41      3         12%     \n" +
+		"9 (removed)  error       -                     0       0         0%      Okta refused the API token (HTTP 401) — fix: enter a new token\n"
+	if out.String() != want {
+		t.Fatalf("table:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestQuietFlag: serve and collect take --quiet.
+func TestQuietFlag(t *testing.T) {
+	t.Setenv("IDWATCH_MASTER_KEY", "")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "idwatch.yml")
+	if err := os.WriteFile(cfg, []byte("process: {enabled: false}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"collect", "--data-dir", filepath.Join(dir, "data"), "--once", "--quiet"},
+		{"serve", "--data-dir", filepath.Join(dir, "data"), "--config", cfg, "--once", "--quiet"},
+	} {
+		if code, out, errOut := runCLI(t, "", args...); code != 0 || strings.Contains(errOut, "integration status") {
+			t.Errorf("%v: code %d\n%s%s", args, code, out, errOut)
+		}
 	}
 }

@@ -107,6 +107,13 @@ func TestServePrunesRemovedSinks(t *testing.T) {
 	if names := consumerNames(t, filepath.Join(dir, "data")); strings.Join(names, ",") != "sink/f" {
 		t.Fatalf("consumers after serve: %v", names)
 	}
+	// collect --once --json adds the integration's name to each health record.
+	code, stdout, errOut = runCLI(t, "", "collect", dd, "--once", "--json", "--quiet", "--process=false")
+	var hs []map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &hs) != nil || len(hs) != 1 || hs[0]["integrationName"] != "acme" ||
+		hs[0]["integrationId"] != 1.0 || hs[0]["eventsCollected"] != 10.0 || hs[0]["state"] != "collecting" {
+		t.Fatalf("collect --once --json: %d\n%s\n%s", code, stdout, errOut)
+	}
 }
 
 func TestServeRefusesMissingSinkDirectory(t *testing.T) {
