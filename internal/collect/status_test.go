@@ -129,3 +129,16 @@ func TestReportStatus(t *testing.T) {
 		t.Fatalf("ReportStatus returned %v", err)
 	}
 }
+
+// TestTrackerLagAfterRestartInError: an integration that fails from its first poll after a
+// restart trails real time by as much as its newest collected event, not by nothing.
+func TestTrackerLagAfterRestartInError(t *testing.T) {
+	clk := clock.NewManual(t0)
+	tr := NewTracker(1, nil, clk, nil)
+	tr.Resume(store.Health{IntegrationID: 1, State: store.HealthCollecting, EventsCollected: 5, LastEventAt: t0.Add(-2 * time.Hour)})
+	tr.Set(store.HealthError, "Okta refused the API token (HTTP 401)", "enter a new token")
+	clk.Advance(time.Minute)
+	if h := tr.Snapshot(); h.Lag != 2*time.Hour+time.Minute || h.EventsCollected != 5 {
+		t.Fatalf("after restart in error: lag %s, events %d", h.Lag, h.EventsCollected)
+	}
+}

@@ -120,3 +120,27 @@ func TestRemoveSink(t *testing.T) {
 		t.Fatal("a.b was removed with a")
 	}
 }
+
+// TestFileDirectoryGoneLaterIsOutage: once started, a file sink whose directory disappears is
+// unavailable (retried), not a configuration error.
+func TestFileDirectoryGoneLaterIsOutage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &FileConfig{Path: filepath.Join(dir, "o.jsonl")}
+	if err := CheckStart([]Config{testConfig("f", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := cfg.Build(Env{Name: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Connect(context.Background())
+	if err == nil || Classify(err) != ClassUnavailable {
+		t.Fatalf("connect with the directory gone: %v (%s), want unavailable", err, Classify(err))
+	}
+}
