@@ -227,6 +227,12 @@ func runSinkList(ctx context.Context, io stdio, args []string) error {
 			fmt.Fprintf(io.out, "%s (%s): %s since %s: %s\n", r.Name, r.Stream, r.Status, r.StatusAt.UTC().Format(time.RFC3339), r.StatusError)
 		}
 	}
+	for _, r := range rows {
+		if r.State == "not configured" {
+			fmt.Fprintf(io.out, "%s (%s): not in %s; it holds back journal retention until serve starts with that configuration, or: idwatch sinks remove %s --config %s\n",
+				r.Name, r.Stream, *configPath, r.Name, *configPath)
+		}
+	}
 	return nil
 }
 

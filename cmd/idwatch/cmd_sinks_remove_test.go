@@ -57,6 +57,10 @@ func TestSinksRemove(t *testing.T) {
 	cfg := filepath.Join(dir, "idwatch.yml")
 	os.WriteFile(cfg, []byte("data_dir: "+dir+"\nsinks:\n  - {name: archive, type: file, path: "+filepath.Join(dir, "o.jsonl")+"}\n"), 0o600)
 
+	code, out, _ := runCLI(t, "", "sinks", "list", "--config", cfg)
+	if want := "old (journal): not in " + cfg + "; it holds back journal retention until serve starts with that configuration, or: idwatch sinks remove old --config " + cfg + "\n"; code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("sinks list: code %d\n%s\nwant the line %q", code, out, want)
+	}
 	for _, tc := range []struct {
 		args       []string
 		code       int
