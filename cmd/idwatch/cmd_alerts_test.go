@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
 func TestAlertsList(t *testing.T) {
 	dir := t.TempDir()
-	st, err := sqlite.OpenDataDir(context.Background(), dir, sqlite.Options{})
+	st, err := sqlite.OpenDataDir(context.Background(), dir, sqlite.Options{Keys: sqlite.KeyStore})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +23,14 @@ func TestAlertsList(t *testing.T) {
 		return store.Alert{ID: id, RuleID: "rule-" + id, Severity: "high", Time: now.Add(-ago), IntegrationID: 1, GroupKey: "user=u1",
 			Body: []byte(`{"class_uid":2004,"finding_info":{"uid":"` + id + `","title":"` + title + `"}}`)}
 	}
-	if _, err := st.AppendAlerts(context.Background(), []store.Alert{alert("old", "Old finding", 3*time.Hour), alert("new", "Push fatigue", time.Hour)}); err != nil {
+	if _, err := st.CreateIntegration(context.Background(), store.Integration{Name: "acme", OrgURL: "https://acme.okta.com", AuthKind: store.AuthAPIToken,
+		Enabled: true, Credentials: store.Credentials{APIToken: secret.New("secret-token")}}); err != nil {
+		t.Fatal(err)
+	}
+	gone := alert("gone", "Orphan", 4*time.Hour)
+	gone.IntegrationID, gone.GroupKey = 7, ""
+	gone.Body = []byte(`{"finding_info":{"uid":"gone","title":"Orphan finding","analytic":{"name":"Orphan rule"}}}`)
+	if _, err := st.AppendAlerts(context.Background(), []store.Alert{alert("old", "Old finding", 3*time.Hour), alert("new", "Push fatigue", time.Hour), gone}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -31,9 +39,19 @@ func TestAlertsList(t *testing.T) {
 	dd := "--data-dir=" + dir
 
 	code, out, errOut := runCLI(t, "", "alerts", "list", dd)
-	if code != 0 || !strings.Contains(out, "Push fatigue") || !strings.Contains(out, "Old finding") ||
-		strings.Index(out, "Push fatigue") > strings.Index(out, "Old finding") || !strings.Contains(out, "user=u1") {
-		t.Fatalf("table: code %d\n%s%s", code, out, errOut)
+	ts := func(ago time.Duration) string { return now.Add(-ago).Format(time.RFC3339) }
+	want := "TIME                  SEVERITY  INTEGRATION  RULE          RULE ID    GROUP\n" +
+		ts(time.Hour) + "  high      acme         Push fatigue  rule-new   user=u1\n" +
+		ts(3*time.Hour) + "  high      acme         Old finding   rule-old   user=u1\n" +
+		ts(4*time.Hour) + "  high      7 (removed)  Orphan rule   rule-gone  -\n"
+	if code != 0 || out != want {
+		t.Fatalf("table: code %d\n%s\nwant\n%s%s", code, out, want, errOut)
+	}
+	code, out, _ = runCLI(t, "", "alerts", "list", dd, "--json", "--limit", "1")
+	var row map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &row) != nil || row["integrationName"] != "acme" || row["ruleTitle"] != "Push fatigue" ||
+		row["integrationId"] != 1.0 || row["ruleId"] != "rule-new" || row["body"] == nil {
+		t.Fatalf("--json row: %q", out)
 	}
 	code, out, errOut = runCLI(t, "", "alerts", "list", dd, "--since", "2h", "--json")
 	if code != 0 {

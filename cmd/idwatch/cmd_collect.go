@@ -15,7 +15,7 @@ import (
 )
 
 func runCollect(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "collect", "collect [--integration N] [--once]")
+	fs := newFlagSet(io, "collect", "collect [--integration N] [--once] [--quiet]")
 	c := addCommon(fs)
 	name := fs.String("integration", "", "collect only this integration (default: every enabled one)")
 	once := fs.Bool("once", false, "stop when every integration is caught up")
@@ -27,6 +27,7 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	share := fs.Float64("share", 0.5, "largest share of any Okta rate-limit bucket idwatch may use (0-1]")
 	processEvents := fs.Bool("process", true, "also normalize collected events and run the detection rules on them (alerts: idwatch alerts list)")
 	rulesDir := fs.String("rules", "", "a directory of your own Sigma rules, run with the built-in ones")
+	quiet := fs.Bool("quiet", false, "no status line per integration every minute (state, events, lag, rate budget) on stderr")
 	strict := fs.Bool("strict", false, "refuse to start when one of your rule files does not load (default: leave it out and report it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -70,6 +71,10 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 	}
+	if !*quiet {
+		stopStatus := reportStatus(ctx, m)
+		defer stopStatus()
+	}
 	if !*once {
 		io.log.Info("collecting; stop with Ctrl-C", "data_dir", c.dataDir)
 		procErr := make(chan error, 1)
@@ -98,7 +103,12 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	if c.json {
-		if err := writeJSON(io, hs); err != nil {
+		names := integrationNames(ctx, st)
+		rows := make([]healthRow, 0, len(hs))
+		for _, h := range hs {
+			rows = append(rows, healthRow{Health: h, IntegrationName: names[h.IntegrationID]})
+		}
+		if err := writeJSON(io, rows); err != nil {
 			return err
 		}
 	} else {
@@ -107,22 +117,31 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	return runErr
 }
 
+// healthRow is one element of collect --once --json: the health record and the integration's name.
+type healthRow struct {
+	store.Health
+	IntegrationName string `json:"integrationName,omitempty"`
+}
+
+// reportStatus logs a status line per integration every minute until the returned function is
+// called; that function returns once the reporter has stopped.
+func reportStatus(ctx context.Context, m *collect.Manager) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = m.ReportStatus(ctx, collect.DefaultStatusEvery) // returns ctx's error only
+	}()
+	return func() { cancel(); <-done }
+}
+
 // printHealth writes the health table of collect --once.
 func printHealth(io stdio, st store.Integrations, hs []store.Health) {
 	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INTEGRATION\tSTATE\tLAST EVENT\tEVENTS\tREQUESTS\tBUDGET\tREASON")
-	// Listing names integrations whose credentials cannot be opened too.
-	names := map[int64]string{}
-	if ins, err := st.ListIntegrations(context.Background()); err == nil {
-		for _, in := range ins {
-			names[in.ID] = in.Name
-		}
-	}
+	names := integrationNames(context.Background(), st)
 	for _, h := range hs {
-		name := names[h.IntegrationID]
-		if name == "" {
-			name = fmt.Sprint(h.IntegrationID)
-		}
+		name := nameOrID(names, h.IntegrationID)
 		last := "-"
 		if !h.LastEventAt.IsZero() {
 			last = h.LastEventAt.UTC().Format(time.RFC3339)

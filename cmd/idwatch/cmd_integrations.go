@@ -348,10 +348,12 @@ func integrationsList(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	rows := make([]integrationRow, 0, len(ins))
+	now := time.Now()
 	for _, in := range ins {
 		in.Credentials = store.Credentials{} // never listed, even redacted
 		row := integrationRow{Integration: in}
 		if h, err := st.Health(ctx, in.ID); err == nil {
+			h.Lag = h.LagAt(now)
 			row.Health = &h
 		}
 		rows = append(rows, row)

@@ -21,10 +21,11 @@ import (
 // runServe runs collection, processing and every configured sink together until the context
 // ends (SIGINT/SIGTERM), or with --once until everything collected so far is delivered.
 func runServe(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "serve", "serve --config F [--data-dir D] [--once]")
+	fs := newFlagSet(io, "serve", "serve --config F [--data-dir D] [--once] [--quiet]")
 	c := addCommon(fs)
 	path := fs.String("config", "", "configuration file (see docs/configuration.md)")
 	once := fs.Bool("once", false, "collect until every integration is caught up, process, deliver to every sink, then exit")
+	quiet := fs.Bool("quiet", false, "no status line per integration every minute (state, events, lag, rate budget) on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +38,9 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	if cfg.DataDir != "" && !flagSet(fs, "data-dir") {
 		c.dataDir = cfg.DataDir
+	}
+	if err := sink.CheckStart(cfg.Sinks); err != nil {
+		return fmt.Errorf("%s: %w", *path, err)
 	}
 	c.syncFull, c.maxJournal = cfg.Storage.SyncFull(), cfg.Storage.JournalMaxEntries
 	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
@@ -53,6 +57,9 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := pruneSinks(ctx, io, st, cfg.Sinks); err != nil {
+		return err
+	}
 	tuning := cfg.Collect.Tuning()
 	tuning.Logger = io.log
 	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log}, Collect: tuning})
@@ -69,6 +76,10 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
 	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
 		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
+	if !*quiet {
+		stopStatus := reportStatus(ctx, m)
+		defer stopStatus()
+	}
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
@@ -101,6 +112,23 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)
+}
+
+// pruneSinks unregisters, at once, the offsets of sinks no longer in the configuration, so they
+// stop holding back journal retention; each is named in a warning with what it never sent. There
+// is no grace period: nothing reads those offsets any more, so keeping them would only keep the
+// journal growing, and a sink put back in the configuration starts again from its start option.
+func pruneSinks(ctx context.Context, io stdio, st store.Offsets, cfgs []sink.Config) error {
+	removed, err := sink.PruneConsumers(ctx, st, cfgs)
+	for _, c := range removed {
+		name, _ := sink.SinkName(c.Name)
+		io.log.Warn("sink is no longer in the configuration: its offset is removed and no longer holds back journal retention; put it back to deliver again from its start option",
+			"sink", name, "stream", c.Stream, "offset", c.Offset, "unsent", c.Lag)
+	}
+	if err != nil {
+		return fmt.Errorf("remove offsets of sinks no longer configured: %w", err)
+	}
+	return nil
 }
 
 // serveOnce catches every integration up, processes what was collected, runs the sinks until

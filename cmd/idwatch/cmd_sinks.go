@@ -83,15 +83,17 @@ func (f sinkFlags) openStore(ctx context.Context, io stdio, cfg config.Config) (
 
 func runSinks(ctx context.Context, io stdio, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: want 'sinks types' or 'sinks list'", errUsage)
+		return fmt.Errorf("%w: want 'sinks types', 'sinks list' or 'sinks remove NAME'", errUsage)
 	}
 	switch args[0] {
 	case "types":
 		return runSinkTypes(io, args[1:])
 	case "list":
 		return runSinkList(ctx, io, args[1:])
+	case "remove":
+		return runSinkRemove(ctx, io, args[1:])
 	}
-	return fmt.Errorf("%w: unknown sinks subcommand %q (want types or list)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown sinks subcommand %q (want types, list or remove)", errUsage, args[0])
 }
 
 func runSinkTypes(io stdio, args []string) error {
@@ -224,6 +226,12 @@ func runSinkList(ctx context.Context, io stdio, args []string) error {
 	for _, r := range rows {
 		if r.StatusError != "" {
 			fmt.Fprintf(io.out, "%s (%s): %s since %s: %s\n", r.Name, r.Stream, r.Status, r.StatusAt.UTC().Format(time.RFC3339), r.StatusError)
+		}
+	}
+	for _, r := range rows {
+		if r.State == "not configured" {
+			fmt.Fprintf(io.out, "%s (%s): not in %s; it holds back journal retention until serve starts with that configuration, or: idwatch sinks remove %s --config %s\n",
+				r.Name, r.Stream, *configPath, r.Name, *configPath)
 		}
 	}
 	return nil

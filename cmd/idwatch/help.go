@@ -20,6 +20,7 @@ func subcommands() map[string][]subcommand {
 		"sinks": {
 			{"types", "the sink types and their options"},
 			{"list", "the configured sinks with their delivery lag and dead letters"},
+			{"remove", "release a sink's offsets so it no longer holds back journal retention"},
 		},
 		"deadletter": {
 			{"list", "records a sink gave up on, with the reason"},

@@ -46,6 +46,11 @@ func (t *Tracker) Resume(prev store.Health) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.h.EventsCollected, t.h.RequestsMade, t.h.LastEventAt = prev.EventsCollected, prev.RequestsMade, prev.LastEventAt
+	// The journal is complete up to the newest collected event at least: an integration that
+	// fails from its first poll after a restart shows that lag, not none.
+	if t.base.IsZero() {
+		t.base = prev.LastEventAt
+	}
 }
 
 // SetBudget sets where the share of the rate budget in use comes from.

@@ -25,8 +25,12 @@ type GroupOptions struct {
 
 // RunGroup runs one Runner per config, each in its own goroutine so a slow or dead sink never
 // holds up another, until ctx ends. It fails at once if a runner cannot be built; a runner that
-// stops with an error does not stop the others, and its error is returned at the end.
+// stops with an error does not stop the others, and its error is returned at the end. A sink
+// whose configuration cannot work (CheckStart) fails it before anything starts.
 func RunGroup(ctx context.Context, o GroupOptions) error {
+	if err := CheckStart(o.Configs); err != nil {
+		return err
+	}
 	var runners []*Runner
 	for _, c := range o.Configs {
 		r, err := NewRunner(RunnerOptions{Store: o.Store, Config: c, Logger: o.Logger, Clock: o.Clock, OCSF: o.OCSF, PollInterval: o.PollInterval})

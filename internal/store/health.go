@@ -57,3 +57,18 @@ type Healths interface {
 	// ListHealth returns every health record by integration id.
 	ListHealth(ctx context.Context) ([]Health, error)
 }
+
+// LagAt is how far collection trails real time at now, for a record written at UpdatedAt: the
+// stored lag grown by the time since, and, when the integration is not collecting (in error,
+// degraded, disabled), at least now minus the newest collected event's published time, since
+// nothing newer is known to be collected.
+func (h Health) LagAt(now time.Time) time.Duration {
+	lag := h.Lag
+	if !h.UpdatedAt.IsZero() && now.After(h.UpdatedAt) {
+		lag += now.Sub(h.UpdatedAt)
+	}
+	if h.State != HealthCollecting && !h.LastEventAt.IsZero() {
+		lag = max(lag, now.Sub(h.LastEventAt))
+	}
+	return max(lag, 0)
+}
