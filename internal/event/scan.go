@@ -45,6 +45,26 @@ type scanner struct {
 	// the flaws found so far.
 	path  []pathSeg
 	flaws []Flaw
+
+	// members holds the members read so far of every free-form object being read (see value).
+	members []pending
+}
+
+// pending is a member of a free-form object not yet closed.
+type pending struct {
+	k string
+	v any
+}
+
+// push puts p on the members stack, doubling it when full: append grows a large slice by a
+// quarter at a time, which for a million-member object allocates five times what it keeps.
+func (d *scanner) push(p pending) {
+	if len(d.members) == cap(d.members) {
+		grown := make([]pending, len(d.members), max(64, 2*cap(d.members)))
+		copy(grown, d.members)
+		d.members = grown
+	}
+	d.members = append(d.members, p)
 }
 
 // pathSeg is a member name, or when key is empty an array index.
@@ -467,12 +487,22 @@ func numberValue(lit string, integer bool) (any, error) {
 func (d *scanner) value() (any, error) {
 	switch c := d.peek(); c {
 	case '{':
-		m := map[string]any{}
+		// Members wait on a stack shared by every level until the object is closed, so that
+		// its map is made at its final size: growing a map rehashes every member it holds so
+		// far, and in a map larger than the CPU's caches each of those is a cache miss.
+		base := len(d.members)
 		err := d.object(func(k string) error {
 			v, err := d.value()
-			m[k] = v
+			d.push(pending{k, v})
 			return err
 		})
+		ms := d.members[base:]
+		m := make(map[string]any, len(ms))
+		for _, p := range ms {
+			m[p.k] = p.v
+		}
+		clear(ms)
+		d.members = d.members[:base]
 		return m, err
 	case '[':
 		a := []any{}

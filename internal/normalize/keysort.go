@@ -18,6 +18,7 @@ type member[V any] struct {
 // may be far larger than the CPU's caches.
 func sortedMembers[V any](m map[string]V, ms []member[V]) []member[V] {
 	start := len(ms)
+	ms = slices.Grow(ms, len(m))
 	for k, v := range m {
 		ms = append(ms, member[V]{k, v})
 	}
