@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -325,5 +326,41 @@ func TestDecodeLines(t *testing.T) {
 	stop := errors.New("stop")
 	if err := DecodeLines(strings.NewReader(good+"\n"+good), func(int, []byte, *LogEvent, error) error { return stop }); err != stop {
 		t.Errorf("callback error not returned: %v", err)
+	}
+}
+
+// TestParseValueObjects: free-form objects at every level, read through the members stack they
+// share, hold exactly their own members (the last of a repeated name wins, as in encoding/json),
+// and a value read after an error starts from an empty stack.
+func TestParseValueObjects(t *testing.T) {
+	for _, in := range []string{
+		`{}`,
+		`{"a":1,"a":2}`,
+		`{"a":{"b":{"c":[{"d":1},{}],"e":{}},"f":2},"g":{"a":3},"h":[{"i":{"j":4}},5]}`,
+		`{"x":{"y":1,"y":{"z":2}},"x":{"w":3}}`,
+		`[{"a":1},{"b":2},[{"c":{"d":{}}}]]`,
+	} {
+		got, err := ParseValue([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		var want any
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if g, w := fmt.Sprint(got), fmt.Sprint(want); g != w {
+			t.Errorf("%s: got %s, want %s", in, g, w)
+		}
+	}
+	d := scanner{s: `{"a":{"b":1,"c":}}`}
+	if _, err := d.value(); err == nil {
+		t.Fatal("want a syntax error")
+	}
+	if len(d.members) != 0 {
+		t.Errorf("after an error %d members are left on the stack", len(d.members))
+	}
+	d.s, d.i = `{"k":{"l":2}}`, 0
+	if v, err := d.value(); err != nil || fmt.Sprint(v) != "map[k:map[l:2]]" {
+		t.Errorf("after an error: got %v, %v", v, err)
 	}
 }
