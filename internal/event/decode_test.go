@@ -333,7 +333,20 @@ func TestDecodeLines(t *testing.T) {
 // share, hold exactly their own members (the last of a repeated name wins, as in encoding/json),
 // and a value read after an error starts from an empty stack.
 func TestParseValueObjects(t *testing.T) {
+	// big writes an object of n members k0…k(n-1) holding i, then k(n-1) again holding -1
+	// and k0 again holding inner.
+	big := func(n int, inner string) string {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+		}
+		return b.String() + fmt.Sprintf(`"k%d":-1,"k0":`, n-1) + inner + `}`
+	}
 	for _, in := range []string{
+		big(directMembers+1, "1"),
+		big(3*directMembers, big(2*directMembers, `{"a":[`+big(directMembers, "{}")+`]}`)),
+		`[` + big(directMembers+5, "0") + `,` + big(directMembers+7, `"x"`) + `]`,
 		`{}`,
 		`{"a":1,"a":2}`,
 		`{"a":{"b":{"c":[{"d":1},{}],"e":{}},"f":2},"g":{"a":3},"h":[{"i":{"j":4}},5]}`,
@@ -352,15 +365,15 @@ func TestParseValueObjects(t *testing.T) {
 			t.Errorf("%s: got %s, want %s", in, g, w)
 		}
 	}
-	d := scanner{s: `{"a":{"b":1,"c":}}`}
+	d := scanner{s: big(2*directMembers, `{"b":1,"c":}`)}
 	if _, err := d.value(); err == nil {
 		t.Fatal("want a syntax error")
 	}
-	if len(d.members) != 0 {
-		t.Errorf("after an error %d members are left on the stack", len(d.members))
+	if len(d.members) != 0 || cap(d.members) == 0 {
+		t.Errorf("after an error %d members are left on the stack (of %d)", len(d.members), cap(d.members))
 	}
-	d.s, d.i = `{"k":{"l":2}}`, 0
-	if v, err := d.value(); err != nil || fmt.Sprint(v) != "map[k:map[l:2]]" {
+	d.s, d.i = big(directMembers+1, `{"l":2}`), 0
+	if v, err := d.value(); err != nil || fmt.Sprint(v.(map[string]any)["k0"]) != "map[l:2]" || len(v.(map[string]any)) != directMembers+1 {
 		t.Errorf("after an error: got %v, %v", v, err)
 	}
 }
