@@ -129,7 +129,7 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 		return d.syntax("unexpected data after the event object")
 	}
 	if ev.UUID == "" && ev.EventType == "" {
-		if _, err := ParseTime(published); err != nil {
+		if t, err := ParseTime(published); err != nil || t.IsZero() {
 			return fmt.Errorf("%w: no uuid, eventType or published time", ErrNotEvent)
 		}
 	}
@@ -151,6 +151,10 @@ func decodeInto(ev *LogEvent, s string, blk *block) error {
 		}
 	case err != nil:
 		d.flaw(err.Error(), publishedRaw)
+	case t.IsZero():
+		// The model's zero time means no time, and would re-encode as an absent field: keep
+		// the value as received instead.
+		d.flaw("the zero time (0001-01-01T00:00:00Z) reads as no time", publishedRaw)
 	default:
 		ev.Published = t
 	}

@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -132,6 +133,7 @@ func TestDecodeRejects(t *testing.T) {
 		{`"x"`, "got a string", true},
 		{`null`, "got null", true},
 		{`{}`, "no uuid, eventType or published time", true},
+		{`{"puBlished":"0001-01-01 00:00:00,000"}`, "no uuid, eventType or published time", true},
 		{`{"Foo":1,"bar":{"uuid":"u"}}`, "no uuid, eventType or published time", true},
 		{`{"uuid":"u",`, "invalid JSON", false},
 		{`{"uuid":"u"} x`, "unexpected data after the event", false},
@@ -165,6 +167,8 @@ func TestDecodeFlaws(t *testing.T) {
 		{`{"uuid":"u","eventType":"a","published":null}`, []string{"published: empty"}},
 		{`{"uuid":"u","eventType":"a","published":"yesterday"}`,
 			[]string{`published: "yesterday" is not a timestamp: want RFC 3339 like 2025-03-10T14:02:11.512Z (zone optional, UTC if absent) or epoch seconds or milliseconds: "yesterday"`}},
+		{`{"uuid":"u","eventType":"a","published":"0001-01-01T00:00:00Z"}`,
+			[]string{`published: the zero time (0001-01-01T00:00:00Z) reads as no time: "0001-01-01T00:00:00Z"`}},
 		{`{"uuid":"u","eventType":"a","published":{"t":1}}`, []string{`published: want a string, got an object: {"t":1}`}},
 		{`{` + minimal + `,` + pub + `,"actor":"admin"}`, []string{`actor: want an object, got a string: "admin"`}},
 		{`{` + minimal + `,` + pub + `,"actor":{"id":{"x":1},"type":"User"}}`, []string{`actor.id: want a string, got an object: {"x":1}`}},
@@ -325,5 +329,54 @@ func TestDecodeLines(t *testing.T) {
 	stop := errors.New("stop")
 	if err := DecodeLines(strings.NewReader(good+"\n"+good), func(int, []byte, *LogEvent, error) error { return stop }); err != stop {
 		t.Errorf("callback error not returned: %v", err)
+	}
+}
+
+// TestParseValueObjects: free-form objects at every level, read through the members stack they
+// share, hold exactly their own members (the last of a repeated name wins, as in encoding/json),
+// and a value read after an error starts from an empty stack.
+func TestParseValueObjects(t *testing.T) {
+	// big writes an object of n members k0…k(n-1) holding i, then k(n-1) again holding -1
+	// and k0 again holding inner.
+	big := func(n int, inner string) string {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+		}
+		return b.String() + fmt.Sprintf(`"k%d":-1,"k0":`, n-1) + inner + `}`
+	}
+	for _, in := range []string{
+		big(directMembers+1, "1"),
+		big(3*directMembers, big(2*directMembers, `{"a":[`+big(directMembers, "{}")+`]}`)),
+		`[` + big(directMembers+5, "0") + `,` + big(directMembers+7, `"x"`) + `]`,
+		`{}`,
+		`{"a":1,"a":2}`,
+		`{"a":{"b":{"c":[{"d":1},{}],"e":{}},"f":2},"g":{"a":3},"h":[{"i":{"j":4}},5]}`,
+		`{"x":{"y":1,"y":{"z":2}},"x":{"w":3}}`,
+		`[{"a":1},{"b":2},[{"c":{"d":{}}}]]`,
+	} {
+		got, err := ParseValue([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		var want any
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if g, w := fmt.Sprint(got), fmt.Sprint(want); g != w {
+			t.Errorf("%s: got %s, want %s", in, g, w)
+		}
+	}
+	d := scanner{s: big(2*directMembers, `{"b":1,"c":}`)}
+	if _, err := d.value(); err == nil {
+		t.Fatal("want a syntax error")
+	}
+	if len(d.members) != 0 || cap(d.members) == 0 {
+		t.Errorf("after an error %d members are left on the stack (of %d)", len(d.members), cap(d.members))
+	}
+	d.s, d.i = big(directMembers+1, `{"l":2}`), 0
+	if v, err := d.value(); err != nil || fmt.Sprint(v.(map[string]any)["k0"]) != "map[l:2]" || len(v.(map[string]any)) != directMembers+1 {
+		t.Errorf("after an error: got %v, %v", v, err)
 	}
 }

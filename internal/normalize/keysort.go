@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 )
@@ -18,6 +19,7 @@ type member[V any] struct {
 // may be far larger than the CPU's caches.
 func sortedMembers[V any](m map[string]V, ms []member[V]) []member[V] {
 	start := len(ms)
+	ms = slices.Grow(ms, len(m))
 	for k, v := range m {
 		ms = append(ms, member[V]{k, v})
 	}
@@ -46,10 +48,15 @@ func sortMembers[V any](ms []member[V], work *int) {
 	copy(ms, sorted)
 }
 
-// keyRef is a key in a radix pass: 8 of its bytes as a big-endian number, and its index.
+// keyRef is a key in a radix pass: 16 of its bytes as two big-endian numbers, its length and
+// its index. Keys live wherever the event put them, and past a few hundred thousand of them each
+// visit to one is a cache miss: carrying the next 8 bytes and the length lets the pass over them
+// and the comparisons that settle ties do without the key, for keys of up to 16 bytes past off.
 type keyRef struct {
-	bytes uint64
+	bytes uint64 // bytes off to off+8
+	next  uint64 // bytes off+8 to off+16
 	i     int32
+	n     int32 // the key's length (at most math.MaxInt32)
 }
 
 // sortKeys returns the indexes of keys in their byte order, by least-significant-digit radix
@@ -57,8 +64,8 @@ type keyRef struct {
 // the time is linear in the keys' total length, however many there are.
 func sortKeys(keys []string, work *int) []int32 {
 	refs := make([]keyRef, len(keys))
-	for i := range refs {
-		refs[i].i = int32(i)
+	for i, k := range keys {
+		refs[i] = keyRef{bytes: bytesAt(k, 0), next: bytesAt(k, 8), i: int32(i), n: int32(min(len(k), math.MaxInt32))}
 	}
 	radixAt(keys, refs, make([]keyRef, len(refs)), 0, work)
 	order := make([]int32, len(refs))
@@ -68,20 +75,11 @@ func sortKeys(keys []string, work *int) []int32 {
 	return order
 }
 
-// radixAt sorts refs, whose keys all share their first off bytes, by the rest of their keys.
+// radixAt sorts refs, whose keys all share their first off bytes and hold their bytes off to
+// off+16, by the rest of their keys.
 func radixAt(keys []string, refs, tmp []keyRef, off int, work *int) {
 	if len(refs) <= smallSort {
-		// The next 8 bytes decide most comparisons without reaching the keys; whole keys settle
-		// ties (they agree before off, a shorter one only through its padding).
-		for j := range refs {
-			refs[j].bytes = bytesAt(keys[refs[j].i], off)
-		}
-		slices.SortFunc(refs, func(a, b keyRef) int {
-			if a.bytes != b.bytes {
-				return cmp.Compare(a.bytes, b.bytes)
-			}
-			return strings.Compare(keys[a.i], keys[b.i])
-		})
+		slices.SortFunc(refs, func(a, b keyRef) int { return compareRefs(keys, a, b, off) })
 		if work != nil {
 			*work += len(refs) * 8 // n·log n of a bounded n
 		}
@@ -89,9 +87,7 @@ func radixAt(keys []string, refs, tmp []keyRef, off int, work *int) {
 	}
 	longer := false // whether some key goes on past these 8 bytes
 	for j := range refs {
-		k := keys[refs[j].i]
-		refs[j].bytes = bytesAt(k, off)
-		longer = longer || len(k) > off+8
+		longer = longer || int(refs[j].n) > off+8
 	}
 	for shift := 0; shift < 64; shift += 8 {
 		var count [256]int
@@ -118,13 +114,38 @@ func radixAt(keys []string, refs, tmp []keyRef, off int, work *int) {
 	}
 	if !longer {
 		// Keys within these 8 bytes that tie differ only by trailing NUL bytes (read as the
-		// padding): order each run whole.
+		// padding): the shorter is a prefix of the longer.
 		eachRun(refs, func(run []keyRef) {
-			slices.SortFunc(run, func(a, b keyRef) int { return strings.Compare(keys[a.i], keys[b.i]) })
+			slices.SortFunc(run, func(a, b keyRef) int { return cmp.Compare(a.n, b.n) })
 		})
 		return
 	}
-	eachRun(refs, func(run []keyRef) { radixAt(keys, run, tmp[:len(run)], off+8, work) })
+	eachRun(refs, func(run []keyRef) {
+		for j := range run {
+			r := &run[j]
+			r.bytes, r.next = r.next, 0
+			if int(r.n) > off+16 {
+				r.next = bytesAt(keys[r.i], off+16)
+			}
+		}
+		radixAt(keys, run, tmp[:len(run)], off+8, work)
+	})
+}
+
+// compareRefs orders two keys that agree on their first off bytes, reaching the keys only when
+// the 16 bytes the refs hold tie and one of the keys goes on past them.
+func compareRefs(keys []string, a, b keyRef, off int) int {
+	if c := cmp.Compare(a.bytes, b.bytes); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.next, b.next); c != 0 {
+		return c
+	}
+	if int(a.n) <= off+16 && int(b.n) <= off+16 {
+		// Equal up to where both end, save the padding: the shorter is a prefix of the longer.
+		return cmp.Compare(a.n, b.n)
+	}
+	return strings.Compare(keys[a.i], keys[b.i])
 }
 
 // eachRun calls fn with each run of two or more refs with the same bytes.

@@ -165,7 +165,13 @@ func (b *bounded) value(v any, depth int) {
 
 // restMembers writes member RestKey: the JSON text of an object holding ms.
 func (b *bounded) restMembers(ms []member[any]) {
-	rest := event.JSONWriter{}
+	// Sized for short values up front: growing a buffer of megabytes a quarter at a time
+	// copies it many times over.
+	size := 2
+	for _, m := range ms {
+		size += len(m.k) + 16
+	}
+	rest := event.JSONWriter{B: make([]byte, 0, size)}
 	rest.Open()
 	for _, m := range ms {
 		rest.Any(m.k, m.v)
