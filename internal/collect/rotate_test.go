@@ -148,3 +148,38 @@ func watchUntil(t *testing.T, clk *clock.Manual, steps int, cond func() bool) {
 		clk.Advance(DefaultWatch)
 	}
 }
+
+// TestEnsureDPoPKeyKeepsNewerCredentials: a collector starting from a record read just before
+// the credentials were replaced stores its new DPoP key without bringing the old credentials back,
+// and runs with the new ones.
+func TestEnsureDPoPKeyKeepsNewerCredentials(t *testing.T) {
+	s := newSim(t, simOptions{noLimit: true})
+	e := newEnv(t, s, okta.GovernorConfig{})
+	ctx := context.Background()
+	_, app := withServiceApp(t, s, time.Hour, "okta.logs.read")
+	app.ID, app.Name = e.in.ID, e.in.Name
+	stale, err := e.st.UpdateIntegration(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := stale
+	rotated.KeyID = "idwatch-2"
+	if rotated, err = e.st.UpdateIntegration(ctx, rotated); err != nil {
+		t.Fatal(err)
+	}
+	got, err := EnsureDPoPKey(ctx, e.st, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.st.Integration(ctx, e.in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.KeyID != "idwatch-2" || stored.KeyID != "idwatch-2" {
+		t.Fatalf("key id: collector runs with %q, store holds %q; want the rotated idwatch-2", got.KeyID, stored.KeyID)
+	}
+	if stored.Credentials.DPoPKeyPEM.IsZero() || stored.Credentials.DPoPKeyPEM.Reveal() != got.Credentials.DPoPKeyPEM.Reveal() ||
+		!stored.UpdatedAt.Equal(got.UpdatedAt) || !got.UpdatedAt.After(rotated.UpdatedAt) {
+		t.Fatalf("the DPoP key or change time the collector holds is not the stored one")
+	}
+}

@@ -183,6 +183,30 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (st
 	return in, nil
 }
 
+// SetDPoPKey implements store.Integrations.
+func (s *Store) SetDPoPKey(ctx context.Context, id int64, key secret.Value, unchangedSince time.Time) (time.Time, error) {
+	if s.sealer == nil {
+		return time.Time{}, s.wrap("store DPoP key", errNoSealer)
+	}
+	ct, err := s.sealer.Seal([]byte(key.Reveal()), aad(id, secretColumns[2]))
+	if err != nil {
+		return time.Time{}, s.wrap("store DPoP key", err)
+	}
+	var updated int64
+	err = s.write(ctx, "store DPoP key", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE integrations SET dpop_key = $1, updated_at = MAX($2, updated_at + 1)
+			WHERE id = $3 AND updated_at = $4 RETURNING updated_at`, ct, s.now().UnixNano(), id, unchangedSince.UnixNano()).Scan(&updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: integration %d was updated or removed", store.ErrChanged, id)
+		}
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fromNanos(sql.NullInt64{Int64: updated, Valid: true}), nil
+}
+
 // integrationColumns is the SELECT list scanIntegration reads.
 const integrationColumns = `id, name, org_url, auth_kind, client_id, key_id, scopes, custom_attributes, enabled,
 	api_token, private_key, dpop_key, created_at, updated_at`
