@@ -21,8 +21,6 @@ type ManagerStore interface {
 	Health(ctx context.Context, integrationID int64) (store.Health, error)
 	ListHealth(ctx context.Context) ([]store.Health, error)
 	store.Integrations
-	// IntegrationVersions returns each integration's UpdatedAt by id without opening secrets.
-	IntegrationVersions(ctx context.Context) (map[int64]time.Time, error)
 }
 
 // ManagerConfig configures a Manager.

@@ -122,6 +122,9 @@ type Integrations interface {
 	// ListIntegrations returns every integration by id. One whose secrets cannot be opened is
 	// listed with empty Credentials and CredentialsError set, never failing the whole list.
 	ListIntegrations(ctx context.Context) ([]Integration, error)
+	// IntegrationVersions returns every integration's UpdatedAt by id without opening secrets.
+	// Every write to a record moves it forward, even within one clock tick.
+	IntegrationVersions(ctx context.Context) (map[int64]time.Time, error)
 	// SetIntegrationEnabled switches collection for an integration on or off.
 	SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error
 	// DeleteIntegration removes the record, its cursor and its health; its journal entries stay

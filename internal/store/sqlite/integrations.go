@@ -281,8 +281,7 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]store.Integration, erro
 	return out, s.wrap("list integrations", rows.Err())
 }
 
-// IntegrationVersions returns each integration's last change time (updated_at) by id, without
-// opening any secret: a running collector compares it often to notice rotated credentials.
+// IntegrationVersions implements store.Integrations.
 func (s *Store) IntegrationVersions(ctx context.Context) (map[int64]time.Time, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, updated_at FROM integrations`)
 	if err != nil {
