@@ -90,6 +90,15 @@ func newAppKey(t *testing.T, as *oauth.Server, clientID, kid, dir string, rsaKey
 // org exactly once, and serve never restarts.
 func TestServeFollowsCredentialRotation(t *testing.T) {
 	org := startSimOrg(t, oktasim.Config{})
+	// Polling every 50ms would spend the default per-minute budget within the test: raise it, so
+	// that a stall can only come from the credentials.
+	limits := org.srv.RateLimits()
+	for i := range limits.Buckets {
+		limits.Buckets[i].PerMinute = 1_000_000
+	}
+	if err := org.srv.SetRateLimits(limits); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 	org.appendSimEvents(t, 0, 200, now, nil)
 	dir := t.TempDir()
@@ -104,6 +113,11 @@ func TestServeFollowsCredentialRotation(t *testing.T) {
 	defer cancel()
 	var outb, errb syncBuffer
 	io := stdio{in: strings.NewReader(""), out: &outb, err: &errb, log: slog.New(slog.NewTextHandler(&errb, nil))}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", errb.String())
+		}
+	})
 	exited := make(chan int, 1)
 	go func() { exited <- run(ctx, io, []string{"serve", dd, "--config", cfgPath}) }()
 	delivered := func(n int) {
