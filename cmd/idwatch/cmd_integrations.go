@@ -229,19 +229,21 @@ func (f *secretFlags) apply(in *store.Integration) error {
 
 func runIntegrations(ctx context.Context, io stdio, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: integrations add|list|update|remove|enable|disable", errUsage)
+		return fmt.Errorf("%w: integrations add|list|show|update|remove|enable|disable", errUsage)
 	}
 	switch args[0] {
 	case "add":
 		return integrationsAdd(ctx, io, args[1:])
 	case "list":
 		return integrationsList(ctx, io, args[1:])
+	case "show":
+		return integrationsShow(ctx, io, args[1:])
 	case "update":
 		return integrationsUpdate(ctx, io, args[1:])
 	case "remove", "enable", "disable":
 		return integrationsChange(ctx, io, args[0], args[1:])
 	}
-	return fmt.Errorf("%w: unknown integrations subcommand %q (add, list, update, remove, enable, disable)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown integrations subcommand %q (add, list, show, update, remove, enable, disable)", errUsage, args[0])
 }
 
 func integrationsAdd(ctx context.Context, io stdio, args []string) error {
@@ -309,8 +311,16 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 		}
 	}
 	_ = st.SetHealth(ctx, store.Health{IntegrationID: in.ID, State: state, Reason: reason, Fix: fix})
+	// Stored but not collecting: scripts must see the failure (exit 1), the operator the fix.
+	var result error
+	if rep != nil && !in.Enabled {
+		result = verifyFailed{}
+	}
 	if c.json {
-		return writeJSON(io, map[string]any{"integration": in, "verification": rep})
+		if err := writeJSON(io, map[string]any{"integration": in, "verification": rep}); err != nil {
+			return err
+		}
+		return result
 	}
 	if rep != nil {
 		printReport(io, *rep)
@@ -323,7 +333,7 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	default:
 		fmt.Fprintf(io.out, "added integration %q (id %d), disabled: run idwatch integrations enable %s to verify and enable it\n", in.Name, in.ID, in.Name)
 	}
-	return nil
+	return result
 }
 
 // integrationRow is one line of integrations list --json.

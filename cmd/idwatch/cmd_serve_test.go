@@ -20,9 +20,10 @@ import (
 
 // simOrg is an oktasim org on 127.0.0.1 with a read-only API token for idwatch.
 type simOrg struct {
-	srv   *oktasim.Server
-	url   string
-	token string
+	srv     *oktasim.Server
+	url     string
+	token   string
+	tokenID string
 }
 
 func startSimOrg(t testing.TB, cfg oktasim.Config) *simOrg {
@@ -34,10 +35,10 @@ func startSimOrg(t testing.TB, cfg oktasim.Config) *simOrg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok := srv.Tokens().Add(oktasim.APIToken{Name: "idwatch", AdminID: "00uadmin", Roles: []oktasim.Role{oktasim.RoleReadOnlyAdmin}})
+	info, tok := srv.Tokens().Add(oktasim.APIToken{Name: "idwatch", AdminID: "00uadmin", Roles: []oktasim.Role{oktasim.RoleReadOnlyAdmin}})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &simOrg{srv: srv, url: ts.URL, token: tok}
+	return &simOrg{srv: srv, url: ts.URL, token: tok, tokenID: info.ID}
 }
 
 // simEventID is the uuid of the i-th test event.

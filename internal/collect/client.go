@@ -82,21 +82,36 @@ func Credentials(in store.Integration) (okta.Credentials, error) {
 }
 
 // EnsureDPoPKey gives an OAuth integration a persistent DPoP key, so that its access tokens stay
-// bound to the same key across restarts. Other integrations are returned unchanged.
+// bound to the same key across restarts. Other integrations are returned unchanged. When the
+// stored record changed since in was read (new credentials), the stored one is used instead, so
+// that rotated credentials are never overwritten with the ones they replaced.
 func EnsureDPoPKey(ctx context.Context, st store.Integrations, in store.Integration) (store.Integration, error) {
-	if in.AuthKind != store.AuthOAuth || !in.Credentials.DPoPKeyPEM.IsZero() {
-		return in, nil
+	for range 3 {
+		if in.AuthKind != store.AuthOAuth || !in.Credentials.DPoPKeyPEM.IsZero() {
+			return in, nil
+		}
+		key, err := okta.GenerateDPoPKey()
+		if err != nil {
+			return in, err
+		}
+		der, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			return in, err
+		}
+		pemKey := secret.New(string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})))
+		updated, err := st.SetDPoPKey(ctx, in.ID, pemKey, in.UpdatedAt)
+		if err == nil {
+			in.Credentials.DPoPKeyPEM, in.UpdatedAt = pemKey, updated
+			return in, nil
+		}
+		if !errors.Is(err, store.ErrChanged) {
+			return in, err
+		}
+		if in, err = st.Integration(ctx, in.ID); err != nil {
+			return in, err
+		}
 	}
-	key, err := okta.GenerateDPoPKey()
-	if err != nil {
-		return in, err
-	}
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return in, err
-	}
-	in.Credentials.DPoPKeyPEM = secret.New(string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})))
-	return st.UpdateIntegration(ctx, in)
+	return in, fmt.Errorf("integration %q: its record keeps changing; its DPoP key was not stored, retrying later", in.Name)
 }
 
 // ParseDPoPKey parses a stored DPoP key (SEC1 PEM).

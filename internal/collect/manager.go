@@ -36,6 +36,10 @@ type ManagerConfig struct {
 	// Resync is how often the integration list is re-read to pick up added, changed, enabled and
 	// disabled integrations (default 30s); Sync does it at once.
 	Resync time.Duration
+	// Watch is how often the integrations' change times are compared with what runs, so that
+	// rotated credentials, a disable or a removal take effect within it (default: the poll interval,
+	// at most 5s). It reads no secret.
+	Watch time.Duration
 }
 
 // Validate checks the configuration.
@@ -49,6 +53,9 @@ func (c ManagerConfig) Validate() error {
 	}
 	if c.Resync < 0 {
 		errs = append(errs, fmt.Errorf("manager: resync %s is negative", c.Resync))
+	}
+	if c.Watch < 0 {
+		errs = append(errs, fmt.Errorf("manager: watch %s is negative", c.Watch))
 	}
 	if err := c.Collect.Validate(); err != nil {
 		errs = append(errs, err)
@@ -66,7 +73,10 @@ type Manager struct {
 
 	mu      sync.Mutex
 	runners map[int64]*runner
-	kick    chan struct{}
+	// seen is each integration's UpdatedAt as of the last reconcile (a running one's as its
+	// poller started), for Watch to compare.
+	seen map[int64]time.Time
+	kick chan struct{}
 }
 
 // runner is one integration's live poller.
@@ -86,27 +96,64 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		cfg.Resync = 30 * time.Second
 	}
 	c := cfg.Collect.withDefaults()
-	return &Manager{cfg: cfg, collect: c, log: c.Logger, runners: map[int64]*runner{}, kick: make(chan struct{}, 1)}, nil
+	if cfg.Watch == 0 {
+		cfg.Watch = min(c.PollInterval, DefaultWatch)
+	}
+	return &Manager{cfg: cfg, collect: c, log: c.Logger, runners: map[int64]*runner{}, seen: map[int64]time.Time{}, kick: make(chan struct{}, 1)}, nil
 }
 
+// DefaultWatch is the longest wait before a running manager notices a changed integration.
+const DefaultWatch = 5 * time.Second
+
 // Run starts a poller for every selected enabled integration and keeps the set current until ctx
-// ends; then it stops every poller and returns ctx's error.
+// ends; then it stops every poller and returns ctx's error. Every Watch it compares the
+// integrations' change times with what runs and reconciles at once on a difference, so updated
+// credentials replace a poller's client between two of its requests (its cursor is in the store,
+// so nothing is read twice or skipped); every Resync it reconciles regardless.
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.stopAll()
 	for {
 		if err := m.reconcile(ctx); err != nil && ctx.Err() == nil {
 			m.log.Error("reading integrations failed; retrying", "error", err)
 		}
-		t := m.collect.Clock.NewTimer(m.cfg.Resync)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C():
-		case <-m.kick:
-			t.Stop()
+		resyncAt := m.collect.Clock.Now().Add(m.cfg.Resync)
+		for changed := false; !changed; {
+			wait := min(m.cfg.Watch, resyncAt.Sub(m.collect.Clock.Now()))
+			t := m.collect.Clock.NewTimer(max(wait, 0))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C():
+				changed = !m.collect.Clock.Now().Before(resyncAt) || m.changed(ctx)
+			case <-m.kick:
+				t.Stop()
+				changed = true
+			}
 		}
 	}
+}
+
+// changed reports whether an integration was added, changed or removed since the last reconcile.
+func (m *Manager) changed(ctx context.Context) bool {
+	vs, err := m.cfg.Store.IntegrationVersions(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Warn("checking integrations for changes failed; retrying", "error", err)
+		}
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(vs) != len(m.seen) {
+		return true
+	}
+	for id, v := range vs {
+		if seen, ok := m.seen[id]; !ok || !seen.Equal(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // Sync makes a running manager re-read the integration list now.
@@ -124,6 +171,11 @@ func (m *Manager) Selected(ctx context.Context) ([]store.Integration, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.selectFrom(all)
+}
+
+// selectFrom picks the integrations the manager is configured for out of all.
+func (m *Manager) selectFrom(all []store.Integration) ([]store.Integration, error) {
 	if len(m.cfg.Only) == 0 {
 		return all, nil
 	}
@@ -201,7 +253,11 @@ func (m *Manager) Health(ctx context.Context) ([]store.Health, error) {
 
 // reconcile starts, restarts and stops pollers to match the stored integrations.
 func (m *Manager) reconcile(ctx context.Context) error {
-	ins, err := m.Selected(ctx)
+	all, err := m.cfg.Store.ListIntegrations(ctx)
+	if err != nil {
+		return err
+	}
+	ins, err := m.selectFrom(all)
 	if err != nil {
 		return err
 	}
@@ -212,11 +268,19 @@ func (m *Manager) reconcile(ctx context.Context) error {
 		}
 	}
 	m.mu.Lock()
+	m.seen = make(map[int64]time.Time, len(all))
+	for _, in := range all {
+		m.seen[in.ID] = in.UpdatedAt
+	}
 	var stop []*runner
 	for id, r := range m.runners {
-		if in, ok := want[id]; !ok || !in.UpdatedAt.Equal(r.in.UpdatedAt) {
+		in, ok := want[id]
+		if !ok || !in.UpdatedAt.Equal(r.in.UpdatedAt) {
 			stop = append(stop, r)
 			delete(m.runners, id)
+		}
+		if ok && !in.UpdatedAt.Equal(r.in.UpdatedAt) {
+			m.log.Info("integration changed; its collector restarts with the stored settings and continues from its cursor", "integration", in.Name)
 		}
 	}
 	m.mu.Unlock()
@@ -257,6 +321,9 @@ func (m *Manager) start(ctx context.Context, in store.Integration) error {
 	r := &runner{in: in, tracker: tr, cancel: cancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.runners[in.ID] = r
+	if _, ok := m.seen[in.ID]; ok {
+		m.seen[in.ID] = in.UpdatedAt // a new DPoP key is this manager's own change
+	}
 	m.mu.Unlock()
 	m.log.Info("collecting", "integration", in.Name, "org", in.OrgURL)
 	go func() {

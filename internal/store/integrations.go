@@ -62,6 +62,9 @@ type Integration struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// ErrChanged is returned (wrapped) by a conditional write to a record that changed meanwhile.
+var ErrChanged = errors.New("changed meanwhile")
+
 // ErrCredentialsUnreadable is returned (wrapped) when an integration's stored secrets cannot be
 // opened: the master key that sealed them is not loaded, or the ciphertext is damaged.
 var ErrCredentialsUnreadable = errors.New("credentials unreadable")
@@ -107,6 +110,10 @@ type Integrations interface {
 	CreateIntegration(ctx context.Context, in Integration) (Integration, error)
 	// UpdateIntegration replaces the record with in.ID (name included); ErrNotFound if absent.
 	UpdateIntegration(ctx context.Context, in Integration) (Integration, error)
+	// SetDPoPKey stores the integration's DPoP key only if its UpdatedAt is still
+	// unchangedSince (ErrChanged otherwise, so that credentials updated meanwhile are never
+	// overwritten with older ones) and returns the new UpdatedAt.
+	SetDPoPKey(ctx context.Context, id int64, key secret.Value, unchangedSince time.Time) (time.Time, error)
 	// Integration returns one integration with its secrets decrypted; secrets that cannot be
 	// opened are ErrCredentialsUnreadable, with the fix.
 	Integration(ctx context.Context, id int64) (Integration, error)
@@ -115,6 +122,9 @@ type Integrations interface {
 	// ListIntegrations returns every integration by id. One whose secrets cannot be opened is
 	// listed with empty Credentials and CredentialsError set, never failing the whole list.
 	ListIntegrations(ctx context.Context) ([]Integration, error)
+	// IntegrationVersions returns every integration's UpdatedAt by id without opening secrets.
+	// Every write to a record moves it forward, even within one clock tick.
+	IntegrationVersions(ctx context.Context) (map[int64]time.Time, error)
 	// SetIntegrationEnabled switches collection for an integration on or off.
 	SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error
 	// DeleteIntegration removes the record, its cursor and its health; its journal entries stay

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
@@ -158,10 +159,13 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (st
 	}
 	now := s.now()
 	err = s.write(ctx, "update integration", func(tx *sql.Tx) error {
-		var created int64
+		var created, updated int64
+		// updated_at always moves forward, even within one clock tick: running collectors compare
+		// it to notice new credentials.
 		err := tx.QueryRowContext(ctx, `UPDATE integrations SET name = $1, org_url = $2, auth_kind = $3, client_id = $4,
-			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING created_at`,
-			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), in.ID).Scan(&created)
+			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = MAX($9, updated_at + 1)
+			WHERE id = $10 RETURNING created_at, updated_at`,
+			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), in.ID).Scan(&created, &updated)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%w: integration %d", store.ErrNotFound, in.ID)
@@ -170,13 +174,37 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (st
 		case err != nil:
 			return err
 		}
-		in.CreatedAt, in.UpdatedAt = fromNanos(sql.NullInt64{Int64: created, Valid: true}), now.UTC()
+		in.CreatedAt, in.UpdatedAt = fromNanos(sql.NullInt64{Int64: created, Valid: true}), fromNanos(sql.NullInt64{Int64: updated, Valid: true})
 		return s.writeSecrets(ctx, tx, in.ID, in.Credentials)
 	})
 	if err != nil {
 		return store.Integration{}, err
 	}
 	return in, nil
+}
+
+// SetDPoPKey implements store.Integrations.
+func (s *Store) SetDPoPKey(ctx context.Context, id int64, key secret.Value, unchangedSince time.Time) (time.Time, error) {
+	if s.sealer == nil {
+		return time.Time{}, s.wrap("store DPoP key", errNoSealer)
+	}
+	ct, err := s.sealer.Seal([]byte(key.Reveal()), aad(id, secretColumns[2]))
+	if err != nil {
+		return time.Time{}, s.wrap("store DPoP key", err)
+	}
+	var updated int64
+	err = s.write(ctx, "store DPoP key", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE integrations SET dpop_key = $1, updated_at = MAX($2, updated_at + 1)
+			WHERE id = $3 AND updated_at = $4 RETURNING updated_at`, ct, s.now().UnixNano(), id, unchangedSince.UnixNano()).Scan(&updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: integration %d was updated or removed", store.ErrChanged, id)
+		}
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fromNanos(sql.NullInt64{Int64: updated, Valid: true}), nil
 }
 
 // integrationColumns is the SELECT list scanIntegration reads.
@@ -253,6 +281,25 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]store.Integration, erro
 	return out, s.wrap("list integrations", rows.Err())
 }
 
+// IntegrationVersions implements store.Integrations.
+func (s *Store) IntegrationVersions(ctx context.Context) (map[int64]time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, updated_at FROM integrations`)
+	if err != nil {
+		return nil, s.wrap("integration versions", err)
+	}
+	defer rows.Close()
+	out := map[int64]time.Time{}
+	for rows.Next() {
+		var id int64
+		var updated sql.NullInt64
+		if err := rows.Scan(&id, &updated); err != nil {
+			return nil, s.wrap("integration versions", err)
+		}
+		out[id] = fromNanos(updated)
+	}
+	return out, s.wrap("integration versions", rows.Err())
+}
+
 // SealedKeyIDs implements store.Integrations.
 func (s *Store) SealedKeyIDs(ctx context.Context) (map[uint32]int, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT api_token, private_key, dpop_key FROM integrations`)
@@ -283,7 +330,7 @@ func (s *Store) SealedKeyIDs(ctx context.Context) (map[uint32]int, error) {
 // SetIntegrationEnabled implements store.Integrations.
 func (s *Store) SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error {
 	return s.write(ctx, "enable integration", func(tx *sql.Tx) error {
-		n, err := execCount(ctx, tx, `UPDATE integrations SET enabled = $1, updated_at = $2 WHERE id = $3`, enabled, s.now().UnixNano(), id)
+		n, err := execCount(ctx, tx, `UPDATE integrations SET enabled = $1, updated_at = MAX($2, updated_at + 1) WHERE id = $3`, enabled, s.now().UnixNano(), id)
 		if err == nil && n == 0 {
 			err = fmt.Errorf("%w: integration %d", store.ErrNotFound, id)
 		}

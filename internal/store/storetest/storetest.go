@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("AlertRetention", s.alertRetention)
 	t.Run("DeadLetterRetention", s.deadLetterRetention)
 	t.Run("Integrations", s.integrations)
+	t.Run("IntegrationChanges", s.integrationChanges)
 	t.Run("Health", s.health)
 	t.Run("Alerts", s.alerts)
 	t.Run("DeadLetters", s.deadLetters)
