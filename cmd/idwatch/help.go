@@ -29,6 +29,7 @@ func subcommands() map[string][]subcommand {
 		"integrations": {
 			{"add", "verify an Okta org's credentials and store them as an integration"},
 			{"list", "the integrations with their state and lag"},
+			{"show", "one integration in full: credentials described (never shown), state, lag, cursor"},
 			{"update", "replace an integration's credentials, keeping its cursor and history"},
 			{"remove", "delete an integration"},
 			{"enable", "collect from an integration again"},
