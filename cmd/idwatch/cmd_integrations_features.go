@@ -20,7 +20,7 @@ type featuresFlag struct {
 
 func addFeaturesFlag(fs *flag.FlagSet) *featuresFlag {
 	f := &featuresFlag{}
-	fs.Func("features", "comma-separated features to turn on besides log collection: "+strings.Join(names(feature.Optional()), ", ")+
+	fs.Func("features", "comma-separated features to turn on besides log collection: "+feature.Join(feature.Optional())+
 		" (default: logs only); a service app requests only the scopes they need", func(s string) error {
 		f.raw, f.given = s, true
 		_, err := feature.Parse(s)
@@ -33,14 +33,6 @@ func addFeaturesFlag(fs *flag.FlagSet) *featuresFlag {
 func (f *featuresFlag) set() feature.Set {
 	s, _ := feature.Parse(f.raw) // checked when the flag was parsed
 	return s
-}
-
-func names(ns []feature.Name) []string {
-	out := make([]string, len(ns))
-	for i, n := range ns {
-		out[i] = string(n)
-	}
-	return out
 }
 
 // noCredentials reports whether none of the credential flags was given.

@@ -136,7 +136,7 @@ func scopeChecks(clientID string, set feature.Set, needed, requested []string, r
 		users := set.NeededBy(s)
 		c := Check{ID: "scope:" + s, Name: "Scope " + s, Status: CheckOK, Detail: "granted"}
 		if len(users) > 0 {
-			c.Detail += " (for " + joinNames(users) + ")"
+			c.Detail += " (for " + feature.Join(users) + ")"
 		}
 		switch isRequested := slices.Contains(requested, s); {
 		case isRequested && results[s] != nil:
@@ -153,11 +153,11 @@ func scopeChecks(clientID string, set feature.Set, needed, requested []string, r
 						off = off.With(n)
 					}
 				}
-				c.Fix += fmt.Sprintf(", or turn %s off (--features %q)", joinNames(users), off.Flag())
+				c.Fix += fmt.Sprintf(", or turn %s off (--features %q)", feature.Join(users), off.Flag())
 			}
 		case !isRequested:
 			c.Status, c.FeaturesOff = CheckWarn, titles(users)
-			c.Detail = "needed by " + joinNames(users) + " but not in the integration's --scopes"
+			c.Detail = "needed by " + feature.Join(users) + " but not in the integration's --scopes"
 			c.Fix = "add " + s + " to --scopes, or leave --scopes out so that idwatch requests what the enabled features need"
 			if slices.Contains(users, feature.Logs) {
 				c.Status, c.FeaturesOff = CheckFail, []string{FeatureLogs, FeatureInventory, FeatureResponse, FeatureADLink}
@@ -170,14 +170,6 @@ func scopeChecks(clientID string, set feature.Set, needed, requested []string, r
 		out = append(out, c)
 	}
 	return out
-}
-
-func joinNames(ns []feature.Name) string {
-	s := make([]string, len(ns))
-	for i, n := range ns {
-		s[i] = string(n)
-	}
-	return strings.Join(s, ", ")
 }
 
 // checkRoles reads the admin roles of the token's admin or the service app and judges them

@@ -100,7 +100,7 @@ func FromList(names []string) (Set, error) {
 	for _, n := range names {
 		f, ok := Lookup(Name(n))
 		if !ok {
-			return Set{}, fmt.Errorf("unknown feature %q: the features are %s (logs is always on)", n, joinNames(Optional()))
+			return Set{}, fmt.Errorf("unknown feature %q: the features are %s (logs is always on)", n, Join(Optional()))
 		}
 		s = s.With(f.Name)
 	}
@@ -133,7 +133,7 @@ func (s Set) List() []string {
 func (s Set) Flag() string { return strings.Join(s.List(), ",") }
 
 // String names every feature that is on, logs included.
-func (s Set) String() string { return joinNames(append([]Name{Logs}, s.on...)) }
+func (s Set) String() string { return Join(append([]Name{Logs}, s.on...)) }
 
 // Features returns the rows of the features that are on, logs first.
 func (s Set) Features() []Feature {
@@ -174,7 +174,8 @@ func index(n Name) int {
 	return slices.IndexFunc(table, func(f Feature) bool { return f.Name == n })
 }
 
-func joinNames(ns []Name) string {
+// Join names features for messages: "inventory, response".
+func Join(ns []Name) string {
 	s := make([]string, len(ns))
 	for i, n := range ns {
 		s[i] = string(n)
