@@ -99,6 +99,15 @@ func TestFeaturesAddUpdate(t *testing.T) {
 		t.Fatalf("features changed by a refused update: %v", in.Features)
 	}
 
+	// verify --integration --features checks what turning them on would need, changing nothing.
+	out = mustCLI(t, "verify", dd, "--integration", "acme", "--features", "inventory")
+	if !strings.Contains(out, "OK    Scope okta.groups.read: granted (for inventory)") || !strings.Contains(out, "inventory: on\n") {
+		t.Fatalf("verify with features:\n%s", out)
+	}
+	if in := listed(t, dd)["acme"]; len(in.Features) != 0 {
+		t.Fatalf("verify changed the features: %v", in.Features)
+	}
+
 	out = mustCLI(t, "integrations", "update", "acme", dd, "--features", "inventory")
 	if !strings.Contains(out, "acme: features now logs, inventory; the service app requests okta.logs.read, okta.users.read, okta.groups.read, okta.roles.read, okta.schemas.read\n") {
 		t.Fatalf("update:\n%s", out)
@@ -112,6 +121,17 @@ func TestFeaturesAddUpdate(t *testing.T) {
 		t.Fatalf("verify after update:\n%s", out)
 	}
 	mustCLI(t, "collect", dd, "--once")
+
+	// New credentials with --features "" go back to logs only; without --features they keep them.
+	mustCLI(t, append([]string{"integrations", "update", "acme", dd, "--features", ""}, app...)...)
+	if in := listed(t, dd)["acme"]; len(in.Features) != 0 {
+		t.Fatalf("features after update with credentials: %v", in.Features)
+	}
+	mustCLI(t, "integrations", "update", "acme", dd, "--features", "inventory")
+	mustCLI(t, append([]string{"integrations", "update", "acme", dd}, app...)...)
+	if in := listed(t, dd)["acme"]; !slices.Equal(in.Features, []string{"inventory"}) {
+		t.Fatalf("features after a credential rotation: %v", in.Features)
+	}
 }
 
 // TestPrintFeatures pins the per-feature lines of a report.
