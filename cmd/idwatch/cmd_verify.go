@@ -89,6 +89,6 @@ func printReport(io stdio, r collect.Report) {
 	case len(r.FeaturesOff) > 0:
 		fmt.Fprintf(io.out, "RESULT: logs can be collected; off until fixed: %s\n", strings.Join(r.FeaturesOff, ", "))
 	default:
-		fmt.Fprintln(io.out, "RESULT: every prerequisite is met")
+		fmt.Fprintln(io.out, "RESULT: every prerequisite of the features that are on is met")
 	}
 }

@@ -119,7 +119,7 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 	if err != nil {
 		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}}
 		r.add(Check{ID: "features", Name: "Features", Status: CheckFail, Detail: err.Error(),
-			Fix: "idwatch integrations update " + in.Name + " --features with known features", FeaturesOff: []string{FeatureLogs}})
+			Fix: "name known features only: idwatch integrations update " + in.Name + " --features " + feature.Every().Flag() + " (or fewer)", FeaturesOff: []string{FeatureLogs}})
 		r.Features = featureStates(r, set, in.AuthKind == store.AuthOAuth)
 		return r
 	}

@@ -210,3 +210,15 @@ func TestFeatureTitles(t *testing.T) {
 func storeAttrs(sid, guid, dn string) store.AttributeNames {
 	return store.AttributeNames{ObjectSID: sid, ObjectGUID: guid, DistinguishedName: dn}
 }
+
+// TestVerifyUnknownStoredFeature refuses a stored feature this idwatch does not know, naming the fix,
+// without contacting the org.
+func TestVerifyUnknownStoredFeature(t *testing.T) {
+	in := store.Integration{Name: "acme", OrgURL: "http://127.0.0.1:1", AuthKind: store.AuthAPIToken, Features: []string{"posture"}}
+	r := (&Verifier{}).VerifyIntegration(context.Background(), in)
+	c := findCheck(t, r, "features")
+	if c.Status != CheckFail || r.CanCollectLogs || !strings.Contains(c.Detail, `unknown feature "posture"`) ||
+		c.Fix != "name known features only: idwatch integrations update acme --features inventory,response (or fewer)" || len(r.Checks) != 1 {
+		t.Fatalf("report %+v", r)
+	}
+}

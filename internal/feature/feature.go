@@ -82,6 +82,15 @@ func Optional() []Name {
 	return out
 }
 
+// Every is the set with every feature on.
+func Every() Set {
+	var s Set
+	for _, n := range Optional() {
+		s = s.With(n)
+	}
+	return s
+}
+
 // Parse reads a --features value: a comma-separated list of optional features ("logs" is
 // accepted and implied). "" is logs only.
 func Parse(s string) (Set, error) {
