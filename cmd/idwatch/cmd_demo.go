@@ -116,13 +116,12 @@ func demo(ctx context.Context, io stdio, args []string) error {
 func demoIntegration(ctx context.Context, io stdio, st store.Store, orgURL, clientID, keyID, pem string) (store.Integration, error) {
 	in := store.Integration{Name: "oktasim", OrgURL: orgURL, AuthKind: store.AuthOAuth, ClientID: clientID, KeyID: keyID,
 		CustomAttributes: store.DefaultAttributeNames, Credentials: store.Credentials{PrivateKeyPEM: secret.New(pem)}}
-	in.Scopes = collect.DefaultScopes()
 	rep := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
 	printReport(io, rep)
 	if !rep.CanCollectLogs {
 		return in, fmt.Errorf("the emulated org failed verification; see the checks above")
 	}
-	in.Scopes, in.Enabled = rep.GrantedScopes, true
+	in.Enabled = true
 	return st.CreateIntegration(ctx, in)
 }
 

@@ -149,7 +149,7 @@ func addSecretFlags(fs *flag.FlagSet, f *secretFlags) {
 	fs.StringVar(&f.clientID, "client-id", "", "OAuth service app client id")
 	fs.StringVar(&f.keyID, "key-id", "", "key id (kid) of the service app's public key")
 	fs.StringVar(&f.keyFile, "private-key-file", "", "service app private key (PEM or JWK)")
-	fs.StringVar(&f.scopes, "scopes", "", "comma-separated scopes to request (default: every scope idwatch can use)")
+	fs.StringVar(&f.scopes, "scopes", "", "comma-separated scopes to request (default: those the enabled --features need)")
 }
 
 func addCredFlags(fs *flag.FlagSet) *credFlags {
@@ -247,11 +247,12 @@ func runIntegrations(ctx context.Context, io stdio, args []string) error {
 }
 
 func integrationsAdd(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "integrations add", "integrations add --name N --org-url U (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P)")
+	fs := newFlagSet(io, "integrations add", "integrations add --name N --org-url U (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P) [--features inventory,response]")
 	c := addCommon(fs)
 	name := fs.String("name", "", "integration name")
 	noVerify := fs.Bool("no-verify", false, "store without verifying (the integration starts disabled)")
 	cf := addCredFlags(fs)
+	feats := addFeaturesFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -262,6 +263,7 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.Features = feats.set().List()
 	if c.dataDir == "" {
 		return fmt.Errorf("%w: --data-dir is empty", errUsage)
 	}
@@ -278,24 +280,13 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	if _, err := st.IntegrationByName(ctx, in.Name); err == nil {
 		return fmt.Errorf("an integration named %q exists; remove it first or pick another name", in.Name)
 	}
-	// Without --scopes, verification finds which scopes the app holds and the integration keeps those.
-	pickScopes := in.AuthKind == store.AuthOAuth && len(in.Scopes) == 0
-	if pickScopes {
-		in.Scopes = collect.DefaultScopes()
-	}
 	var rep *collect.Report
 	if *noVerify {
-		if pickScopes {
-			in.Scopes = nil
-		}
 		in.Enabled = false
 	} else {
 		r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
 		rep = &r
 		in.Enabled = r.CanCollectLogs
-		if pickScopes {
-			in.Scopes = r.GrantedScopes
-		}
 	}
 	in, err = st.CreateIntegration(ctx, in)
 	if err != nil {

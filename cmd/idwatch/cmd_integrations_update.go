@@ -48,13 +48,17 @@ func lookupIntegration(ctx context.Context, io stdio, c *common, name string) (s
 // org first and refused if the System Log cannot be collected with them. It works whatever state
 // the old credentials are in, including sealed under a lost master key.
 func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "integrations update", "integrations update NAME (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P [--scopes S])")
+	fs := newFlagSet(io, "integrations update", "integrations update NAME (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P [--scopes S]) [--features F] | integrations update NAME --features F")
 	c := addCommon(fs)
 	var sf secretFlags
 	addSecretFlags(fs, &sf)
+	feats := addFeaturesFlag(fs)
 	name, err := parseNameAndFlags(fs, args, "update")
 	if err != nil {
 		return err
+	}
+	if feats.given && sf.noCredentials() {
+		return integrationsSetFeatures(ctx, io, c, name, feats.set())
 	}
 	// Check the flags before anything is opened, so a typo writes nothing.
 	if err := sf.apply(&store.Integration{}); err != nil {
@@ -79,10 +83,8 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	in.CredentialsError = ""
-	// Without --scopes, verification finds which scopes the app holds and the integration keeps those.
-	pickScopes := in.AuthKind == store.AuthOAuth && len(in.Scopes) == 0
-	if pickScopes {
-		in.Scopes = collect.DefaultScopes()
+	if feats.given {
+		in.Features = feats.set().List()
 	}
 	rep := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
 	if !c.json {
@@ -95,9 +97,6 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 			fmt.Fprintf(io.out, "%s: credentials not changed: fix the failed check and run this again\n", in.Name)
 		}
 		return verifyFailed{}
-	}
-	if pickScopes {
-		in.Scopes = rep.GrantedScopes
 	}
 	st, err := c.openStore(ctx, io, sqlite.KeyStore)
 	if err != nil {

@@ -11,23 +11,23 @@ import (
 	"net/http"
 
 	"github.com/idwatch/idwatch/internal/clock"
+	"github.com/idwatch/idwatch/internal/feature"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
-// Scope groups: what each feature needs from a service app.
-var (
-	LogScopes       = []string{"okta.logs.read"}
-	InventoryScopes = []string{"okta.users.read", "okta.roles.read", "okta.schemas.read"}
-	ResponseScopes  = []string{"okta.users.manage", "okta.sessions.manage"}
-)
-
-// DefaultScopes is every scope a feature can use. Okta refuses a token request naming a scope the
-// app was not granted, so an integration stores the granted ones (Report.GrantedScopes) and
-// requests only okta.logs.read when it names none.
-func DefaultScopes() []string {
-	return append(append(append([]string{}, LogScopes...), InventoryScopes...), ResponseScopes...)
+// RequestedScopes are the scopes an OAuth integration asks Okta for: its explicit Scopes, else
+// exactly what its enabled features need (internal/feature), so nothing more is requested.
+func RequestedScopes(in store.Integration) ([]string, error) {
+	set, err := feature.FromList(in.Features)
+	if err != nil {
+		return nil, fmt.Errorf("integration %q: %w", in.Name, err)
+	}
+	if len(in.Scopes) > 0 {
+		return in.Scopes, nil
+	}
+	return set.Scopes(), nil
 }
 
 // Clients builds Okta clients for integrations. Clients of one org share one rate governor.
@@ -71,9 +71,9 @@ func Credentials(in store.Integration) (okta.Credentials, error) {
 	case store.AuthAPIToken:
 		return okta.Credentials{APIToken: okta.Secret(in.Credentials.APIToken.Reveal())}, nil
 	case store.AuthOAuth:
-		scopes := in.Scopes
-		if len(scopes) == 0 {
-			scopes = LogScopes
+		scopes, err := RequestedScopes(in)
+		if err != nil {
+			return okta.Credentials{}, err
 		}
 		return okta.Credentials{ServiceApp: &okta.ServiceApp{ClientID: in.ClientID, KeyID: in.KeyID,
 			PrivateKey: okta.Secret(in.Credentials.PrivateKeyPEM.Reveal()), Scopes: scopes}}, nil

@@ -8,12 +8,14 @@ import (
 	"encoding/pem"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/idwatch/idwatch/internal/feature"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/oktasim"
 	"github.com/idwatch/idwatch/internal/oktasim/oauth"
@@ -95,27 +97,52 @@ func TestServiceAppCollectsThroughNonceRotationAndTokenExpiry(t *testing.T) {
 	_ = tokens // the token endpoint is public and not in the API request log
 }
 
-// TestVerifyServiceAppScopes verifies a service app granted only okta.logs.read: logs pass,
-// inventory and response scopes warn with their fix; and one without okta.logs.read fails.
+// TestVerifyServiceAppScopes verifies a service app granted only okta.logs.read: logs only needs
+// nothing more and no other scope is asked for; turning inventory on without its scopes fails
+// (Okta would refuse every token request naming them), with the fix; and one without
+// okta.logs.read fails.
 func TestVerifyServiceAppScopes(t *testing.T) {
 	s := newSim(t, simOptions{noLimit: true})
 	_, in := withServiceApp(t, s, time.Hour, "okta.logs.read")
-	in.Scopes = nil // request every scope; Okta grants what the app has
+	in.Scopes = nil // the default: what the features need
 	v := &Verifier{HTTPClient: s.ts.Client(), Clock: s.clock}
 	r := v.VerifyIntegration(context.Background(), in)
-	if !r.CanCollectLogs {
+	if !r.CanCollectLogs || len(r.FeaturesOff) != 0 || !slices.Equal(r.GrantedScopes, []string{"okta.logs.read"}) {
 		t.Fatalf("report %+v", r)
 	}
 	if c := findCheck(t, r, "credentials"); c.Status != CheckOK || c.Detail != "client assertion accepted; DPoP proof accepted" {
 		t.Fatalf("credentials %+v", c)
 	}
-	for _, sc := range append(slices.Clone(InventoryScopes), ResponseScopes...) {
-		if c := findCheck(t, r, "scope:"+sc); c.Status != CheckWarn || c.Fix == "" {
-			t.Fatalf("scope %s: %+v", sc, c)
+	if c := findCheck(t, r, "roles"); c.Status != CheckSkip || c.Fix != "" {
+		t.Fatalf("roles %+v", c)
+	}
+	var scopeChecks []string
+	for _, c := range r.Checks {
+		if strings.HasPrefix(c.ID, "scope:") {
+			scopeChecks = append(scopeChecks, c.ID)
 		}
 	}
-	if !slices.Contains(r.FeaturesOff, FeatureInventory) || !slices.Contains(r.FeaturesOff, FeatureResponse) {
-		t.Fatalf("features off %v", r.FeaturesOff)
+	if !slices.Equal(scopeChecks, []string{"scope:okta.logs.read"}) {
+		t.Fatalf("scopes checked with logs only: %v", scopeChecks)
+	}
+	if f := featureLine(t, r, feature.Inventory); f.On || !strings.HasPrefix(f.Fix, "grant okta.users.read, okta.groups.read, okta.roles.read, okta.schemas.read to the service app") {
+		t.Fatalf("inventory %+v", f)
+	}
+
+	in.Features = []string{"inventory"}
+	r = v.VerifyIntegration(context.Background(), in)
+	c := findCheck(t, r, "scope:okta.users.read")
+	if c.Status != CheckFail || r.CanCollectLogs || !strings.Contains(c.Fix, "grant okta.users.read, or turn inventory off (--features \"\")") {
+		t.Fatalf("inventory without its scopes: %+v", c)
+	}
+	if f := featureLine(t, r, feature.Logs); !f.On || f.Working || f.Fix == "" {
+		t.Fatalf("logs %+v", f)
+	}
+
+	in.Features, in.Scopes = nil, []string{"okta.logs.read", "okta.users.manage"}
+	r = v.VerifyIntegration(context.Background(), in)
+	if c := findCheck(t, r, "scope:okta.users.manage"); c.Status != CheckFail || !strings.Contains(c.Fix, "leave it out of --scopes") {
+		t.Fatalf("an unneeded scope not granted: %+v", c)
 	}
 
 	s2 := newSim(t, simOptions{noLimit: true})
@@ -127,19 +154,44 @@ func TestVerifyServiceAppScopes(t *testing.T) {
 	}
 }
 
-// TestVerifyServiceAppAllGranted verifies a service app granted every scope idwatch uses: its
-// admin roles come from the org's client role assignments and every check passes.
+// everyScope is what a service app granted every feature's scopes holds.
+var everyScope = []string{"okta.logs.read", "okta.users.read", "okta.groups.read", "okta.roles.read", "okta.schemas.read", "okta.users.manage"}
+
+// TestVerifyServiceAppAllGranted verifies a service app granted every scope idwatch uses with
+// every feature on: its admin roles come from the org's client role assignments and every check
+// passes.
 func TestVerifyServiceAppAllGranted(t *testing.T) {
 	s := newSim(t, simOptions{noLimit: true})
-	_, in := withServiceApp(t, s, time.Hour, DefaultScopes()...)
+	_, in := withServiceApp(t, s, time.Hour, everyScope...)
+	in.Scopes, in.Features = nil, []string{"inventory", "response"}
 	r := (&Verifier{HTTPClient: s.ts.Client(), Clock: s.clock}).VerifyIntegration(context.Background(), in)
 	for _, c := range r.Checks {
 		if c.Status != CheckOK {
 			t.Fatalf("check %s: %s %s (%s)", c.ID, c.Status, c.Detail, c.Fix)
 		}
 	}
-	if c := findCheck(t, r, "roles"); c.Detail != "roles: READ_ONLY_ADMIN, CUSTOM" || !slices.Equal(r.GrantedScopes, DefaultScopes()) {
+	if c := findCheck(t, r, "roles"); c.Detail != "roles: READ_ONLY_ADMIN, CUSTOM" || !slices.Equal(r.GrantedScopes, everyScope) {
 		t.Fatalf("roles %+v, granted %v", c, r.GrantedScopes)
+	}
+}
+
+// TestVerifyServiceAppExplicitScopes: explicit --scopes are judged against the features: a scope
+// no feature uses is more privilege than needed, one a feature needs and --scopes lacks turns
+// that feature off.
+func TestVerifyServiceAppExplicitScopes(t *testing.T) {
+	s := newSim(t, simOptions{noLimit: true})
+	_, in := withServiceApp(t, s, time.Hour, everyScope...)
+	v := &Verifier{HTTPClient: s.ts.Client(), Clock: s.clock}
+	r := v.VerifyIntegration(context.Background(), in) // logs only, every scope requested
+	if c := findCheck(t, r, "scope:okta.users.manage"); c.Status != CheckWarn || !strings.Contains(c.Detail, "no enabled feature uses it") || !r.CanCollectLogs {
+		t.Fatalf("surplus scope: %+v", c)
+	}
+	in.Scopes, in.Features = []string{"okta.logs.read"}, []string{"inventory"}
+	r = v.VerifyIntegration(context.Background(), in)
+	c := findCheck(t, r, "scope:okta.groups.read")
+	if c.Status != CheckWarn || !strings.Contains(c.Detail, "needed by inventory but not in the integration's --scopes") ||
+		!r.CanCollectLogs || !slices.Contains(r.FeaturesOff, FeatureInventory) {
+		t.Fatalf("missing scope: %+v, off %v", c, r.FeaturesOff)
 	}
 }
 

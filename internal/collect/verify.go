@@ -3,16 +3,15 @@ package collect
 import (
 	"context"
 	"crypto/ecdsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
+	"github.com/idwatch/idwatch/internal/feature"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -58,9 +57,15 @@ type Report struct {
 	CanCollectLogs bool `json:"canCollectLogs"`
 	// FeaturesOff lists every feature a failed or warned check turns off.
 	FeaturesOff []string `json:"featuresOff"`
-	// GrantedScopes are the scopes a service app holds (among those idwatch uses and the
-	// integration requests); store them as the integration's scopes.
+	// GrantedScopes are the scopes the integration requests that the service app holds.
 	GrantedScopes []string `json:"grantedScopes,omitempty"`
+	// Integration names the stored integration verified ("" for credentials not stored).
+	Integration string `json:"integration,omitempty"`
+	// Features says, per feature, whether it is on and working, and what turns it on.
+	Features []FeatureState `json:"features"`
+
+	// rolesAllow are the optional features the admin roles read allow.
+	rolesAllow []feature.Name
 }
 
 // Failed returns the first failed check, or nil.
@@ -92,6 +97,9 @@ type Target struct {
 	Attributes store.AttributeNames
 	// DPoPKey keeps a stored integration's DPoP key; nil generates one.
 	DPoPKey *ecdsa.PrivateKey
+	// Features are the integration's enabled features; only their prerequisites are checked and
+	// only their scopes requested (the zero value is logs only).
+	Features feature.Set
 }
 
 // Verifier checks an integration's prerequisites one by one. The console calls Verify; the CLI
@@ -107,18 +115,29 @@ type Verifier struct {
 
 // VerifyIntegration verifies a stored integration.
 func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) Report {
-	creds, err := Credentials(in)
+	set, err := feature.FromList(in.Features)
 	if err != nil {
-		r := Report{OrgURL: in.OrgURL}
-		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: err.Error(),
-			Fix: "remove the integration and add it again with an API token or a service app", FeaturesOff: []string{FeatureLogs}})
+		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}}
+		r.add(Check{ID: "features", Name: "Features", Status: CheckFail, Detail: err.Error(),
+			Fix: "name known features only: idwatch integrations update " + in.Name + " --features " + feature.Every().Flag() + " (or fewer)", FeaturesOff: []string{FeatureLogs}})
+		r.Features = featureStates(r, set, in.AuthKind == store.AuthOAuth)
 		return r
 	}
-	t := Target{OrgURL: in.OrgURL, Credentials: creds, Attributes: in.CustomAttributes}
+	creds, err := Credentials(in)
+	if err != nil {
+		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}}
+		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: err.Error(),
+			Fix: "remove the integration and add it again with an API token or a service app", FeaturesOff: []string{FeatureLogs}})
+		r.Features = featureStates(r, set, in.AuthKind == store.AuthOAuth)
+		return r
+	}
+	t := Target{OrgURL: in.OrgURL, Credentials: creds, Attributes: in.CustomAttributes, Features: set}
 	if !in.Credentials.DPoPKeyPEM.IsZero() {
 		t.DPoPKey, _ = ParseDPoPKey(in.Credentials.DPoPKeyPEM.Reveal()) // unreadable: a fresh key still verifies
 	}
-	return v.Verify(ctx, t)
+	r := v.Verify(ctx, t)
+	r.Integration = in.Name
+	return r
 }
 
 // Verify runs every check against the org and reports each result with its fix.
@@ -128,7 +147,10 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 		clk = clock.System{}
 	}
 	r = Report{OrgURL: t.OrgURL, FeaturesOff: []string{}}
-	defer func() { r.CanCollectLogs = r.Failed() == nil }()
+	defer func() {
+		r.CanCollectLogs = r.Failed() == nil
+		r.Features = featureStates(r, t.Features, t.Credentials.ServiceApp != nil)
+	}()
 	logsOff := []string{FeatureLogs, FeatureInventory, FeatureResponse, FeatureADLink}
 
 	org, err := okta.ParseOrgURL(t.OrgURL, t.CustomDomains...)
@@ -159,7 +181,7 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	}
 	app := t.Credentials.ServiceApp
 	if app != nil {
-		granted, ok := v.checkScopes(ctx, cfg, app, &r, logsOff)
+		granted, ok := v.checkScopes(ctx, cfg, app, t.Features, &r, logsOff)
 		if !ok {
 			return r
 		}
@@ -205,8 +227,10 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 		return r
 	}
 
-	v.checkRoles(ctx, c, app, &r)
-	v.checkAttributes(ctx, c, t.Attributes, &r)
+	v.checkRoles(ctx, c, app, t.Features, r.GrantedScopes, &r)
+	if t.Features.Has(feature.Inventory) {
+		v.checkAttributes(ctx, c, t.Attributes, &r)
+	}
 	return r
 }
 
@@ -230,136 +254,6 @@ func (v *Verifier) reach(ctx context.Context, org okta.OrgURL) error {
 	}
 	resp.Body.Close()
 	return nil
-}
-
-// checkScopes asks for a token per scope (Okta refuses a token request naming any scope the app
-// was not granted), which proves the client assertion and DPoP proof and tells which scopes the
-// app holds. ok is false when logs are impossible.
-func (v *Verifier) checkScopes(ctx context.Context, cfg okta.Config, app *okta.ServiceApp, r *Report, logsOff []string) (granted []string, ok bool) {
-	var credErr error
-	results := map[string]error{}
-	for _, s := range DefaultScopes() {
-		one := *app
-		one.Scopes = []string{s}
-		cfg.Credentials.ServiceApp = &one
-		c, err := okta.New(cfg)
-		if err == nil {
-			_, err = c.TokenScopes(ctx)
-		}
-		var apiErr *okta.APIError
-		if err != nil && !(errors.As(err, &apiErr) && apiErr.Kind == okta.KindScope) {
-			credErr = err
-			break
-		}
-		results[s] = err
-		if err == nil {
-			granted = append(granted, s)
-		}
-	}
-	if credErr != nil {
-		fix := "check that this host can reach the org and retry; the detail says what failed"
-		var apiErr *okta.APIError
-		if errors.As(credErr, &apiErr) {
-			fix = apiErr.Fix()
-		}
-		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: "token request refused: " + credErr.Error(), Fix: fix, FeaturesOff: logsOff})
-		return nil, false
-	}
-	detail := "client assertion accepted"
-	if !app.DisableDPoP {
-		detail += "; DPoP proof accepted"
-	}
-	r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckOK, Detail: detail})
-	ok = true
-	check := func(scopes []string, off []string, fail bool) {
-		for _, s := range scopes {
-			c := Check{ID: "scope:" + s, Name: "Scope " + s, Status: CheckOK, Detail: "granted"}
-			if results[s] != nil {
-				c.Status, c.FeaturesOff = CheckWarn, off
-				if fail {
-					c.Status, ok = CheckFail, false
-				}
-				c.Detail = "not granted to the service app"
-				c.Fix = fmt.Sprintf("in Admin Console > Applications > Applications > %s > Okta API Scopes, grant %s", app.ClientID, s)
-			} else if len(app.Scopes) > 0 && !slices.Contains(app.Scopes, s) {
-				c.Detail = "granted, but not in the integration's scopes: add it to use it"
-			}
-			r.add(c)
-		}
-	}
-	check(LogScopes, logsOff, true)
-	check(InventoryScopes, []string{FeatureInventory, FeatureADLink}, false)
-	check(ResponseScopes, []string{FeatureResponse}, false)
-	if len(app.Scopes) > 0 {
-		granted = slices.DeleteFunc(granted, func(s string) bool { return !slices.Contains(app.Scopes, s) })
-	}
-	return granted, ok
-}
-
-// checkRoles reads the admin roles of the token's admin or the service app.
-func (v *Verifier) checkRoles(ctx context.Context, c *okta.Client, app *okta.ServiceApp, r *Report) {
-	var roles []okta.Role
-	var err error
-	if app == nil {
-		var me *okta.User
-		if me, err = c.GetUser(ctx, "me"); err == nil {
-			roles, err = c.ListUserRoles(ctx, me.ID)
-		}
-	} else {
-		var page *okta.Page
-		if page, err = c.GetPage(ctx, "/oauth2/v1/clients/"+app.ClientID+"/roles"); err == nil {
-			for _, raw := range page.Items {
-				var role okta.Role
-				if json.Unmarshal(raw, &role) == nil {
-					roles = append(roles, role)
-				}
-			}
-		}
-	}
-	who := "the token's admin"
-	where := "Security > Administrators > the admin who owns the API token > Edit"
-	if app != nil {
-		who, where = "the service app", "Applications > Applications > the app > Admin roles"
-	}
-	customFix := fmt.Sprintf("create a custom admin role (Security > Administrators > Roles > Create new role) with the permissions \"Edit users' lifecycle states\" and \"Edit users' authenticator operations\", a resource set with all users, and assign it to %s in %s", who, where)
-	if err != nil {
-		fix := fmt.Sprintf("assign the Read-Only Administrator role to %s in %s", who, where)
-		if app != nil {
-			fix = "grant okta.roles.read to the service app and " + fix
-		}
-		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: "admin roles could not be read: " + err.Error(), Fix: fix,
-			FeaturesOff: []string{FeatureInventory, FeatureResponse}})
-		return
-	}
-	has := func(t ...string) bool {
-		return slices.ContainsFunc(roles, func(x okta.Role) bool { return slices.Contains(t, x.Type) && (x.Status == "" || x.Status == "ACTIVE") })
-	}
-	var labels []string
-	for _, x := range roles {
-		labels = append(labels, x.Type)
-	}
-	detail := "roles: " + strings.Join(labels, ", ")
-	if len(labels) == 0 {
-		detail = "no admin roles"
-	}
-	switch {
-	case has("SUPER_ADMIN", "ORG_ADMIN"):
-		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: detail + " (more privilege than idwatch needs)",
-			Fix: fmt.Sprintf("replace it with Read-Only Administrator plus the custom response role: %s", customFix)})
-	case has("READ_ONLY_ADMIN") && has("CUSTOM"):
-		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckOK, Detail: detail})
-	case has("READ_ONLY_ADMIN"):
-		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: detail + "; no custom role for response actions",
-			Fix: customFix, FeaturesOff: []string{FeatureResponse}})
-	case has("REPORT_ADMIN"):
-		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: detail + " (logs only)",
-			Fix:         fmt.Sprintf("for inventory assign Read-Only Administrator to %s in %s; for response, %s", who, where, customFix),
-			FeaturesOff: []string{FeatureInventory, FeatureResponse}})
-	default:
-		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckWarn, Detail: detail,
-			Fix:         fmt.Sprintf("assign Read-Only Administrator to %s in %s; for response, %s", who, where, customFix),
-			FeaturesOff: []string{FeatureInventory, FeatureResponse}})
-	}
 }
 
 // checkAttributes looks for the AD link attributes in the default user schema.

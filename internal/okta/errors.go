@@ -122,9 +122,9 @@ func (e *APIError) Fix() string {
 			scope = "the scope this call needs (okta.logs.read, okta.users.read, okta.roles.read, okta.schemas.read, okta.groups.read or okta.users.manage)"
 		}
 		if strings.Contains(desc, "no scopes") {
-			return "No scopes were requested: add okta.logs.read (and the inventory/response scopes you need) to the integration's scopes."
+			return "No scopes were requested: give the integration okta.logs.read (leave --scopes out and idwatch requests what its features need)."
 		}
-		return fmt.Sprintf("The service app is missing %s. Grant it in Admin Console > Applications > your app > Okta API Scopes, and list it in the integration's scopes.", scope)
+		return fmt.Sprintf("The service app is missing %s. Grant it in Admin Console > Applications > your app > Okta API Scopes, or turn off the feature that needs it (idwatch integrations update NAME --features ...).", scope)
 	case KindInvalidClient:
 		return invalidClientFix(desc)
 	case KindRateLimited:

@@ -20,7 +20,7 @@ func TestDecodeError(t *testing.T) {
 		{"invalid token", 401, "", `{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oaeX","errorCauses":[]}`, KindInvalidToken, "Security > API > Tokens"},
 		{"permission", 403, "", `{"errorCode":"E0000006","errorSummary":"You do not have permission to perform the requested action","errorId":"oaeY","errorCauses":[]}`, KindPermission, "Read-Only Administrator"},
 		{"insufficient scope", 403, `Bearer realm="IdpMyAccountAPI", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="okta.logs.read"`, `{"errorCode":"E0000006"}`, KindScope, "okta.logs.read"},
-		{"no scopes", 400, "", `{"error":"invalid_scope","error_description":"No scopes were requested."}`, KindScope, "add okta.logs.read"},
+		{"no scopes", 400, "", `{"error":"invalid_scope","error_description":"No scopes were requested."}`, KindScope, "give the integration okta.logs.read"},
 		{"invalid client kid", 401, "", `{"error":"invalid_client","error_description":"The client_assertion token has an invalid kid."}`, KindInvalidClient, "KID"},
 		{"client secret app", 401, "", `{"error":"invalid_client","error_description":"Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method."}`, KindInvalidClient, "Public key / Private key"},
 		{"rate limited", 429, "", `{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests.","errorId":"oaeZ","errorCauses":[]}`, KindRateLimited, "rate-limit percentage"},

@@ -47,9 +47,12 @@ type Integration struct {
 	OrgURL   string   `json:"orgUrl"`
 	AuthKind AuthKind `json:"authKind"`
 	// ClientID, KeyID and Scopes describe an OAuth service app.
-	ClientID         string         `json:"clientId,omitempty"`
-	KeyID            string         `json:"keyId,omitempty"`
-	Scopes           []string       `json:"scopes,omitempty"`
+	ClientID string   `json:"clientId,omitempty"`
+	KeyID    string   `json:"keyId,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// Features are the optional features turned on (internal/feature names); log collection is
+	// always on. A service app without Scopes requests what they need.
+	Features         []string       `json:"features"`
 	CustomAttributes AttributeNames `json:"customAttributes"`
 	Enabled          bool           `json:"enabled"`
 	Credentials      Credentials    `json:"credentials"`

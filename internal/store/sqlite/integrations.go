@@ -100,15 +100,15 @@ func (s *Store) CreateIntegration(ctx context.Context, in store.Integration) (st
 	}
 	now := s.now()
 	in.CreatedAt, in.UpdatedAt = now.UTC(), now.UTC()
-	scopes, attrs, err := encodeLists(in)
+	scopes, attrs, features, err := encodeLists(in)
 	if err != nil {
 		return store.Integration{}, s.wrap("create integration", err)
 	}
 	err = s.write(ctx, "create integration", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO integrations (name, org_url, auth_kind, client_id, key_id, scopes,
-			custom_attributes, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			custom_attributes, enabled, created_at, updated_at, features) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled,
-			now.UnixNano(), now.UnixNano()).Scan(&in.ID)
+			now.UnixNano(), now.UnixNano(), features).Scan(&in.ID)
 		if isUnique(err) {
 			return fmt.Errorf("%w: an integration named %q exists; pick another name or update it", store.ErrConflict, in.Name)
 		}
@@ -134,18 +134,25 @@ func (s *Store) writeSecrets(ctx context.Context, tx *sql.Tx, id int64, c store.
 	return err
 }
 
-// encodeLists encodes the JSON-valued columns.
-func encodeLists(in store.Integration) (string, string, error) {
-	scopes := in.Scopes
-	if scopes == nil {
-		scopes = []string{}
+// encodeLists encodes the JSON-valued columns: scopes, custom attributes, features.
+func encodeLists(in store.Integration) (string, string, string, error) {
+	var out [3]string
+	for i, v := range []any{orEmpty(in.Scopes), in.CustomAttributes, orEmpty(in.Features)} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", "", "", err
+		}
+		out[i] = string(b)
 	}
-	sb, err := json.Marshal(scopes)
-	if err != nil {
-		return "", "", err
+	return out[0], out[1], out[2], nil
+}
+
+// orEmpty stores a nil list as [] rather than null.
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
 	}
-	ab, err := json.Marshal(in.CustomAttributes)
-	return string(sb), string(ab), err
+	return l
 }
 
 // UpdateIntegration implements store.Integrations.
@@ -153,7 +160,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (st
 	if err := in.Validate(); err != nil {
 		return store.Integration{}, s.wrap("update integration", err)
 	}
-	scopes, attrs, err := encodeLists(in)
+	scopes, attrs, features, err := encodeLists(in)
 	if err != nil {
 		return store.Integration{}, s.wrap("update integration", err)
 	}
@@ -163,9 +170,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (st
 		// updated_at always moves forward, even within one clock tick: running collectors compare
 		// it to notice new credentials.
 		err := tx.QueryRowContext(ctx, `UPDATE integrations SET name = $1, org_url = $2, auth_kind = $3, client_id = $4,
-			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = MAX($9, updated_at + 1)
+			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = MAX($9, updated_at + 1), features = $11
 			WHERE id = $10 RETURNING created_at, updated_at`,
-			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), in.ID).Scan(&created, &updated)
+			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), in.ID, features).Scan(&created, &updated)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%w: integration %d", store.ErrNotFound, in.ID)
@@ -209,17 +216,20 @@ func (s *Store) SetDPoPKey(ctx context.Context, id int64, key secret.Value, unch
 
 // integrationColumns is the SELECT list scanIntegration reads.
 const integrationColumns = `id, name, org_url, auth_kind, client_id, key_id, scopes, custom_attributes, enabled,
-	api_token, private_key, dpop_key, created_at, updated_at`
+	api_token, private_key, dpop_key, created_at, updated_at, features`
 
 // scanIntegration reads one row of integrationColumns and opens its secrets.
 func (s *Store) scanIntegration(row interface{ Scan(...any) error }) (store.Integration, error) {
 	var in store.Integration
-	var scopes, attrs string
+	var scopes, attrs, features string
 	var sealed [3][]byte
 	var created, updated sql.NullInt64
 	if err := row.Scan(&in.ID, &in.Name, &in.OrgURL, &in.AuthKind, &in.ClientID, &in.KeyID, &scopes, &attrs, &in.Enabled,
-		&sealed[0], &sealed[1], &sealed[2], &created, &updated); err != nil {
+		&sealed[0], &sealed[1], &sealed[2], &created, &updated, &features); err != nil {
 		return in, err
+	}
+	if err := json.Unmarshal([]byte(features), &in.Features); err != nil {
+		return in, fmt.Errorf("integration %d features: %w", in.ID, err)
 	}
 	if err := json.Unmarshal([]byte(scopes), &in.Scopes); err != nil {
 		return in, fmt.Errorf("integration %d scopes: %w", in.ID, err)

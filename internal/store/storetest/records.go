@@ -42,6 +42,7 @@ func (su suite) integrations(t *testing.T) {
 		oauth := store.Integration{
 			Name: "globex", OrgURL: "https://globex.okta.com", AuthKind: store.AuthOAuth, ClientID: "0oa1", KeyID: "kid-1",
 			Scopes:           []string{"okta.logs.read", "okta.users.read"},
+			Features:         []string{"inventory", "response"},
 			CustomAttributes: store.AttributeNames{ObjectSID: "adSid", ObjectGUID: "adGuid", DistinguishedName: "adDn"},
 			Credentials:      store.Credentials{PrivateKeyPEM: secret.New(SamplePrivateKey), DPoPKeyPEM: secret.New("dpop-key-pem")},
 		}
@@ -50,7 +51,7 @@ func (su suite) integrations(t *testing.T) {
 		got, err := f.s.IntegrationByName(f.ctx, "globex")
 		f.must(err)
 		if got.ID != second.ID || got.ClientID != "0oa1" || got.KeyID != "kid-1" || !slices.Equal(got.Scopes, oauth.Scopes) ||
-			got.CustomAttributes != oauth.CustomAttributes || got.Enabled ||
+			!slices.Equal(got.Features, oauth.Features) || got.CustomAttributes != oauth.CustomAttributes || got.Enabled ||
 			got.Credentials.PrivateKeyPEM.Reveal() != SamplePrivateKey || got.Credentials.DPoPKeyPEM.Reveal() != "dpop-key-pem" ||
 			!got.Credentials.APIToken.IsZero() {
 			t.Fatalf("round trip: %+v", got)
@@ -59,6 +60,7 @@ func (su suite) integrations(t *testing.T) {
 		f.h.Clock.Advance(time.Hour)
 		created.OrgURL = "https://acme.okta-emea.com"
 		created.Credentials.APIToken = secret.New("rotated-token")
+		created.Features = []string{"inventory"}
 		updated, err := f.s.UpdateIntegration(f.ctx, created)
 		f.must(err)
 		if !updated.UpdatedAt.Equal(epoch.Add(time.Hour)) || !updated.CreatedAt.Equal(epoch) {
@@ -66,7 +68,7 @@ func (su suite) integrations(t *testing.T) {
 		}
 		got, err = f.s.Integration(f.ctx, created.ID)
 		f.must(err)
-		if got.OrgURL != created.OrgURL || got.Credentials.APIToken.Reveal() != "rotated-token" {
+		if got.OrgURL != created.OrgURL || got.Credentials.APIToken.Reveal() != "rotated-token" || !slices.Equal(got.Features, []string{"inventory"}) {
 			t.Fatalf("after update: %+v", got)
 		}
 		created.Name = "globex"
