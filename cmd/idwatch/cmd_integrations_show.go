@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/feature"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
@@ -21,6 +22,7 @@ type integrationDetail struct {
 	AuthKind         store.AuthKind       `json:"authKind"`
 	ClientID         string               `json:"clientId,omitempty"`
 	KeyID            string               `json:"keyId,omitempty"`
+	Features         []string             `json:"features"`
 	Scopes           []string             `json:"scopes,omitempty"`
 	CustomAttributes store.AttributeNames `json:"customAttributes"`
 	Enabled          bool                 `json:"enabled"`
@@ -70,7 +72,7 @@ func integrationsShow(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	d := integrationDetail{ID: in.ID, Name: in.Name, OrgURL: in.OrgURL, AuthKind: in.AuthKind, ClientID: in.ClientID, KeyID: in.KeyID,
-		Scopes: in.Scopes, CustomAttributes: in.CustomAttributes, Enabled: in.Enabled, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
+		Features: featureNames(in), Scopes: in.Scopes, CustomAttributes: in.CustomAttributes, Enabled: in.Enabled, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
 		Credentials: describeCredentials(in), Health: store.Health{IntegrationID: in.ID, State: store.HealthPending}}
 	if h, err := st.Health(ctx, in.ID); err == nil {
 		d.Health = h
@@ -130,6 +132,7 @@ func printIntegrationDetail(io stdio, d integrationDetail) {
 	row("name", "%s (id %d)", d.Name, d.ID)
 	row("org", "%s", d.OrgURL)
 	row("enabled", "%t", d.Enabled)
+	row("features", "%s", strings.Join(d.Features, ", "))
 	row("auth", "%s", d.AuthKind)
 	row("credentials", "%s", d.Credentials.Description)
 	if d.AuthKind == store.AuthOAuth {
@@ -144,7 +147,7 @@ func printIntegrationDetail(io stdio, d integrationDetail) {
 		}
 		scopes := strings.Join(d.Scopes, ", ")
 		if scopes == "" {
-			scopes = "okta.logs.read (none stored)"
+			scopes = "none stored: those of its features"
 		}
 		row("scopes", "%s", scopes)
 		dpop := "not yet made (made on the first collection)"
@@ -177,4 +180,13 @@ func printIntegrationDetail(io stdio, d integrationDetail) {
 		row("cursor", "after events published %s (stored %s)", stamp(d.Cursor.LastPublished), stamp(d.Cursor.UpdatedAt))
 	}
 	tw.Flush()
+}
+
+// featureNames lists every feature an integration has on, logs included, as verify names them.
+func featureNames(in store.Integration) []string {
+	set, err := feature.FromList(in.Features)
+	if err != nil {
+		return append([]string{"logs"}, in.Features...) // verify and collect name the unknown one
+	}
+	return strings.Split(set.String(), ", ")
 }

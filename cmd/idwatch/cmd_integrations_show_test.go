@@ -74,7 +74,7 @@ func TestIntegrationsShow(t *testing.T) {
 
 	out := mustCLI(t, "integrations", "show", "acme", dd)
 	for _, want := range []string{"name:", "acme (id 1)", org.url, "api_token", "API token (SSWS)", "state:", "collecting",
-		"120 collected", "cursor:", "after events published", "created:", "updated:", "lag:"} {
+		"120 collected", "cursor:", "after events published", "created:", "updated:", "lag:", "features:", "logs"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("show lacks %q:\n%s", want, out)
 		}
