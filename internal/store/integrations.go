@@ -58,8 +58,8 @@ type Integration struct {
 	CustomDomain bool `json:"customDomain,omitempty"`
 	// CAPEM is a PEM bundle of CA certificates trusted in addition to the system roots, e.g. a
 	// TLS-inspecting proxy's CA. Not a secret.
-	CAPEM string `json:"caPem,omitempty"`
-	Credentials      Credentials    `json:"credentials"`
+	CAPEM       string      `json:"caPem,omitempty"`
+	Credentials Credentials `json:"credentials"`
 	// CredentialsError says why the stored secrets could not be opened (the master key that sealed
 	// them is not loaded, or they are damaged); Credentials are then empty. Only ListIntegrations
 	// returns such records, so that one unreadable integration does not hide the others.
