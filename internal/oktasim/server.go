@@ -358,6 +358,9 @@ func (s *Server) EventCount() (visible, pending int) {
 
 // baseURL is the org URL as the client sees it.
 func (s *Server) baseURL(r *http.Request) string {
+	if d := s.customDomainOf(r); d != "" {
+		return d
+	}
 	if s.cfg.OrgURL != "" {
 		return strings.TrimSuffix(s.cfg.OrgURL, "/")
 	}

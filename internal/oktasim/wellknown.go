@@ -75,7 +75,11 @@ type orgMetadata struct {
 // (organization) and, when it has one, its custom URL domain (alternate). Okta answers it the same
 // on the Okta domain and on every custom domain, without credentials.
 func (s *Server) handleOrgMetadata(w http.ResponseWriter, r *http.Request) {
-	links := map[string]orgLink{"organization": {Href: s.baseURL(r)}}
+	org := s.cfg.OrgURL
+	if org == "" {
+		org = s.baseURL(r)
+	}
+	links := map[string]orgLink{"organization": {Href: strings.TrimSuffix(org, "/")}}
 	if len(s.cfg.CustomDomains) > 0 {
 		alt, _, _ := parseAdvertisedOrgURL(s.cfg.CustomDomains[0]) // Validate checked it
 		links["alternate"] = orgLink{Href: alt}
@@ -83,4 +87,16 @@ func (s *Server) handleOrgMetadata(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, orgMetadata{ID: s.orgID, Pipeline: "idx",
 		Settings: map[string]bool{"analyticsCollectionEnabled": false, "bugReportingEnabled": true, "omEnabled": false},
 		Links:    links})
+}
+
+// customDomainOf returns the custom domain origin a request was addressed to, or "": a request
+// through a custom URL domain is answered with links on that domain, as Okta does.
+func (s *Server) customDomainOf(r *http.Request) string {
+	for _, d := range s.cfg.CustomDomains {
+		origin, host, _ := parseAdvertisedOrgURL(d) // Validate checked it
+		if strings.EqualFold(r.Host, strings.TrimPrefix(origin, "https://")) || strings.EqualFold(r.Host, host) {
+			return origin
+		}
+	}
+	return ""
 }
