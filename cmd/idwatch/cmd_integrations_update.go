@@ -52,12 +52,17 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	c := addCommon(fs)
 	var sf secretFlags
 	addSecretFlags(fs, &sf)
+	var rf reachFlags
+	addReachFlags(fs, &rf)
 	name, err := parseNameAndFlags(fs, args, "update")
 	if err != nil {
 		return err
 	}
 	// Check the flags before anything is opened, so a typo writes nothing.
 	if err := sf.apply(&store.Integration{}); err != nil {
+		return err
+	}
+	if _, err := readCAFile(rf.caFile); err != nil {
 		return err
 	}
 	if c.dataDir == "" {
@@ -78,13 +83,16 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	if err := sf.apply(&in); err != nil {
 		return err
 	}
+	if err := rf.applyGiven(fs, &in); err != nil {
+		return err
+	}
 	in.CredentialsError = ""
 	// Without --scopes, verification finds which scopes the app holds and the integration keeps those.
 	pickScopes := in.AuthKind == store.AuthOAuth && len(in.Scopes) == 0
 	if pickScopes {
 		in.Scopes = collect.DefaultScopes()
 	}
-	rep := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+	rep := (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
 	if !c.json {
 		printReport(io, rep)
 	}
@@ -98,6 +106,9 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	}
 	if pickScopes {
 		in.Scopes = rep.GrantedScopes
+	}
+	if in.OrgID == "" {
+		in.OrgID = rep.OrgID
 	}
 	st, err := c.openStore(ctx, io, sqlite.KeyStore)
 	if err != nil {

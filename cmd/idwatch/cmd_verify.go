@@ -17,7 +17,7 @@ func (verifyFailed) Error() string { return "" }
 func (verifyFailed) ExitCode() int { return 1 }
 
 func runVerify(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "verify", "verify (--integration N | --org-url U (--api-token-file F | --client-id C --key-id K --private-key-file P))")
+	fs := newFlagSet(io, "verify", "verify (--integration N | --org-url U [--custom-domain] [--ca-file F] (--api-token-file F | --client-id C --key-id K --private-key-file P))")
 	c := addCommon(fs)
 	name := fs.String("integration", "", "verify a stored integration")
 	cf := addCredFlags(fs)
@@ -41,13 +41,14 @@ func runVerify(ctx context.Context, io stdio, args []string) error {
 		if err := readable(in); err != nil {
 			return err
 		}
-		rep = (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+		rep = (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
+		recordOrgID(ctx, io, st, in, rep)
 	case cf.orgURL != "":
 		in, err := cf.integration("verify")
 		if err != nil {
 			return err
 		}
-		rep = (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+		rep = (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
 	default:
 		return fmt.Errorf("%w: give --integration N, or --org-url U with credentials", errUsage)
 	}

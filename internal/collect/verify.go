@@ -93,7 +93,10 @@ type Target struct {
 	// identity check then confirms that an Okta org answers there.
 	CustomDomain bool
 	// CAPEM is a PEM bundle trusted on top of the system roots (an inspecting proxy's CA).
-	CAPEM       string
+	CAPEM string
+	// OrgID, when set, is the org id the integration was added for: an org URL that now answers
+	// as another org fails verification.
+	OrgID       string
 	Credentials okta.Credentials
 	// Attributes are the custom user attribute names that link users to AD (default ObjectSid,
 	// ObjectGuid, DistinguishedName).
@@ -124,7 +127,7 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 			Fix: "remove the integration and add it again with an API token or a service app", FeaturesOff: []string{FeatureLogs}})
 		return r
 	}
-	t := Target{OrgURL: in.OrgURL, Credentials: creds, Attributes: in.CustomAttributes, CustomDomain: in.CustomDomain, CAPEM: in.CAPEM}
+	t := Target{OrgURL: in.OrgURL, Credentials: creds, Attributes: in.CustomAttributes, CustomDomain: in.CustomDomain, CAPEM: in.CAPEM, OrgID: in.OrgID}
 	if !in.Credentials.DPoPKeyPEM.IsZero() {
 		t.DPoPKey, _ = ParseDPoPKey(in.Credentials.DPoPKeyPEM.Reveal()) // unreadable: a fresh key still verifies
 	}
@@ -167,6 +170,12 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 		return r
 	}
 	r.OrgID = id.ID
+	if t.OrgID != "" && id.ID != t.OrgID {
+		r.add(Check{ID: "reachability", Name: "Reachability", Status: CheckFail, FeaturesOff: logsOff,
+			Detail: fmt.Sprintf("%s now answers as Okta org %s, not org %s the integration was added for", org, id.ID, t.OrgID),
+			Fix:    fmt.Sprintf("if %s really moved to another org, remove the integration and add the new org; otherwise check this host's DNS and proxy, which lead to a different org", org.Host())})
+		return r
+	}
 	r.add(reach)
 
 	if err := t.Credentials.Validate(); err != nil {
