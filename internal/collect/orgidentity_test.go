@@ -67,6 +67,9 @@ func TestVerifyOrgIdentity(t *testing.T) {
 		{"custom domain undeclared", Target{OrgURL: "https://login.acme.com", CAPEM: sim.Info.CAPEM}, true,
 			"org-url", "if login.acme.com is your org's custom URL domain, add --custom-domain", ""},
 		{"custom domain declared", Target{OrgURL: "https://login.acme.com", CustomDomain: true, CAPEM: sim.Info.CAPEM}, true, "", "", ""},
+		{"custom domain with a service app", Target{OrgURL: "https://login.acme.com", CustomDomain: true, CAPEM: sim.Info.CAPEM,
+			Credentials: okta.Credentials{ServiceApp: &okta.ServiceApp{ClientID: sim.Info.ServiceApp.ClientID, KeyID: sim.Info.ServiceApp.KeyID,
+				PrivateKey: okta.Secret(sim.Info.ServiceApp.PrivateKeyPEM), Scopes: []string{"okta.logs.read"}}}}, true, "", "", ""},
 		{"custom domain without the CA", Target{OrgURL: "https://login.acme.com", CustomDomain: true}, true,
 			"reachability", "login.acme.com presented is signed by an unknown authority", "SSL_CERT_FILE"},
 		{"custom domain that is not okta", Target{OrgURL: notOkta.URL, CustomDomain: true, CAPEM: notOktaCA}, false,
@@ -80,7 +83,9 @@ func TestVerifyOrgIdentity(t *testing.T) {
 				v.Dial = sim.DialContext
 			}
 			tg := c.target
-			tg.Credentials = token
+			if tg.Credentials.ServiceApp == nil {
+				tg.Credentials = token
+			}
 			r := v.Verify(context.Background(), tg)
 			f := r.Failed()
 			if c.failID == "" {
