@@ -388,6 +388,11 @@ func (m *Manager) Verify(ctx context.Context, integrationID int64) (Report, erro
 	tr.Set(store.HealthVerifying, "", "")
 	v := &Verifier{HTTPClient: m.cfg.Clients.HTTPClient, Clock: m.cfg.Clients.Clock, Logger: m.log, Governors: m.cfg.Clients.Governors, Dial: m.cfg.Clients.Dial}
 	rep := v.VerifyIntegration(ctx, in)
+	if in.OrgID == "" && rep.OrgID != "" {
+		if err := m.cfg.Store.SetIntegrationOrgID(ctx, in.ID, rep.OrgID); err != nil {
+			m.log.Warn("org id not recorded", "integration", in.Name, "error", err)
+		}
+	}
 	switch f := rep.Failed(); {
 	case f != nil:
 		tr.Set(store.HealthError, f.Name+": "+f.Detail, f.Fix)
