@@ -149,3 +149,15 @@ func TestCollectionFillsOrgID(t *testing.T) {
 		t.Fatalf("org id %q (want %q), updated %v (was %v)", got.OrgID, sim.Info.OrgID, got.UpdatedAt, in.UpdatedAt)
 	}
 }
+
+func FuzzParseCABundle(f *testing.F) {
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	f.Add([]byte("not pem"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := ParseCABundle(b)
+		if (err == nil) != (n > 0) || (err != nil && err.Error() == "") {
+			t.Fatalf("%d certificates, error %v", n, err)
+		}
+	})
+}

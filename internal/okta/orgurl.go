@@ -53,6 +53,9 @@ func parseOrgURL(raw string, anyHost bool, customDomains []string) (OrgURL, erro
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return OrgURL{}, fmt.Errorf("org URL %q has no host name; type it as https://<your-org>.okta.com", s)
+	}
 	suggestion := "https://" + host
 	if u.User != nil {
 		return OrgURL{}, fmt.Errorf("org URL must not contain user info; type %s and give credentials separately", suggestion)

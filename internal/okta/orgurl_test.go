@@ -109,6 +109,8 @@ func TestParseCustomDomainOrgURL(t *testing.T) {
 		{"login.acme.com", "", "has no scheme; type https://login.acme.com"},
 		{"ftp://login.acme.com", "", "scheme \"ftp\" is not supported"},
 		{"", "", "org URL is empty"},
+		{"https://:", "", "has no host name"},
+		{"https://:8443", "", "has no host name"},
 	} {
 		got, err := ParseCustomDomainOrgURL(tc.in)
 		switch {
