@@ -161,3 +161,47 @@ func FuzzParseCABundle(f *testing.F) {
 		}
 	})
 }
+
+// Collection through a TLS-inspecting proxy whose CA is not trusted stops in error with the fix,
+// and collects once the integration carries the CA.
+func TestCollectionExplainsRefusedCertificate(t *testing.T) {
+	sim := customDomainSim(t)
+	st := openStore(t, t.TempDir()+"/idwatch.db", newKeyring(t))
+	t.Cleanup(func() { st.Close() })
+	in, err := st.CreateIntegration(context.Background(), store.Integration{Name: "acme", OrgURL: "https://acme.okta.com",
+		AuthKind: store.AuthAPIToken, Enabled: true, CustomAttributes: store.DefaultAttributeNames,
+		Credentials: store.Credentials{APIToken: secret.New(sim.Info.APIToken)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	govs, err := okta.NewGovernorSet(okta.GovernorConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	catchUp := func(in store.Integration) error {
+		m, err := NewManager(ManagerConfig{Store: st, Clients: &Clients{Governors: govs, Dial: sim.DialContext, Logger: slog.New(slog.DiscardHandler),
+			Retry: okta.RetryConfig{MaxRetries: -1}}, Collect: Config{Lookback: time.Hour}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.CatchUp(context.Background(), 0)
+	}
+	if err := catchUp(in); err == nil {
+		t.Fatal("collected through an untrusted certificate")
+	}
+	h, err := st.Health(context.Background(), in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.State != store.HealthError || !strings.Contains(h.Reason, "the certificate acme.okta.com presented is signed by an unknown authority") ||
+		!strings.Contains(h.Fix, "--ca-file") {
+		t.Fatalf("health %s: %q / fix %q", h.State, h.Reason, h.Fix)
+	}
+	in.CAPEM = sim.Info.CAPEM
+	if in, err = st.UpdateIntegration(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if err := catchUp(in); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -95,9 +95,5 @@ func orgURLOf(in store.Integration) (org okta.OrgURL, domains []string, err erro
 	if org, err = okta.ParseCustomDomainOrgURL(in.OrgURL); err != nil {
 		return org, nil, err
 	}
-	host, _, splitErr := net.SplitHostPort(org.Host())
-	if splitErr != nil {
-		host = org.Host()
-	}
-	return org, []string{host}, nil
+	return org, []string{org.Hostname()}, nil
 }

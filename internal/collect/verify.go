@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -265,11 +264,7 @@ func (v *Verifier) identify(ctx context.Context, hc *http.Client, org okta.OrgUR
 		c.Detail = err.Error()
 		c.Fix = fmt.Sprintf("check the org name in %s (sign in to the end-user dashboard and copy the URL), or, if a proxy answers for Okta on this network, let %s through to Okta", org, org.Host())
 	default:
-		host, _, splitErr := net.SplitHostPort(org.Host())
-		if splitErr != nil {
-			host = org.Host()
-		}
-		if p, ok := okta.ExplainTLSError(err, host); ok {
+		if p, ok := okta.ExplainTLSError(err, org.Hostname()); ok {
 			c.Detail, c.Fix = p.Detail, p.Fix
 			break
 		}

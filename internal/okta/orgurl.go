@@ -126,6 +126,14 @@ func (o OrgURL) String() string {
 	return o.u.String()
 }
 
+// Hostname returns the host without the port (and without brackets for IPv6).
+func (o OrgURL) Hostname() string {
+	if o.u == nil {
+		return ""
+	}
+	return o.u.Hostname()
+}
+
 // IsZero reports whether o is the zero OrgURL.
 func (o OrgURL) IsZero() bool { return o.u == nil }
 

@@ -147,3 +147,16 @@ func ExplainTLSError(err error, host string) (p TLSProblem, ok bool) {
 	}
 	return TLSProblem{}, false
 }
+
+// CertificateError is a request refused because the server's certificate was not accepted; Host
+// names the org host the request went to, for ExplainTLSError.
+type CertificateError struct {
+	Host string
+	Err  error
+}
+
+// Error is the underlying TLS error.
+func (e *CertificateError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the TLS error.
+func (e *CertificateError) Unwrap() error { return e.Err }
