@@ -86,7 +86,7 @@ func runBackfill(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := (&collect.Clients{Governors: govs, Logger: io.log}).Client(in)
+	client, err := (&collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}).Client(in)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func runCollect(ctx context.Context, io stdio, args []string) error {
 	}
 	defer st.Close()
 	cfg.Logger = io.log
-	mc := collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log}, Collect: cfg}
+	mc := collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}, Collect: cfg}
 	if *name != "" {
 		in, err := integration(ctx, st, *name)
 		if err != nil {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/collect"
-	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/secret"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
@@ -139,6 +138,7 @@ type secretFlags struct {
 // link attributes.
 type credFlags struct {
 	secretFlags
+	reachFlags
 	orgURL        string
 	sid, guid, dn string
 }
@@ -155,6 +155,7 @@ func addSecretFlags(fs *flag.FlagSet, f *secretFlags) {
 func addCredFlags(fs *flag.FlagSet) *credFlags {
 	f := &credFlags{}
 	fs.StringVar(&f.orgURL, "org-url", "", "the org's URL, e.g. https://acme.okta.com")
+	addReachFlags(fs, &f.reachFlags)
 	addSecretFlags(fs, &f.secretFlags)
 	fs.StringVar(&f.sid, "attr-object-sid", store.DefaultAttributeNames.ObjectSID, "user profile attribute holding the AD objectSid")
 	fs.StringVar(&f.guid, "attr-object-guid", store.DefaultAttributeNames.ObjectGUID, "user profile attribute holding the AD objectGUID")
@@ -169,12 +170,15 @@ func (f *credFlags) integration(name string) (store.Integration, error) {
 	if f.orgURL == "" {
 		return in, fmt.Errorf("%w: --org-url is required", errUsage)
 	}
-	org, err := okta.ParseOrgURL(f.orgURL)
+	org, err := parseOrgURL(f.orgURL, f.customDomain)
 	if err != nil {
-		return in, fmt.Errorf("%w: %v", errUsage, err)
+		return in, err
 	}
 	in.OrgURL = org.String()
-	return in, f.apply(&in)
+	if err := f.reachFlags.apply(&in); err != nil {
+		return in, err
+	}
+	return in, f.secretFlags.apply(&in)
 }
 
 // apply replaces in's authentication (kind, service app fields, every secret) with what the
@@ -247,9 +251,10 @@ func runIntegrations(ctx context.Context, io stdio, args []string) error {
 }
 
 func integrationsAdd(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "integrations add", "integrations add --name N --org-url U (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P) [--features inventory,response]")
+	fs := newFlagSet(io, "integrations add", "integrations add --name N --org-url U (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P) [--features inventory,response] [--custom-domain] [--ca-file F] [--allow-duplicate]")
 	c := addCommon(fs)
 	name := fs.String("name", "", "integration name")
+	allowDup := fs.Bool("allow-duplicate", false, "add the integration even if another one already collects this org")
 	noVerify := fs.Bool("no-verify", false, "store without verifying (the integration starts disabled)")
 	cf := addCredFlags(fs)
 	feats := addFeaturesFlag(fs)
@@ -280,13 +285,24 @@ func integrationsAdd(ctx context.Context, io stdio, args []string) error {
 	if _, err := st.IntegrationByName(ctx, in.Name); err == nil {
 		return fmt.Errorf("an integration named %q exists; remove it first or pick another name", in.Name)
 	}
+	if err := refuseDuplicate(ctx, st, in, *allowDup); err != nil {
+		return err
+	}
 	var rep *collect.Report
 	if *noVerify {
 		in.Enabled = false
 	} else {
-		r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+		r := (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
 		rep = &r
 		in.Enabled = r.CanCollectLogs
+		// The org's identity is known now: the same org under another URL is a duplicate too.
+		in.OrgID = r.OrgID
+		if err := refuseDuplicate(ctx, st, in, *allowDup); err != nil {
+			if !c.json {
+				printReport(io, r)
+			}
+			return err
+		}
 	}
 	in, err = st.CreateIntegration(ctx, in)
 	if err != nil {
@@ -415,10 +431,11 @@ func integrationsChange(ctx context.Context, io stdio, verb string, args []strin
 			if err := readable(in); err != nil {
 				return fmt.Errorf("%w (or enable it without verifying: --no-verify; it then shows this error until fixed)", err)
 			}
-			r := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+			r := (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
 			if !c.json {
 				printReport(io, r)
 			}
+			recordOrgID(ctx, io, st, in, r)
 			if f := r.Failed(); f != nil {
 				_ = setState(ctx, st, in.ID, store.HealthError, f.Name+": "+f.Detail, f.Fix)
 				return verifyFailed{}

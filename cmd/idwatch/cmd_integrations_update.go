@@ -48,11 +48,13 @@ func lookupIntegration(ctx context.Context, io stdio, c *common, name string) (s
 // org first and refused if the System Log cannot be collected with them. It works whatever state
 // the old credentials are in, including sealed under a lost master key.
 func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "integrations update", "integrations update NAME (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P [--scopes S]) [--features F] | integrations update NAME --features F")
+	fs := newFlagSet(io, "integrations update", "integrations update NAME (--api-token-file F | --api-token T | --client-id C --key-id K --private-key-file P [--scopes S]) [--features F] [--custom-domain] [--ca-file F] | integrations update NAME --features F")
 	c := addCommon(fs)
 	var sf secretFlags
 	addSecretFlags(fs, &sf)
 	feats := addFeaturesFlag(fs)
+	var rf reachFlags
+	addReachFlags(fs, &rf)
 	name, err := parseNameAndFlags(fs, args, "update")
 	if err != nil {
 		return err
@@ -62,6 +64,9 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	}
 	// Check the flags before anything is opened, so a typo writes nothing.
 	if err := sf.apply(&store.Integration{}); err != nil {
+		return err
+	}
+	if _, err := readCAFile(rf.caFile); err != nil {
 		return err
 	}
 	if c.dataDir == "" {
@@ -82,11 +87,14 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	if err := sf.apply(&in); err != nil {
 		return err
 	}
+	if err := rf.applyGiven(fs, &in); err != nil {
+		return err
+	}
 	in.CredentialsError = ""
 	if feats.given {
 		in.Features = feats.set().List()
 	}
-	rep := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+	rep := (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
 	if !c.json {
 		printReport(io, rep)
 	}
@@ -97,6 +105,9 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 			fmt.Fprintf(io.out, "%s: credentials not changed: fix the failed check and run this again\n", in.Name)
 		}
 		return verifyFailed{}
+	}
+	if in.OrgID == "" {
+		in.OrgID = rep.OrgID
 	}
 	st, err := c.openStore(ctx, io, sqlite.KeyStore)
 	if err != nil {

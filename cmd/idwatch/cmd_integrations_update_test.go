@@ -98,7 +98,7 @@ func TestLostMasterKeyRecovery(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	dd := "--data-dir=" + dataDir
 	mustCLI(t, "integrations", "add", dd, "--name", "acme", "--org-url", org.url, "--api-token-file", tok)
-	mustCLI(t, "integrations", "add", dd, "--name", "globex", "--org-url", org.url, "--api-token-file", tok)
+	mustCLI(t, "integrations", "add", dd, "--name", "globex", "--org-url", org.url, "--api-token-file", tok, "--allow-duplicate")
 	mustCLI(t, "collect", dd, "--once")
 	before := listed(t, dd)
 	cursor := func() store.Cursor {

@@ -62,7 +62,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	tuning := cfg.Collect.Tuning()
 	tuning.Logger = io.log
-	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log}, Collect: tuning})
+	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}, Collect: tuning})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 type simFlags struct {
 	listen, infoFile, orgDomain, controlKey string
 	orgURL, caFile                          string
+	customDomains                           string
 	tokenRoles, appOmitScopes               string
 	noADSchema                              bool
 	history, lateDelay                      time.Duration
@@ -109,7 +110,7 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	cfg := oktasim.SimConfig{Listen: f.listen, TLS: f.tls, OrgURL: f.orgURL, CAFile: f.caFile, History: f.history, NoHistory: f.history == 0,
 		HistoryStorylines: f.storylines, InfoFile: f.infoFile, AppOmitScopes: splitList(f.appOmitScopes),
 		Server: oktasim.Config{Seed: f.seed, LateShare: f.lateShare, LateDelay: f.lateDelay, RateLimits: rl, ControlKey: f.controlKey,
-			Faults: f.faults, EventHooks: f.hooks, OmitADSchemaAttributes: f.noADSchema}}
+			Faults: f.faults, EventHooks: f.hooks, OmitADSchemaAttributes: f.noADSchema, CustomDomains: splitList(f.customDomains)}}
 	for _, r := range splitList(f.tokenRoles) {
 		cfg.TokenRoles = append(cfg.TokenRoles, oktasim.Role(strings.ToUpper(r)))
 	}
@@ -135,6 +136,7 @@ func runSim(ctx context.Context, io stdio, args []string) error {
 	var f simFlags
 	f.register(fs, 24*time.Hour)
 	fs.StringVar(&f.orgURL, "org-url", "", "advertise this https org URL (e.g. https://acme.okta.com) instead of the listen address; served with a certificate for its host (implies --tls); clients map the host to the listener")
+	fs.StringVar(&f.customDomains, "custom-domain", "", "custom URL domains of the org, e.g. https://login.acme.com (comma-separated): served on the same listener and certificate, and published by /.well-known/okta-organization (with --tls or --org-url)")
 	fs.StringVar(&f.caFile, "ca-file", "", "write the generated CA certificate (PEM) to this file once ready, for clients to trust (with --tls or --org-url)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

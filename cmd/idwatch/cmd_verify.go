@@ -17,7 +17,7 @@ func (verifyFailed) Error() string { return "" }
 func (verifyFailed) ExitCode() int { return 1 }
 
 func runVerify(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "verify", "verify (--integration N | --org-url U (--api-token-file F | --client-id C --key-id K --private-key-file P)) [--features inventory,response]")
+	fs := newFlagSet(io, "verify", "verify (--integration N | --org-url U [--custom-domain] [--ca-file F] (--api-token-file F | --client-id C --key-id K --private-key-file P)) [--features inventory,response]")
 	c := addCommon(fs)
 	name := fs.String("integration", "", "verify a stored integration")
 	cf := addCredFlags(fs)
@@ -45,7 +45,8 @@ func runVerify(ctx context.Context, io stdio, args []string) error {
 		if feats.given { // what the integration would need with these features
 			in.Features = feats.set().List()
 		}
-		rep = (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+		rep = (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
+		recordOrgID(ctx, io, st, in, rep)
 	case cf.orgURL != "":
 		in, err := cf.integration("")
 		if err != nil {
@@ -53,7 +54,7 @@ func runVerify(ctx context.Context, io stdio, args []string) error {
 		}
 		// The same defaults as integrations add: the scopes of the features given, logs only.
 		in.Features = feats.set().List()
-		rep = (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
+		rep = (&collect.Verifier{Logger: io.log, Dial: io.dial}).VerifyIntegration(ctx, in)
 	default:
 		return fmt.Errorf("%w: give --integration N, or --org-url U with credentials", errUsage)
 	}

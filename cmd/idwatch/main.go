@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/idwatch/idwatch/internal/collect"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -23,6 +25,9 @@ type stdio struct {
 	in       io.Reader
 	out, err io.Writer
 	log      *slog.Logger
+	// dial, when set, opens the connections to Okta (tests map an org's name to oktasim; nil in
+	// production: the system resolver and dialer).
+	dial collect.DialFunc
 }
 
 // command is one subcommand of the CLI.

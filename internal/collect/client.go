@@ -40,6 +40,18 @@ type Clients struct {
 	Logger     *slog.Logger
 	// Retry tunes the clients' retries of transient failures (zero: the okta package defaults).
 	Retry okta.RetryConfig
+	// Dial, when set, opens every connection (nil: the transport's own dialer).
+	Dial DialFunc
+}
+
+// HTTPClientFor returns the HTTP client the integration's requests use: the shared one, with the
+// integration's CA bundle trusted on top of the system roots.
+func (c *Clients) HTTPClientFor(in store.Integration) (*http.Client, error) {
+	hc, err := httpClientFor(c.HTTPClient, c.Dial, in.CAPEM)
+	if err != nil {
+		return nil, fmt.Errorf("integration %q: %w", in.Name, err)
+	}
+	return hc, nil
 }
 
 // Client returns a client for the integration.
@@ -51,9 +63,13 @@ func (c *Clients) Client(in store.Integration) (*okta.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	org, err := okta.ParseOrgURL(in.OrgURL)
+	org, domains, err := orgURLOf(in)
 	if err != nil {
 		return nil, fmt.Errorf("integration %q: %w", in.Name, err)
+	}
+	hc, err := c.HTTPClientFor(in)
+	if err != nil {
+		return nil, err
 	}
 	var dpop *ecdsa.PrivateKey
 	if !in.Credentials.DPoPKeyPEM.IsZero() {
@@ -61,8 +77,8 @@ func (c *Clients) Client(in store.Integration) (*okta.Client, error) {
 			return nil, fmt.Errorf("integration %q: %w", in.Name, err)
 		}
 	}
-	return okta.New(okta.Config{OrgURL: org.String(), Credentials: creds, Governor: c.Governors.For(org),
-		HTTPClient: c.HTTPClient, Clock: c.Clock, Logger: c.Logger, DPoPKey: dpop, Retry: c.Retry})
+	return okta.New(okta.Config{OrgURL: org.String(), CustomDomains: domains, Credentials: creds, Governor: c.Governors.For(org),
+		HTTPClient: hc, Clock: c.Clock, Logger: c.Logger, DPoPKey: dpop, Retry: c.Retry})
 }
 
 // Credentials converts an integration's stored secrets to the Okta client's credentials.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -174,7 +175,26 @@ func Explain(err error) (state store.HealthState, reason, fix string) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return store.HealthDegraded, "request to Okta timed out", ""
 	}
+	if p, ok := okta.ExplainTLSError(err, requestHost(err)); ok {
+		// A refused certificate does not clear by itself: an inspecting proxy's CA must be trusted.
+		return store.HealthError, p.Detail, p.Fix
+	}
 	return store.HealthDegraded, err.Error(), ""
+}
+
+// requestHost is the host a failed request went to, as the okta client or net/http names it.
+func requestHost(err error) string {
+	var ce *okta.CertificateError
+	if errors.As(err, &ce) && ce.Host != "" {
+		return ce.Host
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Hostname() != "" {
+			return u.Hostname()
+		}
+	}
+	return "the org's host"
 }
 
 // errStore marks failures of the local store, which the user fixes on this machine.

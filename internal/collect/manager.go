@@ -219,6 +219,9 @@ func (m *Manager) CatchUp(ctx context.Context, maxRetries int) error {
 		m.runners[in.ID] = &runner{in: in, tracker: tr}
 		m.mu.Unlock()
 		wg.Go(func() {
+			if in.OrgID == "" {
+				m.fillOrgID(ctx, in)
+			}
 			if err := p.CatchUp(ctx, maxRetries); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", in.Name, err)
 			}
@@ -328,9 +331,35 @@ func (m *Manager) start(ctx context.Context, in store.Integration) error {
 	m.log.Info("collecting", "integration", in.Name, "org", in.OrgURL)
 	go func() {
 		defer close(r.done)
+		if in.OrgID == "" {
+			m.fillOrgID(rctx, in)
+		}
 		_ = p.Run(rctx)
 	}()
 	return nil
+}
+
+// fillOrgID records the org id of an integration added before idwatch stored one, so that a
+// second integration of the same org is recognized. It is best effort: a failure is logged and
+// collection goes on (the poller reports real trouble itself).
+func (m *Manager) fillOrgID(ctx context.Context, in store.Integration) {
+	org, _, err := orgURLOf(in)
+	if err != nil {
+		return
+	}
+	hc, err := m.cfg.Clients.HTTPClientFor(in)
+	if err != nil {
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	id, err := okta.FetchOrganization(fctx, hc, org)
+	if err == nil {
+		err = m.cfg.Store.SetIntegrationOrgID(ctx, in.ID, id.ID)
+	}
+	if err != nil && ctx.Err() == nil {
+		m.log.Warn("org id not recorded; it is looked up again on the next start", "integration", in.Name, "error", err)
+	}
 }
 
 // poller builds the integration's poller and health tracker. A configuration the client refuses
@@ -424,8 +453,13 @@ func (m *Manager) Verify(ctx context.Context, integrationID int64) (Report, erro
 		tr.Resume(prev)
 	}
 	tr.Set(store.HealthVerifying, "", "")
-	v := &Verifier{HTTPClient: m.cfg.Clients.HTTPClient, Clock: m.cfg.Clients.Clock, Logger: m.log, Governors: m.cfg.Clients.Governors}
+	v := &Verifier{HTTPClient: m.cfg.Clients.HTTPClient, Clock: m.cfg.Clients.Clock, Logger: m.log, Governors: m.cfg.Clients.Governors, Dial: m.cfg.Clients.Dial}
 	rep := v.VerifyIntegration(ctx, in)
+	if in.OrgID == "" && rep.OrgID != "" {
+		if err := m.cfg.Store.SetIntegrationOrgID(ctx, in.ID, rep.OrgID); err != nil {
+			m.log.Warn("org id not recorded", "integration", in.Name, "error", err)
+		}
+	}
 	switch f := rep.Failed(); {
 	case f != nil:
 		tr.Set(store.HealthError, f.Name+": "+f.Detail, f.Fix)

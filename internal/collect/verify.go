@@ -66,6 +66,8 @@ type Report struct {
 
 	// rolesAllow are the optional features the admin roles read allow.
 	rolesAllow []feature.Name
+	// OrgID is the id the org published at /.well-known/okta-organization (empty if unreached).
+	OrgID string `json:"orgId,omitempty"`
 }
 
 // Failed returns the first failed check, or nil.
@@ -91,7 +93,15 @@ func (r *Report) add(c Check) {
 type Target struct {
 	OrgURL        string
 	CustomDomains []string
-	Credentials   okta.Credentials
+	// CustomDomain accepts any https host as the org URL (the org's custom URL domain); the org
+	// identity check then confirms that an Okta org answers there.
+	CustomDomain bool
+	// CAPEM is a PEM bundle trusted on top of the system roots (an inspecting proxy's CA).
+	CAPEM string
+	// OrgID, when set, is the org id the integration was added for: an org URL that now answers
+	// as another org fails verification.
+	OrgID       string
+	Credentials okta.Credentials
 	// Attributes are the custom user attribute names that link users to AD (default ObjectSid,
 	// ObjectGuid, DistinguishedName).
 	Attributes store.AttributeNames
@@ -111,6 +121,8 @@ type Verifier struct {
 	Logger     *slog.Logger
 	// Governors, when set, makes verification share each org's rate budget with collection.
 	Governors *okta.GovernorSet
+	// Dial, when set, opens every connection (nil: the transport's own dialer).
+	Dial DialFunc
 }
 
 // VerifyIntegration verifies a stored integration.
@@ -131,7 +143,7 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 		r.Features = featureStates(r, set, in.AuthKind == store.AuthOAuth)
 		return r
 	}
-	t := Target{OrgURL: in.OrgURL, Credentials: creds, Attributes: in.CustomAttributes, Features: set}
+	t := Target{OrgURL: in.OrgURL, Credentials: creds, Attributes: in.CustomAttributes, Features: set, CustomDomain: in.CustomDomain, CAPEM: in.CAPEM, OrgID: in.OrgID}
 	if !in.Credentials.DPoPKeyPEM.IsZero() {
 		t.DPoPKey, _ = ParseDPoPKey(in.Credentials.DPoPKeyPEM.Reveal()) // unreadable: a fresh key still verifies
 	}
@@ -153,7 +165,11 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	}()
 	logsOff := []string{FeatureLogs, FeatureInventory, FeatureResponse, FeatureADLink}
 
-	org, err := okta.ParseOrgURL(t.OrgURL, t.CustomDomains...)
+	org, domains, err := orgURLOf(store.Integration{OrgURL: t.OrgURL, CustomDomain: t.CustomDomain})
+	if err != nil && !t.CustomDomain && len(t.CustomDomains) > 0 {
+		org, err = okta.ParseOrgURL(t.OrgURL, t.CustomDomains...)
+		domains = t.CustomDomains
+	}
 	if err != nil {
 		r.add(Check{ID: "org-url", Name: "Org URL", Status: CheckFail, Detail: err.Error(),
 			Fix: "use the org's base URL as shown in the browser when signed in to the end-user dashboard, e.g. https://acme.okta.com (not the -admin host)", FeaturesOff: logsOff})
@@ -162,18 +178,32 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	r.OrgURL = org.String()
 	r.add(Check{ID: "org-url", Name: "Org URL", Status: CheckOK, Detail: org.String()})
 
-	if err := v.reach(ctx, org); err != nil {
+	hc, err := httpClientFor(v.HTTPClient, v.Dial, t.CAPEM)
+	if err != nil {
 		r.add(Check{ID: "reachability", Name: "Reachability", Status: CheckFail, Detail: err.Error(),
-			Fix: fmt.Sprintf("make sure this host resolves and can open HTTPS connections to %s (DNS, proxy, firewall, TLS inspection)", org.Host()), FeaturesOff: logsOff})
+			Fix: "give a PEM file of CA certificates with --ca-file (idwatch integrations update N --ca-file F)", FeaturesOff: logsOff})
 		return r
 	}
-	r.add(Check{ID: "reachability", Name: "Reachability", Status: CheckOK, Detail: org.String() + " answers"})
+	id, reach := v.identify(ctx, hc, org, t.CustomDomain)
+	if reach.Status == CheckFail {
+		reach.FeaturesOff = logsOff
+		r.add(reach)
+		return r
+	}
+	r.OrgID = id.ID
+	if t.OrgID != "" && id.ID != t.OrgID {
+		r.add(Check{ID: "reachability", Name: "Reachability", Status: CheckFail, FeaturesOff: logsOff,
+			Detail: fmt.Sprintf("%s now answers as Okta org %s, not org %s the integration was added for", org, id.ID, t.OrgID),
+			Fix:    fmt.Sprintf("if %s really moved to another org, remove the integration and add the new org; otherwise check this host's DNS and proxy, which lead to a different org", org.Host())})
+		return r
+	}
+	r.add(reach)
 
 	if err := t.Credentials.Validate(); err != nil {
 		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: err.Error(), Fix: err.Error(), FeaturesOff: logsOff})
 		return r
 	}
-	cfg := okta.Config{OrgURL: org.String(), CustomDomains: t.CustomDomains, Credentials: t.Credentials, HTTPClient: v.HTTPClient,
+	cfg := okta.Config{OrgURL: org.String(), CustomDomains: domains, Credentials: t.Credentials, HTTPClient: hc,
 		Clock: v.Clock, Logger: v.Logger, Retry: okta.RetryConfig{MaxRetries: 1, MaxRateLimitWaits: 2}}
 	cfg.DPoPKey = t.DPoPKey
 	if v.Governors != nil {
@@ -234,26 +264,42 @@ func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
 	return r
 }
 
-// reach makes one unauthenticated request to the org: any HTTP answer proves the network path.
-func (v *Verifier) reach(ctx context.Context, org okta.OrgURL) error {
-	hc := v.HTTPClient
+// identify asks the org who it is (GET /.well-known/okta-organization, unauthenticated): the
+// answer proves the network path and TLS trust, and its org id tells one org from another
+// whichever URL reaches it. The returned check is the reachability check, failed with the fix
+// when the host cannot be reached, its certificate is refused, or it is not an Okta org.
+func (v *Verifier) identify(ctx context.Context, hc *http.Client, org okta.OrgURL, customDomain bool) (okta.Organization, Check) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 15 * time.Second}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, org.URL("/.well-known/okta-organization", nil).String(), nil)
-	if err != nil {
-		return err
+	c := Check{ID: "reachability", Name: "Reachability", Status: CheckFail}
+	id, err := okta.FetchOrganization(ctx, hc, org)
+	var notOkta *okta.NotOktaError
+	switch {
+	case err == nil:
+		c.Status, c.Detail = CheckOK, fmt.Sprintf("%s answers as Okta org %s", org, id.ID)
+		return id, c
+	case errors.As(err, &notOkta) && customDomain:
+		c.Detail = err.Error()
+		c.Fix = fmt.Sprintf("check that %s is a custom URL domain of your Okta org (Admin Console > Customizations > Domain) and that its DNS points to Okta; or use the org's Okta domain, https://<your-org>.okta.com, without --custom-domain", org.Host())
+	case errors.As(err, &notOkta):
+		c.Detail = err.Error()
+		c.Fix = fmt.Sprintf("check the org name in %s (sign in to the end-user dashboard and copy the URL), or, if a proxy answers for Okta on this network, let %s through to Okta", org, org.Host())
+	default:
+		if p, ok := okta.ExplainTLSError(err, org.Hostname()); ok {
+			c.Detail, c.Fix = p.Detail, p.Fix
+			break
+		}
+		cause := errors.Unwrap(err)
+		if cause == nil {
+			cause = err
+		}
+		c.Detail = fmt.Sprintf("%s is unreachable: %v", org.Host(), cause)
+		c.Fix = fmt.Sprintf("make sure this host resolves and can open HTTPS connections to %s (DNS, proxy, firewall, TLS inspection)", org.Host())
 	}
-	hc2 := *hc
-	hc2.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := hc2.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s is unreachable: %w", org.Host(), errors.Unwrap(err))
-	}
-	resp.Body.Close()
-	return nil
+	return okta.Organization{}, c
 }
 
 // checkAttributes looks for the AD link attributes in the default user schema.

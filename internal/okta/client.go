@@ -320,6 +320,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, lane Lane, bucketKey str
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
 		}
+		if _, isCert := ExplainTLSError(err, ""); isCert {
+			err = &CertificateError{Host: c.org.Hostname(), Err: err}
+		}
 		if hint, permanent := networkHint(err, c.org); permanent {
 			return nil, false, fmt.Errorf("okta %s %s: %w (%s)", cl.method, path, err, hint)
 		}
@@ -467,7 +470,7 @@ func networkHint(err error, org OrgURL) (string, bool) {
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return fmt.Sprintf("the host %s does not resolve; check the org URL", org.Host()), true
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
-		return fmt.Sprintf("the TLS certificate of %s is not trusted; a TLS-inspecting proxy needs its CA in the system trust store", org.Host()), true
+		return fmt.Sprintf("the TLS certificate of %s is not trusted; a TLS-inspecting proxy's CA must be given with --ca-file or SSL_CERT_FILE", org.Host()), true
 	}
 	return "", false
 }

@@ -25,6 +25,35 @@ func FuzzParseOrgURL(f *testing.F) {
 		if strings.Count(o.String(), "/") != 2 || strings.ContainsAny(o.String(), "?#@") {
 			t.Fatalf("%q accepted with path, query or user info: %q", s, o)
 		}
+		// Whatever the Okta-domain policy accepts, the custom-domain policy accepts the same way.
+		if c, err := ParseCustomDomainOrgURL(s); err != nil || c.String() != o.String() {
+			t.Fatalf("%q → %q, but as a custom domain %q, %v", s, o, c, err)
+		}
+	})
+}
+
+func FuzzParseCustomDomainOrgURL(f *testing.F) {
+	for _, s := range []string{"https://login.acme.com", "https://sso.example.org:8443/", "http://login.acme.com", "https://u@x.example", "https://x.example/p"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseCustomDomainOrgURL(s)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		again, err := ParseCustomDomainOrgURL(o.String())
+		if err != nil || again.String() != o.String() {
+			t.Fatalf("%q → %q does not re-parse to itself: %q, %v", s, o, again, err)
+		}
+		if strings.Count(o.String(), "/") != 2 || strings.ContainsAny(o.String(), "?#@") {
+			t.Fatalf("%q accepted with path, query or user info: %q", s, o)
+		}
+		if !strings.HasPrefix(o.String(), "https://") && !isLoopbackHost(strings.Trim(o.URL("", nil).Hostname(), "[]")) {
+			t.Fatalf("%q accepted over plain http: %q", s, o)
+		}
 	})
 }
 

@@ -22,6 +22,18 @@ type OrgURL struct {
 // addresses (127.0.0.0/8, ::1, localhost) are accepted over http or https, for oktasim. Every
 // error says what to type instead.
 func ParseOrgURL(raw string, customDomains ...string) (OrgURL, error) {
+	return parseOrgURL(raw, false, customDomains)
+}
+
+// ParseCustomDomainOrgURL validates an org URL the user declared to be a custom URL domain (the
+// --custom-domain flag): any host is accepted, with every other rule of ParseOrgURL (https only,
+// no user info, path or query; plain http only on loopback). That the host really serves an Okta
+// org is for the org identity check (FetchOrganization) to confirm.
+func ParseCustomDomainOrgURL(raw string) (OrgURL, error) {
+	return parseOrgURL(raw, true, nil)
+}
+
+func parseOrgURL(raw string, anyHost bool, customDomains []string) (OrgURL, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return OrgURL{}, errors.New("org URL is empty; type your Okta domain, e.g. https://acme.okta.com")
@@ -41,6 +53,9 @@ func ParseOrgURL(raw string, customDomains ...string) (OrgURL, error) {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return OrgURL{}, fmt.Errorf("org URL %q has no host name; type it as https://<your-org>.okta.com", s)
+	}
 	suggestion := "https://" + host
 	if u.User != nil {
 		return OrgURL{}, fmt.Errorf("org URL must not contain user info; type %s and give credentials separately", suggestion)
@@ -60,7 +75,7 @@ func ParseOrgURL(raw string, customDomains ...string) (OrgURL, error) {
 	if strings.HasSuffix(host, ".com.com") {
 		return OrgURL{}, fmt.Errorf("org URL host %q ends in .com.com; type %s", host, "https://"+strings.TrimSuffix(host, ".com"))
 	}
-	if !loopback {
+	if !loopback && !anyHost {
 		if err := checkHost(host, customDomains); err != nil {
 			return OrgURL{}, err
 		}
@@ -92,7 +107,7 @@ func checkHost(host string, customDomains []string) error {
 			return fmt.Errorf("org URL %q lacks your org name; type https://<your-org>.%s", host, d)
 		}
 	}
-	return fmt.Errorf("org URL host %q is not an Okta domain (*.okta.com, *.okta-emea.com, *.oktapreview.com, *.okta-gov.com, *.okta.mil, *.okta-miltest.com, *.trex-gov.com); type your https://<your-org>.okta.com domain, or declare %q as a custom domain if it is your org's custom URL domain", host, host)
+	return fmt.Errorf("org URL host %q is not an Okta domain (*.okta.com, *.okta-emea.com, *.oktapreview.com, *.okta-gov.com, *.okta.mil, *.okta-miltest.com, *.trex-gov.com); type your https://<your-org>.okta.com domain, or, if %s is your org's custom URL domain, add --custom-domain", host, host)
 }
 
 func isLoopbackHost(host string) bool {
@@ -109,6 +124,14 @@ func (o OrgURL) String() string {
 		return ""
 	}
 	return o.u.String()
+}
+
+// Hostname returns the host without the port (and without brackets for IPv6).
+func (o OrgURL) Hostname() string {
+	if o.u == nil {
+		return ""
+	}
+	return o.u.Hostname()
 }
 
 // IsZero reports whether o is the zero OrgURL.

@@ -42,7 +42,7 @@ func TestParseOrgURL(t *testing.T) {
 		{"https://acme.okta.com/?x=1", "type only the origin"},
 		{"https://acme.okta.com/#frag", "type only the origin"},
 		{"https://acme.okta.com?", "type only the origin"},
-		{"https://evil.example.com", "declare \"evil.example.com\" as a custom domain"},
+		{"https://evil.example.com", "if evil.example.com is your org's custom URL domain, add --custom-domain"},
 		{"https://okta.com", "https://<your-org>.okta.com"},
 		{"http://10.0.0.1", "https"},
 		{"ftp://acme.okta.com", "type https://acme.okta.com"},
@@ -91,5 +91,35 @@ func TestSameOriginAndResolve(t *testing.T) {
 	}
 	if o.SameOrigin(&url.URL{Scheme: "https", Host: "acme.okta.com", User: url.User("x")}) {
 		t.Error("user info accepted")
+	}
+}
+
+// With --custom-domain any host is accepted, and every other rule of the org URL still holds.
+func TestParseCustomDomainOrgURL(t *testing.T) {
+	for _, tc := range []struct{ in, want, hint string }{
+		{"https://login.acme.com", "https://login.acme.com", ""},
+		{"https://Login.Acme.com:443/", "https://login.acme.com", ""},
+		{"https://sso.example.org:8443", "https://sso.example.org:8443", ""},
+		{"https://acme.okta.com", "https://acme.okta.com", ""},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
+		{"http://login.acme.com", "", "must use https (plain http is accepted only for loopback test servers); type https://login.acme.com"},
+		{"https://user:pw@login.acme.com", "", "must not contain user info; type https://login.acme.com"},
+		{"https://login.acme.com/sso", "", "has a path, query or fragment; type only the origin, https://login.acme.com"},
+		{"https://login.acme.com?x=1", "", "type only the origin"},
+		{"login.acme.com", "", "has no scheme; type https://login.acme.com"},
+		{"ftp://login.acme.com", "", "scheme \"ftp\" is not supported"},
+		{"", "", "org URL is empty"},
+		{"https://:", "", "has no host name"},
+		{"https://:8443", "", "has no host name"},
+	} {
+		got, err := ParseCustomDomainOrgURL(tc.in)
+		switch {
+		case tc.hint == "" && (err != nil || got.String() != tc.want):
+			t.Errorf("ParseCustomDomainOrgURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		case tc.hint != "" && (err == nil || !strings.Contains(err.Error(), tc.hint)):
+			t.Errorf("ParseCustomDomainOrgURL(%q) = %v; want it to say %q", tc.in, err, tc.hint)
+		case err != nil && strings.Contains(err.Error(), "pw@"):
+			t.Errorf("error echoes user info: %v", err)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -101,8 +102,8 @@ func newOrgCA(now time.Time) (*orgCA, error) {
 }
 
 // serverCert issues a server certificate for localhost, the loopback addresses, the listen address
-// and the advertised host (when not empty).
-func (ca *orgCA) serverCert(addr net.Addr, host string, now time.Time) (tls.Certificate, error) {
+// and the advertised hosts (the org URL's and its custom domains').
+func (ca *orgCA) serverCert(addr net.Addr, hosts []string, now time.Time) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("generate TLS key: %w", err)
@@ -117,12 +118,14 @@ func (ca *orgCA) serverCert(addr net.Addr, host string, now time.Time) (tls.Cert
 	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() && !tcp.IP.IsLoopback() {
 		tmpl.IPAddresses = append(tmpl.IPAddresses, tcp.IP)
 	}
-	if host != "" {
+	for i, host := range hosts {
 		if ip := net.ParseIP(host); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else if host != "localhost" {
-			tmpl.Subject.CommonName = host
-			tmpl.DNSNames = append([]string{host}, tmpl.DNSNames...)
+		} else if host != "localhost" && host != "" {
+			if i == 0 {
+				tmpl.Subject.CommonName = host
+			}
+			tmpl.DNSNames = append(tmpl.DNSNames, host)
 		}
 	}
 	tmpl.NotBefore, tmpl.NotAfter = certValidity(now)
@@ -153,22 +156,13 @@ func (sim *Simulation) CertPool() *x509.CertPool {
 }
 
 // Transport returns an HTTP transport for clients of this simulation: it trusts the simulation's
-// CA, and connections to the org URL's host (on any port, since some clients, like Okta's Go SDK,
-// keep only the host name and dial the scheme's default port) go to the listener. Every other
-// host is refused, so a test cannot reach the real Okta by mistake.
+// CA, and connections to the org URL's host or a custom domain's (on any port, since some clients,
+// like Okta's Go SDK, keep only the host name and dial the scheme's default port) go to the
+// listener (DialContext). Every other host is refused, so a test cannot reach the real Okta by
+// mistake.
 func (sim *Simulation) Transport() *http.Transport {
-	u, _ := url.Parse(sim.Info.OrgURL)
-	orgHost := strings.ToLower(u.Hostname())
-	listen := sim.Info.Address
-	var d net.Dialer
 	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil || !strings.EqualFold(host, orgHost) {
-				return nil, fmt.Errorf("oktasim transport: %s is not the simulated org %s", addr, orgHost)
-			}
-			return d.DialContext(ctx, network, listen)
-		},
+		DialContext:           sim.DialContext,
 		TLSClientConfig:       &tls.Config{RootCAs: sim.CertPool(), MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   16,
@@ -177,4 +171,29 @@ func (sim *Simulation) Transport() *http.Transport {
 		ResponseHeaderTimeout: time.Minute,
 	}
 	return tr
+}
+
+// hosts returns the lower-case host names the simulation answers for: the org URL's first, then
+// its custom domains'.
+func (sim *Simulation) hosts() []string {
+	var hosts []string
+	for _, raw := range append([]string{sim.Info.OrgURL}, sim.Info.CustomDomains...) {
+		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
+			hosts = append(hosts, strings.ToLower(u.Hostname()))
+		}
+	}
+	return hosts
+}
+
+// DialContext connects to the simulation's listener when addr names the org URL's host or a
+// custom domain's, on any port, and refuses every other address. Clients that build their own
+// transport (and their own trust) use it as their dialer.
+func (sim *Simulation) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	hosts := sim.hosts()
+	if err != nil || !slices.Contains(hosts, strings.ToLower(host)) {
+		return nil, fmt.Errorf("oktasim dialer: %s is not the simulated org (%s)", addr, strings.Join(hosts, ", "))
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, sim.Info.Address)
 }

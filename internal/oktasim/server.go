@@ -28,6 +28,13 @@ import (
 type Config struct {
 	// OrgURL is the base URL clients use, for Link headers. Empty: derived from each request.
 	OrgURL string
+	// OrgID is the org's id (00o and 17 letters or digits), published by
+	// GET /.well-known/okta-organization. Empty: derived from Seed and OrgURL, so it is stable for
+	// the same org.
+	OrgID string
+	// CustomDomains are custom URL domains that alias the org (https origins such as
+	// https://login.acme.com); the first is the org metadata's alternate link.
+	CustomDomains []string
 	// Clock drives all time; nil means the system clock.
 	Clock Clock
 	// Logger receives operational messages; nil discards them.
@@ -78,6 +85,12 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return fmt.Errorf("org URL %q must be an http(s) URL with no path, like http://127.0.0.1:8080", c.OrgURL)
 		}
+	}
+	if c.OrgID != "" && !validOrgID(c.OrgID) {
+		return fmt.Errorf("org id %q must be 00o followed by 17 letters or digits, like 00o1n8sbwArJ7OQRw4x7", c.OrgID)
+	}
+	if err := checkCustomDomains(c.CustomDomains); err != nil {
+		return err
 	}
 	if c.LateShare < 0 || c.LateShare > 1 {
 		return fmt.Errorf("late share %v must be between 0 and 1", c.LateShare)
@@ -139,6 +152,7 @@ type Server struct {
 	schema    []string   // the user schema's declared custom attributes
 	overlay   overlays
 	created   time.Time // when the org was set up, for the schema's timestamps
+	orgID     string    // published by /.well-known/okta-organization
 
 	mux     *http.ServeMux // method-qualified routes
 	pathMux *http.ServeMux // the same paths without methods, to tell 405 from 404
@@ -205,6 +219,11 @@ func New(cfg Config) (*Server, error) {
 	for _, a := range s.schema {
 		s.users.profile[a] = true
 	}
+	s.orgID = cfg.OrgID
+	if s.orgID == "" {
+		s.orgID = derivedOrgID(cfg.Seed, cfg.OrgURL)
+	}
+	s.registerWellKnown()
 	s.registerDirectory()
 	s.registerSelf()
 	s.overlay.by = map[string]lifecycleOverlay{}
@@ -339,6 +358,9 @@ func (s *Server) EventCount() (visible, pending int) {
 
 // baseURL is the org URL as the client sees it.
 func (s *Server) baseURL(r *http.Request) string {
+	if d := s.customDomainOf(r); d != "" {
+		return d
+	}
 	if s.cfg.OrgURL != "" {
 		return strings.TrimSuffix(s.cfg.OrgURL, "/")
 	}

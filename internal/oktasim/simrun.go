@@ -83,6 +83,9 @@ func (c SimConfig) Validate() error {
 			return err
 		}
 	}
+	if len(c.Server.CustomDomains) > 0 && !c.TLS && c.OrgURL == "" {
+		return errors.New("custom domains are served over https only; add TLS or an https org URL")
+	}
 	if c.CAFile != "" && !c.TLS && c.OrgURL == "" {
 		return errors.New("a CA file is written only for a TLS org; add TLS or an https org URL")
 	}
@@ -105,9 +108,13 @@ func (c SimConfig) Validate() error {
 // SimInfo is what a client needs to connect to a running simulation; it is the info file's
 // content, with exactly these keys.
 type SimInfo struct {
-	OrgURL     string         `json:"orgUrl"`
-	APIToken   string         `json:"apiToken"`
-	ServiceApp ServiceAppInfo `json:"serviceApp"`
+	OrgURL string `json:"orgUrl"`
+	// OrgID is the org's id (GET /.well-known/okta-organization).
+	OrgID string `json:"orgId"`
+	// CustomDomains are the custom URL domains that alias the org, served on the same listener.
+	CustomDomains []string       `json:"customDomains,omitempty"`
+	APIToken      string         `json:"apiToken"`
+	ServiceApp    ServiceAppInfo `json:"serviceApp"`
 	// Address is the listener's host:port; with an advertised org URL, clients map its host here.
 	Address string `json:"address"`
 	// CAPEM is the CA that signed the org's TLS certificate (PEM); empty for plain http.
@@ -169,15 +176,21 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 	orgURL, caPEM := "http://"+ln.Addr().String(), ""
 	if cfg.TLS || cfg.OrgURL != "" {
 		orgURL = "https://" + ln.Addr().String()
-		var host string
+		var hosts []string
 		if cfg.OrgURL != "" {
+			var host string
 			orgURL, host, _ = parseAdvertisedOrgURL(cfg.OrgURL) // Validate checked it
+			hosts = append(hosts, host)
+		}
+		for _, d := range cfg.Server.CustomDomains {
+			_, host, _ := parseAdvertisedOrgURL(d) // Validate checked it
+			hosts = append(hosts, host)
 		}
 		ca, err := newOrgCA(clock.Now())
 		if err != nil {
 			return fail(err)
 		}
-		cert, err := ca.serverCert(ln.Addr(), host, clock.Now())
+		cert, err := ca.serverCert(ln.Addr(), hosts, clock.Now())
 		if err != nil {
 			return fail(err)
 		}
@@ -215,7 +228,7 @@ func StartSim(cfg SimConfig, world World, clock Clock, log *slog.Logger) (*Simul
 		return fail(fmt.Errorf("encode service app key: %w", err))
 	}
 	sim.ServiceAppKey = key
-	sim.Info = SimInfo{OrgURL: scfg.OrgURL, APIToken: secret, Address: ln.Addr().String(), CAPEM: caPEM, ServiceApp: ServiceAppInfo{
+	sim.Info = SimInfo{OrgURL: scfg.OrgURL, OrgID: srv.OrgID(), CustomDomains: slices.Clone(scfg.CustomDomains), APIToken: secret, Address: ln.Addr().String(), CAPEM: caPEM, ServiceApp: ServiceAppInfo{
 		ClientID: "0oa" + randomID(17), KeyID: randomID(43),
 		PrivateKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		Scopes:        slices.DeleteFunc(slices.Clone(ServiceAppScopes), func(sc string) bool { return slices.Contains(cfg.AppOmitScopes, sc) })}}

@@ -65,9 +65,9 @@ func TestSimulationServesHistoryAndWritesInfo(t *testing.T) {
 			}
 			sort.Strings(top)
 			sort.Strings(app)
-			wantTop := []string{"address", "apiToken", "orgUrl", "serviceApp"}
+			wantTop := []string{"address", "apiToken", "orgId", "orgUrl", "serviceApp"}
 			if useTLS {
-				wantTop = []string{"address", "apiToken", "caPem", "orgUrl", "serviceApp"}
+				wantTop = []string{"address", "apiToken", "caPem", "orgId", "orgUrl", "serviceApp"}
 			}
 			if !reflect.DeepEqual(top, wantTop) || !reflect.DeepEqual(app, []string{"clientId", "keyId", "privateKeyPem", "scopes"}) {
 				t.Fatalf("info keys %v / %v", top, app)

@@ -55,7 +55,14 @@ type Integration struct {
 	Features         []string       `json:"features"`
 	CustomAttributes AttributeNames `json:"customAttributes"`
 	Enabled          bool           `json:"enabled"`
-	Credentials      Credentials    `json:"credentials"`
+	// OrgID is the id the org publishes at /.well-known/okta-organization; empty until looked up.
+	OrgID string `json:"orgId,omitempty"`
+	// CustomDomain marks an OrgURL on the org's custom URL domain (any https host is accepted).
+	CustomDomain bool `json:"customDomain,omitempty"`
+	// CAPEM is a PEM bundle of CA certificates trusted in addition to the system roots, e.g. a
+	// TLS-inspecting proxy's CA. Not a secret.
+	CAPEM       string      `json:"caPem,omitempty"`
+	Credentials Credentials `json:"credentials"`
 	// CredentialsError says why the stored secrets could not be opened (the master key that sealed
 	// them is not loaded, or they are damaged); Credentials are then empty. Only ListIntegrations
 	// returns such records, so that one unreadable integration does not hide the others.
@@ -130,6 +137,9 @@ type Integrations interface {
 	IntegrationVersions(ctx context.Context) (map[int64]time.Time, error)
 	// SetIntegrationEnabled switches collection for an integration on or off.
 	SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error
+	// SetIntegrationOrgID records the org id an integration's org published, leaving UpdatedAt
+	// alone (it is what the org is, not a change of configuration); ErrNotFound if absent.
+	SetIntegrationOrgID(ctx context.Context, id int64, orgID string) error
 	// DeleteIntegration removes the record, its cursor and its health; its journal entries stay
 	// until retention removes them.
 	DeleteIntegration(ctx context.Context, id int64) error

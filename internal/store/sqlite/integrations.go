@@ -106,9 +106,10 @@ func (s *Store) CreateIntegration(ctx context.Context, in store.Integration) (st
 	}
 	err = s.write(ctx, "create integration", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO integrations (name, org_url, auth_kind, client_id, key_id, scopes,
-			custom_attributes, enabled, created_at, updated_at, features) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			custom_attributes, enabled, created_at, updated_at, features, org_id, custom_domain, ca_pem)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled,
-			now.UnixNano(), now.UnixNano(), features).Scan(&in.ID)
+			now.UnixNano(), now.UnixNano(), features, in.OrgID, in.CustomDomain, in.CAPEM).Scan(&in.ID)
 		if isUnique(err) {
 			return fmt.Errorf("%w: an integration named %q exists; pick another name or update it", store.ErrConflict, in.Name)
 		}
@@ -170,9 +171,10 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) (st
 		// updated_at always moves forward, even within one clock tick: running collectors compare
 		// it to notice new credentials.
 		err := tx.QueryRowContext(ctx, `UPDATE integrations SET name = $1, org_url = $2, auth_kind = $3, client_id = $4,
-			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = MAX($9, updated_at + 1), features = $11
-			WHERE id = $10 RETURNING created_at, updated_at`,
-			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), in.ID, features).Scan(&created, &updated)
+			key_id = $5, scopes = $6, custom_attributes = $7, enabled = $8, updated_at = MAX($9, updated_at + 1), features = $10,
+			org_id = $11, custom_domain = $12, ca_pem = $13 WHERE id = $14 RETURNING created_at, updated_at`,
+			in.Name, in.OrgURL, string(in.AuthKind), in.ClientID, in.KeyID, scopes, attrs, in.Enabled, now.UnixNano(), features,
+			in.OrgID, in.CustomDomain, in.CAPEM, in.ID).Scan(&created, &updated)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%w: integration %d", store.ErrNotFound, in.ID)
@@ -216,7 +218,7 @@ func (s *Store) SetDPoPKey(ctx context.Context, id int64, key secret.Value, unch
 
 // integrationColumns is the SELECT list scanIntegration reads.
 const integrationColumns = `id, name, org_url, auth_kind, client_id, key_id, scopes, custom_attributes, enabled,
-	api_token, private_key, dpop_key, created_at, updated_at, features`
+	api_token, private_key, dpop_key, created_at, updated_at, features, org_id, custom_domain, ca_pem`
 
 // scanIntegration reads one row of integrationColumns and opens its secrets.
 func (s *Store) scanIntegration(row interface{ Scan(...any) error }) (store.Integration, error) {
@@ -225,7 +227,7 @@ func (s *Store) scanIntegration(row interface{ Scan(...any) error }) (store.Inte
 	var sealed [3][]byte
 	var created, updated sql.NullInt64
 	if err := row.Scan(&in.ID, &in.Name, &in.OrgURL, &in.AuthKind, &in.ClientID, &in.KeyID, &scopes, &attrs, &in.Enabled,
-		&sealed[0], &sealed[1], &sealed[2], &created, &updated, &features); err != nil {
+		&sealed[0], &sealed[1], &sealed[2], &created, &updated, &features, &in.OrgID, &in.CustomDomain, &in.CAPEM); err != nil {
 		return in, err
 	}
 	if err := json.Unmarshal([]byte(features), &in.Features); err != nil {
@@ -341,6 +343,17 @@ func (s *Store) SealedKeyIDs(ctx context.Context) (map[uint32]int, error) {
 func (s *Store) SetIntegrationEnabled(ctx context.Context, id int64, enabled bool) error {
 	return s.write(ctx, "enable integration", func(tx *sql.Tx) error {
 		n, err := execCount(ctx, tx, `UPDATE integrations SET enabled = $1, updated_at = MAX($2, updated_at + 1) WHERE id = $3`, enabled, s.now().UnixNano(), id)
+		if err == nil && n == 0 {
+			err = fmt.Errorf("%w: integration %d", store.ErrNotFound, id)
+		}
+		return err
+	})
+}
+
+// SetIntegrationOrgID implements store.Integrations.
+func (s *Store) SetIntegrationOrgID(ctx context.Context, id int64, orgID string) error {
+	return s.write(ctx, "set integration org id", func(tx *sql.Tx) error {
+		n, err := execCount(ctx, tx, `UPDATE integrations SET org_id = $1 WHERE id = $2`, orgID, id)
 		if err == nil && n == 0 {
 			err = fmt.Errorf("%w: integration %d", store.ErrNotFound, id)
 		}
