@@ -23,6 +23,7 @@ type Store interface {
 	Alerts
 	DeadLetters
 	Processing
+	Incidents
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Alerts", s.alerts)
 	t.Run("DeadLetters", s.deadLetters)
 	t.Run("Processing", s.processing)
+	t.Run("Incidents", s.incidents)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
