@@ -36,6 +36,9 @@ type Alert struct {
 	RuleID   string
 	Severity string // Sigma level: informational, low, medium, high, critical
 	Time     time.Time
+	// Scope keeps apart entities of different orgs (the integration id): alerts of two scopes
+	// never share an incident.
+	Scope string
 	// GroupKey is the alert's group ("field=value, …") as the processor stores it.
 	GroupKey string
 	// Entities are further entities the alert is about, beyond those of its group key.
@@ -65,6 +68,7 @@ type Contribution struct {
 type Incident struct {
 	// ID derives from the earliest alert's id and the primary entity.
 	ID       string    `json:"id"`
+	Scope    string    `json:"scope,omitempty"`
 	Entity   Entity    `json:"entity"`
 	Entities []Entity  `json:"entities"`
 	First    time.Time `json:"first"`
@@ -84,7 +88,7 @@ type Incident struct {
 type building struct {
 	inc    Incident
 	alerts []*Alert
-	ents   map[Entity]bool
+	ents   map[scoped]bool
 	gone   bool
 }
 
@@ -116,11 +120,11 @@ func Group(alerts []Alert, cfg Config) ([]Incident, error) {
 	})
 
 	var all []*building
-	open := map[Entity]*building{}
+	open := map[scoped]*building{}
 	for _, a := range as {
 		var joined []*building
 		for _, e := range a.entities {
-			b := open[e]
+			b := open[scoped{a.Scope, e}]
 			if b == nil || b.gone || a.Time.Sub(b.inc.Last) > window || slices.Contains(joined, b) {
 				continue
 			}
@@ -128,10 +132,11 @@ func Group(alerts []Alert, cfg Config) ([]Incident, error) {
 		}
 		var into *building
 		if len(joined) == 0 {
-			into = &building{ents: map[Entity]bool{}}
+			into = &building{ents: map[scoped]bool{}}
+			into.inc.Scope = a.Scope
 			into.inc.Entity = primary(a.entities)
 			into.inc.First = a.Time
-			into.inc.ID = incidentID(a.ID, into.inc.Entity)
+			into.inc.ID = incidentID(a.Scope, a.ID, into.inc.Entity)
 			all = append(all, into)
 		} else {
 			slices.SortFunc(joined, func(x, y *building) int {
@@ -145,8 +150,8 @@ func Group(alerts []Alert, cfg Config) ([]Incident, error) {
 		into.alerts = append(into.alerts, a)
 		into.inc.Last = a.Time
 		for _, e := range a.entities {
-			into.ents[e] = true
-			open[e] = into
+			into.ents[scoped{a.Scope, e}] = true
+			open[scoped{a.Scope, e}] = into
 		}
 	}
 
@@ -168,7 +173,7 @@ func Group(alerts []Alert, cfg Config) ([]Incident, error) {
 		}
 		slices.Sort(inc.Rules)
 		for e := range b.ents {
-			inc.Entities = append(inc.Entities, e)
+			inc.Entities = append(inc.Entities, e.entity)
 		}
 		slices.Sort(inc.Entities)
 		slices.Sort(inc.Merged)
@@ -182,7 +187,7 @@ func Group(alerts []Alert, cfg Config) ([]Incident, error) {
 }
 
 // absorb folds other into b and points other's entities at b.
-func (b *building) absorb(other *building, open map[Entity]*building) {
+func (b *building) absorb(other *building, open map[scoped]*building) {
 	b.alerts = append(b.alerts, other.alerts...)
 	b.inc.Merged = append(b.inc.Merged, other.inc.ID)
 	b.inc.Merged = append(b.inc.Merged, other.inc.Merged...)
@@ -212,13 +217,22 @@ func entitiesOf(a *Alert) []Entity {
 }
 
 func compareAlerts(a, b *Alert) int {
-	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID), cmp.Compare(a.RuleID, b.RuleID),
+	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.RuleID, b.RuleID),
 		cmp.Compare(a.GroupKey, b.GroupKey))
 }
 
-// incidentID hashes the earliest alert's id and the primary entity into a stable identifier.
-func incidentID(alertID string, e Entity) string {
+// scoped is an entity within its scope.
+type scoped struct {
+	scope  string
+	entity Entity
+}
+
+// incidentID hashes the scope, the earliest alert's id and the primary entity into a stable
+// identifier.
+func incidentID(scope, alertID string, e Entity) string {
 	h := sha256.New()
+	h.Write([]byte(scope))
+	h.Write([]byte{0})
 	h.Write([]byte(alertID))
 	h.Write([]byte{0})
 	h.Write([]byte(e))

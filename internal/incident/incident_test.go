@@ -83,6 +83,10 @@ func TestGroup(t *testing.T) {
 			al("g2", "global", "medium", time.Hour, ""),
 			al("h1", "other", "medium", time.Hour, ""),
 		}, "g1,g2|h1"},
+		{"two orgs never share an incident", Config{}, []Alert{
+			{ID: "o1", RuleID: "r", Severity: "low", Time: t0, GroupKey: alice, Scope: "1"},
+			{ID: "o2", RuleID: "r", Severity: "low", Time: t0.Add(time.Minute), GroupKey: alice, Scope: "2"},
+		}, "o1|o2"},
 		{"a repeated alert id counts once", Config{}, []Alert{
 			al("a1", "r", "low", 0, alice),
 			al("a1", "r", "low", 0, alice),
@@ -115,10 +119,10 @@ func TestGroupMergeRecordsAndKeepsEarliestID(t *testing.T) {
 		t.Fatalf("%d incidents, want 1", len(got))
 	}
 	in := got[0]
-	if want := incidentID("a1", "user:alice@example.com"); in.ID != want {
+	if want := incidentID("", "a1", "user:alice@example.com"); in.ID != want {
 		t.Errorf("id %s, want %s (the earliest alert's)", in.ID, want)
 	}
-	if want := []string{incidentID("b1", "user:bob@example.com")}; !slices.Equal(in.Merged, want) {
+	if want := []string{incidentID("", "b1", "user:bob@example.com")}; !slices.Equal(in.Merged, want) {
 		t.Errorf("merged %v, want %v", in.Merged, want)
 	}
 	if in.Entity != "user:alice@example.com" || len(in.Entities) != 2 {

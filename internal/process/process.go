@@ -16,6 +16,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/detect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
+	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -63,6 +64,11 @@ type Config struct {
 	// KeepRawData stores each record with raw_data (the event as received). By default it is left
 	// out: the journal entry with the record's seq holds it.
 	KeepRawData bool
+	// Incidents tunes how alerts are grouped into incidents (GroupIncidents).
+	Incidents incident.Config
+	// ReopenWithin is how long after a closed incident's last alert a new alert of it reopens it
+	// (default 24h).
+	ReopenWithin time.Duration
 	// Committed, when set, is called after each committed batch with the new offset (for metrics
 	// and for callers that wait for the processor to catch up). It must not block.
 	Committed func(offset int64)
@@ -82,6 +88,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Detect.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Incidents.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ReopenWithin < 0 {
+		errs = append(errs, errors.New("incident reopen window must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("processor config: %w", err)
@@ -110,6 +122,9 @@ func (c *Config) defaults() {
 	}
 	if c.LateSettle == 0 {
 		c.LateSettle = 5 * time.Minute
+	}
+	if c.ReopenWithin == 0 {
+		c.ReopenWithin = incident.DefaultWindow
 	}
 	if c.MaxBaselineEntries == 0 {
 		c.MaxBaselineEntries = 1_000_000
@@ -237,6 +252,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		if n == 0 && err == nil && p.cfg.IdleDelay > 0 {
 			err = p.AdvanceIdle(ctx, p.cfg.Clock().Add(-p.cfg.IdleDelay))
 		}
+		if err == nil {
+			_, err = p.GroupIncidents(ctx)
+		}
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("processor: batch failed; retrying", "offset", p.offset, "err", err)
 		}
@@ -256,7 +274,10 @@ func (p *Processor) ProcessAvailable(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	_, _, err = p.catchUp(ctx, true, 4*p.cfg.BatchSize)
+	if _, _, err = p.catchUp(ctx, true, 4*p.cfg.BatchSize); err != nil {
+		return n, err
+	}
+	_, err = p.GroupIncidents(ctx)
 	return n, err
 }
 

@@ -1,0 +1,163 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/idwatch/idwatch/internal/incident"
+	"github.com/idwatch/idwatch/internal/store"
+)
+
+// IncidentConsumer is the alert-stream consumer name under which alerts are grouped into
+// incidents.
+const IncidentConsumer = "incidents"
+
+// incidentActor names the processor in incident histories.
+const incidentActor = "idwatch"
+
+// alertPage is how many alerts one read of the alert stream takes.
+const alertPage = 10_000
+
+// GroupIncidents groups the stored alerts into incidents and saves the incidents that hold an
+// alert the incident consumer has not committed yet, then commits. It regroups every retained
+// alert, so the incidents depend only on the alerts, not on the order or the batches they were
+// stored in, and running it again after a crash saves the same incidents. A new alert joining a
+// resolved (or false-positive) incident within ReopenWithin of its previous last alert reopens
+// it. It returns how many incidents it saved.
+func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
+	st := p.cfg.Store
+	off, err := st.Offset(ctx, IncidentConsumer)
+	if errors.Is(err, store.ErrNotFound) {
+		off, err = st.RegisterConsumer(ctx, IncidentConsumer, store.StreamAlerts, 0)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("incidents: %w", err)
+	}
+	last, err := st.LastAlertSeq(ctx)
+	if err != nil || last <= off {
+		return 0, err
+	}
+	var alerts []incident.Alert
+	fresh := map[string]bool{}
+	times := map[string]time.Time{}
+	for after := int64(0); ; {
+		page, err := st.ReadAlerts(ctx, after, alertPage)
+		if err != nil {
+			return 0, fmt.Errorf("incidents: %w", err)
+		}
+		for _, a := range page {
+			if a.Seq > last {
+				break
+			}
+			alerts = append(alerts, incident.Alert{ID: a.ID, Scope: strconv.FormatInt(a.IntegrationID, 10), RuleID: a.RuleID, Severity: a.Severity, Time: a.Time,
+				GroupKey: a.GroupKey, Tactics: findingTactics(a.Body)})
+			times[a.ID] = a.Time
+			if a.Seq > off {
+				fresh[a.ID] = true
+			}
+		}
+		if len(page) < alertPage || page[len(page)-1].Seq >= last {
+			break
+		}
+		after = page[len(page)-1].Seq
+	}
+	incs, err := incident.Group(alerts, p.cfg.Incidents)
+	if err != nil {
+		return 0, err
+	}
+	var save []store.Incident
+	merged := map[string][]string{}
+	var reopen []store.IncidentUpdate
+	var reopenIDs []string
+	for _, in := range incs {
+		if !slices.ContainsFunc(in.Alerts, func(id string) bool { return fresh[id] }) {
+			continue
+		}
+		detail, err := json.Marshal(in)
+		if err != nil {
+			return 0, fmt.Errorf("incidents: encode %s: %w", in.ID, err)
+		}
+		save = append(save, store.Incident{ID: in.ID, Entity: string(in.Entity), Risk: in.Risk, Severity: in.Severity,
+			FirstAlert: in.First, LastAlert: in.Last, Alerts: in.Alerts, Detail: detail})
+		if len(in.Merged) > 0 {
+			merged[in.ID] = in.Merged
+		}
+		if u, ok, err := p.reopening(ctx, in, fresh, times); err != nil {
+			return 0, err
+		} else if ok {
+			reopen = append(reopen, u)
+			reopenIDs = append(reopenIDs, in.ID)
+		}
+	}
+	if len(save) > 0 {
+		if err := st.SaveIncidents(ctx, incidentActor, save, merged); err != nil {
+			return 0, fmt.Errorf("incidents: %w", err)
+		}
+	}
+	for i, u := range reopen {
+		if _, err := st.UpdateIncident(ctx, reopenIDs[i], u); err != nil {
+			return 0, fmt.Errorf("incidents: reopen %s: %w", reopenIDs[i], err)
+		}
+	}
+	if err := st.CommitOffset(ctx, IncidentConsumer, last); err != nil {
+		return 0, fmt.Errorf("incidents: %w", err)
+	}
+	return len(save), nil
+}
+
+// reopening decides whether a closed stored incident reopens for the fresh alerts that joined it.
+func (p *Processor) reopening(ctx context.Context, in incident.Incident, fresh map[string]bool, times map[string]time.Time) (store.IncidentUpdate, bool, error) {
+	old, err := p.cfg.Store.GetIncident(ctx, in.ID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.IncidentUpdate{}, false, nil
+		}
+		return store.IncidentUpdate{}, false, fmt.Errorf("incidents: %w", err)
+	}
+	if old.Status != store.IncidentResolved && old.Status != store.IncidentFalsePositive {
+		return store.IncidentUpdate{}, false, nil
+	}
+	within := p.cfg.ReopenWithin
+	for _, c := range in.Contributions {
+		if !fresh[c.AlertID] || slices.Contains(old.Alerts, c.AlertID) {
+			continue
+		}
+		at := times[c.AlertID]
+		if !at.After(old.LastAlert.Add(within)) {
+			return store.IncidentUpdate{By: incidentActor, Status: store.IncidentNew,
+				Note: fmt.Sprintf("reopened: alert %s (%s) at %s, within %s of the last alert", c.AlertID, c.RuleID,
+					at.Format(time.RFC3339), within)}, true, nil
+		}
+	}
+	return store.IncidentUpdate{}, false, nil
+}
+
+// findingTactics reads the ATT&CK tactic ids of a stored Detection Finding.
+func findingTactics(body []byte) []string {
+	var f struct {
+		Info struct {
+			Attacks []struct {
+				Tactics []struct {
+					UID string `json:"uid"`
+				} `json:"tactics"`
+			} `json:"attacks"`
+		} `json:"finding_info"`
+	}
+	if json.Unmarshal(body, &f) != nil {
+		return nil // a finding that does not decode still groups by its entities; it adds no stage
+	}
+	var out []string
+	for _, a := range f.Info.Attacks {
+		for _, t := range a.Tactics {
+			if !slices.Contains(out, t.UID) {
+				out = append(out, t.UID)
+			}
+		}
+	}
+	return out
+}
