@@ -49,6 +49,11 @@ func subcommands() map[string][]subcommand {
 		"alerts": {
 			{"list", "stored alerts (Detection Findings)"},
 		},
+		"incidents": {
+			{"list", "incidents, highest risk first"},
+			{"show", "an incident's timeline, risk contributions and history"},
+			{"update", "set status or assignee, add a note"},
+		},
 	}
 }
 

@@ -56,6 +56,7 @@ func commands() []command {
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
+		{"incidents", "list, show and triage incidents (alerts grouped by identity)", runIncidents},
 	}
 }
 
