@@ -139,7 +139,7 @@ func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
 	var b store.ProcessedBatch
 	for _, in := range p.integ {
 		for _, a := range in.eng.Advance(now) {
-			sa, err := storedAlert(&a, in.id)
+			sa, err := storedAlert(&a, in.id, nil)
 			if err != nil {
 				return err
 			}
@@ -295,7 +295,7 @@ func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEven
 	as := DetectEvent(eng, ev, nrecs, silent, func(schema string, err error) { p.unevaluated(e, schema, err, silent) })
 	var alerts []store.Alert
 	for i := range as {
-		a, err := storedAlert(&as[i], e.IntegrationID)
+		a, err := storedAlert(&as[i], e.IntegrationID, eventEntities(ev))
 		if err != nil {
 			p.unevaluated(e, "", err, silent)
 			continue
@@ -331,11 +331,15 @@ func flawList(fs []event.Flaw) string {
 	return b.String()
 }
 
-// storedAlert renders an engine alert as a stored Detection Finding of an integration.
-func storedAlert(a *detect.Alert, integrationID int64) (store.Alert, error) {
+// storedAlert renders an engine alert as a stored Detection Finding of an integration; entities
+// (of the event that raised it) go to unmapped.entities for incident grouping.
+func storedAlert(a *detect.Alert, integrationID int64, entities []string) (store.Alert, error) {
 	f := a.Finding()
 	if md, ok := f["metadata"].(map[string]any); ok {
 		md["tenant_uid"] = strconv.FormatInt(integrationID, 10)
+	}
+	if um, ok := f["unmapped"].(map[string]any); ok && len(entities) > 0 {
+		um["entities"] = entities
 	}
 	body, err := json.Marshal(f)
 	if err != nil {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -54,8 +56,9 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 			if a.Seq > last {
 				break
 			}
+			tactics, entities := findingFacts(a.Body)
 			alerts = append(alerts, incident.Alert{ID: a.ID, Scope: strconv.FormatInt(a.IntegrationID, 10), RuleID: a.RuleID, Severity: a.Severity, Time: a.Time,
-				GroupKey: a.GroupKey, Tactics: findingTactics(a.Body)})
+				GroupKey: a.GroupKey, Tactics: tactics, Entities: entities})
 			times[a.ID] = a.Time
 			if a.Seq > off {
 				fresh[a.ID] = true
@@ -137,8 +140,8 @@ func (p *Processor) reopening(ctx context.Context, in incident.Incident, fresh m
 	return store.IncidentUpdate{}, false, nil
 }
 
-// findingTactics reads the ATT&CK tactic ids of a stored Detection Finding.
-func findingTactics(body []byte) []string {
+// findingFacts reads the ATT&CK tactic ids and the entities of a stored Detection Finding.
+func findingFacts(body []byte) ([]string, []incident.Entity) {
 	var f struct {
 		Info struct {
 			Attacks []struct {
@@ -147,9 +150,12 @@ func findingTactics(body []byte) []string {
 				} `json:"tactics"`
 			} `json:"attacks"`
 		} `json:"finding_info"`
+		Unmapped struct {
+			Entities []incident.Entity `json:"entities"`
+		} `json:"unmapped"`
 	}
 	if json.Unmarshal(body, &f) != nil {
-		return nil // a finding that does not decode still groups by its entities; it adds no stage
+		return nil, nil // a finding that does not decode still groups by its group key; it adds no stage
 	}
 	var out []string
 	for _, a := range f.Info.Attacks {
@@ -158,6 +164,35 @@ func findingTactics(body []byte) []string {
 				out = append(out, t.UID)
 			}
 		}
+	}
+	return out, f.Unmapped.Entities
+}
+
+// eventEntities names the users (by login and by id) and the client address of the event that
+// raised an alert, so alerts whose group key names another field still meet the incident of the
+// user they are about.
+func eventEntities(ev *event.LogEvent) []string {
+	if ev == nil {
+		return nil
+	}
+	var out []string
+	add := func(kind, v string) {
+		if v = strings.ToLower(strings.TrimSpace(v)); v != "" && !slices.Contains(out, kind+":"+v) {
+			out = append(out, kind+":"+v)
+		}
+	}
+	if a := ev.Actor; a != nil && strings.EqualFold(a.Type, "User") {
+		add(incident.KindUser, a.AlternateID)
+		add(incident.KindUser, a.ID)
+	}
+	for _, t := range ev.Target {
+		if strings.EqualFold(t.Type, "User") {
+			add(incident.KindUser, t.AlternateID)
+			add(incident.KindUser, t.ID)
+		}
+	}
+	if c := ev.Client; c != nil {
+		add(incident.KindIP, c.IPAddress)
 	}
 	return out
 }
