@@ -22,6 +22,9 @@ const IncidentConsumer = "incidents"
 // incidentActor names the processor in incident histories.
 const incidentActor = "idwatch"
 
+// maxIncidents bounds the stored incidents read to find those a regrouping replaces.
+const maxIncidents = 100_000
+
 // alertPage is how many alerts one read of the alert stream takes.
 const alertPage = 10_000
 
@@ -73,6 +76,18 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// An alert that arrived late and is earlier than an incident's first alert gives the incident
+	// a new id: the stored incidents holding its alerts fold into it.
+	stored, err := st.ListIncidents(ctx, "", maxIncidents)
+	if err != nil {
+		return 0, fmt.Errorf("incidents: %w", err)
+	}
+	holder := map[string]string{}
+	for _, in := range stored {
+		for _, a := range in.Alerts {
+			holder[a] = in.ID
+		}
+	}
 	var save []store.Incident
 	merged := map[string][]string{}
 	var reopen []store.IncidentUpdate
@@ -87,8 +102,15 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 		}
 		save = append(save, store.Incident{ID: in.ID, Entity: string(in.Entity), Risk: in.Risk, Severity: in.Severity,
 			FirstAlert: in.First, LastAlert: in.Last, Alerts: in.Alerts, Detail: detail})
-		if len(in.Merged) > 0 {
-			merged[in.ID] = in.Merged
+		folded := slices.Clone(in.Merged)
+		for _, a := range in.Alerts {
+			if h, ok := holder[a]; ok && h != in.ID && !slices.Contains(folded, h) {
+				folded = append(folded, h)
+			}
+		}
+		if len(folded) > 0 {
+			slices.Sort(folded)
+			merged[in.ID] = folded
 		}
 		if u, ok, err := p.reopening(ctx, in, fresh, times); err != nil {
 			return 0, err

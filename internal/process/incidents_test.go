@@ -197,3 +197,43 @@ func TestIncidentPerStoryline(t *testing.T) {
 		}
 	}
 }
+
+// TestLateEarlierAlertReplacesIncident stores an alert that is earlier than the incident's first
+// one after the incident was saved: the incident gets the earlier alert's id and the old one folds
+// into it, history included, so no alert is in two incidents.
+func TestLateEarlierAlertReplacesIncident(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	p := newProcessor(t, s, 200)
+	at := start.Add(time.Hour)
+	alert := func(id string, d time.Duration) store.Alert {
+		return store.Alert{ID: id, RuleID: "r", Severity: "high", Time: at.Add(d), IntegrationID: 1,
+			GroupKey: "actor.alternateId=alice@example.com", Body: []byte(`{}`)}
+	}
+	if _, err := s.AppendAlerts(t.Context(), []store.Alert{alert("b", time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GroupIncidents(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	old := incidentsOf(t, s)[0].ID
+	if _, err := s.UpdateIncident(t.Context(), old, store.IncidentUpdate{By: "ana", Note: "seen"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendAlerts(t.Context(), []store.Alert{alert("a", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GroupIncidents(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	incs := incidentsOf(t, s)
+	if len(incs) != 1 || incs[0].ID == old || !slices.Equal(incs[0].Alerts, []string{"a", "b"}) {
+		t.Fatalf("incidents %+v", incs)
+	}
+	got, err := s.GetIncident(t.Context(), incs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(got.History, func(c store.IncidentChange) bool { return c.Kind == store.ChangeNote && c.Text == "seen" }) {
+		t.Fatalf("the replaced incident's history did not move: %+v", got.History)
+	}
+}
