@@ -119,14 +119,16 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 			reopenIDs = append(reopenIDs, in.ID)
 		}
 	}
-	if len(save) > 0 {
-		if err := st.SaveIncidents(ctx, incidentActor, save, merged); err != nil {
-			return 0, fmt.Errorf("incidents: %w", err)
-		}
-	}
+	// Reopen before saving: after a crash in between, the regrouping still sees the new alerts
+	// as new to the incident and saves them, while a reopen after the save would be lost.
 	for i, u := range reopen {
 		if _, err := st.UpdateIncident(ctx, reopenIDs[i], u); err != nil {
 			return 0, fmt.Errorf("incidents: reopen %s: %w", reopenIDs[i], err)
+		}
+	}
+	if len(save) > 0 {
+		if err := st.SaveIncidents(ctx, incidentActor, save, merged); err != nil {
+			return 0, fmt.Errorf("incidents: %w", err)
 		}
 	}
 	if err := st.CommitOffset(ctx, IncidentConsumer, last); err != nil {
