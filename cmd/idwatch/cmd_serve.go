@@ -10,6 +10,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
+	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/process"
@@ -69,7 +70,8 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	var proc *process.Processor
 	if cfg.Process.On() {
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
-			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap()}); err != nil {
+			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(),
+			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
 			return err
 		}
 	}

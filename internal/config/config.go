@@ -159,6 +159,12 @@ type Process struct {
 	// StrictRules makes a user rule file that fails to load stop the processor; by default the
 	// file is left out, reported with its file, line and reason, and the other rules run.
 	StrictRules bool `yaml:"strict_rules"`
+	// IncidentWindow is how long after an incident's last alert a new alert of its entities still
+	// joins it (default 24h).
+	IncidentWindow time.Duration `yaml:"incident_window"`
+	// IncidentReopen is how long after a closed incident's last alert a new alert of it reopens
+	// it (default 24h).
+	IncidentReopen time.Duration `yaml:"incident_reopen"`
 }
 
 // StringList is a YAML string or list of strings.
@@ -231,6 +237,14 @@ func (c Collect) ShareOrDefault() float64 {
 
 // Validate checks the processing options.
 func (p Process) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"incident_window", p.IncidentWindow}, {"incident_reopen", p.IncidentReopen}} {
+		if d.v != 0 && (d.v < time.Minute || d.v > 90*24*time.Hour) {
+			return fmt.Errorf("%s %s is outside 1m..2160h (0 or unset means the default, 24h)", d.name, d.v)
+		}
+	}
 	if p.RulesDir == "" || !p.On() {
 		return nil
 	}

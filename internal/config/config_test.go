@@ -20,6 +20,8 @@ func TestBadConfigs(t *testing.T) {
 		"duration.bad.yml":           "ten minutes",
 		"process_key.bad.yml":        `unknown field "rules"`,
 		"rules_dir.bad.yml":          "rules_dir",
+		"incident_window.bad.yml":    "incident_window 30s is outside 1m..2160h",
+		"incident_reopen.bad.yml":    "incident_reopen -1h0m0s is outside 1m..2160h",
 		"sink_type.bad.yml":          `unknown type "carrier-pigeon"`,
 		"sink_option.bad.yml":        `unknown field "max_byte"`,
 		"malformed.bad.yml":          "line 1: sequence end token ']' not found",
