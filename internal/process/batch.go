@@ -209,6 +209,9 @@ func (p *Processor) commit(ctx context.Context, last int64, b store.ProcessedBat
 			in.touched = false
 		}
 	}
+	if err := p.addEvidenceEntities(ctx, b.Alerts); err != nil {
+		return fmt.Errorf("processor: commit up to seq %d: %w", last, err)
+	}
 	res, err := p.cfg.Store.CommitProcessed(ctx, p.cfg.Consumer, last, b)
 	if err != nil {
 		return fmt.Errorf("processor: commit up to seq %d: %w", last, err)
@@ -332,7 +335,8 @@ func flawList(fs []event.Flaw) string {
 }
 
 // storedAlert renders an engine alert as a stored Detection Finding of an integration; entities
-// (of the event that raised it) go to unmapped.entities for incident grouping.
+// (of the event that raised it) go to unmapped.entities for incident grouping, and commit adds
+// those of its other evidence events (addEvidenceEntities).
 func storedAlert(a *detect.Alert, integrationID int64, entities []string) (store.Alert, error) {
 	f := a.Finding()
 	if md, ok := f["metadata"].(map[string]any); ok {

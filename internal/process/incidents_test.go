@@ -99,7 +99,7 @@ func TestResolvedIncidentReopens(t *testing.T) {
 // splitStorylines are the storylines grouping by identity does not yet hold in one incident, with
 // why (docs/incidents.md, "Not done yet").
 var splitStorylines = map[string]string{
-	"password_spray_multi_source": "many sources against many users: only the last evidence event's entities are read",
+	"password_spray_multi_source": "one sprayed user who fell meets the spray through no user or address the spray alerts' evidence names",
 }
 
 // TestIncidentPerStoryline injects each oktasim storyline into its own org's benign workforce

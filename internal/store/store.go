@@ -166,6 +166,9 @@ type Journal interface {
 	// (published, uuid, seq) that match filter. Entries without a published time are not in this
 	// order; ReadJournal returns them.
 	ReadJournalByTime(ctx context.Context, after TimeKey, limit int, filter TimeFilter) ([]Entry, error)
+	// JournalByUUID returns the entries of an integration with the given uuids (those still
+	// retained), in seq order.
+	JournalByUUID(ctx context.Context, integrationID int64, uuids []string) ([]Entry, error)
 	// LastSeq returns the highest seq ever assigned (0 for a new journal).
 	LastSeq(ctx context.Context) (int64, error)
 	// CountJournal counts the stored entries matching filter.

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -194,6 +195,38 @@ func inList[T any](b *strings.Builder, args []any, vals []T) []any {
 	}
 	b.WriteString(")")
 	return args
+}
+
+// uuidChunk bounds the uuids one JournalByUUID query binds.
+const uuidChunk = 500
+
+// JournalByUUID implements store.Journal with the journal_integration_uuid index.
+func (s *Store) JournalByUUID(ctx context.Context, integrationID int64, uuids []string) ([]store.Entry, error) {
+	const op = "read journal by uuid"
+	var out []store.Entry
+	for len(uuids) > 0 {
+		n := min(len(uuids), uuidChunk)
+		args := []any{integrationID}
+		marks := make([]string, n)
+		for i, u := range uuids[:n] {
+			args = append(args, u)
+			marks[i] = "$" + strconv.Itoa(i+2)
+		}
+		q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+		WHERE integration_id = $1 AND uuid IN (` + strings.Join(marks, ", ") + `) ORDER BY seq`
+		rows, err := s.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, s.wrap(op, err)
+		}
+		es, err := scanEntries(rows, n, func(_ string, e error) error { return s.wrap(op, e) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+		uuids = uuids[n:]
+	}
+	slices.SortFunc(out, func(a, b store.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }
 
 // LastSeq implements store.Journal.

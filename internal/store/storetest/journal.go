@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +13,30 @@ import (
 )
 
 func (su suite) journal(t *testing.T) {
+	t.Run("ByUUID", func(t *testing.T) {
+		f := su.open(t)
+		f.appendPage(1, events("a", 700, epoch), nil) // seq 1..700: more than one query's chunk
+		f.appendPage(2, events("a", 2, epoch), nil)   // seq 701..702: same uuids, another integration
+		uuids := []string{"a-699", "missing", "a-1", "a-0"}
+		for i := 2; i < 650; i++ {
+			uuids = append(uuids, fmt.Sprintf("a-%d", i))
+		}
+		got, err := f.s.JournalByUUID(f.ctx, 1, uuids)
+		f.must(err)
+		if len(got) != 651 || got[0].Seq != 1 || got[0].UUID != "a-0" || got[len(got)-1].UUID != "a-699" {
+			t.Fatalf("got %d entries (first %+v), want a-0..a-649 and a-699 of integration 1 in seq order", len(got), got[0])
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].Seq <= got[i-1].Seq || got[i].IntegrationID != 1 {
+				t.Fatalf("entry %d: seq %d after %d, integration %d", i, got[i].Seq, got[i-1].Seq, got[i].IntegrationID)
+			}
+		}
+		none, err := f.s.JournalByUUID(f.ctx, 1, nil)
+		f.must(err)
+		if len(none) != 0 {
+			t.Errorf("no uuids gave %d entries", len(none))
+		}
+	})
 	t.Run("ReadByTime", func(t *testing.T) {
 		f := su.open(t)
 		// Arrival order is not event-time order: a later page holds older events, and two
