@@ -75,14 +75,7 @@ func integrationsSetFeatures(ctx context.Context, io stdio, c *common, name stri
 		}
 		return verifyFailed{}
 	}
-	if in, err = st.UpdateIntegration(ctx, in); err != nil {
-		return err
-	}
-	state := store.HealthPending
-	if !in.Enabled {
-		state = store.HealthDisabled
-	}
-	if err := setState(ctx, st, in.ID, state, "", ""); err != nil {
+	if in, err = storeUpdated(ctx, st, in); err != nil {
 		return err
 	}
 	if c.json {

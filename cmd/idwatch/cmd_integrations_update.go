@@ -128,15 +128,7 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("integration %q changed its org while its new credentials were verified; run this again", name)
 	}
 	in.Name, in.Enabled, in.CustomAttributes = cur.Name, cur.Enabled, cur.CustomAttributes
-	if in, err = st.UpdateIntegration(ctx, in); err != nil {
-		return err
-	}
-	// A health error from the old credentials no longer applies; the poller reports afresh.
-	state := store.HealthPending
-	if !in.Enabled {
-		state = store.HealthDisabled
-	}
-	if err := setState(ctx, st, in.ID, state, "", ""); err != nil {
+	if in, err = storeUpdated(ctx, st, in); err != nil {
 		return err
 	}
 	if c.json {
@@ -151,4 +143,18 @@ func integrationsUpdate(ctx context.Context, io stdio, args []string) error {
 	}
 	fmt.Fprintf(io.out, "%s: %s\n", in.Name, msg)
 	return nil
+}
+
+// storeUpdated stores a changed integration and resets its health: an error from its old settings
+// no longer applies, and the poller reports afresh.
+func storeUpdated(ctx context.Context, st *sqlite.Store, in store.Integration) (store.Integration, error) {
+	in, err := st.UpdateIntegration(ctx, in)
+	if err != nil {
+		return in, err
+	}
+	state := store.HealthPending
+	if !in.Enabled {
+		state = store.HealthDisabled
+	}
+	return in, setState(ctx, st, in.ID, state, "", "")
 }
