@@ -25,6 +25,7 @@ import (
 var classes = []string{
 	"iam/authentication", "iam/account_change", "iam/authorize_session", "iam/entity_management",
 	"iam/user_access", "iam/group_management", "application/api_activity", "findings/detection_finding",
+	"findings/incident_finding", "findings/iam_analysis_finding", "findings/compliance_finding", "discovery/user_inventory",
 }
 
 type attrs = map[string]map[string]any
