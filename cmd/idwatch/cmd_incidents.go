@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,7 +14,7 @@ import (
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
-const incidentsUsage = "idwatch incidents list [--status S] [--json] | incidents show ID [--json] | incidents update ID [--status S] [--assignee A] [--note TEXT]"
+const incidentsUsage = "idwatch incidents list [--status S] [--json] | incidents show ID [--json] | incidents update ID [--status S] [--assignee A] [--note TEXT] | incidents suppress ID --rule R --reason TEXT | incidents suppressions | incidents unsuppress N"
 
 func runIncidents(ctx context.Context, io stdio, args []string) error {
 	if len(args) == 0 {
@@ -28,6 +27,12 @@ func runIncidents(ctx context.Context, io stdio, args []string) error {
 		return incidentsShow(ctx, io, args[1:])
 	case "update":
 		return incidentsUpdate(ctx, io, args[1:])
+	case "suppress":
+		return incidentsSuppress(ctx, io, args[1:])
+	case "suppressions":
+		return incidentsSuppressions(ctx, io, args[1:])
+	case "unsuppress":
+		return incidentsUnsuppress(ctx, io, args[1:])
 	}
 	return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, args[0], incidentsUsage)
 }
@@ -196,12 +201,7 @@ func incidentsUpdate(ctx context.Context, io stdio, args []string) error {
 	if u.Status == "" && u.Assignee == nil && u.Note == "" {
 		return fmt.Errorf("%w: nothing to update: give --status, --assignee or --note", errUsage)
 	}
-	if u.By == "" {
-		u.By = "cli"
-		if me, err := user.Current(); err == nil && me.Username != "" {
-			u.By = me.Username
-		}
-	}
+	u.By = whoAmI(u.By)
 	st, err := c.openStore(ctx, io, sqlite.KeyRead)
 	if err != nil {
 		return err

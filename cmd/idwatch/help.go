@@ -53,6 +53,9 @@ func subcommands() map[string][]subcommand {
 			{"list", "incidents, highest risk first"},
 			{"show", "an incident's timeline, risk contributions and history"},
 			{"update", "set status or assignee, add a note"},
+			{"suppress", "stop a rule's alerts about an incident's entity from joining incidents"},
+			{"suppressions", "list alert-pattern suppressions"},
+			{"unsuppress", "remove a suppression"},
 		},
 	}
 }

@@ -54,10 +54,11 @@ type Storage struct {
 	// DeadLettersKeep is how long a dead letter is kept after its last failure (default 720h, 30
 	// days); replay it or lose it.
 	DeadLettersKeep time.Duration `yaml:"dead_letters_keep"`
-	// IncidentsKeep and AuditKeep are reserved for the incidents and audit records idwatch does not
-	// store yet; they are checked now and apply when those tables come (defaults 8760h).
+	// IncidentsKeep is how long a resolved or false-positive incident is kept after it was closed
+	// (default 8760h); open incidents are never trimmed.
 	IncidentsKeep time.Duration `yaml:"incidents_keep"`
-	AuditKeep     time.Duration `yaml:"audit_keep"`
+	// AuditKeep is reserved for the response audit trail (default 8760h).
+	AuditKeep time.Duration `yaml:"audit_keep"`
 }
 
 // Storage defaults.
@@ -117,6 +118,11 @@ func (s Storage) Interval() time.Duration {
 // AlertsKeepOrDefault is AlertsKeep, or DefaultAlertsKeep when unset.
 func (s Storage) AlertsKeepOrDefault() time.Duration {
 	return orDefault(s.AlertsKeep, DefaultAlertsKeep)
+}
+
+// IncidentsKeepOrDefault is IncidentsKeep, or DefaultIncidentsKeep when unset.
+func (s Storage) IncidentsKeepOrDefault() time.Duration {
+	return orDefault(s.IncidentsKeep, DefaultIncidentsKeep)
 }
 
 // DeadLettersKeepOrDefault is DeadLettersKeep, or DefaultDeadLettersKeep when unset.

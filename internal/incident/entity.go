@@ -80,3 +80,7 @@ func primary(es []Entity) Entity {
 	}
 	return best
 }
+
+// About lists the entities the alert is about, as grouping sees them: its group key's, then its
+// extra entities, or its rule when it names none.
+func (a Alert) About() []Entity { return entitiesOf(&a) }

@@ -47,6 +47,10 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 	if err != nil || last <= off {
 		return 0, err
 	}
+	sups, err := st.ListSuppressions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("incidents: %w", err)
+	}
 	var alerts []incident.Alert
 	fresh := map[string]bool{}
 	times := map[string]time.Time{}
@@ -60,8 +64,12 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 				break
 			}
 			tactics, entities := findingFacts(a.Body)
-			alerts = append(alerts, incident.Alert{ID: a.ID, Scope: strconv.FormatInt(a.IntegrationID, 10), RuleID: a.RuleID, Severity: a.Severity, Time: a.Time,
-				GroupKey: a.GroupKey, Tactics: tactics, Entities: entities})
+			ia := incident.Alert{ID: a.ID, Scope: strconv.FormatInt(a.IntegrationID, 10), RuleID: a.RuleID, Severity: a.Severity, Time: a.Time,
+				GroupKey: a.GroupKey, Tactics: tactics, Entities: entities}
+			if suppressed(sups, ia, a.StoredAt) {
+				continue
+			}
+			alerts = append(alerts, ia)
 			times[a.ID] = a.Time
 			if a.Seq > off {
 				fresh[a.ID] = true
@@ -219,4 +227,19 @@ func eventEntities(ev *event.LogEvent) []string {
 		add(incident.KindIP, c.IPAddress)
 	}
 	return out
+}
+
+// suppressed reports whether an analyst's suppression keeps the alert (stored at storedAt) out of
+// incidents: same rule, same org, one of its entities, stored while the suppression was active.
+// It depends only on the alert and the suppressions, so regrouping stays deterministic.
+func suppressed(sups []store.Suppression, a incident.Alert, storedAt time.Time) bool {
+	for _, s := range sups {
+		if !s.Covers(a.RuleID, storedAt) || (s.Scope != "" && s.Scope != a.Scope) {
+			continue
+		}
+		if slices.Contains(a.About(), incident.Entity(strings.ToLower(s.Entity))) {
+			return true
+		}
+	}
+	return false
 }

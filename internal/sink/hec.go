@@ -38,7 +38,7 @@ type HECConfig struct {
 func hecType() Type {
 	return Type{Name: "splunk_hec", Summary: "Splunk HTTP Event Collector with gzip and indexer acknowledgement", New: func() Spec {
 		return &HECConfig{
-			SourceTypes: Topics{Event: "OktaIM2:log", OCSF: "ocsf", Alert: "idwatch:alert"},
+			SourceTypes: Topics{Event: "OktaIM2:log", OCSF: "ocsf", Alert: "idwatch:alert", Incident: "idwatch:incident"},
 			Source:      "idwatch",
 			Gzip:        true,
 			AckTimeout:  2 * time.Minute,

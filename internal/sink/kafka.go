@@ -36,7 +36,7 @@ type SASLConfig struct {
 func kafkaType() Type {
 	return Type{Name: "kafka", Summary: "Kafka topics per record kind; idempotent producer, key = record id", New: func() Spec {
 		return &KafkaConfig{
-			Topics:      Topics{Event: "okta.events", OCSF: "okta.ocsf", Alert: "idwatch.alerts"},
+			Topics:      Topics{Event: "okta.events", OCSF: "okta.ocsf", Alert: "idwatch.alerts", Incident: "idwatch.incidents"},
 			ClientID:    "idwatch",
 			Compression: "lz4",
 			Timeout:     30 * time.Second,

@@ -65,9 +65,12 @@ func consumerNames(cfgs []Config) map[string]bool {
 	for _, c := range cfgs {
 		c = c.withDefaults()
 		for _, k := range c.Carry {
-			if k == KindAlert {
+			switch k {
+			case KindAlert:
 				want[ConsumerName(c.Name, store.StreamAlerts)] = true
-			} else {
+			case KindIncident:
+				want[ConsumerName(c.Name, store.StreamIncidents)] = true
+			default:
 				want[ConsumerName(c.Name, store.StreamJournal)] = true
 			}
 		}

@@ -39,7 +39,7 @@ type NATSStream struct {
 func natsType() Type {
 	return Type{Name: "nats", Summary: "NATS JetStream subjects per record kind; Nats-Msg-Id = record id for server-side dedup", New: func() Spec {
 		return &NATSConfig{
-			Subjects: Topics{Event: "idwatch.events", OCSF: "idwatch.ocsf", Alert: "idwatch.alerts"},
+			Subjects: Topics{Event: "idwatch.events", OCSF: "idwatch.ocsf", Alert: "idwatch.alerts", Incident: "idwatch.incidents"},
 			Stream:   NATSStream{Name: "IDWATCH", Duplicates: 2 * time.Hour, Replicas: 1},
 			Timeout:  30 * time.Second,
 		}

@@ -152,8 +152,8 @@ func (r *Runner) readJournal(ctx context.Context, s *source, limit int) ([]store
 
 // ConsumerName is the consumer offset name of sink name on stream.
 func ConsumerName(name string, stream store.Stream) string {
-	if stream == store.StreamAlerts {
-		return "sink/" + name + "/alerts"
+	if stream == store.StreamAlerts || stream == store.StreamIncidents {
+		return "sink/" + name + "/" + string(stream)
 	}
 	return "sink/" + name
 }
@@ -192,6 +192,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	}
 	if slices.Contains(cfg.Carry, KindAlert) {
 		r.sources = append(r.sources, &source{stream: store.StreamAlerts, consumer: ConsumerName(cfg.Name, store.StreamAlerts)})
+	}
+	if slices.Contains(cfg.Carry, KindIncident) {
+		r.sources = append(r.sources, &source{stream: store.StreamIncidents, consumer: ConsumerName(cfg.Name, store.StreamIncidents)})
 	}
 	r.status = Status{Name: cfg.Name, Type: cfg.Type, State: StateStarting, Offsets: map[store.Stream]int64{}}
 	return r, nil
@@ -353,9 +356,12 @@ func (r *Runner) register(ctx context.Context) error {
 		var start int64
 		if r.cfg.Start == "end" {
 			var err error
-			if s.stream == store.StreamAlerts {
+			switch s.stream {
+			case store.StreamAlerts:
 				start, err = r.st.LastAlertSeq(ctx)
-			} else {
+			case store.StreamIncidents:
+				start, err = r.st.LastIncidentSeq(ctx)
+			default:
 				start, err = r.st.LastSeq(ctx)
 			}
 			if err != nil {
@@ -447,6 +453,26 @@ func (r *Runner) fill(ctx context.Context, s *source) (bool, error) {
 				continue
 			}
 			s.pending = append(s.pending, Record{ID: a.ID, Kind: KindAlert, Seq: a.Seq, Time: a.Time, IntegrationID: a.IntegrationID, Body: a.Body})
+		}
+	} else if s.stream == store.StreamIncidents {
+		recs, err := r.st.ReadIncidentStream(ctx, s.readPos, room)
+		if err != nil {
+			return false, err
+		}
+		n = len(recs)
+		for _, ir := range recs {
+			s.readPos = ir.Seq
+			rec, err := incidentRecord(ir)
+			if err != nil {
+				// A snapshot that does not decode is a bug in what wrote it: say so and go on,
+				// rather than stall every later incident behind it.
+				r.log.Error("incident stream record does not render", "seq", ir.Seq, "incident", ir.IncidentID, "err", err)
+				continue
+			}
+			if len(r.intIDs) > 0 && !slices.Contains(r.intIDs, rec.IntegrationID) {
+				continue
+			}
+			s.pending = append(s.pending, rec)
 		}
 	} else {
 		entries, err := r.readJournal(ctx, s, room)

@@ -23,6 +23,8 @@ const (
 	KindOCSF Kind = "ocsf"
 	// KindAlert is a Detection Finding from the alert stream.
 	KindAlert Kind = "alert"
+	// KindIncident is an OCSF Incident Finding, one per change of an incident.
+	KindIncident Kind = "incident"
 )
 
 // Record is one item delivered to a destination.

@@ -102,7 +102,7 @@ func (s *syslogSink) Connect(ctx context.Context) error {
 
 // severity: alerts are warnings (4), everything else informational (6).
 func severity(k Kind) int {
-	if k == KindAlert {
+	if k == KindAlert || k == KindIncident {
 		return 4
 	}
 	return 6

@@ -54,6 +54,9 @@ type Topics struct {
 	Event string `yaml:"event" doc:"destination of raw Okta events"`
 	OCSF  string `yaml:"ocsf" doc:"destination of OCSF records"`
 	Alert string `yaml:"alert" doc:"destination of alerts"`
+	// Incident defaults to the alert destination, so configurations written before incidents
+	// existed need no change.
+	Incident string `yaml:"incident" doc:"destination of incident findings (default: the alert destination)"`
 }
 
 // of returns the destination of kind k.
@@ -62,6 +65,11 @@ func (t Topics) of(k Kind) string {
 	case KindOCSF:
 		return t.OCSF
 	case KindAlert:
+		return t.Alert
+	case KindIncident:
+		if t.Incident != "" {
+			return t.Incident
+		}
 		return t.Alert
 	}
 	return t.Event

@@ -84,4 +84,69 @@ type Incidents interface {
 	ListIncidents(ctx context.Context, status string, limit int) ([]Incident, error)
 	// UpdateIncident applies u, records it in the history and returns the incident after it.
 	UpdateIncident(ctx context.Context, id string, u IncidentUpdate) (Incident, error)
+	// ReadIncidentStream returns up to limit incident stream records with seq > afterSeq in seq
+	// order. Every SaveIncidents and UpdateIncident that changed an incident appended one record
+	// per changed incident in the same transaction.
+	ReadIncidentStream(ctx context.Context, afterSeq int64, limit int) ([]IncidentRecord, error)
+	// LastIncidentSeq returns the highest incident stream seq assigned (0 when none).
+	LastIncidentSeq(ctx context.Context) (int64, error)
+	// AddSuppression stores an alert-pattern suppression; its ID and CreatedAt are set by the
+	// store and returned.
+	AddSuppression(ctx context.Context, s Suppression) (Suppression, error)
+	// ListSuppressions returns every suppression, expired ones included, oldest first.
+	ListSuppressions(ctx context.Context) ([]Suppression, error)
+	// RemoveSuppression deletes one suppression (ErrNotFound when unknown).
+	RemoveSuppression(ctx context.Context, id int64) error
+	// TrimIncidents deletes incidents closed before closedBefore (with their history and
+	// suppressions) and the incident stream records every incident-stream consumer has committed
+	// and that were written before closedBefore. It returns how many incidents it deleted.
+	TrimIncidents(ctx context.Context, closedBefore time.Time) (int64, error)
+}
+
+// Incident stream activities: what a record reports happened to its incident.
+const (
+	IncidentCreated = "create"
+	IncidentUpdated = "update"
+	IncidentClosed  = "close"
+)
+
+// IncidentRecord is one change of one incident on the incident stream.
+type IncidentRecord struct {
+	Seq        int64
+	IncidentID string
+	// Activity is IncidentCreated, IncidentUpdated or IncidentClosed (resolved, false positive,
+	// or merged into another incident).
+	Activity string
+	At       time.Time
+	// Snapshot is the incident after the change (an Incident without its history, plus
+	// "mergedInto" and "lastChange") as JSON.
+	Snapshot json.RawMessage
+}
+
+// Suppression stops alerts of one rule about one entity from joining incidents from its
+// creation until it expires: an analyst's answer to a known-benign pattern inside an incident.
+// The alerts are still stored and delivered.
+type Suppression struct {
+	ID int64 `json:"id"`
+	// IncidentID is the incident it was made from (for the record).
+	IncidentID string `json:"incidentId"`
+	RuleID     string `json:"ruleId"`
+	// Entity is "kind:value" (for example "user:alice@example.com"); alerts naming it are
+	// suppressed.
+	Entity string `json:"entity"`
+	// Scope is the integration id the entity belongs to.
+	Scope     string    `json:"scope"`
+	Reason    string    `json:"reason"`
+	By        string    `json:"by"`
+	CreatedAt time.Time `json:"createdAt"`
+	// ExpiresAt is zero for a suppression without an end.
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+}
+
+// Covers reports whether the suppression applies to an alert of ruleID stored at storedAt.
+func (s Suppression) Covers(ruleID string, storedAt time.Time) bool {
+	if s.RuleID != ruleID || storedAt.Before(s.CreatedAt) {
+		return false
+	}
+	return s.ExpiresAt.IsZero() || storedAt.Before(s.ExpiresAt)
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Stream names a sequence a consumer reads: the journal or the alerts table. Offsets and lag are
+// Stream names a sequence a consumer reads: the journal, the alerts table or the incident stream. Offsets and lag are
 // counted in that stream's seq numbers.
 type Stream string
 
@@ -14,15 +14,17 @@ type Stream string
 const (
 	StreamJournal Stream = "journal"
 	StreamAlerts  Stream = "alerts"
+	// StreamIncidents carries every change of every incident (IncidentRecord).
+	StreamIncidents Stream = "incidents"
 )
 
 // Validate checks that s is a known stream.
 func (s Stream) Validate() error {
 	switch s {
-	case StreamJournal, StreamAlerts:
+	case StreamJournal, StreamAlerts, StreamIncidents:
 		return nil
 	}
-	return fmt.Errorf("%w: unknown stream %q (want %q or %q)", ErrInvalid, string(s), StreamJournal, StreamAlerts)
+	return fmt.Errorf("%w: unknown stream %q (want %q, %q or %q)", ErrInvalid, string(s), StreamJournal, StreamAlerts, StreamIncidents)
 }
 
 // Consumer is a registered reader of a stream (the processor, a sink, the inventory updater).

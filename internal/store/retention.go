@@ -30,6 +30,11 @@ type Retention struct {
 	// DeadLetters, when set, is trimmed to DeadLettersKeep after each letter's last failure.
 	DeadLetters     DeadLetters
 	DeadLettersKeep time.Duration
+	// Incidents, when set, loses incidents closed more than IncidentsKeep ago, and incident
+	// stream records older than that which every incident-stream consumer has read. Open incidents
+	// are kept however old.
+	Incidents     Incidents
+	IncidentsKeep time.Duration
 	// Interval is the wait between trims.
 	Interval time.Duration
 	Clock    clock.Clock
@@ -48,6 +53,9 @@ func (r Retention) Validate() error {
 	if r.DeadLetters != nil && r.DeadLettersKeep <= 0 {
 		errs = append(errs, fmt.Errorf("dead letters keep %s must be positive", r.DeadLettersKeep))
 	}
+	if r.Incidents != nil && r.IncidentsKeep <= 0 {
+		errs = append(errs, fmt.Errorf("incidents keep %s must be positive", r.IncidentsKeep))
+	}
 	if r.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("trim interval %s must be positive", r.Interval))
 	}
@@ -60,6 +68,8 @@ type RetentionResult struct {
 	Alerts  AlertTrimResult
 	// DeadLetters is the number of dead letters deleted.
 	DeadLetters int64
+	// Incidents is the number of closed incidents deleted.
+	Incidents int64
 }
 
 // Trim runs one trim of every table now. A table that fails to trim does not stop the others;
@@ -87,6 +97,12 @@ func (r Retention) Trim(ctx context.Context) (RetentionResult, error) {
 		var err error
 		if res.DeadLetters, err = r.DeadLetters.TrimDeadLetters(ctx, now.Add(-r.DeadLettersKeep)); err != nil {
 			errs = append(errs, fmt.Errorf("dead letters: %w", err))
+		}
+	}
+	if r.Incidents != nil {
+		var err error
+		if res.Incidents, err = r.Incidents.TrimIncidents(ctx, now.Add(-r.IncidentsKeep)); err != nil {
+			errs = append(errs, fmt.Errorf("incidents: %w", err))
 		}
 	}
 	return res, errors.Join(errs...)
@@ -118,6 +134,9 @@ func (r Retention) Run(ctx context.Context) error {
 		}
 		if res.DeadLetters > 0 {
 			log.Info("dead letter retention: trimmed", "removed", res.DeadLetters)
+		}
+		if res.Incidents > 0 {
+			log.Info("incident retention: trimmed closed incidents", "removed", res.Incidents)
 		}
 		if clock.Sleep(ctx, r.clock(), r.Interval) != nil {
 			return nil

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -28,11 +29,21 @@ func (s *Store) SaveIncidents(ctx context.Context, by string, incs []store.Incid
 	return s.write(ctx, "save incidents", func(tx *sql.Tx) error {
 		now := s.now().UnixNano()
 		for _, in := range incs {
-			if err := saveIncident(ctx, tx, by, in, now); err != nil {
+			activity, change, err := saveIncident(ctx, tx, by, in, now)
+			if err != nil {
 				return err
 			}
 			for _, m := range merged[in.ID] {
-				if err := mergeIncident(ctx, tx, by, in.ID, m, now); err != nil {
+				folded, err := mergeIncident(ctx, tx, by, in.ID, m, now)
+				if err != nil {
+					return err
+				}
+				if folded {
+					activity, change = cmp.Or(activity, store.IncidentUpdated), "merged incident "+m
+				}
+			}
+			if activity != "" {
+				if err := emitIncident(ctx, tx, in.ID, activity, change, "", now); err != nil {
 					return err
 				}
 			}
@@ -41,11 +52,12 @@ func (s *Store) SaveIncidents(ctx context.Context, by string, incs []store.Incid
 	})
 }
 
-// saveIncident inserts in or updates its grouping fields, recording what changed.
-func saveIncident(ctx context.Context, tx *sql.Tx, by string, in store.Incident, now int64) error {
+// saveIncident inserts in or updates its grouping fields, recording what changed; it returns the
+// incident stream activity and the change's text ("" when nothing changed).
+func saveIncident(ctx context.Context, tx *sql.Tx, by string, in store.Incident, now int64) (string, string, error) {
 	ids, err := json.Marshal(in.Alerts)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	detail := []byte(in.Detail)
 	if len(detail) == 0 {
@@ -59,20 +71,20 @@ func saveIncident(ctx context.Context, tx *sql.Tx, by string, in store.Incident,
 			VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $10, NULL)`,
 			in.ID, in.Entity, store.IncidentNew, in.Risk, in.Severity, in.FirstAlert.UnixNano(), in.LastAlert.UnixNano(),
 			string(ids), detail, now); err != nil {
-			return err
+			return "", "", err
 		}
-		return addHistory(ctx, tx, in.ID, now, by, store.ChangeCreated,
-			fmt.Sprintf("%d alerts about %s, risk %d (%s)", len(in.Alerts), in.Entity, in.Risk, in.Severity))
+		text := fmt.Sprintf("%d alerts about %s, risk %d (%s)", len(in.Alerts), in.Entity, in.Risk, in.Severity)
+		return store.IncidentCreated, text, addHistory(ctx, tx, in.ID, now, by, store.ChangeCreated, text)
 	}
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	if oldIDs == string(ids) && oldRisk == in.Risk {
-		return nil // the same grouping again: nothing changed
+		return "", "", nil // the same grouping again: nothing changed
 	}
 	var old []string
 	if err := json.Unmarshal([]byte(oldIDs), &old); err != nil {
-		return fmt.Errorf("incident %s: stored alert ids: %w", in.ID, err)
+		return "", "", fmt.Errorf("incident %s: stored alert ids: %w", in.ID, err)
 	}
 	var added []string
 	for _, a := range in.Alerts {
@@ -83,28 +95,34 @@ func saveIncident(ctx context.Context, tx *sql.Tx, by string, in store.Incident,
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET entity = $2, risk = $3, severity = $4, first_alert = $5,
 		last_alert = $6, alert_ids = $7, detail = $8, updated_at = $9 WHERE id = $1`,
 		in.ID, in.Entity, in.Risk, in.Severity, in.FirstAlert.UnixNano(), in.LastAlert.UnixNano(), string(ids), detail, now); err != nil {
-		return err
+		return "", "", err
 	}
 	text := fmt.Sprintf("%d → %d alerts, risk %d → %d (%s)", len(old), len(in.Alerts), oldRisk, in.Risk, in.Severity)
 	if len(added) > 0 {
 		text += "; new: " + strings.Join(added, ", ")
 	}
-	return addHistory(ctx, tx, in.ID, now, by, store.ChangeAlerts, text)
+	return store.IncidentUpdated, text, addHistory(ctx, tx, in.ID, now, by, store.ChangeAlerts, text)
 }
 
-// mergeIncident folds incident from into into: its history moves over and it is deleted.
-func mergeIncident(ctx context.Context, tx *sql.Tx, by, into, from string, now int64) error {
+// mergeIncident folds incident from into into: its history moves over and it is deleted, after a
+// last record on the incident stream says where it went. It reports whether from existed.
+func mergeIncident(ctx context.Context, tx *sql.Tx, by, into, from string, now int64) (bool, error) {
 	if from == into {
-		return nil
+		return false, nil
 	}
-	n, err := execCount(ctx, tx, `DELETE FROM incidents WHERE id = $1`, from)
-	if err != nil || n == 0 {
-		return err // an incident never stored has nothing to move
+	if err := emitIncident(ctx, tx, from, store.IncidentClosed, "merged into "+into, into, now); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // an incident never stored has nothing to move
+		}
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM incidents WHERE id = $1`, from); err != nil {
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incident_history SET incident_id = $1 WHERE incident_id = $2`, into, from); err != nil {
-		return err
+		return false, err
 	}
-	return addHistory(ctx, tx, into, now, by, store.ChangeMerged, "merged incident "+from+" (an alert linked their entities)")
+	return true, addHistory(ctx, tx, into, now, by, store.ChangeMerged, "merged incident "+from+" (an alert linked their entities)")
 }
 
 func addHistory(ctx context.Context, tx *sql.Tx, id string, at int64, by, kind, text string) error {
@@ -217,11 +235,13 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, u store.IncidentU
 		if err != nil {
 			return err
 		}
+		activity, change := store.IncidentUpdated, ""
 		if u.Status != "" && u.Status != status {
 			var closed any
 			if u.Status == store.IncidentResolved || u.Status == store.IncidentFalsePositive {
-				closed = now
+				closed, activity = now, store.IncidentClosed
 			}
+			change = status + " → " + u.Status
 			if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, closed_at = $3 WHERE id = $1`, id, u.Status, closed); err != nil {
 				return err
 			}
@@ -237,14 +257,21 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, u store.IncidentU
 			if err := addHistory(ctx, tx, id, now, u.By, store.ChangeAssignee, text); err != nil {
 				return err
 			}
+			change = cmp.Or(change, "assignee "+text)
 		}
 		if u.Note != "" {
 			if err := addHistory(ctx, tx, id, now, u.By, store.ChangeNote, u.Note); err != nil {
 				return err
 			}
+			change = cmp.Or(change, "note by "+u.By)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE incidents SET updated_at = $2 WHERE id = $1`, id, now)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE incidents SET updated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return err
+		}
+		if change == "" {
+			return nil // the same status and assignee again, no note: nothing to report
+		}
+		return emitIncident(ctx, tx, id, activity, change, "", now)
 	})
 	if err != nil {
 		return store.Incident{}, err
