@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("DeadLetters", s.deadLetters)
 	t.Run("Processing", s.processing)
 	t.Run("Incidents", s.incidents)
+	t.Run("IncidentStream", s.incidentStream)
+	t.Run("Suppressions", s.suppressions)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
