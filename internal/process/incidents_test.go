@@ -239,3 +239,45 @@ func TestLateEarlierAlertReplacesIncident(t *testing.T) {
 		t.Fatalf("the replaced incident's history did not move: %+v", got.History)
 	}
 }
+
+// TestSuppressedPatternStaysOutOfIncidents suppresses one rule's alerts about an incident's user:
+// a later alert of that rule about that user joins no incident, while another rule's alert still
+// does, and alerts stored before the suppression keep their place.
+func TestSuppressedPatternStaysOutOfIncidents(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	p := newProcessor(t, s, 200)
+	at := start.Add(time.Hour)
+	alert := func(id, rule, user string, d time.Duration) store.Alert {
+		return store.Alert{ID: id, RuleID: rule, Severity: "medium", Time: at.Add(d), IntegrationID: 1,
+			GroupKey: "actor.alternateId=" + user, Body: []byte(`{}`)}
+	}
+	if _, err := s.AppendAlerts(t.Context(), []store.Alert{alert("a1", "vpn", "alice@example.com", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GroupIncidents(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	id := incidentsOf(t, s)[0].ID
+	if _, err := s.AddSuppression(t.Context(), store.Suppression{IncidentID: id, RuleID: "vpn", Entity: "user:alice@example.com",
+		Scope: "1", Reason: "travel VPN", By: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendAlerts(t.Context(), []store.Alert{
+		alert("a2", "vpn", "alice@example.com", time.Minute),   // suppressed
+		alert("a3", "vpn", "bob@example.com", 2*time.Minute),   // another user: not suppressed
+		alert("a4", "mfa", "alice@example.com", 3*time.Minute), // another rule: not suppressed
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GroupIncidents(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var held []string
+	for _, in := range incidentsOf(t, s) {
+		held = append(held, in.Alerts...)
+	}
+	slices.Sort(held)
+	if !slices.Equal(held, []string{"a1", "a3", "a4"}) {
+		t.Fatalf("incidents hold %v, want a1, a3 and a4 (a2 suppressed)", held)
+	}
+}
