@@ -144,15 +144,25 @@ var testEventSize = int64(len(testEvent(10).Raw) + 1)
 
 func consumer(t *testing.T, st store.Store, name string) store.Consumer {
 	t.Helper()
+	c, ok := findConsumer(t, st, name)
+	if !ok {
+		t.Fatalf("no consumer %s", name)
+	}
+	return c
+}
+
+// findConsumer looks a consumer up; a runner registers its consumers once it runs, so conditions
+// waited on must tolerate its absence.
+func findConsumer(t *testing.T, st store.Store, name string) (store.Consumer, bool) {
+	t.Helper()
 	cs, err := st.Consumers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
 		if c.Name == name {
-			return c
+			return c, true
 		}
 	}
-	t.Fatalf("no consumer %s", name)
-	return store.Consumer{}
+	return store.Consumer{}, false
 }

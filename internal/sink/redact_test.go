@@ -74,7 +74,7 @@ func TestWebhookSecretURLIsRedacted(t *testing.T) {
 
 	var seen []string // every error text the sink produced, as the runner saw it
 	waitFor(t, "retrying on 503", func() bool {
-		c := consumer(t, st, "sink/slack")
+		c, _ := findConsumer(t, st, "sink/slack")
 		return c.Status == string(StateRetrying) && strings.Contains(c.StatusError, "503")
 	})
 	seen = append(seen, consumer(t, st, "sink/slack").StatusError, r.Status().LastError)
@@ -90,7 +90,7 @@ func TestWebhookSecretURLIsRedacted(t *testing.T) {
 	srv.Close() // now the destination is gone: net/http's *url.Error names the whole URL
 	appendEvents(t, st, 5, 5)
 	waitFor(t, "retrying on a refused connection", func() bool {
-		c := consumer(t, st, "sink/slack")
+		c, _ := findConsumer(t, st, "sink/slack")
 		return c.Status == string(StateRetrying) && strings.Contains(c.StatusError, "unreachable")
 	})
 	unreachable := consumer(t, st, "sink/slack").StatusError
