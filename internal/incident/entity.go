@@ -14,10 +14,33 @@ const (
 	KindSession = "session"
 	KindDevice  = "device"
 	KindOther   = "field"
-	KindRule    = "rule"
+	// KindCampaign names a many-account attack on one org (spraying, stuffing): the alerts of
+	// one such campaign come from many addresses, devices and accounts, and each names only a
+	// sample of them.
+	KindCampaign = "campaign"
+	KindRule     = "rule"
 )
 
-var kindRank = map[string]int{KindUser: 0, KindIP: 1, KindSession: 2, KindDevice: 3, KindOther: 4, KindRule: 5}
+var kindRank = map[string]int{KindUser: 0, KindIP: 1, KindSession: 2, KindDevice: 3, KindOther: 4, KindCampaign: 5, KindRule: 6}
+
+// campaignTechniques are the ATT&CK sub-techniques that are attacks on many accounts at once
+// by definition: password spraying and credential stuffing. Their alerts in one org within the
+// window belong to one campaign, whatever addresses or devices each alert is keyed by.
+var campaignTechniques = map[string]bool{"T1110.003": true, "T1110.004": true}
+
+// campaignEntity is the entity every alert of a many-account campaign shares.
+const campaignEntity = Entity(KindCampaign + ":credential-spraying")
+
+// campaignOf names the campaign an alert belongs to, if its rule's technique is a many-account
+// attack.
+func campaignOf(a *Alert) []Entity {
+	for _, t := range a.Techniques {
+		if campaignTechniques[strings.ToUpper(t)] {
+			return []Entity{campaignEntity}
+		}
+	}
+	return nil
+}
 
 // fieldKinds maps the Okta System Log fields rules group by to the entity they name.
 var fieldKinds = map[string]string{

@@ -45,6 +45,8 @@ type Alert struct {
 	Entities []Entity
 	// Tactics are the rule's ATT&CK tactics (Sigma tags, names or TA ids).
 	Tactics []string
+	// Techniques are the rule's ATT&CK technique or sub-technique ids ("T1110.003").
+	Techniques []string
 
 	entities []Entity
 }
@@ -205,7 +207,7 @@ func (b *building) absorb(other *building, open map[scoped]*building) {
 // an alert naming none is about its rule.
 func entitiesOf(a *Alert) []Entity {
 	var es []Entity
-	for _, e := range append(EntitiesFromGroup(a.GroupKey), a.Entities...) {
+	for _, e := range append(append(EntitiesFromGroup(a.GroupKey), a.Entities...), campaignOf(a)...) {
 		if e != "" && !slices.Contains(es, e) {
 			es = append(es, e)
 		}

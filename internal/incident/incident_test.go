@@ -284,3 +284,33 @@ func render(t *testing.T, alerts []Alert) string {
 	}
 	return string(b)
 }
+
+// TestCampaignLinksManyAccountAttacks: spraying and stuffing alerts of one org, each keyed by
+// another address or device and naming other sampled users, form one incident; an unrelated
+// alert from another address stays apart, and another org's spray is its own campaign.
+func TestCampaignLinksManyAccountAttacks(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	spray := []string{"T1110.003"}
+	alerts := []Alert{
+		{ID: "s1", RuleID: "spray_one_ip", Severity: "high", Time: t0, Scope: "1", GroupKey: "client.ipAddress=203.0.113.1", Techniques: spray},
+		{ID: "s2", RuleID: "spray_one_ip", Severity: "high", Time: t0.Add(5 * time.Minute), Scope: "1", GroupKey: "client.ipAddress=198.51.100.7", Techniques: spray},
+		{ID: "d1", RuleID: "device_many_users", Severity: "high", Time: t0.Add(9 * time.Minute), Scope: "1",
+			GroupKey: "debugContext.debugData.dtHash=abc", Techniques: []string{"T1110.004"}, Entities: []Entity{"user:mason@example.com"}},
+		{ID: "x1", RuleID: "new_country", Severity: "medium", Time: t0.Add(7 * time.Minute), Scope: "1", GroupKey: "client.ipAddress=192.0.2.9",
+			Techniques: []string{"T1078"}},
+		{ID: "o1", RuleID: "spray_one_ip", Severity: "high", Time: t0, Scope: "2", GroupKey: "client.ipAddress=203.0.113.1", Techniques: spray},
+	}
+	incs, err := Group(alerts, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range incs {
+		got = append(got, in.Scope+":"+strings.Join(in.Alerts, ","))
+	}
+	slices.Sort(got)
+	want := []string{"1:s1,s2,d1", "1:x1", "2:o1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("incidents %v, want %v", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,9 +64,9 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 			if a.Seq > last {
 				break
 			}
-			tactics, entities := findingFacts(a.Body)
+			tactics, techniques, entities := findingFacts(a.Body)
 			ia := incident.Alert{ID: a.ID, Scope: strconv.FormatInt(a.IntegrationID, 10), RuleID: a.RuleID, Severity: a.Severity, Time: a.Time,
-				GroupKey: a.GroupKey, Tactics: tactics, Entities: entities}
+				GroupKey: a.GroupKey, Tactics: tactics, Techniques: techniques, Entities: entities}
 			if suppressed(sups, ia, a.StoredAt) {
 				continue
 			}
@@ -172,14 +173,21 @@ func (p *Processor) reopening(ctx context.Context, in incident.Incident, fresh m
 	return store.IncidentUpdate{}, false, nil
 }
 
-// findingFacts reads the ATT&CK tactic ids and the entities of a stored Detection Finding.
-func findingFacts(body []byte) ([]string, []incident.Entity) {
+// findingFacts reads the ATT&CK tactic ids, the technique ids (the sub-technique's where there
+// is one) and the entities of a stored Detection Finding.
+func findingFacts(body []byte) (tactics, techniques []string, entities []incident.Entity) {
 	var f struct {
 		Info struct {
 			Attacks []struct {
 				Tactics []struct {
 					UID string `json:"uid"`
 				} `json:"tactics"`
+				Technique struct {
+					UID string `json:"uid"`
+				} `json:"technique"`
+				SubTechnique struct {
+					UID string `json:"uid"`
+				} `json:"sub_technique"`
 			} `json:"attacks"`
 		} `json:"finding_info"`
 		Unmapped struct {
@@ -187,17 +195,19 @@ func findingFacts(body []byte) ([]string, []incident.Entity) {
 		} `json:"unmapped"`
 	}
 	if json.Unmarshal(body, &f) != nil {
-		return nil, nil // a finding that does not decode still groups by its group key; it adds no stage
+		return nil, nil, nil // a finding that does not decode still groups by its group key; it adds no stage
 	}
-	var out []string
 	for _, a := range f.Info.Attacks {
 		for _, t := range a.Tactics {
-			if !slices.Contains(out, t.UID) {
-				out = append(out, t.UID)
+			if !slices.Contains(tactics, t.UID) {
+				tactics = append(tactics, t.UID)
 			}
 		}
+		if id := cmp.Or(a.SubTechnique.UID, a.Technique.UID); id != "" && !slices.Contains(techniques, id) {
+			techniques = append(techniques, id)
+		}
 	}
-	return out, f.Unmapped.Entities
+	return tactics, techniques, f.Unmapped.Entities
 }
 
 // eventEntities names the users (by login and by id) and the client address of the event that

@@ -98,9 +98,7 @@ func TestResolvedIncidentReopens(t *testing.T) {
 
 // splitStorylines are the storylines grouping by identity does not yet hold in one incident, with
 // why (docs/incidents.md, "Not done yet").
-var splitStorylines = map[string]string{
-	"password_spray_multi_source": "one sprayed user who fell meets the spray through no user or address the spray alerts' evidence names",
-}
+var splitStorylines = map[string]string{}
 
 // TestIncidentPerStoryline injects each oktasim storyline into its own org's benign workforce
 // traffic (eight hours of history first, three after) and requires each storyline's alerts to
