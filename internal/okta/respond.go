@@ -2,6 +2,7 @@ package okta
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -130,4 +131,75 @@ func (c *Client) LogsIn(ctx context.Context, lane Lane, q LogsQuery) (*Page, err
 		return nil, err
 	}
 	return c.getPage(ctx, u, lane)
+}
+
+// Exchange is what an observer learns about one finished call: the request without credentials
+// and Okta's final answer (Status 0 when no answer came).
+type Exchange struct {
+	Method, Path, Query string
+	Status              int
+	// Code is Okta's errorCode (or OAuth error) of a failed call; RequestID the X-Okta-Request-Id.
+	Code      string
+	RequestID string
+}
+
+type observerKey struct{}
+
+// WithObserver returns a context whose Okta calls each report their final exchange to fn, so an
+// audit trail can record exactly what was sent and what Okta answered.
+func WithObserver(ctx context.Context, fn func(Exchange)) context.Context {
+	return context.WithValue(ctx, observerKey{}, fn)
+}
+
+func observe(ctx context.Context, cl *call, res *result, err error) {
+	fn, _ := ctx.Value(observerKey{}).(func(Exchange))
+	if fn == nil || cl.token {
+		return
+	}
+	x := Exchange{Method: cl.method, Path: cl.url.Path, Query: cl.url.RawQuery}
+	var apiErr *APIError
+	switch {
+	case res != nil:
+		x.Status, x.RequestID = res.status, res.header.Get("X-Okta-Request-Id")
+	case errors.As(err, &apiErr):
+		x.Status, x.RequestID, x.Code = apiErr.Status, apiErr.RequestID, apiErr.Code
+		if x.Code == "" {
+			x.Code = apiErr.OAuthError
+		}
+	}
+	fn(x)
+}
+
+// ListUserGroupsIn lists the groups a user belongs to (GET /api/v1/users/{id}/groups).
+func (c *Client) ListUserGroupsIn(ctx context.Context, lane Lane, userID string) ([]Group, error) {
+	u, err := c.userPath(userID, "/groups", nil)
+	if err != nil {
+		return nil, err
+	}
+	var groups []Group
+	if _, err := c.getJSON(ctx, u, lane, &groups); err != nil {
+		return nil, err
+	}
+	return groups, nil
+}
+
+// EnrolledFactor is an enrolled MFA factor of a user.
+type EnrolledFactor struct {
+	ID         string `json:"id"`
+	FactorType string `json:"factorType"`
+	Provider   string `json:"provider"`
+	Status     string `json:"status"`
+}
+
+// ListUserFactorsIn lists a user's enrolled factors (GET /api/v1/users/{id}/factors).
+func (c *Client) ListUserFactorsIn(ctx context.Context, lane Lane, userID string) ([]EnrolledFactor, error) {
+	u, err := c.userPath(userID, "/factors", nil)
+	if err != nil {
+		return nil, err
+	}
+	var fs []EnrolledFactor
+	if _, err := c.getJSON(ctx, u, lane, &fs); err != nil {
+		return nil, err
+	}
+	return fs, nil
 }
