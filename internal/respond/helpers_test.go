@@ -32,7 +32,7 @@ type org struct {
 	t      *testing.T
 	ctx    context.Context
 	sim    *oktasim.Server
-	clock  *clock.Manual
+	clock  clock.Clock
 	st     store.Store
 	r      *Responder
 	admin  oktasim.User
@@ -54,11 +54,13 @@ type orgSetup struct {
 	adminRT  []oktasim.Role
 	perms    []oktasim.Permission
 	features []string
+	system   bool // the org and the responder run on the system clock
 }
 
 func withConfig(c Config) orgOpt               { return func(s *orgSetup) { s.cfg = c } }
 func withPerms(p ...oktasim.Permission) orgOpt { return func(s *orgSetup) { s.perms = p } }
 func withFeatures(f ...string) orgOpt          { return func(s *orgSetup) { s.features = f } }
+func withSystemClock() orgOpt                  { return func(s *orgSetup) { s.system = true } }
 
 func newOrg(t *testing.T, opts ...orgOpt) *org {
 	t.Helper()
@@ -68,7 +70,10 @@ func newOrg(t *testing.T, opts ...orgOpt) *org {
 	for _, o := range opts {
 		o(&setup)
 	}
-	clk := clock.NewManual(t0)
+	var clk clock.Clock = clock.NewManual(t0)
+	if setup.system {
+		clk = clock.System{}
+	}
 	sim, err := oktasim.New(oktasim.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +131,7 @@ func (o *org) status(id string) string {
 // events returns the System Log events of eventType targeting id, read from oktasim.
 func (o *org) events(eventType, id string) []map[string]any {
 	o.t.Helper()
-	p, err := o.client.LogsIn(o.ctx, okta.LaneLogs, okta.LogsQuery{Since: t0.Add(-time.Hour), Filter: `eventType eq "` + eventType + `" and target.id eq "` + id + `"`})
+	p, err := o.client.LogsIn(o.ctx, okta.LaneLogs, okta.LogsQuery{Since: o.clock.Now().Add(-2 * time.Hour), Filter: `eventType eq "` + eventType + `" and target.id eq "` + id + `"`})
 	if err != nil {
 		o.t.Fatal(err)
 	}
