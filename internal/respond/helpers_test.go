@@ -55,12 +55,14 @@ type orgSetup struct {
 	perms    []oktasim.Permission
 	features []string
 	system   bool // the org and the responder run on the system clock
+	sim      oktasim.Config
 }
 
 func withConfig(c Config) orgOpt               { return func(s *orgSetup) { s.cfg = c } }
 func withPerms(p ...oktasim.Permission) orgOpt { return func(s *orgSetup) { s.perms = p } }
 func withFeatures(f ...string) orgOpt          { return func(s *orgSetup) { s.features = f } }
 func withSystemClock() orgOpt                  { return func(s *orgSetup) { s.system = true } }
+func withSim(c oktasim.Config) orgOpt          { return func(s *orgSetup) { s.sim = c } }
 
 func newOrg(t *testing.T, opts ...orgOpt) *org {
 	t.Helper()
@@ -74,7 +76,9 @@ func newOrg(t *testing.T, opts ...orgOpt) *org {
 	if setup.system {
 		clk = clock.System{}
 	}
-	sim, err := oktasim.New(oktasim.Config{Clock: clk})
+	simCfg := setup.sim
+	simCfg.Clock = clk
+	sim, err := oktasim.New(simCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,14 @@
 package respond
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/oktasim"
 	"github.com/idwatch/idwatch/internal/store"
@@ -285,5 +288,42 @@ func TestProposeWaitsForApproval(t *testing.T) {
 	}
 	if _, err := o.r.Approve(o.ctx, p2.Action.ID, "ana", false); !errors.Is(err, store.ErrChanged) || len(o.sim.RequestLog(seq)) != 0 {
 		t.Fatalf("approve after reject: %v", err)
+	}
+}
+
+// Okta commits a System Log event seconds after the call; the read-back of a session clear waits
+// for it (on the injected clock) rather than failing at once, and fails when it never comes.
+func TestClearSessionsReadBackWaitsForTheEvent(t *testing.T) {
+	for _, tc := range []struct {
+		delay time.Duration
+		want  string
+	}{{8 * time.Second, store.ResponseExecuted}, {time.Hour, store.ResponseFailed}} {
+		o := newOrg(t, withSim(oktasim.Config{LateShare: 1, LateDelay: tc.delay}))
+		clk := o.clock.(*clock.Manual)
+		done := make(chan Outcome, 1)
+		go func() {
+			out, _ := o.r.Execute(o.ctx, Request{IntegrationID: o.inID, Action: ClearSessions, User: jdoe, By: "cli:ana"})
+			done <- out
+		}()
+		var out Outcome
+	wait:
+		for {
+			select {
+			case out = <-done:
+				break wait
+			default:
+			}
+			ctx, cancel := context.WithTimeout(o.ctx, 50*time.Millisecond)
+			if clk.WaitForTimers(ctx, 1) == nil {
+				clk.Advance(logReadBackWait)
+			}
+			cancel()
+		}
+		if out.Action.Status != tc.want {
+			t.Fatalf("delay %s: %+v", tc.delay, out.Action)
+		}
+		if tc.want == store.ResponseFailed && !strings.Contains(out.Action.Result, "no user.session.clear event") {
+			t.Fatalf("result %s", out.Action.Result)
+		}
 	}
 }

@@ -11,12 +11,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
 // system names idwatch itself in the audit trail.
 const system = "idwatch"
+
+// A clear of sessions is read back from the System Log: up to logReadBackTries reads,
+// logReadBackWait apart.
+const (
+	logReadBackTries = 4
+	logReadBackWait  = 5 * time.Second
+)
 
 // recorder collects the Okta exchanges of one step for the audit trail.
 type recorder struct {
@@ -172,12 +180,23 @@ func (r *Responder) verify(ctx context.Context, c *okta.Client, a Action, id str
 		}
 		return true, fmt.Sprintf("user %s has no enrolled factor left", id), nil
 	case ClearSessions:
-		p, err := c.LogsIn(ctx, okta.LaneResponse, okta.LogsQuery{Since: start.Add(-time.Minute), Limit: 20, Filter: sessionClearFilter(id)})
-		if err != nil {
-			return false, "", err
-		}
-		if len(p.Items) == 0 {
-			return false, "Okta's System Log has no user.session.clear event for the user yet", nil
+		// Okta commits System Log events within seconds of the call, so the read-back looks a
+		// few times before it reports the event missing.
+		var p *okta.Page
+		for try := 0; ; try++ {
+			var err error
+			if p, err = c.LogsIn(ctx, okta.LaneResponse, okta.LogsQuery{Since: start.Add(-time.Minute), Limit: 20, Filter: sessionClearFilter(id)}); err != nil {
+				return false, "", err
+			}
+			if len(p.Items) > 0 {
+				break
+			}
+			if try == logReadBackTries-1 {
+				return false, fmt.Sprintf("Okta's System Log has no user.session.clear event for the user after %d reads over %s", logReadBackTries, time.Duration(logReadBackTries-1)*logReadBackWait), nil
+			}
+			if err := clock.Sleep(ctx, r.clock, logReadBackWait); err != nil {
+				return false, "", err
+			}
 		}
 		var ev struct {
 			UUID string `json:"uuid"`
