@@ -124,14 +124,21 @@ func (r *Responder) respondTo(ctx context.Context, a store.Alert) error {
 			Key: "alert:" + a.ID + "/" + string(act), Mode: mode, RuleID: a.RuleID, AlertID: a.ID,
 			Options: &Options{OAuthTokens: spec.OAuthTokens || r.cfg.RevokeOAuthTokens, ForgetDevices: r.cfg.forgetDevices()}}
 		if mode == ModePropose || act == Deactivate {
-			if _, err := r.Propose(ctx, req); err != nil && !isRequestError(err) {
-				return err
+			if _, err := r.Propose(ctx, req); err != nil {
+				if !isRequestError(err) {
+					return err
+				}
+				r.log.Warn("respond: rule action not proposed", "rule", a.RuleID, "alert", a.ID, "action", act, "err", err)
 			}
 			continue
 		}
 		out, err := r.Execute(ctx, req)
-		if err != nil && !isRequestError(err) {
-			return err
+		if err != nil {
+			if !isRequestError(err) {
+				return err
+			}
+			r.log.Warn("respond: rule action not taken", "rule", a.RuleID, "alert", a.ID, "action", act, "err", err)
+			continue
 		}
 		r.log.Info("respond: rule action", "rule", a.RuleID, "alert", a.ID, "action", act, "user", user,
 			"status", out.Action.Status, "result", out.Action.Result)
