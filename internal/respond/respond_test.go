@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -241,10 +242,11 @@ func TestMissingPermissionIsNamed(t *testing.T) {
 			t.Fatalf("%s trail %+v", tc.action, recs)
 		}
 	}
-	var pe *PermissionError
-	err := errors.New(explain(Suspend, &okta.APIError{Kind: okta.KindPermission, Status: 403, Code: "E0000006"}))
-	if errors.As(err, &pe) || !strings.Contains(err.Error(), "okta.users.lifecycle.manage") {
-		t.Fatalf("explain: %v", err)
+	// A service app without the scope: Okta's 403 insufficient_scope names the scope to grant.
+	msg := explain(ResetFactors, fmt.Errorf("wrapped: %w", &okta.APIError{Kind: okta.KindScope, Status: 403, OAuthError: "insufficient_scope",
+		Method: "POST", Path: "/api/v1/users/00u1/lifecycle/reset_factors", ServiceApp: true}))
+	if !strings.Contains(msg, "scope okta.users.manage") || !strings.Contains(msg, "insufficient_scope") || !strings.Contains(msg, "Okta API Scopes") {
+		t.Fatalf("scope: %s", msg)
 	}
 }
 
