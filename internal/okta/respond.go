@@ -77,9 +77,9 @@ func (c *Client) ListUserRolesIn(ctx context.Context, lane Lane, userID string) 
 // maxAssigneePages bounds a walk of the role assignees listing.
 const maxAssigneePages = 1000
 
-// ListRoleAssigneeUsers lists the ids of the users holding at least one admin role, directly or
+// RoleAssigneeIDs lists the ids of the users holding at least one admin role, directly or
 // through a group (GET /api/v1/iam/assignees/users, okta.roles.read), following its next links.
-func (c *Client) ListRoleAssigneeUsers(ctx context.Context, lane Lane) ([]string, error) {
+func (c *Client) RoleAssigneeIDs(ctx context.Context, lane Lane) ([]string, error) {
 	u := c.org.URL("/api/v1/iam/assignees/users", url.Values{"limit": {"100"}})
 	var ids []string
 	seen := map[string]bool{}

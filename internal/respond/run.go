@@ -325,7 +325,7 @@ func (r *Responder) lastSuperAdmin(ctx context.Context, c *okta.Client, id strin
 	if err != nil || !super {
 		return false, err
 	}
-	ids, err := c.ListRoleAssigneeUsers(ctx, okta.LaneResponse)
+	ids, err := c.RoleAssigneeIDs(ctx, okta.LaneResponse)
 	if err != nil {
 		return false, err
 	}
