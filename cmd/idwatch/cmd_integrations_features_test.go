@@ -57,7 +57,7 @@ func TestAdHocVerifyUsesAddDefaults(t *testing.T) {
 		"logs: on\n",
 		"inventory: off — grant okta.users.read, okta.groups.read, okta.roles.read, okta.schemas.read to the service app",
 		"then add --features inventory\n",
-		"response: off — grant okta.users.manage to the service app",
+		"response: off — grant okta.users.manage, okta.roles.read to the service app",
 		"then add --features response\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -69,8 +69,16 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	var proc *process.Processor
 	if cfg.Process.On() {
+		// Rules' responses act on alerts raised from now on, within the cycle that raised them.
+		responder, err := newResponder(st, cfg.Respond, govs, io)
+		if err == nil {
+			err = responder.Register(ctx)
+		}
+		if err != nil {
+			return err
+		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
-			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(),
+			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder},
 			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
 			return err
 		}

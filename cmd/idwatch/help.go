@@ -57,6 +57,18 @@ func subcommands() map[string][]subcommand {
 			{"suppressions", "list alert-pattern suppressions"},
 			{"unsuppress", "remove a suppression"},
 		},
+		"respond": {
+			{"suspend", "suspend a user (reversible with unsuspend)"},
+			{"unsuspend", "return a suspended user to active"},
+			{"deactivate", "deprovision a user from every app (needs --confirm)"},
+			{"clear-sessions", "end a user's Okta sessions, optionally revoking OAuth tokens"},
+			{"reset-factors", "unenroll every MFA factor of a user"},
+			{"expire-password", "force a password change at next sign-in"},
+			{"list", "response actions, newest first"},
+			{"show", "an action with its audit trail"},
+			{"approve", "approve a proposed action and execute it"},
+			{"reject", "reject a proposed action"},
+		},
 	}
 }
 

@@ -57,6 +57,7 @@ func commands() []command {
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
 		{"incidents", "list, show and triage incidents (alerts grouped by identity)", runIncidents},
+		{"respond", "suspend, clear sessions, reset factors… in Okta with guard rails; approve proposed actions", runRespond},
 	}
 }
 

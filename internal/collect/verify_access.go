@@ -186,7 +186,7 @@ func (v *Verifier) checkRoles(ctx context.Context, c *okta.Client, app *okta.Ser
 	}
 	if app != nil && !slices.Contains(granted, "okta.roles.read") {
 		r.add(Check{ID: "roles", Name: "Admin roles", Status: CheckSkip,
-			Detail: "not checked: reading the service app's admin roles needs okta.roles.read, which only inventory requests; the System Log check shows its role allows logs"})
+			Detail: "not checked: reading the service app's admin roles needs okta.roles.read, which only inventory and response request; the System Log check shows its role allows logs"})
 		return
 	}
 	var roles []okta.Role

@@ -14,6 +14,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
+	"github.com/idwatch/idwatch/internal/respond"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/yamlerr"
 )
@@ -30,6 +31,9 @@ type Config struct {
 	// the expand modifier), each a value or a list of values; they take precedence over the
 	// rules folder's placeholders.yml (see docs/rules.md, Placeholders).
 	Placeholders map[string]StringList `yaml:"placeholders"`
+	// Respond configures response actions: which are allowed, protected users and groups, and
+	// how far rules may act on their own (see docs/identity.md, Response actions).
+	Respond respond.Config `yaml:"respond"`
 	// Sinks are parsed and validated by internal/sink (see docs/sinks.md).
 	Sinks []sink.Config `yaml:"-"`
 }
@@ -275,6 +279,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Process.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("process: %w", err))
+	}
+	if err := c.Respond.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("respond: %w", err))
 	}
 	if _, err := sigma.NewPlaceholderMap(c.placeholderDefs()); err != nil {
 		errs = append(errs, fmt.Errorf("placeholders: %w", err))

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 )
 
 // Alert is a rule or correlation firing. Its ID is derived from the rule, the group and the
@@ -30,6 +32,8 @@ type Alert struct {
 	EventCount int
 	Detail     string
 	Correlated bool
+	// Response is the rule's response field (nil when it has none or its mode is off).
+	Response *sigma.Response
 }
 
 // SeverityID maps a Sigma level to the OCSF severity_id.
@@ -58,6 +62,9 @@ func (e *Engine) alertFromMatch(m *match) {
 	a := Alert{RuleID: r.Key(), Title: r.Title, Description: r.Description, Level: r.Level,
 		Tags: r.Tags, Group: m.group, Time: m.at(), FirstSeen: m.t, LastSeen: m.t,
 		EventCount: len(evidence), Detail: m.detail, Correlated: r.Correlation != nil}
+	if r.Response != nil && r.Response.Mode != "off" {
+		a.Response = r.Response
+	}
 	if !m.first.IsZero() {
 		a.FirstSeen = m.first
 	}
@@ -218,6 +225,9 @@ func (a Alert) Finding() map[string]any {
 	}
 	if a.Detail != "" {
 		unmapped["detail"] = a.Detail
+	}
+	if a.Response != nil {
+		unmapped["response"] = a.Response
 	}
 	f["unmapped"] = unmapped
 	return f

@@ -36,7 +36,7 @@ type Feature struct {
 }
 
 // responseRole is the custom admin role response actions need.
-const responseRole = `a custom admin role with the permissions "Edit users' lifecycle states", "Edit users' authenticator operations" and "Clear users' sessions" over a resource set of all users`
+const responseRole = `a custom admin role with the permissions "Edit users' lifecycle states", "Edit users' authenticator operations", "Clear users' sessions" and "View roles, resources, and admin assignments" over a resource set of all users`
 
 var table = []Feature{
 	{Name: Logs, Title: "log collection", Scopes: []string{"okta.logs.read"},
@@ -45,8 +45,10 @@ var table = []Feature{
 		Scopes: []string{"okta.users.read", "okta.groups.read", "okta.roles.read", "okta.schemas.read"},
 		Role:   "Read-Only Administrator",
 		Uses:   "users and their factors, groups and members, admin role assignments, the user schema (AD link attributes)"},
-	{Name: Response, Title: "response actions", Scopes: []string{"okta.users.manage"}, Role: responseRole,
-		Uses: "POST /api/v1/users/{id}/lifecycle/{suspend,unsuspend,deactivate,reset_factors,expire_password}, DELETE /api/v1/users/{id}/sessions"},
+	// okta.roles.read lets the deny-list find the last active super admin before an action that
+	// could lock the org's administration out.
+	{Name: Response, Title: "response actions", Scopes: []string{"okta.users.manage", "okta.roles.read"}, Role: responseRole,
+		Uses: "POST /api/v1/users/{id}/lifecycle/{suspend,unsuspend,deactivate,reset_factors,expire_password}, DELETE /api/v1/users/{id}/sessions, GET /api/v1/iam/assignees/users and /api/v1/users/{id}/roles (deny-list)"},
 }
 
 // All returns the table, logs first.

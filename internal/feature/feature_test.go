@@ -18,7 +18,7 @@ func TestParse(t *testing.T) {
 			scopes: []string{"okta.logs.read", "okta.users.read", "okta.groups.read", "okta.roles.read", "okta.schemas.read"}},
 		{in: " Response , inventory,response", str: "logs, inventory, response", flag: "inventory,response",
 			scopes: []string{"okta.logs.read", "okta.users.read", "okta.groups.read", "okta.roles.read", "okta.schemas.read", "okta.users.manage"}},
-		{in: "response", str: "logs, response", flag: "response", scopes: []string{"okta.logs.read", "okta.users.manage"}},
+		{in: "response", str: "logs, response", flag: "response", scopes: []string{"okta.logs.read", "okta.users.manage", "okta.roles.read"}},
 		{in: "inventory,sessions", err: `unknown feature "sessions": the features are inventory, response (logs is always on)`},
 	} {
 		s, err := Parse(tc.in)
@@ -60,8 +60,8 @@ func TestGrant(t *testing.T) {
 	}{
 		{inv, true, "grant okta.users.read, okta.groups.read, okta.roles.read, okta.schemas.read to the service app (Applications > Applications > the app > Okta API Scopes) and assign it Read-Only Administrator (the app's Admin roles tab)"},
 		{inv, false, "give the API token's admin Read-Only Administrator (Security > Administrators)"},
-		{resp, true, `grant okta.users.manage to the service app (Applications > Applications > the app > Okta API Scopes) and assign it a custom admin role with the permissions "Edit users' lifecycle states", "Edit users' authenticator operations" and "Clear users' sessions" over a resource set of all users (the app's Admin roles tab)`},
-		{resp, false, `give the API token's admin a custom admin role with the permissions "Edit users' lifecycle states", "Edit users' authenticator operations" and "Clear users' sessions" over a resource set of all users (Security > Administrators)`},
+		{resp, true, `grant okta.users.manage, okta.roles.read to the service app (Applications > Applications > the app > Okta API Scopes) and assign it a custom admin role with the permissions "Edit users' lifecycle states", "Edit users' authenticator operations", "Clear users' sessions" and "View roles, resources, and admin assignments" over a resource set of all users (the app's Admin roles tab)`},
+		{resp, false, `give the API token's admin a custom admin role with the permissions "Edit users' lifecycle states", "Edit users' authenticator operations", "Clear users' sessions" and "View roles, resources, and admin assignments" over a resource set of all users (Security > Administrators)`},
 	} {
 		if got := tc.f.Grant(tc.app); got != tc.want {
 			t.Errorf("%s app=%v:\n got %s\nwant %s", tc.f.Name, tc.app, got, tc.want)

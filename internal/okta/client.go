@@ -268,6 +268,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*result, error) {
 		}
 		res, retry, err := c.attempt(ctx, cl, lane, bucketKey, &st)
 		if !retry {
+			observe(ctx, cl, res, err)
 			return res, err
 		}
 	}

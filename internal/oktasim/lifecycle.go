@@ -19,6 +19,22 @@ type lifecycleOverlay struct {
 	statusChanged time.Time
 	lastUpdated   time.Time
 	factorsReset  bool
+	sessions      SessionsClear // the last clear of the user's sessions (zero: never)
+}
+
+// SessionsClear records a DELETE /api/v1/users/{id}/sessions: when, and with which options.
+type SessionsClear struct {
+	At            time.Time
+	OAuthTokens   bool
+	ForgetDevices bool
+}
+
+// SessionsCleared returns the last clear of a user's sessions; ok is false when there was none.
+func (s *Server) SessionsCleared(id string) (c SessionsClear, ok bool) {
+	s.overlay.mu.Lock()
+	defer s.overlay.mu.Unlock()
+	c = s.overlay.by[id].sessions
+	return c, !c.At.IsZero()
 }
 
 // overlays holds the lifecycle changes by user id. It is safe for concurrent use.
@@ -69,6 +85,8 @@ func (s *Server) registerLifecycle() {
 		s.HandleAPI(http.MethodPost, "/api/v1/users/{id}/lifecycle/"+op, PermUsersManage, s.lifecycleHandler(spec))
 	}
 	s.HandleAPI(http.MethodDelete, "/api/v1/users/{id}/sessions", PermSessionsManage, s.handleClearSessions)
+	// Response actions check the deny-list (the last active super admin) against it.
+	s.HandleAPI(http.MethodGet, "/api/v1/iam/assignees/users", PermRolesRead, s.handleRoleAssignees)
 }
 
 // lifecycleOp is one lifecycle operation: which states it accepts, what it does, what it logs.
@@ -168,20 +186,30 @@ func (s *Server) changeUser(id string, op lifecycleOp) (User, *APIError) {
 }
 
 // handleClearSessions serves DELETE /api/v1/users/{id}/sessions?oauthTokens=: 204 and
-// user.session.clear. The simulator keeps no end-user sessions, so only the event shows it.
+// user.session.clear. The simulator keeps no end-user sessions; it records the clear and its
+// options (SessionsCleared) besides writing the event.
 func (s *Server) handleClearSessions(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.userOr404(w, r)
 	if !ok {
 		return
 	}
+	// Okta's defaults: OAuth tokens stay, remembered devices are forgotten.
+	opts := map[string]bool{"oauthTokens": false, "forgetDevices": true}
 	for _, param := range []string{"oauthTokens", "forgetDevices"} {
 		if v := r.URL.Query().Get(param); v != "" {
-			if _, err := strconv.ParseBool(v); err != nil {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
 				writeAPIError(w, errValidation(param, "must be true or false, got "+strconv.Quote(v)))
 				return
 			}
+			opts[param] = b
 		}
 	}
+	s.overlay.mu.Lock()
+	ov := s.overlay.by[u.ID]
+	ov.sessions = SessionsClear{At: s.clock.Now(), OAuthTokens: opts["oauthTokens"], ForgetDevices: opts["forgetDevices"]}
+	s.overlay.by[u.ID] = ov
+	s.overlay.mu.Unlock()
 	s.logAdminAction(w, r, "user.session.clear", "Clear user session", u)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idwatch/idwatch/internal/okta"
 )
@@ -122,6 +123,21 @@ func TestClearSessions(t *testing.T) {
 		}
 	}
 	o.lastEvent("user.session.clear")
+	// The last clear is recorded with Okta's defaults for what the query leaves out.
+	if c, ok := o.srv.SessionsCleared("00u00000000000000004"); !ok || c.OAuthTokens || !c.ForgetDevices || !c.At.Equal(t0) {
+		t.Fatalf("recorded clear %+v %v", c, ok)
+	}
+	o.clock.Advance(time.Minute)
+	if rec := o.do("DELETE", "/api/v1/users/00u00000000000000004/sessions?oauthTokens=true&forgetDevices=false"); rec.Code != 204 {
+		t.Fatalf("with options: %d", rec.Code)
+	}
+	if c, _ := o.srv.SessionsCleared("00u00000000000000004"); !c.OAuthTokens || c.ForgetDevices || !c.At.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("recorded clear %+v", c)
+	}
+	if _, ok := o.srv.SessionsCleared("00u00000000000000005"); ok {
+		t.Fatal("a user whose sessions were never cleared has a clear")
+	}
+	wantAPIError(t, o.do("DELETE", "/api/v1/users/00u00000000000000004/sessions?forgetDevices=maybe"), 400, "E0000001")
 	wantAPIError(t, o.do("DELETE", "/api/v1/users/00u00000000000000004/sessions?oauthTokens=maybe"), 400, "E0000001")
 	wantAPIError(t, o.do("DELETE", "/api/v1/users/00unope/sessions"), 404, "E0000007")
 }
@@ -192,4 +208,37 @@ func TestAppScopesFollowOktasOpenAPI(t *testing.T) {
 	if rec := sim.Server.RequestLog(0); rec[len(rec)-1].Status != http.StatusForbidden {
 		t.Fatalf("last request %+v", rec[len(rec)-1])
 	}
+}
+
+func TestRoleAssignees(t *testing.T) {
+	o := dirOrg(t, Config{})
+	var body struct {
+		Value []struct {
+			ID    string `json:"id"`
+			Links struct {
+				Roles struct {
+					Href string `json:"href"`
+				} `json:"roles"`
+			} `json:"_links"`
+		} `json:"value"`
+		Links struct {
+			Next *struct {
+				Href string `json:"href"`
+			} `json:"next"`
+		} `json:"_links"`
+	}
+	rec := o.get("/api/v1/iam/assignees/users?limit=1")
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if len(body.Value) != 1 || body.Value[0].ID != "00u00000000000000001" || !strings.HasSuffix(body.Value[0].Links.Roles.Href, "/api/v1/users/00u00000000000000001/roles") || body.Links.Next == nil {
+		t.Fatalf("first page %+v", body)
+	}
+	rec = o.get(strings.TrimPrefix(body.Links.Next.Href, "http://acme.example"))
+	body.Links.Next = nil
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || len(body.Value) != 1 || body.Value[0].ID != "00u00000000000000002" || body.Links.Next != nil {
+		t.Fatalf("second page %s", rec.Body)
+	}
+	_, ro := o.srv.Tokens().Add(APIToken{Name: "logs", AdminID: "00ulogs", Roles: []Role{RoleReportAdmin}})
+	wantAPIError(t, o.getAs(ro, "/api/v1/iam/assignees/users"), 403, "E0000006")
 }

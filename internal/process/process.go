@@ -69,6 +69,9 @@ type Config struct {
 	// ReopenWithin is how long after a closed incident's last alert a new alert of it reopens it
 	// (default 24h).
 	ReopenWithin time.Duration
+	// AlertConsumers read the alert stream from their own offsets after each cycle's alerts and
+	// incidents are stored (response actions), so they act within the cycle that raised them.
+	AlertConsumers []AlertConsumer
 	// Committed, when set, is called after each committed batch with the new offset (for metrics
 	// and for callers that wait for the processor to catch up). It must not block.
 	Committed func(offset int64)
@@ -129,6 +132,21 @@ func (c *Config) defaults() {
 	if c.MaxBaselineEntries == 0 {
 		c.MaxBaselineEntries = 1_000_000
 	}
+}
+
+// AlertConsumer follows the alert stream from its own offset (see Config.AlertConsumers).
+type AlertConsumer interface {
+	ConsumeAlerts(ctx context.Context) error
+}
+
+// consumeAlerts runs the alert consumers in turn.
+func (p *Processor) consumeAlerts(ctx context.Context) error {
+	for _, c := range p.cfg.AlertConsumers {
+		if err := c.ConsumeAlerts(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stats counts what a processor did since it was created.
@@ -255,6 +273,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		if err == nil {
 			_, err = p.GroupIncidents(ctx)
 		}
+		if err == nil {
+			err = p.consumeAlerts(ctx)
+		}
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("processor: batch failed; retrying", "offset", p.offset, "err", err)
 		}
@@ -277,8 +298,10 @@ func (p *Processor) ProcessAvailable(ctx context.Context) (int, error) {
 	if _, _, err = p.catchUp(ctx, true, 4*p.cfg.BatchSize); err != nil {
 		return n, err
 	}
-	_, err = p.GroupIncidents(ctx)
-	return n, err
+	if _, err = p.GroupIncidents(ctx); err != nil {
+		return n, err
+	}
+	return n, p.consumeAlerts(ctx)
 }
 
 // processAvailable processes every journal entry after the offset with the live engines.

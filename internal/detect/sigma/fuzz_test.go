@@ -15,6 +15,7 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte("---\n- a\n- b\n...\n"))
 	f.Add([]byte("title: t\nlogsource: {product: okta}\ndetection:\n    s:\n        x|contains|expand: '%a%-%b%'\n        y|cidr|expand: '%A%'\n    condition: s\n"))
 	f.Add([]byte("title: &a x\nb: *a\n"))
+	f.Add([]byte("title: t\nlogsource: {product: okta}\ndetection: {s: {eventType: x}, condition: s}\nresponse: {mode: auto, actions: [clear-sessions, suspend], user: actor.alternateId, oauth_tokens: yes}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		paths := NewPaths()
 		// Rules that parse are evaluated even when other documents of the file fail.

@@ -31,6 +31,7 @@ type Rule struct {
 	Detection      *Detection   // set for detection rules
 	Correlation    *Correlation // set for correlation rules
 	Suppression    *Suppression // idwatch extension: per-rule alert suppression
+	Response       *Response    // idwatch extension: response actions on the alert's user
 }
 
 // Key is how other rules and alerts refer to the rule: its id, else its name, else its title.
@@ -186,6 +187,11 @@ func parseRule(file string, d *node, env *env) (*Rule, ErrorList) {
 		sup, e := parseSuppression(file, s)
 		errs = append(errs, e...)
 		r.Suppression = sup
+	}
+	if rs := d.get("response"); rs != nil && rs.kind != kindNull {
+		resp, e := parseResponse(file, rs)
+		errs = append(errs, e...)
+		r.Response = resp
 	}
 	det, cor := d.get("detection"), d.get("correlation")
 	switch {

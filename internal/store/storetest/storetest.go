@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Incidents", s.incidents)
 	t.Run("IncidentStream", s.incidentStream)
 	t.Run("Suppressions", s.suppressions)
+	t.Run("Responses", s.responses)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
