@@ -112,9 +112,7 @@ func (c *console) funcs() template.FuncMap {
 			}
 			return "Running"
 		},
-		"rowsv": func(p Principal, rows []IntegrationRow, oob bool) rowsView {
-			return rowsView{P: p, Rows: rows, OOB: oob}
-		},
+		"rowsv": func(p Principal, rows []IntegrationRow) rowsView { return rowsView{P: p, Rows: rows} },
 		"fmtf": func(v float64) string { return fmt.Sprintf("%.0f", v) },
 	}
 }

@@ -21,7 +21,7 @@ func (c *console) routeIntegrations(mux *http.ServeMux) {
 	mux.Handle("GET /integrations", c.need(RoleViewer, c.integrationsPage))
 	mux.Handle("GET /integrations/rows", c.need(RoleViewer, c.integrationRows))
 	mux.Handle("POST /integrations/verify", c.need(RoleAdmin, c.startVerify))
-	mux.Handle("GET /integrations/verify/{job}", c.need(RoleAdmin, c.verifyStatus))
+	mux.Handle("GET /verifications/{job}", c.need(RoleAdmin, c.verifyStatus))
 	mux.Handle("GET /integrations/{id}", c.need(RoleViewer, c.integrationPage))
 	mux.Handle("GET /integrations/{id}/backfill", c.need(RoleViewer, c.backfillStatus))
 	mux.Handle("POST /integrations/{id}/enable", c.need(RoleAdmin, c.setEnabled(true)))
@@ -149,7 +149,6 @@ type verifyView struct {
 	Done   bool
 	Added  *IntegrationRow
 	Err    *Error
-	Rows   []IntegrationRow
 }
 
 func (c *console) startVerify(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -216,10 +215,8 @@ func (c *console) renderVerify(w http.ResponseWriter, r *http.Request, p Princip
 	vv := verifyView{ID: id, Checks: append([]VerifyCheck(nil), job.checks...), Done: job.done, Added: job.added, Err: job.err}
 	job.mu.Unlock()
 	if vv.Added != nil {
-		// The table below the form is refreshed in the same response (an out-of-band swap).
-		if rows, err := c.b.Integrations(r.Context()); err == nil {
-			vv.Rows = rows
-		}
+		// The integrations table listens for this event and reloads itself.
+		w.Header().Set("HX-Trigger", "integrations-changed")
 	}
 	if !isHTMX(r) {
 		c.render(w, r, http.StatusOK, "integrations", "verify-page", view{Title: "Verifying", Nav: "integrations", P: p, Data: vv})
@@ -279,7 +276,7 @@ func (c *console) rotate(w http.ResponseWriter, r *http.Request, p Principal) {
 			c.backendError(w, r, p, "Integration", err)
 			return
 		}
-		c.render(w, r, http.StatusBadRequest, "integration", "", view{Title: d.Name, Nav: "integrations", P: p, Data: d, Err: ferr})
+		c.render(w, r, http.StatusOK, "integration", "", view{Title: d.Name, Nav: "integrations", P: p, Data: d, Err: ferr})
 		return
 	}
 	c.back(w, r, "/integrations/"+pathEsc(id), "rotated")
@@ -315,15 +312,14 @@ func (c *console) startBackfill(w http.ResponseWriter, r *http.Request, p Princi
 			c.backendError(w, r, p, "Integration", err)
 			return
 		}
-		c.render(w, r, http.StatusBadRequest, "integration", "", view{Title: d.Name, Nav: "integrations", P: p, Data: d, Err: ferr})
+		c.render(w, r, http.StatusOK, "integration", "", view{Title: d.Name, Nav: "integrations", P: p, Data: d, Err: ferr})
 		return
 	}
 	c.back(w, r, "/integrations/"+pathEsc(id), "backfill")
 }
 
-// rowsView is the integrations table body; OOB marks it for an out-of-band swap.
+// rowsView is the integrations table body.
 type rowsView struct {
 	P    Principal
 	Rows []IntegrationRow
-	OOB  bool
 }

@@ -105,7 +105,7 @@ func (c *console) alertAction(w http.ResponseWriter, r *http.Request, p Principa
 			c.backendError(w, r, p, "Alert", err)
 			return
 		}
-		c.render(w, r, http.StatusBadRequest, "alert", "", view{Title: d.Title, Nav: "alerts", P: p, Data: d, Err: ferr})
+		c.render(w, r, http.StatusOK, "alert", "", view{Title: d.Title, Nav: "alerts", P: p, Data: d, Err: ferr})
 		return
 	}
 	c.back(w, r, "/alerts/"+pathEsc(id), a.Kind)
@@ -183,7 +183,7 @@ func (c *console) showRules(w http.ResponseWriter, r *http.Request, p Principal,
 func (c *console) uploadRule(w http.ResponseWriter, r *http.Request, p Principal) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseMultipartForm(maxFormBody); err != nil && err != http.ErrNotMultipart {
-		c.showRules(w, r, p, http.StatusBadRequest, rulesView{}, &Error{Message: "The upload could not be read", Fix: "Keep rule files under 1 MiB."})
+		c.showRules(w, r, p, http.StatusOK, rulesView{}, &Error{Message: "The upload could not be read", Fix: "Keep rule files under 1 MiB."})
 		return
 	}
 	name, body := "pasted.yml", []byte(r.FormValue("rule"))
@@ -195,17 +195,17 @@ func (c *console) uploadRule(w http.ResponseWriter, r *http.Request, p Principal
 		}
 	}
 	if strings.TrimSpace(string(body)) == "" {
-		c.showRules(w, r, p, http.StatusBadRequest, rulesView{}, &Error{Message: "No rule given", Field: "rule", Fix: "Choose a Sigma rule file (.yml) or paste one."})
+		c.showRules(w, r, p, http.StatusOK, rulesView{}, &Error{Message: "No rule given", Field: "rule", Fix: "Choose a Sigma rule file (.yml) or paste one."})
 		return
 	}
 	up, err := c.b.UploadRule(r.Context(), p, name, body)
 	if err != nil {
-		c.showRules(w, r, p, http.StatusBadRequest, rulesView{Source: strings.Split(string(body), "\n"), Name: name}, c.userError("Uploading the rule", err))
+		c.showRules(w, r, p, http.StatusOK, rulesView{Source: strings.Split(string(body), "\n"), Name: name}, c.userError("Uploading the rule", err))
 		return
 	}
 	status := http.StatusOK
 	if !up.Stored {
-		status = http.StatusUnprocessableEntity
+		status = http.StatusOK
 	}
 	c.showRules(w, r, p, status, rulesView{Upload: &up, Source: strings.Split(strings.TrimRight(string(body), "\n"), "\n"), Name: name}, nil)
 }
@@ -290,12 +290,12 @@ func (c *console) createKey(w http.ResponseWriter, r *http.Request, p Principal)
 		ferr = &Error{Message: "Choose a role", Field: "role", Fix: "viewer reads, analyst triages, admin changes settings."}
 	}
 	if ferr != nil {
-		c.showSettings(w, r, p, http.StatusBadRequest, settingsView{}, ferr)
+		c.showSettings(w, r, p, http.StatusOK, settingsView{}, ferr)
 		return
 	}
 	key, row, err := c.b.CreateAPIKey(r.Context(), p, name, role)
 	if err != nil {
-		c.showSettings(w, r, p, http.StatusBadRequest, settingsView{}, c.userError("Creating the key", err))
+		c.showSettings(w, r, p, http.StatusOK, settingsView{}, c.userError("Creating the key", err))
 		return
 	}
 	// Shown in this response only (no redirect, no-store), never again.
