@@ -113,7 +113,7 @@ func (c *console) funcs() template.FuncMap {
 			return "Running"
 		},
 		"rowsv": func(p Principal, rows []IntegrationRow) rowsView { return rowsView{P: p, Rows: rows} },
-		"fmtf": func(v float64) string { return fmt.Sprintf("%.0f", v) },
+		"fmtf":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
 	}
 }
 
