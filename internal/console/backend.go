@@ -264,6 +264,9 @@ type Evidence struct {
 	UUID      string
 	Published time.Time
 	EventType string
+	Actor     string
+	IP        string
+	Outcome   string
 	Raw       string // the Okta event, indented JSON
 	OCSF      string // the OCSF record, indented JSON
 }

@@ -120,12 +120,17 @@ func TestBrowser(t *testing.T) {
 	var errs jsErrors
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
 	// The first Run starts the browser; the console is watched from then on.
-	do("start browser", chromedp.Navigate("about:blank"))
+	// The browser lives as long as the context of the first Run, so that one is not given a step timeout.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start browser: %v", err)
+	}
 	msgs := chromedp.Console(ctx)
 	watchDone := make(chan struct{})
 	go func() {
@@ -225,12 +230,18 @@ func TestBrowser(t *testing.T) {
 	if got := text("#verify .check-warn .fix"); !strings.Contains(got, "Okta API Scopes") {
 		t.Errorf("warning without its fix: %q", got)
 	}
+	// The form is cleared once the integration is added, so the key does not stay on the page.
+	if n := eval(`document.querySelector("#private_key").value.length + document.querySelector("#name").value.length`); n != 0 {
+		t.Errorf("add form still holds %d characters of the name and key after adding", n)
+	}
 	shot("02-integrations-added")
 	scan("integrations")
 
 	// A wrong key: the credential check fails with its fix, and nothing is added.
 	do("add with wrong key",
-		chromedp.SetValue(chromedp.CSS("#name"), "bad-key"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "bad-key"),
+		chromedp.SendKeys(chromedp.CSS("#org_url"), "https://lab.okta.com"),
+		chromedp.SendKeys(chromedp.CSS("#client_id"), "0oalab123"),
 		chromedp.SetValue(chromedp.CSS("#private_key"), "-----BEGIN PRIVATE KEY-----\n"+consoletest.WrongKeyMarker+"\n-----END PRIVATE KEY-----"),
 		chromedp.Click(chromedp.CSS(`.addform button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#verify .check-fail`)),

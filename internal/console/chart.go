@@ -67,12 +67,15 @@ func Sparkline(vals []float64, label string) template.HTML {
 }
 
 // Bars draws a time series as a bar chart with a labelled value axis and first/middle/last time
-// labels; class names the bars' colour (e.g. "bar-events", "bar-429").
-func Bars(pts []Point, label, unit, class string) template.HTML {
-	const w, h, left, bottom, top = 600.0, 140.0, 44.0, 18.0, 6.0
+// labels; class names the bars' colour (e.g. "bar-events", "bar-429"). width is the drawing's
+// width in CSS pixels at which its text reads at its natural size; the chart scales to its box
+// keeping its proportions, so text is never stretched.
+func Bars(pts []Point, label, unit, class string, width int) template.HTML {
+	const h, left, bottom, top = 130.0, 40.0, 18.0, 6.0
+	w := float64(max(width, 200))
 	plotW, plotH := w-left-4, h-bottom-top
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="bars %s" viewBox="0 0 %d %d" role="img" aria-label="%s" preserveAspectRatio="none">`,
+	fmt.Fprintf(&b, `<svg class="bars %s" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
 		template.HTMLEscapeString(class), int(w), int(h), template.HTMLEscapeString(label))
 	vals := make([]float64, len(pts))
 	for i, p := range pts {

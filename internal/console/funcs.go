@@ -113,7 +113,14 @@ func (c *console) funcs() template.FuncMap {
 			return "Running"
 		},
 		"rowsv": func(p Principal, rows []IntegrationRow) rowsView { return rowsView{P: p, Rows: rows} },
-		"fmtf":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
+		"host": func(u string) string {
+			if x, err := url.Parse(u); err == nil && x.Host != "" {
+				return x.Host
+			}
+			return u
+		},
+		"thousands": thousands,
+		"fmtf":      func(v float64) string { return fmt.Sprintf("%.0f", v) },
 	}
 }
 
@@ -194,4 +201,22 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("time %q: want RFC 3339, a date or a duration like 90m or 7d", s)
 	}
 	return now.Add(-d), nil
+}
+
+// thousands writes n with comma grouping (1,482,113).
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -26,7 +26,8 @@ func PushFatigueAlert(id, user string, at time.Time) console.AlertDetail {
 			result, reason = "SUCCESS", ""
 		}
 		raw, ocsf := oktaEvent(fmt.Sprintf("%s-ev%d", id, i), t, "user.authentication.auth_via_mfa", user, "Okta Verify", "185.220.101.47", result, reason)
-		ev = append(ev, console.Evidence{UUID: fmt.Sprintf("%s-ev%d", id, i), Published: t, EventType: "user.authentication.auth_via_mfa", Raw: raw, OCSF: ocsf})
+		ev = append(ev, console.Evidence{UUID: fmt.Sprintf("%s-ev%d", id, i), Published: t, EventType: "user.authentication.auth_via_mfa",
+			Actor: user, IP: "185.220.101.47", Outcome: result, Raw: raw, OCSF: ocsf})
 	}
 	return console.AlertDetail{
 		AlertRow: console.AlertRow{ID: id, Time: at, Severity: "high", Title: "MFA push fatigue: push denied 5 times, then accepted",
