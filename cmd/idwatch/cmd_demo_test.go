@@ -81,7 +81,7 @@ func TestDemoLiveAlert(t *testing.T) {
 	start := time.Now()
 	go func() {
 		done <- run(ctx, std, []string{"demo", "--listen", "127.0.0.1:0", "--users", "60", "--data-dir", t.TempDir(), "--status-every", "0",
-			"--storylines", "0", "--live-first", "2s", "--live-every", "1h"})
+			"--storylines", "0", "--history", "30m", "--live-first", "2s", "--live-every", "1h"})
 	}()
 	deadline := time.After(60 * time.Second)
 	select {
