@@ -259,6 +259,9 @@ func TestLogoutAndRevoke(t *testing.T) {
 	}
 	viewer := hs.login(consoletest.ViewerKey)
 	admin := hs.login(consoletest.AdminKey)
+	if w := hs.do("POST", "/settings/keys/first-admin/revoke", url.Values{}, admin); !strings.Contains(w.Body.String(), "You are signed in with this key") || len(hs.fake.Actions()) != 0 {
+		t.Errorf("revoking the session's own key: %d %v", w.Code, hs.fake.Actions())
+	}
 	if w := hs.do("POST", "/settings/keys/noc-dashboard/revoke", url.Values{}, admin); w.Code != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}

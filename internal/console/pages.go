@@ -304,6 +304,12 @@ func (c *console) createKey(w http.ResponseWriter, r *http.Request, p Principal)
 
 func (c *console) revokeKey(w http.ResponseWriter, r *http.Request, p Principal) {
 	name := r.PathValue("name")
+	if name == p.Name {
+		// Revoking the key this session stands on could lock the last admin out.
+		c.showSettings(w, r, p, http.StatusOK, settingsView{}, &Error{Message: "You are signed in with this key", Field: "name",
+			Fix: "Sign in with another admin key to revoke it, or use 'idwatch apikeys revoke " + name + "'."})
+		return
+	}
 	if err := c.b.RevokeAPIKey(r.Context(), p, name); err != nil {
 		c.backendError(w, r, p, "Revoking the key", err)
 		return
