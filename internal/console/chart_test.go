@@ -125,7 +125,7 @@ func TestParseWhen(t *testing.T) {
 			t.Errorf("parseWhen(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"yesterday", "-5m", "7dd", "d", "1.5d"} {
+	for _, bad := range []string{"yesterday", "-5m", "7dd", "d", "1.5d", "99999999999d"} {
 		if _, err := parseWhen(bad, now); err == nil {
 			t.Errorf("parseWhen(%q): no error", bad)
 		}
@@ -138,4 +138,19 @@ func TestThousands(t *testing.T) {
 			t.Errorf("thousands(%d) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzParseWhen: any input gives a time or an error, never a panic, and an accepted duration is
+// never in the future.
+func FuzzParseWhen(f *testing.F) {
+	for _, s := range []string{"", "7d", "90m", "2026-11-01", "2026-11-01T10:30", "2026-11-01T10:30:00Z", "-1h", "99999999999d", "1e9h"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseWhen(s, now)
+		if err == nil && got.After(now) && !strings.Contains(s, "-") && !strings.Contains(s, ":") {
+			t.Errorf("parseWhen(%q) = %v, after now", s, got)
+		}
+	})
 }

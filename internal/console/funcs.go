@@ -192,7 +192,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && days >= 0 && fmt.Sprint(days) == n {
+		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && days >= 0 && days <= 36500 && fmt.Sprint(days) == n {
 			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
 		}
 	}
