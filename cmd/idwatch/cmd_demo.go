@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/process"
@@ -35,6 +36,8 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	fs.Lookup("info-file").Usage = "not available yet (it is to hold the console URL and API key; the demo has no console): use 'idwatch sim --info-file F' for the emulator's details"
 	dataDir := fs.String("data-dir", "", "keep the demo's database here (default: a temporary directory removed on exit)")
 	status := fs.Duration("status-every", 30*time.Second, "print collection status this often (0: never)")
+	liveFirst := fs.Duration("live-first", 20*time.Second, "start the first live attack storyline this long after start")
+	liveEvery := fs.Duration("live-every", 3*time.Minute, "then start another live attack storyline this often (0: none)")
 	// The demo places more attack storylines in its history than sim does, so alerts show at once.
 	if err := fs.Set("storylines", "8"); err != nil {
 		return err
@@ -98,9 +101,14 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	go func() { errs <- m.Run(ctx) }()
 	go func() { errs <- proc.Run(ctx) }()
+	if *liveEvery > 0 {
+		go func() {
+			errs <- liveStorylines(ctx, clock.System{}, sim.Server, *liveFirst, *liveEvery, printLiveStoryline(io))
+		}()
+	}
 	fmt.Fprintln(io.out, "idwatch: alerts from the built-in detections appear below; press Ctrl-C to stop.")
 
 	err = printAlertsUntilDone(ctx, io, st, m, *status, errs)

@@ -66,3 +66,48 @@ func TestDemoRaisesAlerts(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoLiveAlert runs the demo with no storylines in its history and checks that a storyline
+// started live, after launch, raises an alert within a minute.
+func TestDemoLiveAlert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo for up to a minute")
+	}
+	out := &signalWriter{want: "LIVE  storyline", seen: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	std := stdio{in: strings.NewReader(""), out: out, err: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	start := time.Now()
+	go func() {
+		done <- run(ctx, std, []string{"demo", "--listen", "127.0.0.1:0", "--users", "60", "--data-dir", t.TempDir(), "--status-every", "0",
+			"--storylines", "0", "--history", "30m", "--live-first", "2s", "--live-every", "1h"})
+	}()
+	deadline := time.After(60 * time.Second)
+	select {
+	case <-out.seen:
+	case code := <-done:
+		t.Fatalf("demo exited with %d before starting a live storyline:\n%s", code, out)
+	case <-deadline:
+		t.Fatalf("no live storyline within 60 s:\n%s", out)
+	}
+	// Wait for an alert printed after the live storyline started.
+	for {
+		got := out.String()
+		if i := strings.Index(got, "LIVE  storyline"); strings.Contains(got[i:], "\nALERT ") {
+			t.Logf("first live alert %v after launch:\n%s", time.Since(start).Round(time.Second), got[i:])
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited with %d:\n%s", code, out)
+		case <-deadline:
+			t.Fatalf("no live alert within 60 s of launch:\n%s", out)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exited with %d after cancel:\n%s", code, out)
+	}
+}
