@@ -51,17 +51,17 @@ type Options struct {
 
 // Server is the REST API: a route table behind authentication, and the HTTP listener.
 type Server struct {
-	cfg     Config
-	st      store.Store
-	log     *slog.Logger
-	now     func() time.Time
-	ready   *Readiness
+	cfg      Config
+	st       store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	ready    *Readiness
 	verifier *collect.Verifier
 	clients  *collect.Clients
 	onChange func()
 	rates    *rates
-	version string
-	proxies []netip.Prefix
+	version  string
+	proxies  []netip.Prefix
 
 	mu       sync.Mutex
 	routes   []Route

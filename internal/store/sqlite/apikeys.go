@@ -96,7 +96,6 @@ func (s *Store) TouchAPIKey(ctx context.Context, id int64, at time.Time) error {
 	})
 }
 
-
 func scanAPIKey(r rowScanner) (store.APIKey, error) {
 	var (
 		k             store.APIKey
