@@ -25,6 +25,8 @@ type Store interface {
 	Processing
 	Incidents
 	Responses
+	APIKeys
+	Stats
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

@@ -55,6 +55,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("IncidentStream", s.incidentStream)
 	t.Run("Suppressions", s.suppressions)
 	t.Run("Responses", s.responses)
+	t.Run("APIKeys", s.apiKeys)
+	t.Run("Stats", s.stats)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
