@@ -24,6 +24,7 @@ type Store interface {
 	DeadLetters
 	Processing
 	Incidents
+	Inventory
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }
