@@ -77,6 +77,28 @@ type InventorySync struct {
 	Groups        int       `json:"groups"`
 	// APICalls counts the Okta requests the sync made, by kind (users, groups, members, ...).
 	APICalls map[string]int `json:"apiCalls"`
+	// Connector is the account idwatch reads Okta as, and the roles it holds.
+	Connector ConnectorAccount `json:"connector"`
+	// APITokens are the org's SSWS tokens; TokensVisible is false when the integration may not
+	// list them (okta.apiTokens.read missing), so no token finding can be computed.
+	APITokens     []APITokenInfo `json:"apiTokens,omitempty"`
+	TokensVisible bool           `json:"tokensVisible"`
+}
+
+// ConnectorAccount is the Okta principal an integration acts as: a user (SSWS token) or a
+// service app (OAuth client id).
+type ConnectorAccount struct {
+	UserID   string           `json:"userId,omitempty"`
+	Login    string           `json:"login,omitempty"`
+	ClientID string           `json:"clientId,omitempty"`
+	Roles    []RoleAssignment `json:"roles"`
+}
+
+// APITokenInfo is an SSWS API token's metadata: who it acts as, never its value.
+type APITokenInfo struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	UserID string `json:"userId"`
 }
 
 // InventorySnapshot is an integration's whole inventory.
@@ -114,6 +136,8 @@ type Inventory interface {
 	PutInventoryGroup(ctx context.Context, integrationID int64, g InventoryGroup) error
 	// DeleteInventoryGroup removes a group Okta no longer has; a missing group is not an error.
 	DeleteInventoryGroup(ctx context.Context, integrationID int64, groupID string) error
+	// SaveInventorySync replaces the integration's sync record (tokens, connector) only.
+	SaveInventorySync(ctx context.Context, integrationID int64, sync InventorySync) error
 	// LoadInventory returns the integration's inventory; ErrNotFound when it was never synced.
 	LoadInventory(ctx context.Context, integrationID int64) (InventorySnapshot, error)
 	// InventoryUser finds a user by id or (case-insensitively) login; ErrNotFound when absent.

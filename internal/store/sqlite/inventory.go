@@ -95,6 +95,19 @@ func (s *Store) DeleteInventoryGroup(ctx context.Context, integrationID int64, g
 	})
 }
 
+// SaveInventorySync implements store.Inventory.
+func (s *Store) SaveInventorySync(ctx context.Context, integrationID int64, sync store.InventorySync) error {
+	data, err := json.Marshal(sync)
+	if err != nil {
+		return s.wrap("save inventory sync", err)
+	}
+	return s.write(ctx, "save inventory sync", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO inventory_syncs (integration_id, data) VALUES ($1, $2)
+			ON CONFLICT (integration_id) DO UPDATE SET data = excluded.data`, integrationID, data)
+		return err
+	})
+}
+
 // LoadInventory implements store.Inventory.
 func (s *Store) LoadInventory(ctx context.Context, integrationID int64) (store.InventorySnapshot, error) {
 	var snap store.InventorySnapshot
