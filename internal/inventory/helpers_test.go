@@ -35,12 +35,12 @@ type org struct {
 }
 
 type orgOptions struct {
-	users      int
-	groups     int // total groups: the scenario's plus numbered project groups with members
-	flaws      []oktasim.Flaw
-	seed       int64
-	connector  oktasim.User // roles of the connector account (default Read-Only + custom role)
-	setup      func(users []oktasim.User, groups []oktasim.Group) ([]oktasim.User, []oktasim.Group)
+	users     int
+	groups    int // total groups: the scenario's plus numbered project groups with members
+	flaws     []oktasim.Flaw
+	seed      int64
+	connector oktasim.User // roles of the connector account (default Read-Only + custom role)
+	setup     func(users []oktasim.User, groups []oktasim.Group) ([]oktasim.User, []oktasim.Group)
 }
 
 // newOrg builds a scenario org with the options and an inventory Service over it.
@@ -130,7 +130,9 @@ func (o *org) appendEvent(t testing.TB, uuid, typ string, actorID string, target
 	}
 }
 
-func userTarget(id string) map[string]any { return map[string]any{"id": id, "type": "User", "alternateId": id} }
+func userTarget(id string) map[string]any {
+	return map[string]any{"id": id, "type": "User", "alternateId": id}
+}
 func groupTarget(id string) map[string]any {
 	return map[string]any{"id": id, "type": "UserGroup", "alternateId": "unknown"}
 }

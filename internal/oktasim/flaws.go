@@ -36,6 +36,9 @@ var AllFlaws = []Flaw{FlawDormantAdmin, FlawWeakAdminMFA, FlawNoPhishingResistan
 // cleanSuperAdmins is how many Super Admins a flawless org keeps.
 const cleanSuperAdmins = 3
 
+// manySuperAdmins is how many Super Admins the many-super-admins flaw makes at least.
+const manySuperAdmins = 8
+
 // FlawsForSeed derives an org's flaws from its seed: bit i of seed mod 2^len(AllFlaws) plants
 // AllFlaws[i]. Seeds that are multiples of 64 (0 included) give a clean org; 63 gives every flaw.
 func FlawsForSeed(seed int64) []Flaw {
@@ -80,7 +83,21 @@ func applyUserFlaws(users []User, flaws []Flaw, now time.Time) {
 			admins = append(admins, i)
 		}
 	}
-	if !slices.Contains(flaws, FlawManySuperAdmins) {
+	if slices.Contains(flaws, FlawManySuperAdmins) {
+		// Every admin beyond the flawed ones below becomes a Super Admin too, up to manySuperAdmins.
+		n := 0
+		for _, i := range admins {
+			if slices.Contains(users[i].AdminRoles, RoleSuperAdmin) {
+				n++
+			}
+		}
+		for k := len(admins) - 1; k >= 3 && n < manySuperAdmins; k-- {
+			if u := &users[admins[k]]; !slices.Contains(u.AdminRoles, RoleSuperAdmin) {
+				u.AdminRoles = []Role{RoleSuperAdmin}
+				n++
+			}
+		}
+	} else {
 		kept := 0
 		for _, i := range admins {
 			for j, r := range users[i].AdminRoles {
@@ -120,10 +137,10 @@ func applyUserFlaws(users []User, flaws []Flaw, now time.Time) {
 		}
 	}
 	if u, ok := pick(2); ok && slices.Contains(flaws, FlawNoPhishingResistantAdmin) {
-		u.Factors = slices.DeleteFunc(slices.Clone(u.Factors), func(f Factor) bool { return f.FactorType == "webauthn" })
-		if len(u.Factors) == 0 {
-			at := u.Activated
-			u.Factors = []Factor{{ID: stableID("opf", 17, u.ID, "push"), FactorType: "push", Provider: "OKTA", VendorName: "OKTA", Status: "ACTIVE", Created: at, LastUpdated: at}}
+		at := u.Activated
+		u.Factors = []Factor{
+			{ID: stableID("opf", 17, u.ID, "push"), FactorType: "push", Provider: "OKTA", VendorName: "OKTA", Status: "ACTIVE", Created: at, LastUpdated: at},
+			{ID: stableID("ostf", 16, u.ID, "totp"), FactorType: "token:software:totp", Provider: "OKTA", VendorName: "OKTA", Status: "ACTIVE", Created: at, LastUpdated: at},
 		}
 	}
 	if slices.Contains(flaws, FlawMissingADLink) {
