@@ -16,6 +16,7 @@ const (
 
 // registerAssignments mounts the group role, role assignee and API token listings.
 func (s *Server) registerAssignments() {
+	s.HandleAPI(http.MethodGet, "/api/v1/groups/{id}", PermGroupsRead, s.handleGetGroup)
 	s.HandleAPI(http.MethodGet, "/api/v1/groups/{id}/roles", PermRolesRead, s.handleGroupRoles)
 	s.HandleAPI(http.MethodGet, "/api/v1/iam/assignees/users", PermRolesRead, s.handleAssigneeUsers)
 	s.HandleAPI(http.MethodGet, "/api/v1/api-tokens", PermAPITokensRead, s.handleListAPITokens)
@@ -48,6 +49,15 @@ func (s *Server) inheritedRoles(u User, base string) []map[string]any {
 		}
 	}
 	return out
+}
+
+func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) {
+	g, ok := s.groupByID(r.PathValue("id"))
+	if !ok {
+		writeAPIError(w, errNotFound("Group"))
+		return
+	}
+	writeJSON(w, http.StatusOK, groupJSON(g, s.baseURL(r)))
 }
 
 func (s *Server) handleGroupRoles(w http.ResponseWriter, r *http.Request) {
