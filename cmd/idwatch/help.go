@@ -54,6 +54,11 @@ func subcommands() map[string][]subcommand {
 			{"show", "an incident's timeline, risk contributions and history"},
 			{"update", "set status or assignee, add a note"},
 		},
+		"inventory": {
+			{"sync", "read an integration's users, groups, admin roles and factors from Okta"},
+			{"users", "inventoried users, optionally only admins"},
+			{"user", "one user's identity: status, AD link, roles, factors, groups"},
+		},
 	}
 }
 

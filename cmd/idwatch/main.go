@@ -57,6 +57,8 @@ func commands() []command {
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
 		{"incidents", "list, show and triage incidents (alerts grouped by identity)", runIncidents},
+		{"inventory", "sync and show the identity inventory: users, AD link, admin roles, factors", runInventory},
+		{"posture", "identity posture findings from the inventory, each with why and how to fix", runPosture},
 	}
 }
 
