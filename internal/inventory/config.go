@@ -25,10 +25,10 @@ type Config struct {
 	// Interval is the time between full syncs (default 24h, at least 1h).
 	Interval time.Duration `yaml:"interval" json:"interval"`
 	// ADAttributes default to ObjectSid, ObjectGuid and DistinguishedName.
-	ADAttributes ADAttributes `yaml:"adAttributes" json:"adAttributes"`
+	ADAttributes ADAttributes `yaml:"ad_attributes" json:"adAttributes"`
 	// GroupAdminFactorsMax bounds the members of a role-holding group whose factors are fetched
 	// on a sync (default 200); larger groups are a posture finding of their own.
-	GroupAdminFactorsMax int `yaml:"groupAdminFactorsMax" json:"groupAdminFactorsMax"`
+	GroupAdminFactorsMax int `yaml:"group_admin_factors_max" json:"groupAdminFactorsMax"`
 	// Posture tunes the posture findings computed after each sync and update.
 	Posture posture.Config `yaml:"posture" json:"posture"`
 }
@@ -63,11 +63,11 @@ func (c Config) Validate() error {
 	}
 	for name, v := range map[string]string{"sid": c.ADAttributes.Sid, "guid": c.ADAttributes.GUID, "dn": c.ADAttributes.DN} {
 		if !validVariableName(v) {
-			errs = append(errs, fmt.Errorf("inventory.adAttributes.%s %q is not an Okta variable name (a letter, then letters, digits or underscores)", name, v))
+			errs = append(errs, fmt.Errorf("inventory.ad_attributes.%s %q is not an Okta variable name (a letter, then letters, digits or underscores)", name, v))
 		}
 	}
 	if c.GroupAdminFactorsMax < 0 {
-		errs = append(errs, fmt.Errorf("inventory.groupAdminFactorsMax must not be negative, got %d", c.GroupAdminFactorsMax))
+		errs = append(errs, fmt.Errorf("inventory.group_admin_factors_max must not be negative, got %d", c.GroupAdminFactorsMax))
 	}
 	if err := c.Posture.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("inventory.posture: %w", err))

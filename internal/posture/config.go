@@ -22,14 +22,14 @@ const (
 // Config holds the thresholds of the findings.
 type Config struct {
 	// DormantDays: a privileged account unused this long is dormant (default 30).
-	DormantDays int `yaml:"dormantDays" json:"dormantDays"`
+	DormantDays int `yaml:"dormant_days" json:"dormantDays"`
 	// MaxSuperAdmins: more active Super Admins than this is a finding (default 4).
-	MaxSuperAdmins int `yaml:"maxSuperAdmins" json:"maxSuperAdmins"`
+	MaxSuperAdmins int `yaml:"max_super_admins" json:"maxSuperAdmins"`
 	// LargeGroupMembers: an admin role granted to a group with more members is a finding
 	// (default 25).
-	LargeGroupMembers int `yaml:"largeGroupMembers" json:"largeGroupMembers"`
+	LargeGroupMembers int `yaml:"large_group_members" json:"largeGroupMembers"`
 	// ExpectADLink is ad-sourced (default), all or none.
-	ExpectADLink string `yaml:"expectADLink" json:"expectADLink"`
+	ExpectADLink string `yaml:"expect_ad_link" json:"expectADLink"`
 }
 
 // WithDefaults fills unset fields.
@@ -54,18 +54,18 @@ func (c Config) Validate() error {
 	c = c.WithDefaults()
 	var errs []error
 	if c.DormantDays < 1 {
-		errs = append(errs, fmt.Errorf("dormantDays must be at least 1, got %d", c.DormantDays))
+		errs = append(errs, fmt.Errorf("dormant_days must be at least 1, got %d", c.DormantDays))
 	}
 	if c.MaxSuperAdmins < 1 {
-		errs = append(errs, fmt.Errorf("maxSuperAdmins must be at least 1 (keep one break-glass Super Admin), got %d", c.MaxSuperAdmins))
+		errs = append(errs, fmt.Errorf("max_super_admins must be at least 1 (keep one break-glass Super Admin), got %d", c.MaxSuperAdmins))
 	}
 	if c.LargeGroupMembers < 1 {
-		errs = append(errs, fmt.Errorf("largeGroupMembers must be at least 1, got %d", c.LargeGroupMembers))
+		errs = append(errs, fmt.Errorf("large_group_members must be at least 1, got %d", c.LargeGroupMembers))
 	}
 	switch c.ExpectADLink {
 	case ExpectADSourced, ExpectAll, ExpectNone:
 	default:
-		errs = append(errs, fmt.Errorf("expectADLink must be %s, %s or %s, got %q", ExpectADSourced, ExpectAll, ExpectNone, c.ExpectADLink))
+		errs = append(errs, fmt.Errorf("expect_ad_link must be %s, %s or %s, got %q", ExpectADSourced, ExpectAll, ExpectNone, c.ExpectADLink))
 	}
 	return errors.Join(errs...)
 }
