@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("DeadLetters", s.deadLetters)
 	t.Run("Processing", s.processing)
 	t.Run("Incidents", s.incidents)
+	t.Run("Inventory", s.inventory)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
