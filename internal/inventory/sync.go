@@ -161,10 +161,19 @@ func (s *Syncer) FullSync(ctx context.Context, integrationID int64) (store.Inven
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(want)) {
-		if i, ok := byID[id]; ok {
-			if err := s.fillFactors(ctx, &snap.Users[i], calls); err != nil {
-				return snap, err
-			}
+		i, ok := byID[id]
+		if !ok {
+			continue
+		}
+		err := s.fillFactors(ctx, &snap.Users[i], calls)
+		if forbidden(err) {
+			// Without okta.factors.read (service apps) no factor is readable: the factor
+			// findings stay silent rather than guess, and the sync goes on.
+			snap.Sync.FactorsDenied = true
+			break
+		}
+		if err != nil {
+			return snap, err
 		}
 	}
 
@@ -240,6 +249,12 @@ func (s *Syncer) fillFactors(ctx context.Context, u *store.InventoryUser, calls 
 	}
 	u.FactorsKnown = true
 	return nil
+}
+
+// forbidden reports whether Okta refused the call for a missing permission or scope.
+func forbidden(err error) bool {
+	var apiErr *okta.APIError
+	return errors.As(err, &apiErr) && apiErr.Status == 403
 }
 
 // readConnector finds the account the integration acts as and its roles. Failures leave it

@@ -13,11 +13,11 @@ import (
 // TestFullSyncMatchesDirectory syncs an org of 10,000 users and 500 groups and checks every
 // count against oktasim's directory, and that the API calls stay far below one per user.
 func TestFullSyncMatchesDirectory(t *testing.T) {
-	users := 10000
+	users, groups := 10000, 500
 	if testing.Short() {
-		users = 2000
+		users, groups = 2000, 100
 	}
-	o := newOrg(t, orgOptions{seed: 7, users: users, groups: 500, flaws: oktasim.AllFlaws})
+	o := newOrg(t, orgOptions{seed: 7, users: users, groups: groups, flaws: oktasim.AllFlaws})
 	ctx := context.Background()
 	snap, err := o.svc.Sync(ctx)
 	if err != nil {
@@ -61,8 +61,8 @@ func TestFullSyncMatchesDirectory(t *testing.T) {
 			members[g]++
 		}
 	}
-	if len(snap.Groups) != 500 {
-		t.Errorf("groups: got %d, want 500", len(snap.Groups))
+	if len(snap.Groups) != groups {
+		t.Errorf("groups: got %d, want %d", len(snap.Groups), groups)
 	}
 	for _, g := range snap.Groups {
 		if len(g.Members) != members[g.ID] {

@@ -218,7 +218,7 @@ func (s *Service) apply(ctx context.Context, ch *change) error {
 			}
 		}
 		if ch.roles[id] || ch.factors[id] || len(u.Roles) > 0 || u.FactorsKnown {
-			if err := s.Syncer.fillFactors(ctx, &u, calls); err != nil {
+			if err := s.Syncer.fillFactors(ctx, &u, calls); err != nil && !forbidden(err) {
 				return err
 			}
 		}

@@ -83,6 +83,8 @@ type InventorySync struct {
 	// list them (okta.apiTokens.read missing), so no token finding can be computed.
 	APITokens     []APITokenInfo `json:"apiTokens,omitempty"`
 	TokensVisible bool           `json:"tokensVisible"`
+	// FactorsDenied is true when Okta refused to list factors (okta.factors.read missing).
+	FactorsDenied bool `json:"factorsDenied,omitempty"`
 }
 
 // ConnectorAccount is the Okta principal an integration acts as: a user (SSWS token) or a
