@@ -67,3 +67,29 @@ func TestInventoryCommands(t *testing.T) {
 		t.Fatalf("posture: %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestInventorySyncWithServiceApp: an OAuth service app integration with the inventory feature
+// syncs with the scopes the feature requests; the connector is the app, read through its roles.
+func TestInventorySyncWithServiceApp(t *testing.T) {
+	orgURL, app := simApp(t)
+	dd := "--data-dir=" + t.TempDir()
+	if code, out, errOut := runCLI(t, "", append([]string{"integrations", "add", dd, "--name", "acme", "--org-url", orgURL, "--features", "inventory"}, app...)...); code != 0 {
+		t.Fatalf("add: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "", "inventory", "sync", "--integration", "acme", "--json", dd)
+	if code != 0 {
+		t.Fatalf("sync: %d\n%s\n%s", code, out, errOut)
+	}
+	var got struct {
+		Sync struct {
+			Users     int `json:"users"`
+			Connector struct {
+				ClientID string `json:"clientId"`
+				Roles    []any  `json:"roles"`
+			} `json:"connector"`
+		} `json:"sync"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Sync.Users < 10 || got.Sync.Connector.ClientID == "" {
+		t.Fatalf("sync result: %v %s", err, out)
+	}
+}
