@@ -17,14 +17,21 @@ func (s *Service) Run(ctx context.Context, clk clock.Clock, poll time.Duration) 
 		poll = 5 * time.Second
 	}
 	interval := s.Syncer.Config.WithDefaults().Interval
+	// A failed sync is retried after a wait that doubles from a minute up to an hour, so that a
+	// missing permission does not turn into a full read of the org every poll.
+	var retryAt time.Time
+	backoff := time.Minute
 	for {
 		if due, err := s.syncDue(ctx, clk.Now(), interval); err != nil {
 			s.log().Warn("inventory: reading the last sync failed", "integration", s.IntegrationID, "error", err)
-		} else if due {
+		} else if due && !clk.Now().Before(retryAt) {
 			snap, err := s.Sync(ctx)
 			if err != nil {
-				s.log().Warn("inventory: full sync failed; retrying at the next poll", "integration", s.IntegrationID, "error", err)
+				retryAt = clk.Now().Add(backoff)
+				s.log().Warn("inventory: full sync failed", "integration", s.IntegrationID, "error", err, "retry_in", backoff)
+				backoff = min(2*backoff, time.Hour)
 			} else {
+				retryAt, backoff = time.Time{}, time.Minute
 				s.log().Info("inventory: full sync done", "integration", s.IntegrationID, "users", snap.Sync.Users,
 					"groups", snap.Sync.Groups, "apiCalls", Total(snap.Sync.APICalls))
 			}

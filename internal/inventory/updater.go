@@ -115,7 +115,13 @@ func (s *Service) Step(ctx context.Context) (read, applied int, err error) {
 	}
 	if ch.relevant > 0 {
 		if err := s.apply(ctx, ch); err != nil {
-			return 0, 0, err
+			if !refused(err) {
+				return 0, 0, err
+			}
+			// Okta refuses for good (a permission is missing, the request is invalid): retrying
+			// would hold the journal back for ever; the next full sync repairs what was missed.
+			s.log().Warn("inventory: Okta refused a re-read; the events are passed over until the next full sync",
+				"integration", s.IntegrationID, "error", err)
 		}
 	}
 	if err := s.Store.CommitOffset(ctx, name, ch.lastSeq); err != nil {
@@ -259,6 +265,12 @@ func (s *Service) apply(ctx context.Context, ch *change) error {
 	}
 	s.log().Debug("inventory: applied events", "integration", s.IntegrationID, "events", ch.relevant, "apiCalls", Total(calls.Map()))
 	return s.evaluate(ctx, &snap)
+}
+
+// refused reports an Okta answer that a retry cannot change: a 4xx other than 429.
+func refused(err error) bool {
+	var apiErr *okta.APIError
+	return errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests
 }
 
 func notFound(err error) bool {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/oktasim"
 	"github.com/idwatch/idwatch/internal/posture"
 	"github.com/idwatch/idwatch/internal/store"
@@ -144,5 +145,31 @@ func TestIncrementalUpdates(t *testing.T) {
 	}
 	if _, ok := (&Lookup{Store: o.st}).Lookup(ctx, o.svc.IntegrationID, "nobody@acme.example"); ok {
 		t.Error("lookup of an unknown login succeeded")
+	}
+}
+
+// deniedAPI answers every user read with Okta's 403.
+type deniedAPI struct{ API }
+
+func (deniedAPI) GetUser(context.Context, string) (*okta.User, error) {
+	return nil, &okta.APIError{Kind: okta.KindPermission, Status: 403, Code: "E0000006", Summary: "You do not have permission to perform the requested action"}
+}
+
+// TestRefusedReReadDoesNotStall: when Okta refuses a re-read for good, the updater moves past
+// the events instead of holding the journal back until the next full sync.
+func TestRefusedReReadDoesNotStall(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t, orgOptions{seed: 128, users: 40, flaws: []oktasim.Flaw{}})
+	snap, err := o.svc.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.svc.Syncer.API = deniedAPI{o.svc.Syncer.API}
+	o.appendEvent(t, "d1", "user.lifecycle.suspend", o.connector.ID, userTarget(snap.Users[0].ID))
+	if read, _, err := o.svc.Step(ctx); err != nil || read != 1 {
+		t.Fatalf("step: read %d, %v", read, err)
+	}
+	if off, _ := o.st.Offset(ctx, ConsumerName(o.svc.IntegrationID)); off == 0 {
+		t.Error("offset did not move past the refused event")
 	}
 }
