@@ -41,8 +41,9 @@ type Lookup struct {
 	Store store.Inventory
 }
 
-// Lookup finds a user by id or login in an integration's inventory; ok is false when the user
-// is unknown or the integration has no inventory.
+// Lookup finds a user by id or login in an integration's stored inventory; ok is false when the
+// user is unknown or the integration has no inventory. It reads the store on every call (for the
+// CLI); enrichment of a stream uses Service.Lookup, which answers from memory.
 func (l *Lookup) Lookup(ctx context.Context, integrationID int64, userIDOrLogin string) (Identity, bool) {
 	u, err := l.Store.InventoryUser(ctx, integrationID, userIDOrLogin)
 	if err != nil {
@@ -58,14 +59,16 @@ func (l *Lookup) Lookup(ctx context.Context, integrationID int64, userIDOrLogin 
 // IdentityOf builds u's Identity from its integration's snapshot (for the groups and the roles
 // inherited from them).
 func IdentityOf(snap *store.InventorySnapshot, u store.InventoryUser) Identity {
-	id := Identity{IntegrationID: snap.Sync.IntegrationID, UserID: u.ID, Login: u.Login, Email: u.Email, DisplayName: u.DisplayName,
+	return identityFrom(snap.Sync.IntegrationID, u, groupsOfUser(snap, u.ID))
+}
+
+// identityFrom builds u's Identity given the groups it belongs to.
+func identityFrom(integrationID int64, u store.InventoryUser, groups []store.InventoryGroup) Identity {
+	id := Identity{IntegrationID: integrationID, UserID: u.ID, Login: u.Login, Email: u.Email, DisplayName: u.DisplayName,
 		Status: u.Status, Roles: slices.Clone(u.Roles), ObjectSid: u.ObjectSid, ObjectGuid: u.ObjectGuid,
 		DistinguishedName: u.DistinguishedName, ADLinked: u.ObjectSid != "" && u.ObjectGuid != "" && u.DistinguishedName != "",
 		Factors: u.Factors, ProviderType: u.ProviderType, FactorStrength: "unknown"}
-	for _, g := range snap.Groups {
-		if !slices.Contains(g.Members, u.ID) {
-			continue
-		}
+	for _, g := range groups {
 		id.Groups = append(id.Groups, g.Name)
 		for _, r := range g.Roles {
 			r.GroupID, r.AssignmentType = g.ID, "GROUP"

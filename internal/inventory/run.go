@@ -60,5 +60,8 @@ func (s *Service) syncDue(ctx context.Context, now time.Time, interval time.Dura
 	if err != nil {
 		return false, err
 	}
+	if s.index.Load() == nil {
+		s.index.Store(NewIndex(&snap)) // a restart answers lookups from the stored inventory
+	}
 	return now.Sub(snap.Sync.FinishedAt) >= interval, nil
 }

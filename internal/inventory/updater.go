@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/event"
@@ -29,6 +30,8 @@ type Service struct {
 	// IntegrationID is the integration whose journal entries and inventory this is.
 	IntegrationID int64
 	Logger        *slog.Logger
+	// index is the in-memory view Lookup answers from, replaced after each sync and update.
+	index atomic.Pointer[Index]
 	// Batch is how many journal entries one Step reads (default 500).
 	Batch int
 }
@@ -66,8 +69,9 @@ func (s *Service) Sync(ctx context.Context) (store.InventorySnapshot, error) {
 	return snap, s.evaluate(ctx, &snap)
 }
 
-// evaluate computes and stores the posture findings of snap.
+// evaluate computes and stores the posture findings of snap, and makes snap the one Lookup reads.
 func (s *Service) evaluate(ctx context.Context, snap *store.InventorySnapshot) error {
+	s.index.Store(NewIndex(snap))
 	return s.Store.SavePosture(ctx, s.IntegrationID, posture.Evaluate(snap, s.Syncer.Config.Posture, s.Syncer.now()))
 }
 

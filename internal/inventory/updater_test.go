@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"slices"
 	"testing"
 
@@ -142,6 +144,13 @@ func TestIncrementalUpdates(t *testing.T) {
 	id, ok := (&Lookup{Store: o.st}).Lookup(ctx, o.svc.IntegrationID, u.Login)
 	if !ok || !id.IsAdmin || id.FactorStrength != "phishing-resistant" || id.UserID != promoted.ID {
 		t.Errorf("lookup of %s: %+v, %v", u.Login, id, ok)
+	}
+	mem, ok := o.svc.Lookup(ctx, o.svc.IntegrationID, strings.ToUpper(u.Login))
+	if !ok || !reflect.DeepEqual(mem, id) {
+		t.Errorf("in-memory lookup differs from the stored one:\n%+v\n%+v", mem, id)
+	}
+	if _, ok := o.svc.Lookup(ctx, o.svc.IntegrationID+1, u.Login); ok {
+		t.Error("in-memory lookup answered for another integration")
 	}
 	if _, ok := (&Lookup{Store: o.st}).Lookup(ctx, o.svc.IntegrationID, "nobody@acme.example"); ok {
 		t.Error("lookup of an unknown login succeeded")
