@@ -3,8 +3,8 @@ package inventory
 import (
 	"context"
 	"reflect"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/idwatch/idwatch/internal/okta"
