@@ -14,7 +14,9 @@ import (
 // TestInventoryCommands syncs an oktasim org through the CLI, then lists admins, shows one user
 // and prints the posture findings, in text and JSON.
 func TestInventoryCommands(t *testing.T) {
-	f := simFlags{listen: "127.0.0.1:0", history: time.Hour, users: 120, seed: 7, orgDomain: "acme.example", noRateLimits: true}
+	// Seed 7 plants the first three flaws: a dormant admin, one with weak MFA, one without a
+	// phishing-resistant factor.
+	f := simFlags{listen: "127.0.0.1:0", history: time.Hour, users: 120, seed: 7, orgDomain: "acme.example", noRateLimits: true, postureFlaws: "seed"}
 	var logs strings.Builder
 	sim, serve, err := f.start(stdio{out: &logs, err: &logs, log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -63,7 +65,9 @@ func TestInventoryCommands(t *testing.T) {
 	if code, _, errOut = runCLI(t, "", "inventory", "user", "nobody@acme.example", dd); code == 0 || !strings.Contains(errOut, "no user") {
 		t.Fatalf("unknown user: %d %s", code, errOut)
 	}
-	if code, out, errOut = runCLI(t, "", "posture", "--integration", "acme", dd); code != 0 {
+	if code, out, errOut = runCLI(t, "", "posture", "--integration", "acme", dd); code != 0 ||
+		!strings.Contains(out, "Privileged accounts unused") || !strings.Contains(out, "Admins with only SMS") ||
+		!strings.Contains(out, "Admins without a phishing-resistant factor") || !strings.Contains(out, "fix: ") {
 		t.Fatalf("posture: %d\n%s\n%s", code, out, errOut)
 	}
 }
