@@ -120,6 +120,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
+	start("inventory", func(ctx context.Context) error { return runInventories(ctx, io, st, govs, cfg.Inventory) })
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

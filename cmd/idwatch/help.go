@@ -69,6 +69,11 @@ func subcommands() map[string][]subcommand {
 			{"approve", "approve a proposed action and execute it"},
 			{"reject", "reject a proposed action"},
 		},
+		"inventory": {
+			{"sync", "read an integration's users, groups, admin roles and factors from Okta"},
+			{"users", "inventoried users, optionally only admins"},
+			{"user", "one user's identity: status, AD link, roles, factors, groups"},
+		},
 	}
 }
 

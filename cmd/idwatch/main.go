@@ -58,6 +58,8 @@ func commands() []command {
 		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
 		{"incidents", "list, show and triage incidents (alerts grouped by identity)", runIncidents},
 		{"respond", "suspend, clear sessions, reset factors… in Okta with guard rails; approve proposed actions", runRespond},
+		{"inventory", "sync and show the identity inventory: users, AD link, admin roles, factors", runInventory},
+		{"posture", "identity posture findings from the inventory, each with why and how to fix", runPosture},
 	}
 }
 

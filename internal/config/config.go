@@ -14,6 +14,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
+	"github.com/idwatch/idwatch/internal/inventory"
 	"github.com/idwatch/idwatch/internal/respond"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/yamlerr"
@@ -27,6 +28,8 @@ type Config struct {
 	Storage Storage `yaml:"storage"`
 	Collect Collect `yaml:"collect"`
 	Process Process `yaml:"process"`
+	// Inventory tunes the identity inventory of integrations with the inventory feature.
+	Inventory inventory.Config `yaml:"inventory"`
 	// Placeholders defines the values of Sigma placeholders (%name% in rule values written with
 	// the expand modifier), each a value or a list of values; they take precedence over the
 	// rules folder's placeholders.yml (see docs/rules.md, Placeholders).
@@ -282,6 +285,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Respond.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("respond: %w", err))
+	}
+	if err := c.Inventory.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := sigma.NewPlaceholderMap(c.placeholderDefs()); err != nil {
 		errs = append(errs, fmt.Errorf("placeholders: %w", err))

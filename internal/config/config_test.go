@@ -37,6 +37,9 @@ func TestBadConfigs(t *testing.T) {
 		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
 		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",
 		"placeholders_type.bad.yml":  "want a string or a list of strings",
+		"inventory_interval.bad.yml": "inventory.interval must be at least 1h",
+		"inventory_expect.bad.yml":   `inventory.posture: expect_ad_link must be ad-sourced, all or none, got "sometimes"`,
+		"inventory_attr.bad.yml":     `inventory.ad_attributes.sid "object-sid" is not an Okta variable name`,
 		// Type errors name the line, the key, what the value is and what the key wants.
 		"poll_interval_number.bad.yml": "line 2: collect.poll_interval: 15 is a number; want a duration such as 15s",
 		"enabled_text.bad.yml":         `line 2: process.enabled: "yes please" is text; want true or false`,

@@ -27,6 +27,7 @@ type Store interface {
 	Responses
 	APIKeys
 	Stats
+	Inventory
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Responses", s.responses)
 	t.Run("APIKeys", s.apiKeys)
 	t.Run("Stats", s.stats)
+	t.Run("Inventory", s.inventory)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
