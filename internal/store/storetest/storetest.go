@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Incidents", s.incidents)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
+	t.Run("RawBytes", s.rawBytes)
 }
 
 type suite struct {
