@@ -31,6 +31,8 @@ func TestBadConfigs(t *testing.T) {
 		"alerts_keep.bad.yml":        "alerts_keep 30m0s is under an hour",
 		"dead_letters_keep.bad.yml":  "dead_letters_keep -24h0m0s is under an hour",
 		"incidents_keep.bad.yml":     "incidents_keep 1s is under an hour",
+		"cache_mib.bad.yml":          "cache_mib 100000 is outside 1..65536",
+		"mmap_mib.bad.yml":           "mmap_mib -1 is negative",
 		"alert_keep_typo.bad.yml":    `unknown field "alert_keep"`,
 		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
 		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",
