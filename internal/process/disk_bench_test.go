@@ -66,10 +66,17 @@ func appendHistory(t testing.TB, s store.Store, users, days int) int {
 	infos := scenario.Storylines()
 	var evs []*event.LogEvent
 	n := 0
-	flush := func(all bool) {
+	// flush appends full pages of the events published up to upto (all of them when all), in
+	// published order; a storyline's later events wait for the traffic around them, so that the
+	// journal has no late entries (their re-evaluation is not what this measures).
+	flush := func(upto time.Time, all bool) {
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Published.Before(evs[j].Published) })
-		for len(evs) >= 1000 || (all && len(evs) > 0) {
-			k := min(1000, len(evs))
+		ready := len(evs)
+		if !all {
+			ready = sort.Search(len(evs), func(i int) bool { return evs[i].Published.After(upto) })
+		}
+		for ready >= 1000 || (all && ready > 0) {
+			k := min(1000, ready)
 			page := make([]store.Event, 0, k)
 			for _, ev := range evs[:k] {
 				raw, err := json.Marshal(ev)
@@ -82,7 +89,7 @@ func appendHistory(t testing.TB, s store.Store, users, days int) int {
 				t.Fatal(err)
 			}
 			n += k
-			evs = evs[k:]
+			evs, ready = evs[k:], ready-k
 		}
 		evs = append([]*event.LogEvent(nil), evs...)
 	}
@@ -97,9 +104,9 @@ func appendHistory(t testing.TB, s store.Store, users, days int) int {
 			g.Apply(st)
 			evs = append(evs, st.Events...)
 		}
-		flush(false)
+		flush(hour, false)
 	}
-	flush(true)
+	flush(time.Time{}, true)
 	return n
 }
 
