@@ -44,6 +44,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
 	c.syncFull, c.maxJournal = cfg.Storage.SyncFull(), cfg.Storage.JournalMaxEntries
+	c.cacheBytes, c.mmapBytes = cfg.Storage.CacheMiB<<20, cfg.Storage.MmapMiB<<20
 	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
 	if err != nil {
 		return fmt.Errorf("%s: collect.share: %w", *path, err)

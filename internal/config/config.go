@@ -66,6 +66,10 @@ type Storage struct {
 	IncidentsKeep time.Duration `yaml:"incidents_keep"`
 	// AuditKeep is reserved for the response audit trail (default 8760h).
 	AuditKeep time.Duration `yaml:"audit_keep"`
+	// CacheMiB bounds the database writer's page cache (default 32); MmapMiB lets reads map up
+	// to that much of the database file (default 0: off). See docs/storage.md, Memory.
+	CacheMiB int64 `yaml:"cache_mib"`
+	MmapMiB  int64 `yaml:"mmap_mib"`
 }
 
 // Storage defaults.
@@ -91,6 +95,12 @@ func (s Storage) Validate() error {
 	}
 	if s.JournalMaxEntries < 0 {
 		errs = append(errs, fmt.Errorf("journal_max_entries %d is negative; use 0 for no cap", s.JournalMaxEntries))
+	}
+	if s.CacheMiB != 0 && (s.CacheMiB < 1 || s.CacheMiB > 65536) {
+		errs = append(errs, fmt.Errorf("cache_mib %d is outside 1..65536; leave it unset for the default 32", s.CacheMiB))
+	}
+	if s.MmapMiB < 0 {
+		errs = append(errs, fmt.Errorf("mmap_mib %d is negative; use 0 to read without a memory map", s.MmapMiB))
 	}
 	if s.TrimInterval != 0 && s.TrimInterval < time.Minute {
 		errs = append(errs, fmt.Errorf("trim_interval %s is under a minute; trimming that often only adds load", s.TrimInterval))

@@ -33,6 +33,8 @@ func TestBadConfigs(t *testing.T) {
 		"incidents_keep.bad.yml":     "incidents_keep 1s is under an hour",
 		"respond_action.bad.yml":     `respond: actions: unknown action "nuke"`,
 		"respond_key.bad.yml":        `unknown field "protected_user"`,
+		"cache_mib.bad.yml":          "cache_mib 100000 is outside 1..65536",
+		"mmap_mib.bad.yml":           "mmap_mib -1 is negative",
 		"alert_keep_typo.bad.yml":    `unknown field "alert_keep"`,
 		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
 		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Inventory", s.inventory)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
+	t.Run("RawBytes", s.rawBytes)
 }
 
 type suite struct {
