@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -71,6 +72,8 @@ func runBench(ctx context.Context, io stdio, args []string) error {
 	seed := fs.Int64("seed", 1, "seed of the emulated org (same seed, same events)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	dataDir := fs.String("data-dir", "", "keep the database and the sink's output here (default: a temporary directory removed on exit); must be new or empty")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the processing phase to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile taken at the end of the processing phase to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -112,7 +115,7 @@ func runBench(ctx context.Context, io stdio, args []string) error {
 		return errors.New("bench: the emulated org served no events")
 	}
 	progress("bench: processing %d events with the built-in rules…", rep.Collection.Items)
-	if err := benchProcess(ctx, io, st, &rep.Processing); err != nil {
+	if err := benchProcess(ctx, io, st, &rep.Processing, *cpuProfile, *memProfile); err != nil {
 		return err
 	}
 	rep.Disk = diskUsage(dir, rep.Collection.Items)
@@ -223,15 +226,23 @@ func benchCollect(ctx context.Context, io stdio, st *sqlite.Store, users, days i
 }
 
 // benchProcess runs the processor over the whole journal with the built-in rules.
-func benchProcess(ctx context.Context, io stdio, st *sqlite.Store, p *benchPhase) error {
+func benchProcess(ctx context.Context, io stdio, st *sqlite.Store, p *benchPhase, cpuProfile, memProfile string) error {
 	proc, err := process.New(ctx, process.Config{Store: st, Logger: io.log, IdleDelay: -1})
 	if err != nil {
 		return err
 	}
 	start, cpu0, _ := startPhase()
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
 	n, err := proc.ProcessAvailable(ctx)
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("bench: processing: %w", err)
+	}
+	if err := writeHeapProfile(memProfile); err != nil {
+		return err
 	}
 	s := proc.Stats()
 	p.Items, p.Records, p.Alerts = int64(n), s.Records, s.Alerts
@@ -313,4 +324,36 @@ func printBench(io stdio, r benchReport) {
 	}
 	fmt.Fprintf(&b, "  peak RSS    %s (%s; collection includes the in-process emulator)\n", mb(r.PeakRSSBytes), scope)
 	fmt.Fprint(io.out, b.String())
+}
+
+// startCPUProfile starts profiling to path (nothing when empty) and returns how to stop it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeHeapProfile writes the live heap to path (nothing when empty).
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return f.Close()
 }

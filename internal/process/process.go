@@ -41,7 +41,9 @@ type Config struct {
 	SkipBadRules bool
 	// Placeholders supply Sigma placeholder values before the rules folder's placeholders.yml.
 	Placeholders sigma.Placeholders
-	// BatchSize is the number of journal entries per transaction (default 500).
+	// BatchSize is the number of journal entries per transaction (default 2000): larger batches
+	// spread each commit's fixed cost over more events; the batch's entries and records are held
+	// in memory until it commits (about 5 KB per entry).
 	BatchSize int
 	// PollInterval is how long Run waits when the journal is caught up (default 1s).
 	PollInterval time.Duration
@@ -112,7 +114,7 @@ func (c *Config) defaults() {
 		c.Consumer = DefaultConsumer
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = 500
+		c.BatchSize = 2000
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = time.Second
