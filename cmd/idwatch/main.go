@@ -53,6 +53,7 @@ func commands() []command {
 		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
 		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
 		{"demo", "run oktasim and collect from it: verify, collect, normalize, detect; print each alert", runDemo},
+		{"bench", "measure collection, processing, delivery, disk and memory on an emulated org", runBench},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 		{"alerts", "list stored alerts (Detection Findings)", runAlerts},

@@ -41,7 +41,9 @@ type Config struct {
 	SkipBadRules bool
 	// Placeholders supply Sigma placeholder values before the rules folder's placeholders.yml.
 	Placeholders sigma.Placeholders
-	// BatchSize is the number of journal entries per transaction (default 500).
+	// BatchSize is the number of journal entries per transaction (default 500). The batch's
+	// entries and records are held in memory until it commits (about 5 KB per entry); batches of
+	// 2000 measured no cheaper per event.
 	BatchSize int
 	// PollInterval is how long Run waits when the journal is caught up (default 1s).
 	PollInterval time.Duration
