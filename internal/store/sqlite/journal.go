@@ -40,7 +40,7 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 			ins := tx.StmtContext(ctx, s.insertEvent)
 			defer ins.Close()
 			for _, e := range events {
-				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, []byte(e.Raw), now)
+				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, []byte(e.Raw), now, sourceOf(e))
 				if err != nil {
 					return err
 				}
@@ -75,8 +75,8 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 }
 
 // insertEventSQL inserts one journal row; a duplicate (integration, uuid) inserts nothing.
-const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (integration_id, uuid) DO NOTHING`
+const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at, source)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (integration_id, uuid) DO NOTHING`
 
 // readSequence returns a stream's last assigned seq.
 func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, error) {
@@ -104,7 +104,7 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 	}
 	where, args := filterSQL(f, []any{afterSeq})
 	args = append(args, limit)
-	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at, source FROM journal
 		WHERE seq > $1` + where + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -125,7 +125,7 @@ func (s *Store) ReadJournalByTime(ctx context.Context, after store.TimeKey, limi
 		pub = after.Published.UnixNano()
 	}
 	args := []any{pub, after.UUID, after.Seq}
-	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at, source FROM journal
 		WHERE published IS NOT NULL AND (published, uuid, seq) > ($1, $2, $3)`
 	where, args := filterSQL(f.ReadFilter, args)
 	q += where
@@ -155,7 +155,7 @@ func scanEntries(rows *sql.Rows, limit int, wrap func(string, error) error) ([]s
 		var e store.Entry
 		var pub, stored sql.NullInt64
 		var raw blob
-		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored); err != nil {
+		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored, &e.Source); err != nil {
 			return nil, wrap("read journal", err)
 		}
 		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), json.RawMessage(raw)
@@ -212,7 +212,7 @@ func (s *Store) JournalByUUID(ctx context.Context, integrationID int64, uuids []
 			args = append(args, u)
 			marks[i] = "$" + strconv.Itoa(i+2)
 		}
-		q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+		q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at, source FROM journal
 		WHERE integration_id = $1 AND uuid IN (` + strings.Join(marks, ", ") + `) ORDER BY seq`
 		rows, err := s.r.QueryContext(ctx, q, args...)
 		if err != nil {

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("DeadLetters", s.deadLetters)
 	t.Run("Processing", s.processing)
 	t.Run("Incidents", s.incidents)
+	t.Run("EventHooks", s.eventHooks)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
