@@ -157,6 +157,10 @@ func (r *Receiver) lookup(ctx context.Context, name string) *target {
 	if fresh.err == nil {
 		fresh.hook, fresh.err = r.opt.Store.EventHook(ctx, fresh.in.ID)
 	}
+	if fresh.err != nil {
+		// Not cached: a hook registered a moment ago must verify at once.
+		fresh.loaded = time.Time{}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t = r.integ[name]; t != nil {
