@@ -264,3 +264,28 @@ func stampOrDash(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// integrationHook returns the integration's hook health, or nil when it has no hook.
+func integrationHook(ctx context.Context, st *sqlite.Store, in store.Integration) (*hookHealth, error) {
+	hs, err := hooksHealth(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	for i := range hs {
+		if hs[i].IntegrationID == in.ID {
+			return &hs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// printHookRows adds the event hook's health to integrations show.
+func printHookRows(row func(k, format string, a ...any), h *hookHealth) {
+	if h == nil {
+		row("event hook", "none (polling only; idwatch hooks register adds push delivery)")
+		return
+	}
+	row("event hook", "%s %s → %s", orDash(h.OktaHookID), h.Status, h.URL)
+	row("hook deliveries", "last %s, %.1f/min, %d events received", stampOrDash(h.LastDelivery), h.PerMinute, h.EventsReceived)
+	row("hook missed", "%d subscribed events arrived by polling first since %s", h.PolledFirst, stampOrDash(h.UpdatedAt))
+}
