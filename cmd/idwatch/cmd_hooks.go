@@ -44,6 +44,9 @@ func detectionEventTypes() ([]string, error) {
 	}
 	var out []string
 	for _, r := range rs.Rules() {
+		if r.Detection == nil {
+			continue // a correlation: its member rules name the types
+		}
 		if vals, ok := r.Detection.EqualityConstraint(event.MustPath("eventType")); ok {
 			out = append(out, vals...)
 		}
