@@ -47,6 +47,8 @@ type fixture struct {
 	hookID   string
 	net      *dropTransport
 	probes   int
+	// deliverers are extra concurrent delivery runners (subscribe).
+	deliverers int
 	appended atomic.Int64
 	n        atomic.Int64
 }
@@ -56,6 +58,8 @@ type fixtureOptions struct {
 	drop float64
 	// wrap wraps the store the receiver writes to.
 	wrap func(Store) Store
+	// deliverers adds concurrent delivery runners to the org's one.
+	deliverers int
 	// opts adjusts the receiver's options.
 	opts func(*Options)
 }
@@ -103,7 +107,7 @@ func newFixture(t testing.TB, fo fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, ctx: ctx, orgURL: "http://" + ln.Addr().String(), net: &dropTransport{share: fo.drop}}
+	f := &fixture{t: t, ctx: ctx, orgURL: "http://" + ln.Addr().String(), net: &dropTransport{share: fo.drop}, deliverers: fo.deliverers}
 	rl := oktasim.DefaultRateLimits()
 	rl.Disabled = true
 	for i := range rl.Buckets {
@@ -180,7 +184,12 @@ func (f *fixture) subscribe(types ...string) {
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = f.sim.RunHooks(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	// Okta delivers concurrently; more runners drain the same delivery queue in parallel.
+	var extra sync.WaitGroup
+	for range f.deliverers {
+		extra.Go(func() { _ = reg.Run(ctx, 5*time.Millisecond, 0) })
+	}
+	t.Cleanup(func() { cancel(); <-done; extra.Wait() })
 	// Delivery starts asynchronously: wait until a probe event arrives pushed.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -52,7 +52,7 @@ func TestLoad(t *testing.T) {
 	}
 	const rate, tick = 5000, 10 * time.Millisecond
 	ts := &timedStore{}
-	f := newFixture(t, fixtureOptions{wrap: func(s Store) Store { ts.Store = s; return ts }})
+	f := newFixture(t, fixtureOptions{deliverers: 1, wrap: func(s Store) Store { ts.Store = s; return ts }})
 	f.subscribe("user.session.start")
 	probes := f.countSource(store.SourcePush)
 	total := 0
@@ -66,9 +66,16 @@ func TestLoad(t *testing.T) {
 		total += len(f.add("user.session.start", due-total))
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for f.countSource(store.SourcePush) < total+probes {
+	stored := func() int {
+		n, err := f.st.CountJournal(f.ctx, store.ReadFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	for stored() < total+probes {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events reached the journal", f.countSource(store.SourcePush)-probes, total)
+			t.Fatalf("%d of %d events reached the journal; receiver outcomes %v", stored()-probes, total, outcomes(t, f))
 		}
 		waitFor(100 * time.Millisecond)
 	}
@@ -78,6 +85,29 @@ func TestLoad(t *testing.T) {
 	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	t.Logf("receiver outcomes %v", outcomes(t, f))
 	t.Logf("%d events offered in %s over %d deliveries; append latency p50 %s, p99 %s, max %s", total, time.Since(start).Round(time.Millisecond), len(ts.d),
 		percentile(ts.d, 50), percentile(ts.d, 99), percentile(ts.d, 100))
+}
+
+// outcomes sums the receiver's requests by outcome.
+func outcomes(t testing.TB, f *fixture) map[string]float64 {
+	mfs, err := f.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "idwatch_hook_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
 }
