@@ -34,23 +34,23 @@ const hookSecret = "s3cr3t-hook-value-0123456789abcdef"
 // fixture is an oktasim org delivering event hooks to a receiver over loopback HTTP, and a store
 // with the org's integration.
 type fixture struct {
-	t        testing.TB
-	ctx      context.Context
-	sim      *oktasim.Server
-	orgURL   string
-	token    string
-	st       store.Store
-	in       store.Integration
-	recv     *Receiver
-	recvURL  string
-	reg      *prometheus.Registry
-	hookID   string
-	net      *dropTransport
-	probes   int
+	t       testing.TB
+	ctx     context.Context
+	sim     *oktasim.Server
+	orgURL  string
+	token   string
+	st      store.Store
+	in      store.Integration
+	recv    *Receiver
+	recvURL string
+	reg     *prometheus.Registry
+	hookID  string
+	net     *dropTransport
+	probes  int
 	// deliverers are extra concurrent delivery runners (subscribe).
 	deliverers int
-	appended atomic.Int64
-	n        atomic.Int64
+	appended   atomic.Int64
+	n          atomic.Int64
 }
 
 type fixtureOptions struct {
