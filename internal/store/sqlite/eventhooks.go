@@ -168,3 +168,47 @@ func sourceOf(e store.Event) string {
 	}
 	return store.SourcePoll
 }
+
+// resealHooks re-encrypts the hook secrets not sealed under the current primary key, inside
+// ResealSecrets' transaction.
+func (s *Store) resealHooks(ctx context.Context, tx *sql.Tx, kr *secret.Keyring) error {
+	rows, err := tx.QueryContext(ctx, `SELECT integration_id, secret FROM event_hooks ORDER BY integration_id`)
+	if err != nil {
+		return err
+	}
+	type stale struct {
+		id int64
+		pt []byte
+	}
+	var todo []stale
+	for rows.Next() {
+		var id int64
+		var ct []byte
+		if err := rows.Scan(&id, &ct); err != nil {
+			rows.Close()
+			return err
+		}
+		if kr.NeedsReseal(ct) {
+			pt, err := kr.Open(ct, hookAAD(id))
+			if err != nil {
+				rows.Close()
+				return &unreadable{reason: unreadableReason(ct, err), err: err}
+			}
+			todo = append(todo, stale{id, pt})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, h := range todo {
+		ct, err := kr.Seal(h.pt, hookAAD(h.id))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE event_hooks SET secret = $1 WHERE integration_id = $2`, ct, h.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -421,7 +421,7 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 			}
 		}
 		n = len(stale)
-		return nil
+		return s.resealHooks(ctx, tx, kr)
 	})
 	return n, err
 }
