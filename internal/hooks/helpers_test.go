@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,8 @@ type fixture struct {
 	hookID  string
 	net     *dropTransport
 	probes  int
+	// simWarnings counts the org's warnings (events its delivery queue dropped, failed deliveries).
+	simWarnings warnCounter
 	// deliverers are extra concurrent delivery runners (subscribe).
 	deliverers int
 	appended   atomic.Int64
@@ -114,7 +117,7 @@ func newFixture(t testing.TB, fo fixtureOptions) *fixture {
 		rl.Buckets[i].PerMinute = 1_000_000
 	}
 	f.sim, err = oktasim.New(oktasim.Config{OrgURL: f.orgURL, ControlKey: "control", HookBatchWindow: 5 * time.Millisecond,
-		HookClient: &http.Client{Transport: f.net}, RateLimits: rl})
+		HookClient: &http.Client{Transport: f.net}, RateLimits: rl, Logger: slog.New(&f.simWarnings)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,3 +328,28 @@ type lockedDurations struct {
 }
 
 func secretValue(s string) secret.Value { return secret.New(s) }
+
+// warnCounter is a slog handler counting warnings and errors by message.
+type warnCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (w *warnCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnCounter) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == nil {
+		w.n = map[string]int{}
+	}
+	w.n[r.Message]++
+	return nil
+}
+func (w *warnCounter) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnCounter) WithGroup(string) slog.Handler      { return w }
+
+func (w *warnCounter) counts() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.n)
+}

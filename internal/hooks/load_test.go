@@ -52,7 +52,7 @@ func TestLoad(t *testing.T) {
 	}
 	const rate, tick = 5000, 10 * time.Millisecond
 	ts := &timedStore{}
-	f := newFixture(t, fixtureOptions{deliverers: 1, wrap: func(s Store) Store { ts.Store = s; return ts }})
+	f := newFixture(t, fixtureOptions{deliverers: 2, wrap: func(s Store) Store { ts.Store = s; return ts }})
 	f.subscribe("user.session.start")
 	probes := f.countSource(store.SourcePush)
 	total := 0
@@ -75,7 +75,7 @@ func TestLoad(t *testing.T) {
 	}
 	for stored() < total+probes {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events reached the journal; receiver outcomes %v", stored()-probes, total, outcomes(t, f))
+			t.Fatalf("%d of %d events reached the journal; receiver outcomes %v; sender warnings %v", stored()-probes, total, outcomes(t, f), f.simWarnings.counts())
 		}
 		waitFor(100 * time.Millisecond)
 	}
