@@ -2,14 +2,18 @@ package hooks
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -127,6 +131,7 @@ func TestDuplicateDeliveriesAndRetries(t *testing.T) {
 	if last := es[len(es)-1]; bytes.Contains(last.Raw, []byte("null")) {
 		t.Fatalf("null members kept: %s", last.Raw)
 	}
+	assertSinkOnce(t, f, uuidsOf(es))
 }
 
 func TestHookLossFilledByPolling(t *testing.T) {
@@ -175,6 +180,47 @@ func TestHookLossFilledByPolling(t *testing.T) {
 		t.Fatalf("%d events lost in deliveries, %d subscribed events counted as polled first", f.net.lost.Load(), missed)
 	}
 	t.Logf("pushed %d, polled %d, subscribed events polled first %d", pushed, polled, missed)
+	assertSinkOnce(t, f, f.truth())
+}
+
+// assertSinkOnce runs a file sink over the journal and checks it writes each uuid exactly once.
+func assertSinkOnce(t *testing.T, f *fixture, want []string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	cfgs, err := sink.ParseConfigs([]byte("sinks:\n  - name: archive\n    type: file\n    path: " + path + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan error, 1)
+	go func() { done <- sink.RunGroup(ctx, sink.GroupOptions{Store: f.st, Configs: cfgs}) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(b) > 0 && len(lines) >= len(want) {
+			var got []string
+			for _, l := range lines {
+				var ev struct {
+					UUID string `json:"uuid"`
+				}
+				if err := json.Unmarshal([]byte(l), &ev); err != nil {
+					t.Fatalf("sink line %q: %v", l, err)
+				}
+				got = append(got, ev.UUID)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("file sink wrote %d lines for %d events (duplicates or gaps)", len(got), len(want))
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("file sink wrote %d of %d events", len(lines), len(want))
+		}
+		waitFor(20 * time.Millisecond)
+	}
 }
 
 // uuidsOf returns the entries' uuids sorted, failing on none; duplicates stay visible.
@@ -192,5 +238,32 @@ func TestDecodePushedKeepsUnreadableEvents(t *testing.T) {
 		json.RawMessage(`{"uuid":"u1","published":"2026-01-01T00:00:00Z","eventType":"user.session.start"}`)})
 	if bad != 2 || len(evs) != 3 || !strings.HasPrefix(evs[0].UUID, "sha256:") || evs[2].UUID != "u1" || evs[2].Published.IsZero() {
 		t.Fatalf("bad %d %+v", bad, evs)
+	}
+}
+
+// stallingStore holds every append until its context ends, like a store stuck on a lock or disk.
+type stallingStore struct{ Store }
+
+func (s stallingStore) AppendPage(ctx context.Context, _ int64, _ []store.Event, _ *store.Cursor) (store.AppendResult, error) {
+	<-ctx.Done()
+	return store.AppendResult{}, ctx.Err()
+}
+
+// TestSlowStoreAnswers503: when the append does not finish within AppendTimeout the delivery is
+// answered 503 (Okta retries it) instead of being acknowledged without durability.
+func TestSlowStoreAnswers503(t *testing.T) {
+	f := newFixture(t, fixtureOptions{wrap: func(s Store) Store { return stallingStore{s} },
+		opts: func(o *Options) { o.AppendTimeout = 50 * time.Millisecond }})
+	if _, err := f.st.PutEventHook(f.ctx, store.EventHook{IntegrationID: f.in.ID, URL: f.recvURL, HeaderName: "Authorization",
+		Secret: secretValue(hookSecret), EventTypes: []string{"user.session.start"}}); err != nil {
+		t.Fatal(err)
+	}
+	body := envelopeOf(f.orgURL+"/api/v1/eventHooks/who1", "e-1", f.event("user.session.start"))
+	if got := f.post(hookSecret, body); got != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", got)
+	}
+	// The eventId is not remembered: Okta's retry is stored once the store answers.
+	if f.recv.integ["acme"].recent.has("e-1") {
+		t.Fatal("a failed delivery's eventId was remembered")
 	}
 }
