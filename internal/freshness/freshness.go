@@ -42,12 +42,18 @@ func New(reg prometheus.Registerer, now func() time.Time) (*Metrics, error) {
 		}, []string{"integration", "source"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.journal, m.alert} {
-			if err := reg.Register(c); err != nil {
+		for _, h := range []**prometheus.HistogramVec{&m.journal, &m.alert} {
+			if err := reg.Register(*h); err != nil {
+				// Already registered (a second New on one registry): share the registered one.
 				var are prometheus.AlreadyRegisteredError
 				if !errors.As(err, &are) {
 					return nil, err
 				}
+				existing, ok := are.ExistingCollector.(*prometheus.HistogramVec)
+				if !ok {
+					return nil, err
+				}
+				*h = existing
 			}
 		}
 	}

@@ -32,13 +32,33 @@ func newReceiverMetrics(reg prometheus.Registerer) (*receiverMetrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.events, m.appendSeconds} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
+	// A second receiver on one registry shares the registered metrics.
+	for _, c := range []**prometheus.CounterVec{&m.requests, &m.events} {
+		if err := reg.Register(*c); err != nil {
+			existing, ok := alreadyRegistered[*prometheus.CounterVec](err)
+			if !ok {
 				return nil, err
 			}
+			*c = existing
 		}
 	}
+	if err := reg.Register(m.appendSeconds); err != nil {
+		existing, ok := alreadyRegistered[*prometheus.HistogramVec](err)
+		if !ok {
+			return nil, err
+		}
+		m.appendSeconds = existing
+	}
 	return m, nil
+}
+
+// alreadyRegistered returns the collector registered before, when err says there is one of type T.
+func alreadyRegistered[T prometheus.Collector](err error) (T, bool) {
+	var are prometheus.AlreadyRegisteredError
+	var zero T
+	if !errors.As(err, &are) {
+		return zero, false
+	}
+	c, ok := are.ExistingCollector.(T)
+	return c, ok
 }

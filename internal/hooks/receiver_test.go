@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -265,5 +267,17 @@ func TestSlowStoreAnswers503(t *testing.T) {
 	// The eventId is not remembered: Okta's retry is stored once the store answers.
 	if f.recv.integ["acme"].recent.has("e-1") {
 		t.Fatal("a failed delivery's eventId was remembered")
+	}
+}
+
+func TestTwoReceiversShareMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, err := newReceiverMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newReceiverMetrics(reg)
+	if err != nil || a.requests != b.requests || a.events != b.events || a.appendSeconds != b.appendSeconds {
+		t.Fatalf("second registration: %v", err)
 	}
 }
