@@ -29,10 +29,10 @@ type envelope struct {
 func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request) {
 	name := req.PathValue("integration")
 	if req.ContentLength > r.opt.MaxBodyBytes {
-		r.refuse(w, name, "too_large", http.StatusRequestEntityTooLarge)
+		r.refuse(w, unknownLabel, "too_large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	t := r.authorize(w, req)
+	t, in, hook := r.authorize(w, req)
 	if t == nil {
 		return
 	}
@@ -48,12 +48,11 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request) {
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil || env.Data.Events == nil {
-		r.log.Warn("event hook: delivery is not a com.okta.event_hook envelope; refused", "integration", t.in.Name)
+		r.log.Warn("event hook: delivery is not a com.okta.event_hook envelope; refused", "integration", in.Name)
 		r.refuse(w, name, "malformed", http.StatusBadRequest)
 		return
 	}
 	r.mu.Lock()
-	in, hook := t.in, t.hook
 	seen := env.EventID != "" && t.recent.has(env.EventID)
 	r.mu.Unlock()
 	if !sameOrg(env.Source, in, hook) {
@@ -85,12 +84,12 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request) {
 	r.metrics.events.WithLabelValues(name, "duplicate").Add(float64(res.Duplicates))
 	r.metrics.requests.WithLabelValues(name, "accepted").Inc()
 	w.WriteHeader(http.StatusOK)
-	r.record(req.Context(), t, env.EventID, len(events), now)
+	r.record(req.Context(), t, in, env.EventID, len(events), now)
 }
 
 // record remembers the eventId and adds the delivery to the statistics, writing them to the
 // store at most every statsEvery.
-func (r *Receiver) record(ctx context.Context, t *target, eventID string, events int, now time.Time) {
+func (r *Receiver) record(ctx context.Context, t *target, in store.Integration, eventID string, events int, now time.Time) {
 	r.mu.Lock()
 	if eventID != "" {
 		t.recent.add(eventID)
@@ -99,7 +98,6 @@ func (r *Receiver) record(ctx context.Context, t *target, eventID string, events
 	t.pending.Events += int64(events)
 	t.pending.At = now
 	var flush store.HookDeliveries
-	id := t.in.ID
 	if elapsed := now.Sub(t.flushed); elapsed >= statsEvery {
 		flush = t.pending
 		flush.PerMinute = float64(flush.Deliveries) / elapsed.Minutes()
@@ -111,8 +109,8 @@ func (r *Receiver) record(ctx context.Context, t *target, eventID string, events
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opt.AppendTimeout)
 	defer cancel()
-	if err := r.opt.Store.RecordHookDeliveries(ctx, id, flush); err != nil {
-		r.log.Warn("event hook: delivery statistics not stored", "integration", t.in.Name, "err", err)
+	if err := r.opt.Store.RecordHookDeliveries(ctx, in.ID, flush); err != nil {
+		r.log.Warn("event hook: delivery statistics not stored", "integration", in.Name, "err", err)
 	}
 }
 

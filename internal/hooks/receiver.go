@@ -35,6 +35,10 @@ const (
 	maxChallengeLen = 1024
 )
 
+// unknownLabel stands for the integration in metrics of requests not yet authenticated, so
+// that made-up names cannot grow the metrics without bound.
+const unknownLabel = "-"
+
 // ChallengeHeader carries Okta's one-time verification challenge.
 const ChallengeHeader = "x-okta-verification-challenge"
 
@@ -174,8 +178,9 @@ func (r *Receiver) lookup(ctx context.Context, name string) *target {
 }
 
 // authorize resolves the integration and checks the delivery's secret header; it answers the
-// request itself and returns nil when the request may not go on.
-func (r *Receiver) authorize(w http.ResponseWriter, req *http.Request) *target {
+// request itself and returns a nil target when the request may not go on. The integration and
+// hook returned are a snapshot, safe to read while the cache reloads.
+func (r *Receiver) authorize(w http.ResponseWriter, req *http.Request) (*target, store.Integration, store.EventHook) {
 	name := req.PathValue("integration")
 	t := r.lookup(req.Context(), name)
 	r.mu.Lock()
@@ -183,38 +188,40 @@ func (r *Receiver) authorize(w http.ResponseWriter, req *http.Request) *target {
 	r.mu.Unlock()
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		r.refuse(w, name, "unknown", http.StatusNotFound)
-		return nil
+		// Answered like a wrong secret, so the endpoint does not tell which integrations exist.
+		r.log.Warn("event hook: request for an integration without a hook refused", "integration", name, "remote", req.RemoteAddr)
+		r.refuse(w, unknownLabel, "unknown", http.StatusUnauthorized)
+		return nil, in, hook
 	case err != nil:
 		r.log.Error("event hook: cannot read the integration's hook settings", "integration", name, "err", err)
 		r.refuse(w, name, "store_error", http.StatusServiceUnavailable)
-		return nil
+		return nil, in, hook
 	}
 	got := req.Header.Values(hook.HeaderName)
 	if len(got) != 1 || !hook.Secret.Equal(secret.New(got[0])) {
 		r.log.Warn("event hook: request without the right secret header refused", "integration", in.Name, "remote", req.RemoteAddr)
 		r.refuse(w, name, "unauthorized", http.StatusUnauthorized)
-		return nil
+		return nil, in, hook
 	}
-	return t
+	return t, in, hook
 }
 
 // verify answers Okta's one-time verification GET.
 func (r *Receiver) verify(w http.ResponseWriter, req *http.Request) {
 	challenge := req.Header.Get(ChallengeHeader)
 	if challenge == "" || len(challenge) > maxChallengeLen {
-		r.refuse(w, req.PathValue("integration"), "malformed", http.StatusBadRequest)
+		r.refuse(w, unknownLabel, "malformed", http.StatusBadRequest)
 		return
 	}
-	t := r.authorize(w, req)
+	t, in, _ := r.authorize(w, req)
 	if t == nil {
 		return
 	}
 	body, _ := json.Marshal(map[string]string{"verification": challenge})
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
-	r.log.Info("event hook verified by Okta", "integration", t.in.Name)
-	r.metrics.requests.WithLabelValues(t.in.Name, "verified").Inc()
+	r.log.Info("event hook verified by Okta", "integration", in.Name)
+	r.metrics.requests.WithLabelValues(in.Name, "verified").Inc()
 }
 
 // refuse answers an error status with no body detail and counts it.

@@ -54,11 +54,11 @@ func TestVerification(t *testing.T) {
 			t.Fatalf("%s: refused answer echoes the challenge", tc.name)
 		}
 	}
-	// An integration without a hook, or an unknown one, is not found.
+	// An unknown integration is answered like a wrong secret.
 	req, _ := http.NewRequest(http.MethodGet, strings.TrimSuffix(f.recvURL, "acme")+"globex", nil)
 	req.Header.Set(ChallengeHeader, "x")
 	req.Header.Set("Authorization", hookSecret)
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 404 {
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
 		t.Fatalf("unknown integration: %v %v", res, err)
 	}
 }
