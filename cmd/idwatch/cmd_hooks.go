@@ -179,6 +179,9 @@ func hooksHealth(ctx context.Context, st *sqlite.Store) ([]hookHealth, error) {
 		if err != nil {
 			return nil, err
 		}
+		if time.Since(h.LastDelivery) > 2*time.Minute {
+			h.PerMinute = 0 // the rate was measured while deliveries came; none came lately
+		}
 		out = append(out, hookHealth{Integration: names[h.IntegrationID], EventHook: h, PolledFirst: n})
 	}
 	return out, nil
