@@ -8,8 +8,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
+	"github.com/idwatch/idwatch/internal/freshness"
+	"github.com/idwatch/idwatch/internal/hooks"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/okta"
@@ -68,6 +72,11 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	metrics := prometheus.NewRegistry()
+	fresh, err := freshness.New(metrics, nil)
+	if err != nil {
+		return err
+	}
 	var proc *process.Processor
 	if cfg.Process.On() {
 		// Rules' responses act on alerts raised from now on, within the cycle that raised them.
@@ -80,7 +89,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
 			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder},
-			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
+			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen, Observe: fresh.Observe}); err != nil {
 			return err
 		}
 	}
@@ -95,6 +104,12 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
+	// Without hooks.listen, the API server mounts hookRecv at hooks.PathPrefix.
+	hookRecv, hookSrv, err := newHookReceiver(io, cfg.Hooks, st, metrics)
+	if err != nil {
+		return err
+	}
+	_ = hookRecv
 	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -122,6 +137,10 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
 	start("inventory", func(ctx context.Context) error { return runInventories(ctx, io, st, govs, cfg.Inventory) })
+	if hookSrv != nil {
+		io.log.Info("receiving Okta event hooks", "listen", hookSrv.Addr(), "path", hooks.PathPrefix+"{integration}")
+		start("hooks", hookSrv.Run)
+	}
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

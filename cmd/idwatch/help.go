@@ -35,6 +35,11 @@ func subcommands() map[string][]subcommand {
 			{"enable", "collect from an integration again"},
 			{"disable", "stop collecting from an integration"},
 		},
+		"hooks": {
+			{"register", "create and verify an Okta event hook for an integration, or print the admin console steps"},
+			{"list", "the event hooks with state, last delivery, deliveries/min and events polled first"},
+			{"remove", "delete an integration's event hook in Okta and in idwatch"},
+		},
 		"masterkey": {
 			{"rotate", "re-seal every stored credential under a new master key"},
 		},

@@ -44,6 +44,7 @@ func commands() []command {
 		{"sinks", "sink types and configured sinks with lag", runSinks},
 		{"deadletter", "list or replay records sinks gave up on", runDeadLetter},
 		{"integrations", "add, list, show, update, remove, enable or disable Okta integrations", runIntegrations},
+		{"hooks", "register, list or remove an integration's Okta event hook (push delivery)", runHooks},
 		{"masterkey", "rotate the master key that seals stored credentials", runMasterKey},
 		{"serve", "run collection, processing and sinks together from a configuration file", runServe},
 		{"collect", "poll the System Log of every enabled integration into the journal", runCollect},

@@ -30,6 +30,7 @@ type Config struct {
 	Process Process `yaml:"process"`
 	// Inventory tunes the identity inventory of integrations with the inventory feature.
 	Inventory inventory.Config `yaml:"inventory"`
+	Hooks     Hooks            `yaml:"hooks"`
 	// Placeholders defines the values of Sigma placeholders (%name% in rule values written with
 	// the expand modifier), each a value or a list of values; they take precedence over the
 	// rules folder's placeholders.yml (see docs/rules.md, Placeholders).
@@ -299,6 +300,9 @@ func (c Config) Validate() error {
 	if err := c.Inventory.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Hooks.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("hooks: %w", err))
+	}
 	if _, err := sigma.NewPlaceholderMap(c.placeholderDefs()); err != nil {
 		errs = append(errs, fmt.Errorf("placeholders: %w", err))
 	}
@@ -324,6 +328,7 @@ func Parse(data []byte, baseDir string) (Config, error) {
 	c := doc.Config
 	c.DataDir = resolve(baseDir, c.DataDir)
 	c.Process.RulesDir = resolve(baseDir, c.Process.RulesDir)
+	c.Hooks.TLSCert, c.Hooks.TLSKey = resolve(baseDir, c.Hooks.TLSCert), resolve(baseDir, c.Hooks.TLSKey)
 	// Report every problem in the file at once, the sinks' included.
 	sinks, sinkErr := sink.ParseConfigs(data)
 	c.Sinks = sinks

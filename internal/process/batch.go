@@ -159,6 +159,7 @@ func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
 // processBatch evaluates entries and commits what they produced with the offset.
 func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) error {
 	var b store.ProcessedBatch
+	var alerting []*store.Entry
 	// In published order within the batch, so the live engines see as little disorder as the
 	// journal allows.
 	order := p.order[:0]
@@ -186,9 +187,15 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 			return err
 		}
 		b.Alerts = append(b.Alerts, alerts...)
+		if len(alerts) > 0 && p.cfg.Observe != nil {
+			alerting = append(alerting, e)
+		}
 	}
 	if err := p.commit(ctx, entries[len(entries)-1].Seq, b); err != nil {
 		return err
+	}
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(entries, alerting)
 	}
 	p.stats.Entries += int64(len(entries))
 	return nil

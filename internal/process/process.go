@@ -74,6 +74,9 @@ type Config struct {
 	// Committed, when set, is called after each committed batch with the new offset (for metrics
 	// and for callers that wait for the processor to catch up). It must not block.
 	Committed func(offset int64)
+	// Observe, when set, is called after each committed batch with its entries and the entries
+	// that raised at least one alert (for freshness metrics). It must not block or keep them.
+	Observe func(entries []store.Entry, alerting []*store.Entry)
 }
 
 // Validate checks the configuration.

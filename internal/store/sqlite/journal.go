@@ -53,7 +53,7 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 			defer ins.Close()
 			for _, e := range events {
 				data, dict := encode(enc.enc, dictID, e.Raw)
-				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, now, dict, data)
+				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, now, dict, data, sourceOf(e))
 				if err != nil {
 					return err
 				}
@@ -115,11 +115,11 @@ type pageEnc struct {
 }
 
 // insertEventSQL inserts one journal row; a duplicate (integration, uuid) inserts nothing.
-const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, stored_at, dict, raw)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (integration_id, uuid) DO NOTHING`
+const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, stored_at, dict, raw, source)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (integration_id, uuid) DO NOTHING`
 
 // entryColumns is the SELECT list scanEntries reads.
-const entryColumns = `seq, integration_id, uuid, published, event_type, stored_at, dict, raw`
+const entryColumns = `seq, integration_id, uuid, published, event_type, stored_at, dict, raw, source`
 
 // readSequence returns a stream's last assigned seq.
 func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, error) {
@@ -200,7 +200,7 @@ func (s *Store) scanEntries(ctx context.Context, rows *sql.Rows, limit int, wrap
 		var e store.Entry
 		var pub, stored, dict sql.NullInt64
 		var raw blob
-		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &stored, &dict, &raw); err != nil {
+		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &stored, &dict, &raw, &e.Source); err != nil {
 			rows.Close()
 			return nil, wrap(err)
 		}

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("APIKeys", s.apiKeys)
 	t.Run("Stats", s.stats)
 	t.Run("Inventory", s.inventory)
+	t.Run("EventHooks", s.eventHooks)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 	t.Run("RawBytes", s.rawBytes)
