@@ -24,6 +24,8 @@ type Store interface {
 	DeadLetters
 	Processing
 	Incidents
+	EventSearch
+	AlertTriage
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

@@ -57,6 +57,9 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 				if err := writeSequence(ctx, tx, store.StreamJournal, seq); err != nil {
 					return err
 				}
+				if err := indexPage(ctx, tx, integrationID, seq-int64(res.Inserted), events); err != nil {
+					return err
+				}
 			}
 		}
 		res.LastSeq = seq
@@ -366,8 +369,10 @@ func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overr
 		return 0, false, err
 	}
 	// Normalized records share the journal's retention: they go with their source entries.
-	_, err = tx.ExecContext(ctx, `DELETE FROM records WHERE seq < $1`, upto)
-	return n, upto < bound, err
+	if _, err = tx.ExecContext(ctx, `DELETE FROM records WHERE seq < $1`, upto); err != nil {
+		return 0, false, err
+	}
+	return n, upto < bound, unindexEvents(ctx, tx, upto)
 }
 
 // execCount runs a statement and returns the number of rows it affected.
