@@ -15,6 +15,9 @@ import (
 )
 
 func runEvents(ctx context.Context, io stdio, args []string) error {
+	if len(args) > 0 && args[0] == "search" {
+		return runEventsSearch(ctx, io, args[1:])
+	}
 	if len(args) == 0 || args[0] != "export" {
 		return fmt.Errorf("%w: %s", errUsage, exportUsage)
 	}

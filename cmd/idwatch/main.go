@@ -49,13 +49,13 @@ func commands() []command {
 		{"collect", "poll the System Log of every enabled integration into the journal", runCollect},
 		{"verify", "check an integration's prerequisites and name the fix for each failure", runVerify},
 		{"backfill", "load up to 90 days of past System Log without moving the live cursor", runBackfill},
-		{"events", "export collected events as JSON lines", runEvents},
+		{"events", "export collected events as JSON lines, or search them", runEvents},
 		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
 		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
 		{"demo", "run oktasim and collect from it: verify, collect, normalize, detect; print each alert", runDemo},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
-		{"alerts", "list stored alerts (Detection Findings)", runAlerts},
+		{"alerts", "list, show and triage alerts (Detection Findings)", runAlerts},
 		{"incidents", "list, show and triage incidents (alerts grouped by identity)", runIncidents},
 	}
 }

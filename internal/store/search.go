@@ -43,6 +43,10 @@ type EventQuery struct {
 	Cursor string `json:"cursor,omitempty"`
 	// MaxScan bounds the events a free-text search examines per call; 0 means DefaultMaxScan.
 	MaxScan int `json:"-"`
+	// Scope, when set, binds cursors to it instead of to EventTypes and TypePrefixes: a layer
+	// that resolves its own filters (schemas) to types sets it to its query, so that a type first
+	// seen between two pages does not invalidate the cursor.
+	Scope string `json:"scope,omitempty"`
 }
 
 // DefaultMaxScan is how many candidate events one free-text search call examines at most.

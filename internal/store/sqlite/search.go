@@ -168,6 +168,9 @@ func (s *Store) planEvents(ctx context.Context, q store.EventQuery) (eventPlan, 
 	fq := q
 	fq.Cursor, fq.Limit, fq.MaxScan = "", 0, 0
 	fq.Since, fq.Until = fq.Since.UTC(), fq.Until.UTC()
+	if fq.Scope != "" {
+		fq.EventTypes, fq.TypePrefixes = nil, nil
+	}
 	p.fingerprnt = store.QueryFingerprint(fq)
 	if !q.Since.IsZero() {
 		p.since = ceilMillis(q.Since)
