@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("DeadLetters", s.deadLetters)
 	t.Run("Processing", s.processing)
 	t.Run("Incidents", s.incidents)
+	t.Run("EventSearch", s.eventSearch)
+	t.Run("AlertTriage", s.alertTriage)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
 }
