@@ -116,14 +116,19 @@ func alertsList(ctx context.Context, io stdio, args []string) error {
 
 // parseWithIDs parses flags around one or more alert ids.
 func parseWithIDs(fs *flag.FlagSet, args []string, what string, one bool) ([]string, error) {
+	// Ids and flags may come in any order: parse, take the ids up to the next flag, repeat.
 	var ids []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		ids, args = append(ids, args[0]), args[1:]
+	for {
+		for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			ids, args = append(ids, args[0]), args[1:]
+		}
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if args = fs.Args(); len(args) == 0 {
+			break
+		}
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	ids = append(ids, fs.Args()...)
 	if len(ids) == 0 || (one && len(ids) != 1) {
 		n := "one or more alert ids"
 		if one {
