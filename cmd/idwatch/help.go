@@ -45,6 +45,7 @@ func subcommands() map[string][]subcommand {
 		},
 		"events": {
 			{"export", "collected events as JSON lines, raw or OCSF"},
+			{"search", "find events by time, type, actor, target, IP, outcome, schema or text, a page at a time"},
 		},
 		"rules": {
 			{"test", "run the rules' own tests"},
@@ -52,7 +53,11 @@ func subcommands() map[string][]subcommand {
 			{"list", "the rules that would run"},
 		},
 		"alerts": {
-			{"list", "stored alerts (Detection Findings)"},
+			{"list", "stored alerts (Detection Findings) with their status, filtered"},
+			{"show", "an alert with its evidence events, ATT&CK and history"},
+			{"ack", "acknowledge alerts"},
+			{"resolve", "resolve alerts"},
+			{"suppress", "suppress alerts, with a reason and optionally an end time"},
 		},
 		"incidents": {
 			{"list", "incidents, highest risk first"},

@@ -29,6 +29,8 @@ type Store interface {
 	Stats
 	Inventory
 	EventHooks
+	EventSearch
+	AlertTriage
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

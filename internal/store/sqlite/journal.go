@@ -70,6 +70,9 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 				if err := writeSequence(ctx, tx, store.StreamJournal, seq); err != nil {
 					return err
 				}
+				if err := indexPage(ctx, tx, integrationID, seq-int64(res.Inserted), events); err != nil {
+					return err
+				}
 			}
 		}
 		res.LastSeq = seq
@@ -425,7 +428,7 @@ func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overr
 	if err != nil {
 		return 0, false, err
 	}
-	return n, upto < bound, nil
+	return n, upto < bound, unindexEvents(ctx, tx, upto)
 }
 
 // execCount runs a statement and returns the number of rows it affected.

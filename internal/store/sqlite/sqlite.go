@@ -173,6 +173,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.w.Close()
 		return nil, s.wrap("migrate", err)
 	}
+	if err := s.backfillEventIndex(ctx); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
 	if s.insertEvent, err = s.w.PrepareContext(ctx, insertEventSQL); err != nil {
 		s.codec.close()
 		_ = s.w.Close()
