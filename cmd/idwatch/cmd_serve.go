@@ -63,7 +63,8 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	tuning := cfg.Collect.Tuning()
 	tuning.Logger = io.log
-	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}, Collect: tuning})
+	clients := &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}
+	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: clients, Collect: tuning})
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,11 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
-	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull)
+	api, err := newAPIServer(apiOptions{cfg: cfg, dataDir: c.dataDir, st: st, clients: clients, m: m, log: io.log})
+	if err != nil {
+		return err
+	}
+	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull, "console", api.url())
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
@@ -120,6 +125,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
+	start("api", api.run)
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

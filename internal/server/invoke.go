@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 )
 
@@ -76,3 +77,7 @@ func (s *Server) Invoke(ctx context.Context, p Principal, method, pattern string
 	}
 	return res.StatusCode, nil
 }
+
+// ClientAddr is the request's client address: the connection's peer, or the right-most address
+// of X-Forwarded-For that is not a trusted proxy (server.trusted_proxies).
+func (s *Server) ClientAddr(r *http.Request) netip.Addr { return s.clientAddr(r) }
