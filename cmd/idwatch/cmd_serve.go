@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -68,7 +69,8 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	tuning := cfg.Collect.Tuning()
 	tuning.Logger = io.log
-	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}, Collect: tuning})
+	clients := &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}
+	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: clients, Collect: tuning})
 	if err != nil {
 		return err
 	}
@@ -104,13 +106,21 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
-	// Without hooks.listen, the API server mounts hookRecv at hooks.PathPrefix.
 	hookRecv, hookSrv, err := newHookReceiver(io, cfg.Hooks, st, metrics)
 	if err != nil {
 		return err
 	}
-	_ = hookRecv
-	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull)
+	// Without hooks.listen, the API listener receives the event hooks.
+	var apiHooks http.Handler
+	if hookSrv == nil {
+		apiHooks = hookRecv
+	}
+	api, err := newAPIServer(apiOptions{cfg: cfg, dataDir: c.dataDir, st: st, clients: clients, m: m, log: io.log,
+		metrics: metrics, hooks: apiHooks})
+	if err != nil {
+		return err
+	}
+	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull, "console", api.url())
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
@@ -141,6 +151,16 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		io.log.Info("receiving Okta event hooks", "listen", hookSrv.Addr(), "path", hooks.PathPrefix+"{integration}")
 		start("hooks", hookSrv.Run)
 	}
+	start("api", func(ctx context.Context) error {
+		err := api.run(ctx)
+		if hookSrv == nil {
+			// Store the delivery statistics the API listener's hook receiver still holds.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			hookRecv.Flush(sctx)
+		}
+		return err
+	})
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

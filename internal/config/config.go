@@ -16,6 +16,7 @@ import (
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/inventory"
 	"github.com/idwatch/idwatch/internal/respond"
+	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/yamlerr"
 )
@@ -38,8 +39,20 @@ type Config struct {
 	// Respond configures response actions: which are allowed, protected users and groups, and
 	// how far rules may act on their own (see docs/identity.md, Response actions).
 	Respond respond.Config `yaml:"respond"`
+	// Server is the REST API's listener, TLS and limits (see docs/configuration.md).
+	Server server.Config `yaml:"server"`
+	// Console configures the web console the server serves.
+	Console Console `yaml:"console"`
 	// Sinks are parsed and validated by internal/sink (see docs/sinks.md).
 	Sinks []sink.Config `yaml:"-"`
+}
+
+// Console configures the web console.
+type Console struct {
+	// SecureCookies marks the session cookie Secure although the server speaks plain HTTP: set
+	// it when a TLS-terminating proxy is in front (with TLS on the server itself, the cookie is
+	// always Secure).
+	SecureCookies bool `yaml:"secure_cookies"`
 }
 
 // Storage tunes the database.
@@ -302,6 +315,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Hooks.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("hooks: %w", err))
+	}
+	if err := c.Server.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: %w", err))
 	}
 	if _, err := sigma.NewPlaceholderMap(c.placeholderDefs()); err != nil {
 		errs = append(errs, fmt.Errorf("placeholders: %w", err))
