@@ -154,14 +154,15 @@ func demo(ctx context.Context, io stdio, args []string) error {
 		}
 	}
 	fmt.Fprintf(io.out, "\nidwatch: web console at %s\n  sign in with the admin key %s\n", api.url(), apiKey)
+	live := &liveEvents{}
 	if *liveEvery > 0 {
 		go func() {
-			errs <- liveStorylines(ctx, clock.System{}, sim.Server, *liveFirst, *liveEvery, printLiveStoryline(io))
+			errs <- liveStorylines(ctx, clock.System{}, quickFirst{sim.Server}, *liveFirst, *liveEvery, printLiveStoryline(io, live))
 		}()
 	}
 	fmt.Fprintln(io.out, "idwatch: alerts from the built-in detections appear below and in the console; press Ctrl-C to stop.")
 
-	err = printAlertsUntilDone(ctx, io, st, m, *status, errs)
+	err = printAlertsUntilDone(ctx, io, st, m, *status, errs, live)
 	cancel()
 	for range 2 {
 		if serr := <-simDone; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
@@ -236,7 +237,7 @@ func demoAdd(ctx context.Context, io stdio, base, key string, in server.CreateIn
 
 // printAlertsUntilDone prints each new alert and, every status interval, the integrations'
 // health, until ctx ends or a component fails.
-func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *collect.Manager, status time.Duration, errs <-chan error) error {
+func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *collect.Manager, status time.Duration, errs <-chan error, live *liveEvents) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var after int64
@@ -264,6 +265,9 @@ func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *coll
 			group := ""
 			if a.GroupKey != "" {
 				group = "  (" + a.GroupKey + ")"
+			}
+			if name := live.storyline(a.Body); name != "" {
+				group += fmt.Sprintf("  <- live storyline %q", name)
 			}
 			fmt.Fprintf(io.out, "ALERT %s  %-8s %s  [%s]%s\n", a.Time.UTC().Format(time.RFC3339), a.Severity, alertTitle(a), a.RuleID, group)
 		}
