@@ -5,11 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
+	"github.com/idwatch/idwatch/internal/freshness"
+	"github.com/idwatch/idwatch/internal/hooks"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/okta"
@@ -44,6 +49,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
 	c.syncFull, c.maxJournal = cfg.Storage.SyncFull(), cfg.Storage.JournalMaxEntries
+	c.cacheBytes, c.mmapBytes = cfg.Storage.CacheMiB<<20, cfg.Storage.MmapMiB<<20
 	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
 	if err != nil {
 		return fmt.Errorf("%s: collect.share: %w", *path, err)
@@ -68,6 +74,11 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	metrics := prometheus.NewRegistry()
+	fresh, err := freshness.New(metrics, nil)
+	if err != nil {
+		return err
+	}
 	var proc *process.Processor
 	if cfg.Process.On() {
 		// Rules' responses act on alerts raised from now on, within the cycle that raised them.
@@ -80,7 +91,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
 			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder},
-			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
+			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen, Observe: fresh.Observe}); err != nil {
 			return err
 		}
 	}
@@ -95,7 +106,17 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
-	api, err := newAPIServer(apiOptions{cfg: cfg, dataDir: c.dataDir, st: st, clients: clients, m: m, log: io.log})
+	hookRecv, hookSrv, err := newHookReceiver(io, cfg.Hooks, st, metrics)
+	if err != nil {
+		return err
+	}
+	// Without hooks.listen, the API listener receives the event hooks.
+	var apiHooks http.Handler
+	if hookSrv == nil {
+		apiHooks = hookRecv
+	}
+	api, err := newAPIServer(apiOptions{cfg: cfg, dataDir: c.dataDir, st: st, clients: clients, m: m, log: io.log,
+		metrics: metrics, hooks: apiHooks})
 	if err != nil {
 		return err
 	}
@@ -125,7 +146,21 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
-	start("api", api.run)
+	start("inventory", func(ctx context.Context) error { return runInventories(ctx, io, st, govs, cfg.Inventory) })
+	if hookSrv != nil {
+		io.log.Info("receiving Okta event hooks", "listen", hookSrv.Addr(), "path", hooks.PathPrefix+"{integration}")
+		start("hooks", hookSrv.Run)
+	}
+	start("api", func(ctx context.Context) error {
+		err := api.run(ctx)
+		if hookSrv == nil {
+			// Store the delivery statistics the API listener's hook receiver still holds.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			hookRecv.Flush(sctx)
+		}
+		return err
+	})
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

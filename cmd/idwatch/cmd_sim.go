@@ -23,6 +23,7 @@ type simFlags struct {
 	orgURL, caFile                          string
 	customDomains                           string
 	tokenRoles, appOmitScopes               string
+	postureFlaws                            string
 	noADSchema                              bool
 	history, lateDelay                      time.Duration
 	users, storylines                       int
@@ -77,6 +78,7 @@ func (f *simFlags) register(fs *flag.FlagSet, history time.Duration) {
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a certificate from a CA generated at start (the info file's caPem)")
 	fs.BoolVar(&f.noRateLimits, "no-rate-limits", false, "turn Okta's rate limits off (benchmarks)")
 	fs.StringVar(&f.tokenRoles, "token-roles", "", "set the API token's admin up wrongly on purpose with only these standard roles, e.g. REPORT_ADMIN (comma-separated)")
+	fs.StringVar(&f.postureFlaws, "posture-flaws", "", "identity posture weaknesses in the directory: seed (derived from --seed), none (a clean org), or a comma-separated list of "+strings.Join(flawNames(), ", ")+" (default: the directory as generated)")
 	fs.StringVar(&f.appOmitScopes, "app-omit-scopes", "", "leave these scopes off the service app on purpose, e.g. okta.users.manage (comma-separated)")
 	fs.BoolVar(&f.noADSchema, "no-ad-schema", false, "set the org up without the ObjectSid, ObjectGuid and DistinguishedName custom attributes")
 	fs.Var(&f.hooks, "event-hook", "an event hook the org has from the start: a receiver URI, or uri=U,name=N,events=a|b,auth=Header:Secret,header=K:V (repeatable)")
@@ -104,6 +106,9 @@ func (f *simFlags) start(io stdio) (*oktasim.Simulation, func(context.Context) e
 	world, err := oktasim.NewScenarioWorld(scenario.Config{Seed: f.seed, Users: f.users, OrgDomain: f.orgDomain, Start: now.Add(-f.history)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if world.Flaws, err = parsePostureFlaws(f.postureFlaws, f.seed); err != nil {
+		return nil, nil, fmt.Errorf("%w: --posture-flaws: %v", errUsage, err)
 	}
 	rl := oktasim.DefaultRateLimits()
 	rl.Disabled = f.noRateLimits

@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/console"
+	"github.com/idwatch/idwatch/internal/hooks"
 	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/store"
@@ -33,6 +36,10 @@ type apiOptions struct {
 	clients *collect.Clients
 	m       *collect.Manager
 	log     *slog.Logger
+	// metrics is the registry /metrics serves (nil: the server's own).
+	metrics *prometheus.Registry
+	// hooks, when set, receives Okta event hooks on the API listener under hooks.PathPrefix.
+	hooks http.Handler
 }
 
 // newAPIServer builds the API and the console over the running parts and opens the listener, so
@@ -40,9 +47,14 @@ type apiOptions struct {
 func newAPIServer(o apiOptions) (*apiServer, error) {
 	verifier := &collect.Verifier{Logger: o.log, Governors: o.clients.Governors, Dial: o.clients.Dial}
 	srv, err := server.New(server.Options{Config: o.cfg.Server, Store: o.st, Logger: o.log, Verifier: verifier, Clients: o.clients,
-		OnChange: o.m.Sync, Version: version})
+		OnChange: o.m.Sync, Version: version, Registry: o.metrics})
 	if err != nil {
 		return nil, err
+	}
+	if o.hooks != nil {
+		if err := srv.MountHooks(hooks.PathPrefix, o.hooks); err != nil {
+			return nil, err
+		}
 	}
 	ui, err := webui.New(webui.Options{Server: srv, Store: o.st, Verifier: verifier, Sinks: o.cfg.SinksIn(o.dataDir),
 		BudgetShare: o.cfg.Collect.ShareOrDefault(), Logger: o.log,

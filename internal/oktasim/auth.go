@@ -274,3 +274,17 @@ func (a *SSWSAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 	return Principal{ID: t.info.ID, Kind: PrincipalToken, Name: t.info.Name, AdminID: t.info.AdminID,
 		Roles: slices.Clone(t.info.Roles), Permissions: slices.Clone(t.info.Permissions), ShareKey: "token:" + t.info.ID}, nil
 }
+
+// Tokens lists the metadata of the tokens that are not revoked, by id.
+func (a *SSWSAuthenticator) Tokens() []APIToken {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []APIToken
+	for _, t := range a.tokens {
+		if !t.revoked {
+			out = append(out, t.info)
+		}
+	}
+	slices.SortFunc(out, func(x, y APIToken) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}

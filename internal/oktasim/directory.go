@@ -16,6 +16,8 @@ type Group struct {
 	ID, Name, Description, Type string
 	Created, LastUpdated        time.Time
 	LastMembershipUpdated       time.Time
+	// Roles are admin roles assigned to the group; every member holds them (assignmentType GROUP).
+	Roles []Role
 }
 
 // App is an application instance in the org.
@@ -62,6 +64,7 @@ func (s *Server) registerDirectory() {
 	s.HandleAPI(http.MethodGet, "/api/v1/groups/{id}/users", PermGroupsRead, s.handleGroupUsers)
 	s.HandleAPI(http.MethodGet, "/api/v1/apps", PermAppsRead, s.handleListApps)
 	s.HandleAPI(http.MethodGet, "/api/v1/meta/schemas/user/{schemaId}", PermSchemasRead, s.handleUserSchema)
+	s.registerAssignments()
 }
 
 // findUser looks a user up by id or (case-insensitively) login, as Okta's user paths accept both.
@@ -195,7 +198,8 @@ func permStrings(p []Permission) []string {
 
 func (s *Server) handleUserRoles(w http.ResponseWriter, r *http.Request) {
 	if u, ok := s.userOr404(w, r); ok {
-		writeJSON(w, http.StatusOK, userRoles(u, s.baseURL(r)))
+		base := s.baseURL(r)
+		writeJSON(w, http.StatusOK, append(userRoles(u, base), s.inheritedRoles(u, base)...))
 	}
 }
 

@@ -85,8 +85,6 @@ func (s *Server) registerLifecycle() {
 		s.HandleAPI(http.MethodPost, "/api/v1/users/{id}/lifecycle/"+op, PermUsersManage, s.lifecycleHandler(spec))
 	}
 	s.HandleAPI(http.MethodDelete, "/api/v1/users/{id}/sessions", PermSessionsManage, s.handleClearSessions)
-	// Response actions check the deny-list (the last active super admin) against it.
-	s.HandleAPI(http.MethodGet, "/api/v1/iam/assignees/users", PermRolesRead, s.handleRoleAssignees)
 }
 
 // lifecycleOp is one lifecycle operation: which states it accepts, what it does, what it logs.

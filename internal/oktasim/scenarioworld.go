@@ -13,6 +13,10 @@ import (
 // its attack storylines.
 type ScenarioWorld struct {
 	Gen *scenario.Generator
+	// Flaws, when not nil, are the posture weaknesses the directory carries (FlawsForSeed derives
+	// them from the seed); an empty, non-nil list gives a clean org. nil keeps the generator's
+	// directory exactly as generated.
+	Flaws []Flaw
 }
 
 var _ World = ScenarioWorld{}
@@ -54,6 +58,9 @@ func (w ScenarioWorld) Users() []User {
 	out := make([]User, 0, len(people))
 	for _, p := range people {
 		out = append(out, userFromPerson(p, typeID))
+	}
+	if w.Flaws != nil {
+		applyUserFlaws(out, w.Flaws, w.Gen.Config().Start)
 	}
 	return out
 }
@@ -107,6 +114,9 @@ func (w ScenarioWorld) Groups() []Group {
 	for _, g := range w.Gen.Groups() {
 		out = append(out, Group{ID: g.ID, Name: g.Name, Description: g.Description, Type: g.Type,
 			Created: since, LastUpdated: since, LastMembershipUpdated: w.Gen.Config().Start})
+	}
+	if w.Flaws != nil {
+		applyGroupFlaws(out, w.Users(), w.Flaws)
 	}
 	return out
 }
