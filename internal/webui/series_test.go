@@ -83,7 +83,7 @@ func TestUserErr(t *testing.T) {
 // warning turns off are named.
 func TestVerifyCheck(t *testing.T) {
 	c := verifyCheck(collect.Check{Name: "Credentials", Status: collect.CheckFail, Detail: "invalid token", Fix: "create a token", FeaturesOff: []string{collect.FeatureLogs}})
-	if c.Status != "fail" || !c.Blocking || c.Fix != "create a token" {
+	if c.Status != "fail" || !c.Blocking || c.Fix != "create a token" || c.Detail != "invalid token" {
 		t.Errorf("fail: %+v", c)
 	}
 	w := verifyCheck(collect.Check{Name: "Admin roles", Status: collect.CheckWarn, Detail: "no custom role", FeaturesOff: []string{collect.FeatureResponse}})
