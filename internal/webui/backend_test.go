@@ -186,3 +186,14 @@ func TestBackendKeys(t *testing.T) {
 		t.Errorf("built-in rules: %d %v", len(rules), err)
 	}
 }
+
+// TestBackendOddNames: names that are not URL-safe reach the API as path values, not as a broken
+// request.
+func TestBackendOddNames(t *testing.T) {
+	b, _, _, _ := backend(t)
+	for _, name := range []string{"a b", "%zz", "../x", "a/b?c#d", "é"} {
+		if _, err := b.Integration(context.Background(), name); !errors.Is(err, console.ErrNotFound) {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+}
