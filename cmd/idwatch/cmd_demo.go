@@ -138,11 +138,12 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	go func() { errs <- m.Run(ctx) }()
 	go func() { errs <- proc.Run(ctx) }()
 
-	// Add the integrations through the API, as a user or a script would.
+	// Add the integrations through the API, as a user or a script would (with --tls, trusting the
+	// CA the emulators generated).
 	adds := []server.CreateInput{
-		{Name: "acme", OrgURL: sim.Info.OrgURL, CredentialsInput: server.CredentialsInput{ServiceApp: &server.ServiceAppInput{
+		{Name: "acme", OrgURL: sim.Info.OrgURL, CAPEM: sim.Info.CAPEM, CredentialsInput: server.CredentialsInput{ServiceApp: &server.ServiceAppInput{
 			ClientID: sim.Info.ServiceApp.ClientID, KeyID: sim.Info.ServiceApp.KeyID, PrivateKey: sim.Info.ServiceApp.PrivateKeyPEM}}},
-		{Name: "globex", OrgURL: sim2.Info.OrgURL, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken}},
+		{Name: "globex", OrgURL: sim2.Info.OrgURL, CAPEM: sim2.Info.CAPEM, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken}},
 	}
 	for _, in := range adds {
 		if err := demoAdd(ctx, io, api.url(), apiKey, in); err != nil {
