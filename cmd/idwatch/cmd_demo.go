@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -136,11 +138,12 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	go func() { errs <- m.Run(ctx) }()
 	go func() { errs <- proc.Run(ctx) }()
 
-	// Add the integrations through the API, as a user or a script would.
+	// Add the integrations through the API, as a user or a script would (with --tls, trusting the
+	// CA the emulators generated).
 	adds := []server.CreateInput{
-		{Name: "acme", OrgURL: sim.Info.OrgURL, CredentialsInput: server.CredentialsInput{ServiceApp: &server.ServiceAppInput{
+		{Name: "acme", OrgURL: sim.Info.OrgURL, CAPEM: sim.Info.CAPEM, CredentialsInput: server.CredentialsInput{ServiceApp: &server.ServiceAppInput{
 			ClientID: sim.Info.ServiceApp.ClientID, KeyID: sim.Info.ServiceApp.KeyID, PrivateKey: sim.Info.ServiceApp.PrivateKeyPEM}}},
-		{Name: "globex", OrgURL: sim2.Info.OrgURL, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken}},
+		{Name: "globex", OrgURL: sim2.Info.OrgURL, CAPEM: sim2.Info.CAPEM, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken}},
 	}
 	for _, in := range adds {
 		if err := demoAdd(ctx, io, api.url(), apiKey, in); err != nil {
@@ -154,14 +157,15 @@ func demo(ctx context.Context, io stdio, args []string) error {
 		}
 	}
 	fmt.Fprintf(io.out, "\nidwatch: web console at %s\n  sign in with the admin key %s\n", api.url(), apiKey)
+	live := &liveEvents{}
 	if *liveEvery > 0 {
 		go func() {
-			errs <- liveStorylines(ctx, clock.System{}, sim.Server, *liveFirst, *liveEvery, printLiveStoryline(io))
+			errs <- liveStorylines(ctx, clock.System{}, quickFirst{sim.Server}, *liveFirst, *liveEvery, printLiveStoryline(io, live))
 		}()
 	}
 	fmt.Fprintln(io.out, "idwatch: alerts from the built-in detections appear below and in the console; press Ctrl-C to stop.")
 
-	err = printAlertsUntilDone(ctx, io, st, m, *status, errs)
+	err = printAlertsUntilDone(ctx, io, st, m, *status, errs, live)
 	cancel()
 	for range 2 {
 		if serr := <-simDone; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
@@ -192,37 +196,23 @@ const demoListen = "127.0.0.1:8080"
 // show within seconds.
 const demoPoll = 3 * time.Second
 
-// demoAdd adds an integration with POST /api/v1/integrations and prints its verification; an
-// integration already there (a kept data directory) is left as it is.
+// demoAdd adds an integration with POST /api/v1/integrations and prints its verification. An
+// integration of that name left by an earlier run in a kept data directory points at that run's
+// emulator, which is gone: it is removed (DELETE) and added again.
 func demoAdd(ctx context.Context, io stdio, base, key string, in server.CreateInput) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"api/v1/integrations", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("adding integration %s: %w", in.Name, err)
-	}
-	defer res.Body.Close()
 	var out struct {
 		Verification *collect.Report `json:"verification"`
-		Error        *server.Error   `json:"error"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, res.Body, 1<<20)).Decode(&out); err != nil {
-		return fmt.Errorf("adding integration %s: %s: %w", in.Name, res.Status, err)
+	status, err := demoCall(ctx, http.MethodPost, base+"api/v1/integrations", key, in, &out)
+	if status == http.StatusConflict {
+		fmt.Fprintf(io.out, "\nidwatch: replacing integration %q of an earlier run (its emulated org is gone)\n", in.Name)
+		if _, err := demoCall(ctx, http.MethodDelete, base+"api/v1/integrations/"+url.PathEscape(in.Name), key, nil, nil); err != nil {
+			return fmt.Errorf("removing integration %s: %w", in.Name, err)
+		}
+		_, err = demoCall(ctx, http.MethodPost, base+"api/v1/integrations", key, in, &out)
 	}
-	switch {
-	case res.StatusCode == http.StatusConflict:
-		fmt.Fprintf(io.out, "\nidwatch: integration %q is already in %s\n", in.Name, "the data directory")
-		return nil
-	case out.Error != nil:
-		return fmt.Errorf("adding integration %s: %s (%s)", in.Name, out.Error.Message, out.Error.Fix)
+	if err != nil {
+		return fmt.Errorf("adding integration %s: %w", in.Name, err)
 	}
 	fmt.Fprintf(io.out, "\nidwatch: integration %q (%s):\n", in.Name, in.OrgURL)
 	if out.Verification != nil {
@@ -234,9 +224,50 @@ func demoAdd(ctx context.Context, io stdio, base, key string, in server.CreateIn
 	return nil
 }
 
+// demoCall makes one API request with the demo's key, decoding a success into out; an error
+// answer comes back as its message and fix, with its status.
+func demoCall(ctx context.Context, method, u, key string, body, out any) (int, error) {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, res.Body, 1<<20))
+	if err != nil {
+		return res.StatusCode, err
+	}
+	if res.StatusCode >= 300 {
+		var e struct {
+			Error server.Error `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+			return res.StatusCode, fmt.Errorf("%s (%s)", e.Error.Message, e.Error.Fix)
+		}
+		return res.StatusCode, fmt.Errorf("%s", res.Status)
+	}
+	if out != nil && len(raw) > 0 {
+		return res.StatusCode, json.Unmarshal(raw, out)
+	}
+	return res.StatusCode, nil
+}
+
 // printAlertsUntilDone prints each new alert and, every status interval, the integrations'
 // health, until ctx ends or a component fails.
-func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *collect.Manager, status time.Duration, errs <-chan error) error {
+func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *collect.Manager, status time.Duration, errs <-chan error, live *liveEvents) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var after int64
@@ -264,6 +295,9 @@ func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *coll
 			group := ""
 			if a.GroupKey != "" {
 				group = "  (" + a.GroupKey + ")"
+			}
+			if name := live.storyline(a.Body); name != "" {
+				group += fmt.Sprintf("  <- live storyline %q", name)
 			}
 			fmt.Fprintf(io.out, "ALERT %s  %-8s %s  [%s]%s\n", a.Time.UTC().Format(time.RFC3339), a.Severity, alertTitle(a), a.RuleID, group)
 		}

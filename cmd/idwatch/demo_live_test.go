@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -93,4 +94,30 @@ func TestLiveStorylinesBadConfig(t *testing.T) {
 			t.Errorf("first %v every %v: no error", tc.first, tc.every)
 		}
 	}
+}
+
+// TestQuickFirst: the storylines detected from their first events come first, the rest keep
+// the org's order.
+func TestQuickFirst(t *testing.T) {
+	var org []oktasim.StorylineInfo
+	for _, n := range []string{"mfa_push_fatigue", "threatinsight_detection", "password_spray", "mfa_reset_then_password_reset"} {
+		org = append(org, oktasim.StorylineInfo{Name: n})
+	}
+	var got []string
+	for _, s := range (quickFirst{fixedStorylines(org)}).Storylines() {
+		got = append(got, s.Name)
+	}
+	want := []string{"threatinsight_detection", "mfa_push_fatigue", "password_spray", "mfa_reset_then_password_reset"}
+	if !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+}
+
+// fixedStorylines is an org with the given storylines that injects none.
+type fixedStorylines []oktasim.StorylineInfo
+
+func (f fixedStorylines) Storylines() []oktasim.StorylineInfo { return slices.Clone(f) }
+
+func (f fixedStorylines) InjectStoryline(string, time.Time) (oktasim.StoryTruth, error) {
+	return oktasim.StoryTruth{}, nil
 }

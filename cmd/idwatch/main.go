@@ -53,7 +53,7 @@ func commands() []command {
 		{"events", "export collected events as JSON lines, or search them", runEvents},
 		{"normalize", "normalize Okta events (JSON lines on stdin) to OCSF records", runNormalize},
 		{"sim", "run oktasim, an emulated Okta org with history and live traffic", runSim},
-		{"demo", "run oktasim and collect from it: verify, collect, normalize, detect; print each alert", runDemo},
+		{"demo", "run two emulated Okta orgs and idwatch with its API and web console; print the console URL, a login key and each alert", runDemo},
 		{"bench", "measure collection, processing, delivery, disk and memory on an emulated org", runBench},
 		{"rules", "test, lint and list detection rules", runRules},
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 )
 
@@ -41,9 +42,13 @@ func (s *Server) Invoke(ctx context.Context, p Principal, method, pattern string
 	}
 	path := pattern
 	for k, v := range values {
-		path = strings.ReplaceAll(path, "{"+k+"}", v)
+		path = strings.ReplaceAll(path, "{"+k+"}", url.PathEscape(v))
 	}
-	r := httptest.NewRequestWithContext(withPrincipal(ctx, p), method, "http://idwatch.internal"+path, rd)
+	r, err := http.NewRequestWithContext(withPrincipal(ctx, p), method, "http://idwatch.internal"+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	r.RemoteAddr = "127.0.0.1:0" // in process
 	for k, v := range values {
 		r.SetPathValue(k, v)
 	}

@@ -138,7 +138,8 @@ func apiToken(s string) string { return strings.TrimPrefix(strings.TrimSpace(s),
 func verifyCheck(c collect.Check) console.VerifyCheck {
 	status := map[collect.CheckStatus]string{collect.CheckOK: "pass", collect.CheckWarn: "warn", collect.CheckFail: "fail", collect.CheckSkip: "skip"}[c.Status]
 	detail := c.Detail
-	if len(c.FeaturesOff) > 0 && c.Status != collect.CheckOK {
+	// A warning names the features it leaves off; a failure blocks everything, which the page says.
+	if len(c.FeaturesOff) > 0 && c.Status == collect.CheckWarn {
 		detail = strings.TrimSpace(detail + " (turns off: " + strings.Join(c.FeaturesOff, ", ") + ")")
 	}
 	return console.VerifyCheck{Name: c.Name, Status: status, Detail: detail, Fix: c.Fix,
