@@ -242,7 +242,9 @@ func (p *Processor) evaluate(e *store.Entry) ([]store.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev, err := event.DecodeOwned(e.Raw)
+	// The event is done with when evaluate returns (engines, baselines and alerts keep copies),
+	// so its memory serves the next one.
+	ev, err := p.dec.DecodeOwned(e.Raw)
 	if err != nil {
 		p.stats.Undecodable++
 		p.log.Warn("processor: skipped a journal entry that is not an Okta event", "seq", e.Seq, "uuid", e.UUID, "err", err)

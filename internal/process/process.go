@@ -16,6 +16,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/detect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
+	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/store"
@@ -189,6 +190,7 @@ type Processor struct {
 	stats  Stats
 	order  []*store.Entry // processBatch's evaluation order, reused
 	rawBuf []byte         // the raw events of the batch in hand, reused by the next (readBatch)
+	dec    event.Decoder  // the event in hand (evaluate)
 }
 
 // integration is the detection state of one Okta org: correlation windows never mix orgs.
