@@ -187,10 +187,11 @@ type Processor struct {
 	offset int64
 	integ  map[int64]*integration
 
-	stats  Stats
-	order  []*store.Entry // processBatch's evaluation order, reused
-	rawBuf []byte         // the raw events of the batch in hand, reused by the next (readBatch)
-	dec    event.Decoder  // the event in hand (evaluate)
+	stats   Stats
+	order   []*store.Entry    // processBatch's evaluation order, reused
+	rawBuf  []byte            // the raw events of the batch in hand, reused by the next (readBatch)
+	dec     event.Decoder     // the event in hand (evaluate)
+	scratch normalize.Scratch // its records (normalize)
 }
 
 // integration is the detection state of one Okta org: correlation windows never mix orgs.
