@@ -166,10 +166,12 @@ func (n *Normalizer) NormalizeInto(s *Scratch, ev *event.LogEvent, meta Meta) []
 	if s != nil && len(route.Schemas) > len(s.recs) {
 		s = nil
 	}
-	blk := new(mapBlock)
+	var blk *mapBlock
 	if s != nil {
 		s.blk = mapBlock{}
 		blk = &s.blk
+	} else {
+		blk = new(mapBlock)
 	}
 	o := n.mapEvent(ev, meta, blk)
 	var recs []*Record
@@ -198,9 +200,11 @@ func (n *Normalizer) NormalizeInto(s *Scratch, ev *event.LogEvent, meta Meta) []
 			}
 		}
 		oc.Metadata.Labels = n.labels[schema][route.Routing]
-		r := &Record{}
+		var r *Record
 		if s != nil {
 			r = &s.recs[i]
+		} else {
+			r = new(Record)
 		}
 		*r = Record{Schema: schema, Routing: route.Routing, Family: route.Family, Event: ev, Raw: meta.Raw, OCSF: oc, siblings: sh}
 		recs[i] = r
