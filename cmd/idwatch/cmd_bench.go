@@ -74,6 +74,7 @@ func runBench(ctx context.Context, io stdio, args []string) error {
 	dataDir := fs.String("data-dir", "", "keep the database and the sink's output here (default: a temporary directory removed on exit); must be new or empty")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the processing phase to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile taken at the end of the processing phase to this file")
+	deliveryProfile := fs.String("delivery-cpuprofile", "", "write a CPU profile of the delivery phase to this file (go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func runBench(ctx context.Context, io stdio, args []string) error {
 	}
 	rep.Disk = diskUsage(dir, rep.Collection.Items)
 	progress("bench: delivering to a file sink…")
-	if err := benchDeliver(ctx, io, st, dir, &rep.Delivery); err != nil {
+	if err := benchDeliver(ctx, io, st, dir, &rep.Delivery, *deliveryProfile); err != nil {
 		return err
 	}
 	rep.PeakRSSBytes = max(rep.Collection.PeakRSSBytes, rep.Processing.PeakRSSBytes, rep.Delivery.PeakRSSBytes)
@@ -251,7 +252,7 @@ func benchProcess(ctx context.Context, io stdio, st *sqlite.Store, p *benchPhase
 }
 
 // benchDeliver delivers the journal to a file sink in dir until the sink has committed every entry.
-func benchDeliver(ctx context.Context, io stdio, st *sqlite.Store, dir string, p *benchPhase) error {
+func benchDeliver(ctx context.Context, io stdio, st *sqlite.Store, dir string, p *benchPhase, cpuProfile string) error {
 	b, err := st.Bounds(ctx)
 	if err != nil {
 		return err
@@ -263,6 +264,11 @@ func benchDeliver(ctx context.Context, io stdio, st *sqlite.Store, dir string, p
 		return err
 	}
 	start, cpu0, _ := startPhase()
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(runCtx) }()
@@ -333,11 +339,11 @@ func startCPUProfile(path string) (func(), error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -119,6 +119,7 @@ type Engine struct {
 	seen      map[string]struct{}
 	seenOrder []seenEntry
 	seenHead  int
+	cur       currentEvent
 	emitted   map[string]time.Time // alert id -> time
 	suppress  map[string]time.Time // rule+group -> end of suppression
 	silent    bool                 // replay: rebuild state, return no alerts
@@ -213,20 +214,9 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 		return nil, ErrNoTime
 	}
 	uuid := e.eventUUID(norm)
-	if uuid != "" {
-		var key string
-		if in.Schema != "" {
-			key = uuid + "\x00" + in.Schema // one record per schema shares the event's uuid
-		} else {
-			// A uuid read from the event may share the raw event's memory: the dedup window
-			// keeps a copy, not the whole event.
-			key = strings.Clone(uuid)
-		}
-		if _, dup := e.seen[key]; dup {
-			e.stats.Duplicates++
-			return nil, nil
-		}
-		e.remember(key, ts)
+	if e.duplicate(uuid, in.Schema, ts) {
+		e.stats.Duplicates++
+		return nil, nil
 	}
 	e.stats.Events++
 	if ts.After(e.maxTime) {
@@ -329,6 +319,63 @@ func (e *Engine) eventUUID(norm bool) string {
 		}
 	}
 	return ""
+}
+
+// duplicate reports whether the input with this uuid and schema was seen before, and remembers
+// it when not. The records of a raw event follow it (process.DetectEvent) and share its uuid: they
+// are judged by the raw event's entry, so an event costs one entry in the window whatever the
+// number of its records; a record fed without its raw event has an entry of its own.
+func (e *Engine) duplicate(uuid, schema string, ts time.Time) bool {
+	if schema == "" {
+		e.cur = currentEvent{}
+	}
+	if uuid == "" {
+		return false
+	}
+	if schema != "" && e.cur.uuid != "" && uuid == e.cur.uuid {
+		bit := schemaBit(schema)
+		if !e.cur.isNew || e.cur.schemas&bit != 0 {
+			return true
+		}
+		e.cur.schemas |= bit
+		return false
+	}
+	var key string
+	if schema != "" {
+		key = uuid + "\x00" + schema // one record per schema shares the event's uuid
+	} else {
+		// A uuid read from the event may share the raw event's memory: the dedup window keeps a
+		// copy, not the whole event.
+		key = strings.Clone(uuid)
+	}
+	_, dup := e.seen[key]
+	if schema == "" {
+		e.cur = currentEvent{uuid: key, isNew: !dup}
+	}
+	if !dup {
+		e.remember(key, ts)
+	}
+	return dup
+}
+
+// currentEvent is the raw event last fed, whose records may follow it.
+type currentEvent struct {
+	uuid    string
+	isNew   bool  // it was not a duplicate
+	schemas uint8 // schemaBit of the records already evaluated
+}
+
+// schemaBit is a record schema's bit in currentEvent.schemas.
+func schemaBit(schema string) uint8 {
+	switch schema {
+	case "auth":
+		return 1
+	case "cloudaudit":
+		return 2
+	case "generic":
+		return 4
+	}
+	return 8
 }
 
 type seenEntry struct {

@@ -36,6 +36,25 @@ func DecodeOwned(raw []byte) (*LogEvent, error) {
 	return &blk.ev, nil
 }
 
+// Decoder decodes events one after another into memory it reuses: the event its DecodeOwned
+// returns, and everything that event points to in the model's objects, is valid only until the
+// next call. It suits a reader that is done with each event before it decodes the next and keeps
+// nothing of it (or copies what it keeps); the zero value is ready to use.
+type Decoder struct{ blk *block }
+
+// DecodeOwned is the package's DecodeOwned into the decoder's reused memory.
+func (d *Decoder) DecodeOwned(raw []byte) (*LogEvent, error) {
+	if d.blk == nil {
+		d.blk = new(block)
+	} else {
+		*d.blk = block{}
+	}
+	if err := decodeInto(&d.blk.ev, unsafe.String(unsafe.SliceData(raw), len(raw)), d.blk); err != nil {
+		return nil, err
+	}
+	return &d.blk.ev, nil
+}
+
 // UnmarshalJSON decodes like Decode, so encoding/json users get the same tolerance and Extra.
 func (ev *LogEvent) UnmarshalJSON(raw []byte) error {
 	*ev = LogEvent{}

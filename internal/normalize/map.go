@@ -40,10 +40,10 @@ var severityNames = map[int]string{0: "Unknown", 1: "Informational", 2: "Low", 3
 // debugData keys that have an OCSF home (http_request); the rest go to unmapped.
 var mappedDebugKeys = map[string]bool{"requestId": true, "requestUri": true}
 
-func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta) *OCSF {
+// mapEvent maps ev into blk, which holds the record and the objects it points to.
+func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta, blk *mapBlock) *OCSF {
 	class, activity := n.cls.classify(ev.EventType)
 	ci := classes[class]
-	blk := new(mapBlock)
 	o := &blk.o
 	*o = OCSF{
 		ActivityID: activity, CategoryUID: ci.category, CategoryName: ci.catName,

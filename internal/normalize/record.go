@@ -141,24 +141,73 @@ func New() *Normalizer {
 // overlap types), in schema order of the listed table. Records of one event share nothing
 // mutable but the source event.
 func (n *Normalizer) Normalize(ev *event.LogEvent, meta Meta) []*Record {
+	return n.NormalizeInto(nil, ev, meta)
+}
+
+// Scratch is memory NormalizeInto maps events into instead of allocating it, reused from one
+// event to the next. The zero value is ready to use; it is not safe for concurrent use.
+type Scratch struct {
+	blk    mapBlock
+	second OCSF // the second record's copy, for an event with two
+	recs   [2]Record
+	ptrs   [2]*Record
+	sh     sharedEncoding
+}
+
+// NormalizeInto is Normalize mapping into s: the records it returns, and the OCSF objects they
+// point to, are valid only until its next call with s. It suits a caller that is done with an
+// event's records before it normalizes the next (the processor) and keeps nothing of them. A nil
+// s allocates, as Normalize does.
+func (n *Normalizer) NormalizeInto(s *Scratch, ev *event.LogEvent, meta Meta) []*Record {
 	if ev == nil {
 		return nil
 	}
 	route := n.router.Route(ev.EventType)
-	o := n.mapEvent(ev, meta)
-	recs := make([]*Record, len(route.Schemas))
-	var sh *sharedEncoding
-	if len(recs) > 1 {
-		sh = new(sharedEncoding)
+	if s != nil && len(route.Schemas) > len(s.recs) {
+		s = nil
 	}
-	for i, s := range route.Schemas {
+	var blk *mapBlock
+	if s != nil {
+		s.blk = mapBlock{}
+		blk = &s.blk
+	} else {
+		blk = new(mapBlock)
+	}
+	o := n.mapEvent(ev, meta, blk)
+	var recs []*Record
+	var sh *sharedEncoding
+	if s != nil {
+		recs = s.ptrs[:len(route.Schemas)]
+		if len(recs) > 1 {
+			s.sh = sharedEncoding{}
+			sh = &s.sh
+		}
+	} else {
+		recs = make([]*Record, len(route.Schemas))
+		if len(recs) > 1 {
+			sh = new(sharedEncoding)
+		}
+	}
+	for i, schema := range route.Schemas {
 		oc := o
 		if i > 0 {
-			c := *o
-			oc = &c
+			if s != nil {
+				s.second = *o
+				oc = &s.second
+			} else {
+				c := *o
+				oc = &c
+			}
 		}
-		oc.Metadata.Labels = n.labels[s][route.Routing]
-		recs[i] = &Record{Schema: s, Routing: route.Routing, Family: route.Family, Event: ev, Raw: meta.Raw, OCSF: oc, siblings: sh}
+		oc.Metadata.Labels = n.labels[schema][route.Routing]
+		var r *Record
+		if s != nil {
+			r = &s.recs[i]
+		} else {
+			r = new(Record)
+		}
+		*r = Record{Schema: schema, Routing: route.Routing, Family: route.Family, Event: ev, Raw: meta.Raw, OCSF: oc, siblings: sh}
+		recs[i] = r
 	}
 	return recs
 }

@@ -242,7 +242,9 @@ func (p *Processor) evaluate(e *store.Entry) ([]store.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev, err := event.DecodeOwned(e.Raw)
+	// The event is done with when evaluate returns (engines, baselines and alerts keep copies),
+	// so its memory serves the next one.
+	ev, err := p.dec.DecodeOwned(e.Raw)
 	if err != nil {
 		p.stats.Undecodable++
 		p.log.Warn("processor: skipped a journal entry that is not an Okta event", "seq", e.Seq, "uuid", e.UUID, "err", err)
@@ -285,9 +287,11 @@ func fillEventTime(e *store.Entry, ev *event.LogEvent) {
 	}
 }
 
-// normalize maps a decoded entry to its OCSF records.
+// normalize maps a decoded entry to its OCSF records, valid until the next call: every caller is
+// done with an entry's records (the engines keep copies of what they need) before it normalizes
+// the next, so their memory is reused.
 func (p *Processor) normalize(e *store.Entry, ev *event.LogEvent) []*normalize.Record {
-	return p.norm.Normalize(ev, normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt,
+	return p.norm.NormalizeInto(&p.scratch, ev, normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt,
 		ProcessedTime: p.cfg.Clock(), Raw: e.Raw})
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/detect"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
+	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/store"
@@ -186,8 +187,11 @@ type Processor struct {
 	offset int64
 	integ  map[int64]*integration
 
-	stats Stats
-	order []*store.Entry // processBatch's evaluation order, reused
+	stats   Stats
+	order   []*store.Entry    // processBatch's evaluation order, reused
+	rawBuf  []byte            // the raw events of the batch in hand, reused by the next (readBatch)
+	dec     event.Decoder     // the event in hand (evaluate)
+	scratch normalize.Scratch // its records (normalize)
 }
 
 // integration is the detection state of one Okta org: correlation windows never mix orgs.
@@ -315,7 +319,7 @@ func (p *Processor) processAvailable(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for {
-		entries, err := p.cfg.Store.ReadJournal(ctx, p.offset, p.cfg.BatchSize, store.ReadFilter{})
+		entries, err := p.readBatch(ctx)
 		if err != nil {
 			return n, fmt.Errorf("processor: %w", err)
 		}
@@ -329,4 +333,17 @@ func (p *Processor) processAvailable(ctx context.Context) (int, error) {
 		}
 		n += len(entries)
 	}
+}
+
+// readBatch reads the next batch after the offset. With a store that can, its events are
+// decompressed into the buffer the previous batch used: nothing the processor keeps refers to a
+// batch's raw events once it is evaluated (engine state, baselines and alerts hold copies), so one
+// buffer serves every batch instead of an allocation the size of each.
+func (p *Processor) readBatch(ctx context.Context) ([]store.Entry, error) {
+	if r, ok := p.cfg.Store.(store.JournalBufferReader); ok {
+		entries, buf, err := r.ReadJournalInto(ctx, p.offset, p.cfg.BatchSize, store.ReadFilter{}, p.rawBuf)
+		p.rawBuf = buf
+		return entries, err
+	}
+	return p.cfg.Store.ReadJournal(ctx, p.offset, p.cfg.BatchSize, store.ReadFilter{})
 }

@@ -23,6 +23,11 @@ type FileConfig struct {
 	MaxAge   time.Duration `yaml:"max_age" doc:"rotate when the file is this old (0: never)"`
 	Envelope bool          `yaml:"envelope" doc:"write {id,kind,schema,seq,time,integrationId,eventType,body} instead of the bare record"`
 	NoSync   bool          `yaml:"no_sync" doc:"skip fsync after each batch (survives process crashes, not power loss)"`
+	// KeepCache leaves written batches in the page cache. By default a synced batch's pages are
+	// released: the sink never reads them back, and a catch-up writing gigabytes would otherwise
+	// push the database's own pages out of memory (and, in a virtual machine, pay for every new
+	// page of cache).
+	KeepCache bool `yaml:"keep_cache" doc:"keep written batches in the OS page cache (default: released once synced)"`
 }
 
 func fileType() Type {
@@ -172,6 +177,11 @@ func (s *fileSink) Write(_ context.Context, b Batch) error {
 	if !s.cfg.NoSync {
 		if err := s.f.Sync(); err != nil {
 			return fmt.Errorf("file sink: %w", err)
+		}
+		if !s.cfg.KeepCache {
+			// Clean once synced: releasing them starts no I/O. Unsynced pages are left alone,
+			// as dropping dirty pages would start their writeback.
+			s.f.DropCache(s.size-int64(n), int64(n))
 		}
 	}
 	return nil

@@ -12,6 +12,9 @@ type sinkFile interface {
 	Sync() error
 	// Datasync flushes the data (and the metadata needed to read it back), not the timestamps.
 	Datasync() error
+	// DropCache tells the operating system that the synced bytes [off, off+n) will not be read
+	// back by this process, so it may release their page cache.
+	DropCache(off, n int64)
 	Stat() (fs.FileInfo, error)
 	Close() error
 }
@@ -44,3 +47,5 @@ func (osFS) Lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
 type osFile struct{ *os.File }
 
 func (f osFile) Datasync() error { return datasync(f.File) }
+
+func (f osFile) DropCache(off, n int64) { dropCache(f.File, off, n) }

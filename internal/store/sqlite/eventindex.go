@@ -325,7 +325,7 @@ func (s *Store) backfillEventIndex(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			es, err := s.scanEntriesOn(ctx, tx, rows, backfillBatch, func(e error) error { return e })
+			es, _, err := s.scanEntriesOn(ctx, tx, rows, backfillBatch, func(e error) error { return e }, nil)
 			if err != nil {
 				return err
 			}

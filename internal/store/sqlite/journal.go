@@ -145,8 +145,14 @@ type querier interface {
 
 // ReadJournal implements store.Journal.
 func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f store.ReadFilter) ([]store.Entry, error) {
+	es, _, err := s.ReadJournalInto(ctx, afterSeq, limit, f, nil)
+	return es, err
+}
+
+// ReadJournalInto implements store.JournalBufferReader.
+func (s *Store) ReadJournalInto(ctx context.Context, afterSeq int64, limit int, f store.ReadFilter, buf []byte) ([]store.Entry, []byte, error) {
 	if limit <= 0 || limit > MaxReadLimit {
-		return nil, s.wrap("read journal", fmt.Errorf("%w: limit %d is outside 1..%d", store.ErrInvalid, limit, MaxReadLimit))
+		return nil, buf, s.wrap("read journal", fmt.Errorf("%w: limit %d is outside 1..%d", store.ErrInvalid, limit, MaxReadLimit))
 	}
 	where, args := filterSQL(f, []any{afterSeq})
 	args = append(args, limit)
@@ -154,9 +160,9 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 		WHERE seq > $1` + where + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.wrap("read journal", err)
+		return nil, buf, s.wrap("read journal", err)
 	}
-	return s.scanEntries(ctx, rows, limit, func(e error) error { return s.wrap("read journal", e) })
+	return s.scanEntries(ctx, rows, limit, func(e error) error { return s.wrap("read journal", e) }, buf)
 }
 
 // ReadJournalByTime implements store.Journal with the journal_published index.
@@ -189,20 +195,23 @@ func (s *Store) ReadJournalByTime(ctx context.Context, after store.TimeKey, limi
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	return s.scanEntries(ctx, rows, limit, func(e error) error { return s.wrap(op, e) })
+	es, _, err := s.scanEntries(ctx, rows, limit, func(e error) error { return s.wrap(op, e) }, nil)
+	return es, err
 }
 
 // scanEntries reads journal rows of entryColumns and closes them, then decompresses each event
 // (a dictionary not yet loaded is read on a connection of its own, so the rows are closed
 // first). A row that does not decompress is damage SQLite cannot see: the error names its seq,
 // and the store calls it corrupt.
-func (s *Store) scanEntries(ctx context.Context, rows *sql.Rows, limit int, wrap func(error) error) ([]store.Entry, error) {
-	return s.scanEntriesOn(ctx, s.r, rows, limit, wrap)
+// scanEntries reads the rows' entries, decompressing their events into one buffer: buf when it
+// has the room, else a new one. It returns the buffer used.
+func (s *Store) scanEntries(ctx context.Context, rows *sql.Rows, limit int, wrap func(error) error, buf []byte) ([]store.Entry, []byte, error) {
+	return s.scanEntriesOn(ctx, s.r, rows, limit, wrap, buf)
 }
 
 // scanEntriesOn is scanEntries reading missing dictionaries through q (a transaction whose rows
 // are the ones scanned, while the store is still opening and has no reader yet).
-func (s *Store) scanEntriesOn(ctx context.Context, q querier, rows *sql.Rows, limit int, wrap func(error) error) ([]store.Entry, error) {
+func (s *Store) scanEntriesOn(ctx context.Context, q querier, rows *sql.Rows, limit int, wrap func(error) error, buf []byte) ([]store.Entry, []byte, error) {
 	out := make([]store.Entry, 0, min(limit, 1024))
 	var dicts []sql.NullInt64
 	for rows.Next() {
@@ -211,7 +220,7 @@ func (s *Store) scanEntriesOn(ctx context.Context, q querier, rows *sql.Rows, li
 		var raw blob
 		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &stored, &dict, &raw, &e.Source); err != nil {
 			rows.Close()
-			return nil, wrap(err)
+			return nil, buf, wrap(err)
 		}
 		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), json.RawMessage(raw)
 		out = append(out, e)
@@ -219,18 +228,27 @@ func (s *Store) scanEntriesOn(ctx context.Context, q querier, rows *sql.Rows, li
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, wrap(err)
+		return nil, buf, wrap(err)
+	}
+	slab := buf[:0]
+	if need := decodedSize(dicts, out); cap(slab) < need {
+		slab = make([]byte, 0, need)
 	}
 	for i := range out {
 		e := &out[i]
-		data, err := s.codec.decode(ctx, q, dicts[i], e.Raw)
+		data, err := s.codec.decodeTo(ctx, q, dicts[i], e.Raw, slab[len(slab):len(slab)])
+		if len(data) > 0 && cap(slab)-len(slab) >= len(data) && &data[0] == &slab[:len(slab)+1][len(slab)] {
+			// Decoded into the slab: cap it so that an append to this entry cannot reach the next.
+			slab = slab[:len(slab)+len(data)]
+			data = data[:len(data):len(data)]
+		}
 		if err != nil {
-			return nil, wrap(fmt.Errorf("%w: journal entry %d (integration %d, uuid %s): %w; restore the database from a backup, or export what still reads with 'idwatch events export'",
+			return nil, slab, wrap(fmt.Errorf("%w: journal entry %d (integration %d, uuid %s): %w; restore the database from a backup, or export what still reads with 'idwatch events export'",
 				store.ErrCorrupt, e.Seq, e.IntegrationID, e.UUID, err))
 		}
 		e.Raw = data
 	}
-	return out, nil
+	return out, slab, nil
 }
 
 // filterSQL turns a ReadFilter into "AND …" clauses with numbered parameters after args.
@@ -287,7 +305,7 @@ func (s *Store) JournalByUUID(ctx context.Context, integrationID int64, uuids []
 		if err != nil {
 			return nil, s.wrap(op, err)
 		}
-		es, err := s.scanEntries(ctx, rows, n, func(e error) error { return s.wrap(op, e) })
+		es, _, err := s.scanEntries(ctx, rows, n, func(e error) error { return s.wrap(op, e) }, nil)
 		if err != nil {
 			return nil, err
 		}

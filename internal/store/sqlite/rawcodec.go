@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/idwatch/idwatch/internal/store"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -217,6 +218,37 @@ func encode(enc *zstd.Encoder, dictID int64, raw []byte) ([]byte, any) {
 
 // decode returns the event a row holds. The dictionary of a row is loaded (once) from q.
 func (c *rawCodec) decode(ctx context.Context, q querier, dict sql.NullInt64, data []byte) ([]byte, error) {
+	return c.decodeTo(ctx, q, dict, data, nil)
+}
+
+// maxSlabBytes bounds the buffer one read decompresses its rows into.
+const maxSlabBytes = 32 << 20
+
+// decodedSize is the room a read's compressed rows need once decompressed, from the content
+// sizes their frame headers declare, for decompressing them all into one buffer: one allocation
+// per read instead of one per event. It is 0 (each row gets its own buffer) when a header does
+// not declare its size or the total passes maxSlabBytes, so a damaged header cannot make a read
+// allocate much; a frame whose content does not match its header fails to decompress.
+func decodedSize(dicts []sql.NullInt64, rows []store.Entry) int {
+	total := 0
+	for i, d := range dicts {
+		if !d.Valid {
+			continue
+		}
+		var h zstd.Header
+		if err := h.Decode(rows[i].Raw); err != nil || !h.HasFCS || h.FrameContentSize > maxSlabBytes {
+			return 0
+		}
+		if total += int(h.FrameContentSize); total > maxSlabBytes {
+			return 0
+		}
+	}
+	return total
+}
+
+// decodeTo is decode appending to dst: the event is decompressed into dst's spare capacity when
+// it fits. A row stored uncompressed is returned as read.
+func (c *rawCodec) decodeTo(ctx context.Context, q querier, dict sql.NullInt64, data, dst []byte) ([]byte, error) {
 	if !dict.Valid {
 		return data, nil
 	}
@@ -227,7 +259,7 @@ func (c *rawCodec) decode(ctx context.Context, q querier, dict sql.NullInt64, da
 			return nil, err
 		}
 	}
-	out, err := dec.DecodeAll(data, nil)
+	out, err := dec.DecodeAll(data, dst)
 	if err != nil {
 		return nil, fmt.Errorf("%w (dictionary %d): %v", errDamagedRow, dict.Int64, err)
 	}

@@ -430,7 +430,7 @@ func (s *Store) entriesBySeq(ctx context.Context, keys [][2]int64) ([]store.Entr
 	if err != nil {
 		return nil, err
 	}
-	es, err := s.scanEntries(ctx, rows, len(keys), func(e error) error { return e })
+	es, _, err := s.scanEntries(ctx, rows, len(keys), func(e error) error { return e }, nil)
 	if err != nil {
 		return nil, err
 	}
