@@ -67,6 +67,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	inventories := newInventories(io, st, govs, cfg.Inventory)
 	var proc *process.Processor
 	if cfg.Process.On() {
 		// Rules' responses act on alerts raised from now on, within the cycle that raised them.
@@ -78,7 +79,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
-			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder},
+			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder}, Enrichment: inventories,
 			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
 			return err
 		}
@@ -120,7 +121,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
-	start("inventory", func(ctx context.Context) error { return runInventories(ctx, io, st, govs, cfg.Inventory) })
+	start("inventory", inventories.Run)
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

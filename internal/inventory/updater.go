@@ -20,7 +20,7 @@ import (
 
 // ConsumerName is the journal consumer the inventory of an integration reads as.
 func ConsumerName(integrationID int64) string {
-	return "inventory/" + strconv.FormatInt(integrationID, 10)
+	return consumerPrefix + strconv.FormatInt(integrationID, 10)
 }
 
 // Service keeps one integration's inventory: full syncs and incremental updates from the journal.
@@ -34,6 +34,19 @@ type Service struct {
 	index atomic.Pointer[Index]
 	// Batch is how many journal entries one Step reads (default 500).
 	Batch int
+	// onChange is told when index is replaced (a Manager refreshing what derives from it).
+	onChange func(integrationID int64)
+}
+
+// consumerPrefix begins every inventory's consumer name.
+const consumerPrefix = "inventory/"
+
+// setIndex makes snap the inventory Lookup reads and says so.
+func (s *Service) setIndex(snap *store.InventorySnapshot) {
+	s.index.Store(NewIndex(snap))
+	if s.onChange != nil {
+		s.onChange(s.IntegrationID)
+	}
 }
 
 func (s *Service) log() *slog.Logger {
@@ -71,7 +84,7 @@ func (s *Service) Sync(ctx context.Context) (store.InventorySnapshot, error) {
 
 // evaluate computes and stores the posture findings of snap, and makes snap the one Lookup reads.
 func (s *Service) evaluate(ctx context.Context, snap *store.InventorySnapshot) error {
-	s.index.Store(NewIndex(snap))
+	s.setIndex(snap)
 	return s.Store.SavePosture(ctx, s.IntegrationID, posture.Evaluate(snap, s.Syncer.Config.Posture, s.Syncer.now()))
 }
 
