@@ -164,3 +164,16 @@ func AppendUserJSON(b []byte, u *User) []byte {
 	u.appendJSON(&w)
 	return w.B
 }
+
+// IdentityUser is the OCSF user object of an identity record (User Inventory Info): the Okta user
+// uid, login and display name, with what the inventory knows of it as enrichment adds it.
+func IdentityUser(uid, login, displayName string, id Identity) *User {
+	u := userOf(new(User), uid, "User", login, displayName)
+	enrichUser(oneIdentity{id}, u)
+	return u
+}
+
+// oneIdentity answers every lookup with one identity.
+type oneIdentity struct{ id Identity }
+
+func (o oneIdentity) EnrichUser(string) (Identity, bool) { return o.id, true }

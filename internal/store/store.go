@@ -28,6 +28,7 @@ type Store interface {
 	APIKeys
 	Stats
 	Inventory
+	IdentityStream
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }
