@@ -199,4 +199,3 @@ func sameUser(prev *Index, u *store.InventoryUser) bool {
 }
 
 func slicesEqual(a, b []string) bool { return reflect.DeepEqual(a, b) || (len(a) == 0 && len(b) == 0) }
-
