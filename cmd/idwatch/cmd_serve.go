@@ -87,7 +87,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
 	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
 		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(),
-		Incidents: st, IncidentsKeep: cfg.Storage.IncidentsKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
+		Incidents: st, IncidentsKeep: cfg.Storage.IncidentsKeepOrDefault(), Identity: st, IdentityKeep: cfg.Storage.AlertsKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
 	if !*quiet {
 		stopStatus := reportStatus(ctx, m)
 		defer stopStatus()
@@ -184,7 +184,12 @@ func deliverAll(ctx context.Context, st *sqlite.Store, group sink.GroupOptions) 
 	if err != nil {
 		return err
 	}
-	end := map[store.Stream]int64{store.StreamJournal: journalEnd, store.StreamAlerts: alertsEnd, store.StreamIncidents: incidentsEnd}
+	identityEnd, err := st.LastIdentitySeq(ctx)
+	if err != nil {
+		return err
+	}
+	end := map[store.Stream]int64{store.StreamJournal: journalEnd, store.StreamAlerts: alertsEnd, store.StreamIncidents: incidentsEnd,
+		store.StreamIdentity: identityEnd}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	started := make(chan []*sink.Runner, 1)
