@@ -10,6 +10,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/okta"
@@ -79,7 +80,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
-			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder}, Enrichment: inventories,
+			SkipBadRules: !cfg.Process.StrictRules, Placeholders: sigma.PlaceholderChain{cfg.PlaceholderMap(), adminPlaceholders{inventories.Admins()}}, AlertConsumers: []process.AlertConsumer{responder}, Enrichment: inventories,
 			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
 			return err
 		}

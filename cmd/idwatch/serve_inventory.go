@@ -1,10 +1,12 @@
 package main
 
 import (
+	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/inventory"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/store"
@@ -29,4 +31,24 @@ func newInventories(io stdio, st store.Store, govs *okta.GovernorSet, cfg invent
 			return &inventory.Service{Store: st, IntegrationID: in.ID, Logger: io.log.With("integration", in.Name),
 				Syncer: &inventory.Syncer{API: client, Config: cfg, ClientID: in.ClientID}}, nil
 		}}
+}
+
+// adminPlaceholders supplies %okta_admins% from the inventories: live (the admins at match time)
+// where a rule's value is exactly the placeholder, else the admins when the rules are compiled.
+type adminPlaceholders struct{ admins *inventory.AdminSet }
+
+// Placeholder implements sigma.Placeholders.
+func (a adminPlaceholders) Placeholder(name string) ([]string, bool) {
+	if !strings.EqualFold(name, "okta_admins") {
+		return nil, false
+	}
+	return a.admins.Logins(), true
+}
+
+// LivePlaceholder implements sigma.LivePlaceholders.
+func (a adminPlaceholders) LivePlaceholder(name string) (sigma.LiveSet, bool) {
+	if !strings.EqualFold(name, "okta_admins") {
+		return nil, false
+	}
+	return a.admins, true
 }

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"slices"
+	"strings"
+	"sync/atomic"
 
 	"github.com/idwatch/idwatch/internal/normalize"
 )
@@ -46,4 +48,67 @@ func (id Identity) Normalized() normalize.Identity {
 	return normalize.Identity{UserID: id.UserID, Status: id.Status, IsAdmin: id.IsAdmin, Roles: roles,
 		ADSid: id.ObjectSid, ADGuid: id.ObjectGuid, ADDN: id.DistinguishedName, Groups: id.Groups,
 		FactorStrength: id.FactorStrength}
+}
+
+// AdminSet holds the logins and ids (lower-cased) of the admins of every running inventory: the
+// values of the %okta_admins% placeholder, refreshed whenever an inventory changes.
+type AdminSet struct {
+	v atomic.Pointer[adminValues]
+}
+
+type adminValues struct {
+	set    map[string]bool // lower-cased ids and logins
+	logins []string        // sorted
+}
+
+// Contains reports whether lower (a lower-cased login or user id) is an admin's.
+func (a *AdminSet) Contains(lower string) bool {
+	v := a.v.Load()
+	return v != nil && v.set[lower]
+}
+
+// Logins lists the admins' logins, sorted.
+func (a *AdminSet) Logins() []string {
+	if v := a.v.Load(); v != nil {
+		return slices.Clone(v.logins)
+	}
+	return nil
+}
+
+// Admins is the set of admins of the running inventories, kept current by the manager.
+func (m *Manager) Admins() *AdminSet { return &m.admins }
+
+// refreshAdmins rebuilds the admin set from the running inventories' indexes.
+func (m *Manager) refreshAdmins() {
+	m.mu.Lock()
+	var xs []*Index
+	for _, r := range m.running {
+		if x := r.svc.index.Load(); x != nil {
+			xs = append(xs, x)
+		}
+	}
+	m.mu.Unlock()
+	v := &adminValues{set: map[string]bool{}}
+	for _, x := range xs {
+		viaGroup := map[string]bool{}
+		for _, g := range x.snap.Groups {
+			if len(g.Roles) > 0 {
+				for _, id := range g.Members {
+					viaGroup[id] = true
+				}
+			}
+		}
+		for _, u := range x.snap.Users {
+			if len(u.Roles) == 0 && !viaGroup[u.ID] {
+				continue
+			}
+			v.set[strings.ToLower(u.ID)] = true
+			if l := strings.ToLower(u.Login); l != "" && !v.set[l] {
+				v.set[l] = true
+				v.logins = append(v.logins, l)
+			}
+		}
+	}
+	slices.Sort(v.logins)
+	m.admins.v.Store(v)
 }

@@ -32,6 +32,7 @@ type Manager struct {
 	running  map[int64]*managed
 	seen     map[int64]time.Time
 	changeFn []func(integrationID int64)
+	admins   AdminSet
 }
 
 type managed struct {
@@ -120,6 +121,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	for _, r := range stop {
 		r.cancel()
 		<-r.done
+	}
+	if len(stop) > 0 {
+		m.refreshAdmins()
 	}
 	for id, in := range want {
 		m.mu.Lock()
@@ -228,6 +232,7 @@ func (m *Manager) OnChange(fn func(integrationID int64)) {
 }
 
 func (m *Manager) changed(integrationID int64) {
+	m.refreshAdmins()
 	m.mu.Lock()
 	fns := m.changeFn
 	m.mu.Unlock()

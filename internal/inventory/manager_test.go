@@ -3,6 +3,8 @@ package inventory
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,18 @@ func TestManagerFollowsIntegrations(t *testing.T) {
 	if got := <-changes; got != id {
 		t.Fatalf("change reported for integration %d", got)
 	}
+	var admin, plain string
+	for _, u := range snap.Users {
+		if x, _ := m.Lookup(bg, id, u.ID); x.IsAdmin && admin == "" {
+			admin = u.Login
+		} else if !x.IsAdmin && plain == "" {
+			plain = u.Login
+		}
+	}
+	if admin == "" || !m.Admins().Contains(strings.ToLower(admin)) || m.Admins().Contains(strings.ToLower(plain)) ||
+		!slices.Contains(m.Admins().Logins(), strings.ToLower(admin)) {
+		t.Fatalf("admin set: %s in=%v, %s in=%v", admin, m.Admins().Contains(strings.ToLower(admin)), plain, m.Admins().Contains(strings.ToLower(plain)))
+	}
 
 	setFeatures(t, o, nil)
 	waitFor(t, clk, time.Second, "the inventory to stop and its offset to go", func() bool {
@@ -69,6 +83,9 @@ func TestManagerFollowsIntegrations(t *testing.T) {
 	})
 	if _, ok := m.Lookup(bg, id, snap.Users[0].Login); ok {
 		t.Fatal("a stopped inventory still answers lookups")
+	}
+	if m.Admins().Contains(strings.ToLower(admin)) {
+		t.Fatal("a stopped inventory's admins are still in the okta_admins placeholder")
 	}
 }
 
