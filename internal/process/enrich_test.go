@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/idwatch/idwatch/internal/normalize"
+	"github.com/idwatch/idwatch/internal/normalize/ocsftest"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -81,6 +82,12 @@ func TestEnrichment(t *testing.T) {
 			t.Errorf("integration %d record enriched=%v: %s", r.IntegrationID, enriched, r.Body)
 		}
 	}
+	v := ocsftest.New(t)
+	for _, r := range recs {
+		if err := v.Validate(r.Body); err != nil {
+			t.Errorf("enriched record is not valid OCSF 1.8.0: %v\n%s", err, r.Body)
+		}
+	}
 	alerts := allAlerts(t, s)
 	byRule := map[string]store.Alert{}
 	for _, a := range alerts {
@@ -106,6 +113,9 @@ func TestEnrichment(t *testing.T) {
 		}
 		if len(f.Evidences) != 1 || f.Evidences[0].Actor.User["uid_alt"] != aliceIdentity.ADSid {
 			t.Errorf("alert %s does not carry the enriched actor: %s", id, a.Body)
+		}
+		if err := v.Validate(a.Body); err != nil {
+			t.Errorf("enriched alert %s is not a valid Detection Finding: %v\n%s", id, err, a.Body)
 		}
 	}
 }
