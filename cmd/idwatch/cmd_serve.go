@@ -85,7 +85,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 	}
-	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
+	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSFEnriched(normalize.New(), inventories.Enricher)}
 	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
 		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(),
 		Incidents: st, IncidentsKeep: cfg.Storage.IncidentsKeepOrDefault(), Identity: st, IdentityKeep: cfg.Storage.AlertsKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
