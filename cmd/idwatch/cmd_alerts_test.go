@@ -40,10 +40,10 @@ func TestAlertsList(t *testing.T) {
 
 	code, out, errOut := runCLI(t, "", "alerts", "list", dd)
 	ts := func(ago time.Duration) string { return now.Add(-ago).Format(time.RFC3339) }
-	want := "TIME                  SEVERITY  INTEGRATION  RULE          RULE ID    GROUP\n" +
-		ts(time.Hour) + "  high      acme         Push fatigue  rule-new   user=u1\n" +
-		ts(3*time.Hour) + "  high      acme         Old finding   rule-old   user=u1\n" +
-		ts(4*time.Hour) + "  high      7 (removed)  Orphan rule   rule-gone  -\n"
+	want := "TIME                  SEVERITY  STATUS  INTEGRATION  RULE          RULE ID    GROUP    ID\n" +
+		ts(time.Hour) + "  high      new     acme         Push fatigue  rule-new   user=u1  new\n" +
+		ts(3*time.Hour) + "  high      new     acme         Old finding   rule-old   user=u1  old\n" +
+		ts(4*time.Hour) + "  high      new     7 (removed)  Orphan rule   rule-gone  -        gone\n"
 	if code != 0 || out != want {
 		t.Fatalf("table: code %d\n%s\nwant\n%s%s", code, out, want, errOut)
 	}

@@ -1,25 +1,30 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/process"
-	"github.com/idwatch/idwatch/internal/secret"
+	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
-// runDemo runs oktasim and idwatch against it: the emulated org's service app (private-key JWT +
-// DPoP) is added as an integration, verified, collected from, normalized and run through the
-// built-in detections, and every alert is printed as it is raised.
+// runDemo runs the whole product on one machine with no Okta account: two emulated Okta orgs
+// (oktasim), and idwatch collecting from both (one through a service app with private-key JWT +
+// DPoP, one with an API token), detecting, and serving the API and the web console. It prints
+// the console's address and an admin key to sign in with, and every alert as it is raised;
+// attack storylines keep starting live so alerts appear while the user watches.
 func runDemo(ctx context.Context, io stdio, args []string) error {
 	err := demo(ctx, io, args)
 	if err != nil && ctx.Err() != nil {
@@ -29,11 +34,22 @@ func runDemo(ctx context.Context, io stdio, args []string) error {
 	return err
 }
 
+// demoInfo is what --info-file receives.
+type demoInfo struct {
+	ConsoleURL string `json:"consoleUrl"`
+	APIKey     string `json:"apiKey"`
+	OrgURL     string `json:"orgUrl"`
+}
+
 func demo(ctx context.Context, io stdio, args []string) error {
-	fs := newFlagSet(io, "demo", "demo [--listen ADDR] [--data-dir D] [flags]")
+	fs := newFlagSet(io, "demo", "demo [--listen ADDR] [--data-dir D] [--info-file F] [flags]")
 	var f simFlags
 	f.register(fs, 2*time.Hour)
-	fs.Lookup("info-file").Usage = "not available yet (it is to hold the console URL and API key; the demo has no console): use 'idwatch sim --info-file F' for the emulator's details"
+	// In the demo --listen and --info-file are the console's; the emulated orgs listen on free
+	// loopback ports.
+	listen := fs.Lookup("listen")
+	listen.Usage, listen.DefValue, f.listen = "address of the API and web console (port 0 picks a free port)", demoListen, demoListen
+	fs.Lookup("info-file").Usage = `once the console is up, write {"consoleUrl","apiKey","orgUrl"} to this file (mode 0600)`
 	dataDir := fs.String("data-dir", "", "keep the demo's database here (default: a temporary directory removed on exit)")
 	status := fs.Duration("status-every", 30*time.Second, "print collection status this often (0: never)")
 	liveFirst := fs.Duration("live-first", 20*time.Second, "start the first live attack storyline this long after start")
@@ -45,11 +61,8 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if f.infoFile != "" {
-		// The demo's info file is to hold the console URL and API key, which exist only once the
-		// console is built; writing the emulator's details there would mislead scripts.
-		return fmt.Errorf("%w: --info-file is not available yet: the demo has no console; use 'idwatch sim --info-file F' for the emulator's connection details", errUsage)
-	}
+	consoleAddr, infoFile := f.listen, f.infoFile
+	f.listen, f.infoFile = "127.0.0.1:0", ""
 	dir := *dataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "idwatch-demo-")
@@ -60,14 +73,23 @@ func demo(ctx context.Context, io stdio, args []string) error {
 		dir = tmp
 	}
 
-	sim, serve, err := f.start(io)
+	// Two orgs, so that each auth type has its own org (two integrations of one org would
+	// collect every event twice). The second is smaller and has a different workforce.
+	sim, serveSim, err := f.start(io)
+	if err != nil {
+		return err
+	}
+	g := f
+	g.seed, g.orgDomain, g.users, g.storylines, g.hooks, g.faults = f.seed+1, "globex.example", min(f.users, 60), min(f.storylines, 2), nil, nil
+	sim2, serveSim2, err := g.start(io)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	simDone := make(chan error, 1)
-	go func() { simDone <- serve(ctx) }()
+	simDone := make(chan error, 2)
+	go func() { simDone <- serveSim(ctx) }()
+	go func() { simDone <- serveSim2(ctx) }()
 	printSimBanner(io, sim)
 
 	// The demo collects like serve does, so it holds the data directory the same way.
@@ -81,19 +103,20 @@ func demo(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	defer st.Close()
-
-	in, err := demoIntegration(ctx, io, st, sim.Info.OrgURL, sim.Info.ServiceApp.ClientID, sim.Info.ServiceApp.KeyID, sim.Info.ServiceApp.PrivateKeyPEM)
+	// A fresh admin key each run: keys are stored only as hashes, so a kept data directory's
+	// earlier key cannot be shown again.
+	apiKey, _, err := server.CreateKey(ctx, st, "demo-admin-"+time.Now().UTC().Format("20060102-150405.000"), store.RoleAdmin)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.out, "\nidwatch: collecting from %s as integration %q (service app, DPoP), data in %s\n", in.OrgURL, in.Name, dir)
 
-	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: 0.5, Logger: io.log})
+	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: config.DefaultShare, Logger: io.log})
 	if err != nil {
 		return err
 	}
-	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log},
-		Collect: collect.Config{Lookback: f.history + time.Hour, Logger: io.log}})
+	clients := &collect.Clients{Governors: govs, Logger: io.log}
+	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: clients,
+		Collect: collect.Config{Lookback: f.history + time.Hour, PollInterval: demoPoll, Logger: io.log}})
 	if err != nil {
 		return err
 	}
@@ -101,36 +124,114 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	errs := make(chan error, 3)
+	api, err := newAPIServer(apiOptions{cfg: config.Config{Server: server.Config{Listen: consoleAddr}}, dataDir: dir, st: st, clients: clients, m: m, log: io.log})
+	if err != nil {
+		if errors.Is(err, server.ErrAddrInUse) {
+			return fmt.Errorf("%s is in use; pass --listen 127.0.0.1:0 (a free port, printed at start) or another free address", consoleAddr)
+		}
+		return err
+	}
+	errs := make(chan error, 4)
+	go func() { errs <- api.run(ctx) }()
 	go func() { errs <- m.Run(ctx) }()
 	go func() { errs <- proc.Run(ctx) }()
+
+	// Add the integrations through the API, as a user or a script would.
+	adds := []server.CreateInput{
+		{Name: "acme", OrgURL: sim.Info.OrgURL, CredentialsInput: server.CredentialsInput{ServiceApp: &server.ServiceAppInput{
+			ClientID: sim.Info.ServiceApp.ClientID, KeyID: sim.Info.ServiceApp.KeyID, PrivateKey: sim.Info.ServiceApp.PrivateKeyPEM}}},
+		{Name: "globex", OrgURL: sim2.Info.OrgURL, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken}},
+	}
+	for _, in := range adds {
+		if err := demoAdd(ctx, io, api.url(), apiKey, in); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(io.out, "\nidwatch: collecting from %s (acme: service app, DPoP) and %s (globex: API token), data in %s\n", sim.Info.OrgURL, sim2.Info.OrgURL, dir)
+	if infoFile != "" {
+		if err := writeDemoInfo(infoFile, demoInfo{ConsoleURL: api.url(), APIKey: apiKey, OrgURL: sim.Info.OrgURL}); err != nil {
+			return fmt.Errorf("--info-file: %w", err)
+		}
+	}
+	fmt.Fprintf(io.out, "\nidwatch: web console at %s\n  sign in with the admin key %s\n", api.url(), apiKey)
 	if *liveEvery > 0 {
 		go func() {
 			errs <- liveStorylines(ctx, clock.System{}, sim.Server, *liveFirst, *liveEvery, printLiveStoryline(io))
 		}()
 	}
-	fmt.Fprintln(io.out, "idwatch: alerts from the built-in detections appear below; press Ctrl-C to stop.")
+	fmt.Fprintln(io.out, "idwatch: alerts from the built-in detections appear below and in the console; press Ctrl-C to stop.")
 
 	err = printAlertsUntilDone(ctx, io, st, m, *status, errs)
 	cancel()
-	if serr := <-simDone; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
-		err = serr
+	for range 2 {
+		if serr := <-simDone; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
+			err = serr
+		}
 	}
 	return err
 }
 
-// demoIntegration adds the emulated org's service app as an integration after verifying it, the
-// way a user would with 'idwatch integrations add'.
-func demoIntegration(ctx context.Context, io stdio, st store.Store, orgURL, clientID, keyID, pem string) (store.Integration, error) {
-	in := store.Integration{Name: "oktasim", OrgURL: orgURL, AuthKind: store.AuthOAuth, ClientID: clientID, KeyID: keyID,
-		CustomAttributes: store.DefaultAttributeNames, Credentials: store.Credentials{PrivateKeyPEM: secret.New(pem)}}
-	rep := (&collect.Verifier{Logger: io.log}).VerifyIntegration(ctx, in)
-	printReport(io, rep)
-	if !rep.CanCollectLogs {
-		return in, fmt.Errorf("the emulated org failed verification; see the checks above")
+// writeDemoInfo writes the info file readable by its owner only (it holds an admin key), through
+// a temporary file and a rename so a script polling for it never reads half of it.
+func writeDemoInfo(path string, info demoInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
 	}
-	in.Enabled = true
-	return st.CreateIntegration(ctx, in)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// demoListen is where the demo's console listens unless --listen says otherwise.
+const demoListen = "127.0.0.1:8080"
+
+// demoPoll is the demo's wait between polls of a caught-up System Log: short, so live alerts
+// show within seconds.
+const demoPoll = 3 * time.Second
+
+// demoAdd adds an integration with POST /api/v1/integrations and prints its verification; an
+// integration already there (a kept data directory) is left as it is.
+func demoAdd(ctx context.Context, io stdio, base, key string, in server.CreateInput) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"api/v1/integrations", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("adding integration %s: %w", in.Name, err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Verification *collect.Report `json:"verification"`
+		Error        *server.Error   `json:"error"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, res.Body, 1<<20)).Decode(&out); err != nil {
+		return fmt.Errorf("adding integration %s: %s: %w", in.Name, res.Status, err)
+	}
+	switch {
+	case res.StatusCode == http.StatusConflict:
+		fmt.Fprintf(io.out, "\nidwatch: integration %q is already in %s\n", in.Name, "the data directory")
+		return nil
+	case out.Error != nil:
+		return fmt.Errorf("adding integration %s: %s (%s)", in.Name, out.Error.Message, out.Error.Fix)
+	}
+	fmt.Fprintf(io.out, "\nidwatch: integration %q (%s):\n", in.Name, in.OrgURL)
+	if out.Verification != nil {
+		printReport(io, *out.Verification)
+		if !out.Verification.CanCollectLogs {
+			return fmt.Errorf("the emulated org %s failed verification; see the checks above", in.OrgURL)
+		}
+	}
+	return nil
 }
 
 // printAlertsUntilDone prints each new alert and, every status interval, the integrations'
@@ -164,7 +265,7 @@ func printAlertsUntilDone(ctx context.Context, io stdio, st store.Store, m *coll
 			if a.GroupKey != "" {
 				group = "  (" + a.GroupKey + ")"
 			}
-			fmt.Fprintf(io.out, "ALERT %s  %-8s %s%s\n", a.Time.UTC().Format(time.RFC3339), a.Severity, alertTitle(a), group)
+			fmt.Fprintf(io.out, "ALERT %s  %-8s %s  [%s]%s\n", a.Time.UTC().Format(time.RFC3339), a.Severity, alertTitle(a), a.RuleID, group)
 		}
 		if status > 0 && time.Since(lastStatus) >= status {
 			lastStatus = time.Now()

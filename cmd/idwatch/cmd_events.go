@@ -15,8 +15,11 @@ import (
 )
 
 func runEvents(ctx context.Context, io stdio, args []string) error {
+	if len(args) > 0 && args[0] == "search" {
+		return runEventsSearch(ctx, io, args[1:])
+	}
 	if len(args) == 0 || args[0] != "export" {
-		return fmt.Errorf("%w: %s", errUsage, exportUsage)
+		return fmt.Errorf("%w: %s | %s", errUsage, exportUsage, searchUsage)
 	}
 	fs := newFlagSet(io, "events export", exportUsage)
 	c := addCommon(fs)

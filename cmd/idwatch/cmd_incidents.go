@@ -216,7 +216,7 @@ func incidentsUpdate(ctx context.Context, io stdio, args []string) error {
 	}
 	fmt.Fprintf(io.out, "incident %s: %s, assignee %s, risk %d (%s)\n", in.ID, in.Status, orDash(in.Assignee), in.Risk, in.Severity)
 	if in.Status == store.IncidentResolved || in.Status == store.IncidentFalsePositive {
-		fmt.Fprintln(io.err, "note: alerts carry no status of their own; the resolution is recorded on the incident")
+		fmt.Fprintln(io.err, "its alerts that were still open are resolved too (idwatch alerts list --status resolved)")
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func incidentsSuppress(ctx context.Context, io stdio, args []string) error {
 	var expires time.Time
 	if *until != "" {
 		if expires, err = parseUntil(*until, time.Now()); err != nil {
-			return fmt.Errorf("%w: --until: %v", errUsage, err)
+			return err
 		}
 	}
 	st, err := c.openStore(ctx, io, sqlite.KeyRead)
@@ -88,19 +88,6 @@ func incidentsSuppress(ctx context.Context, io stdio, args []string) error {
 	}
 	fmt.Fprintf(io.out, "suppression %d: %s alerts about %s no longer join incidents (%s)\n", sup.ID, sup.RuleID, sup.Entity, end)
 	return nil
-}
-
-// parseUntil reads an end time: RFC 3339, or a duration forward from now.
-func parseUntil(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	// parseTime reads durations backwards from now; an end lies ahead by the same amount.
-	back, err := parseTime(s, now)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return now.Add(now.Sub(back)), nil
 }
 
 func containsFold(list []string, s string) bool {

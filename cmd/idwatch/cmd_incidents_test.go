@@ -83,8 +83,22 @@ func TestIncidentsCommands(t *testing.T) {
 		t.Fatalf("list resolved: code %d %q", code, out)
 	}
 	code, _, errOut = runCLI(t, "", "incidents", "update", id, "--status", "resolved", dd)
-	if code != 0 || !strings.Contains(errOut, "recorded on the incident") {
+	if code != 0 || !strings.Contains(errOut, "resolved too") {
 		t.Fatalf("resolve: code %d %s", code, errOut)
+	}
+	// Closing the incident resolved its alerts, each with the incident named in its history.
+	code, out, _ = runCLI(t, "", "alerts", "list", dd, "--status", "new")
+	if code != 0 || out != "" {
+		t.Fatalf("alerts still new after the incident was resolved: %q", out)
+	}
+	code, out, _ = runCLI(t, "", "alerts", "list", dd, "--status", "resolved", "--json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != len(got.Alerts) {
+		t.Fatalf("resolved alerts: %d lines for %d alerts: %s", len(lines), len(got.Alerts), out)
+	}
+	code, out, _ = runCLI(t, "", "alerts", "show", got.Alerts[0], dd)
+	if code != 0 || !strings.Contains(out, "new → resolved") || !strings.Contains(out, "incident "+id+" closed as resolved") {
+		t.Fatalf("alert history after the incident closed: %s", out)
 	}
 
 	for _, bad := range [][]string{

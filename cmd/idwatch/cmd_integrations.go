@@ -32,6 +32,8 @@ type common struct {
 	json       bool
 	syncFull   bool  // every store commit survives power loss (serve's storage.sync: full)
 	maxJournal int64 // the journal's retention cap (serve's storage.journal_max_entries)
+	cacheBytes int64 // the writer's page cache (serve's storage.cache_mib; 0: default)
+	mmapBytes  int64 // how much of the file reads may map (serve's storage.mmap_mib)
 }
 
 func addCommon(fs *flag.FlagSet) *common {
@@ -70,7 +72,8 @@ func (c *common) openStore(ctx context.Context, io stdio, keys sqlite.KeyUse) (*
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	return sqlite.OpenDataDir(ctx, c.dataDir, sqlite.Options{Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal, Keys: keys})
+	return sqlite.OpenDataDir(ctx, c.dataDir, sqlite.Options{Logger: io.log, SyncFull: c.syncFull, MaxJournalEntries: c.maxJournal, Keys: keys,
+		CacheBytes: c.cacheBytes, MmapBytes: c.mmapBytes})
 }
 
 // integration finds an integration by name (or numeric id). One whose credentials cannot be

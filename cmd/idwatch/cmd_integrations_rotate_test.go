@@ -105,7 +105,7 @@ func TestServeFollowsCredentialRotation(t *testing.T) {
 	dd := org.addIntegration(t, dir)
 	out := filepath.Join(dir, "events.jsonl")
 	cfgPath := filepath.Join(dir, "idwatch.yml")
-	cfg := fmt.Sprintf("collect: {poll_interval: 50ms, page_limit: 50}\nprocess: {enabled: false}\nsinks:\n  - {name: f, type: file, path: %s, no_sync: true, batch: {max_wait: 10ms}}\n", out)
+	cfg := fmt.Sprintf("server: {listen: 127.0.0.1:0}\ncollect: {poll_interval: 50ms, page_limit: 50}\nprocess: {enabled: false}\nsinks:\n  - {name: f, type: file, path: %s, no_sync: true, batch: {max_wait: 10ms}}\n", out)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ type integrationDetail struct {
 	Credentials      credentialSummary    `json:"credentials"`
 	Health           store.Health         `json:"health"`
 	Cursor           *cursorSummary       `json:"cursor,omitempty"`
+	EventHook        *hookHealth          `json:"eventHook,omitempty"`
 }
 
 // credentialSummary describes stored credentials without any secret or fingerprint of one.
@@ -88,6 +89,9 @@ func integrationsShow(ctx context.Context, io stdio, args []string) error {
 	if cur, err := st.Cursor(ctx, in.ID); err == nil {
 		d.Cursor = &cursorSummary{LastPublished: cur.LastPublished, Next: cur.Next, UpdatedAt: cur.UpdatedAt}
 	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if d.EventHook, err = integrationHook(ctx, st, in); err != nil {
 		return err
 	}
 	if c.json {
@@ -179,6 +183,7 @@ func printIntegrationDetail(io stdio, d integrationDetail) {
 	} else {
 		row("cursor", "after events published %s (stored %s)", stamp(d.Cursor.LastPublished), stamp(d.Cursor.UpdatedAt))
 	}
+	printHookRows(row, d.EventHook)
 	tw.Flush()
 }
 

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/detect/sigma"
+	"github.com/idwatch/idwatch/internal/freshness"
+	"github.com/idwatch/idwatch/internal/hooks"
 	"github.com/idwatch/idwatch/internal/incident"
 	"github.com/idwatch/idwatch/internal/normalize"
 	"github.com/idwatch/idwatch/internal/okta"
@@ -45,6 +50,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
 	c.syncFull, c.maxJournal = cfg.Storage.SyncFull(), cfg.Storage.JournalMaxEntries
+	c.cacheBytes, c.mmapBytes = cfg.Storage.CacheMiB<<20, cfg.Storage.MmapMiB<<20
 	govs, err := okta.NewGovernorSet(okta.GovernorConfig{Share: cfg.Collect.ShareOrDefault(), Logger: io.log})
 	if err != nil {
 		return fmt.Errorf("%s: collect.share: %w", *path, err)
@@ -64,7 +70,13 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	tuning := cfg.Collect.Tuning()
 	tuning.Logger = io.log
-	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}, Collect: tuning})
+	clients := &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}
+	m, err := collect.NewManager(collect.ManagerConfig{Store: st, Clients: clients, Collect: tuning})
+	if err != nil {
+		return err
+	}
+	metrics := prometheus.NewRegistry()
+	fresh, err := freshness.New(metrics, nil)
 	if err != nil {
 		return err
 	}
@@ -81,7 +93,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
 			SkipBadRules: !cfg.Process.StrictRules, Placeholders: sigma.PlaceholderChain{cfg.PlaceholderMap(), adminPlaceholders{inventories.Admins()}}, AlertConsumers: []process.AlertConsumer{responder}, Enrichment: inventories,
-			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen}); err != nil {
+			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen, Observe: fresh.Observe}); err != nil {
 			return err
 		}
 	}
@@ -96,7 +108,21 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if *once {
 		return serveOnce(ctx, io, st, m, proc, group, retention)
 	}
-	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull)
+	hookRecv, hookSrv, err := newHookReceiver(io, cfg.Hooks, st, metrics)
+	if err != nil {
+		return err
+	}
+	// Without hooks.listen, the API listener receives the event hooks.
+	var apiHooks http.Handler
+	if hookSrv == nil {
+		apiHooks = hookRecv
+	}
+	api, err := newAPIServer(apiOptions{cfg: cfg, dataDir: c.dataDir, st: st, clients: clients, m: m, log: io.log,
+		metrics: metrics, hooks: apiHooks})
+	if err != nil {
+		return err
+	}
+	io.log.Info("serving; stop with Ctrl-C", "data_dir", c.dataDir, "sinks", len(cfg.Sinks), "processing", proc != nil, "storage_sync_full", c.syncFull, "console", api.url())
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
@@ -123,6 +149,20 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
 	start("inventory", inventories.Run)
+	if hookSrv != nil {
+		io.log.Info("receiving Okta event hooks", "listen", hookSrv.Addr(), "path", hooks.PathPrefix+"{integration}")
+		start("hooks", hookSrv.Run)
+	}
+	start("api", func(ctx context.Context) error {
+		err := api.run(ctx)
+		if hookSrv == nil {
+			// Store the delivery statistics the API listener's hook receiver still holds.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			hookRecv.Flush(sctx)
+		}
+		return err
+	})
 	wg.Wait()
 	io.log.Info("stopped")
 	return errors.Join(errs...)

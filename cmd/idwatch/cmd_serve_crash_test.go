@@ -73,6 +73,7 @@ func TestServeCrash(t *testing.T) {
 	}
 	cfgPath := filepath.Join(dir, "idwatch.yml")
 	config := fmt.Sprintf(`
+server: {listen: 127.0.0.1:0}
 collect: {poll_interval: 20ms, lookback: 1h}
 process: {enabled: false}
 sinks:

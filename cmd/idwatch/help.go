@@ -35,11 +35,17 @@ func subcommands() map[string][]subcommand {
 			{"enable", "collect from an integration again"},
 			{"disable", "stop collecting from an integration"},
 		},
+		"hooks": {
+			{"register", "create and verify an Okta event hook for an integration, or print the admin console steps"},
+			{"list", "the event hooks with state, last delivery, deliveries/min and events polled first"},
+			{"remove", "delete an integration's event hook in Okta and in idwatch"},
+		},
 		"masterkey": {
 			{"rotate", "re-seal every stored credential under a new master key"},
 		},
 		"events": {
 			{"export", "collected events as JSON lines, raw or OCSF"},
+			{"search", "find events by time, type, actor, target, IP, outcome, schema or text, a page at a time"},
 		},
 		"rules": {
 			{"test", "run the rules' own tests"},
@@ -47,7 +53,11 @@ func subcommands() map[string][]subcommand {
 			{"list", "the rules that would run"},
 		},
 		"alerts": {
-			{"list", "stored alerts (Detection Findings)"},
+			{"list", "stored alerts (Detection Findings) with their status, filtered"},
+			{"show", "an alert with its evidence events, ATT&CK and history"},
+			{"ack", "acknowledge alerts"},
+			{"resolve", "resolve alerts"},
+			{"suppress", "suppress alerts, with a reason and optionally an end time"},
 		},
 		"incidents": {
 			{"list", "incidents, highest risk first"},

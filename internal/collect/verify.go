@@ -66,6 +66,8 @@ type Report struct {
 
 	// rolesAllow are the optional features the admin roles read allow.
 	rolesAllow []feature.Name
+	// emit, when set, is told of each check as it is added.
+	emit func(Check)
 	// OrgID is the id the org published at /.well-known/okta-organization (empty if unreached).
 	OrgID string `json:"orgId,omitempty"`
 }
@@ -82,6 +84,9 @@ func (r *Report) Failed() *Check {
 
 func (r *Report) add(c Check) {
 	r.Checks = append(r.Checks, c)
+	if r.emit != nil {
+		r.emit(c)
+	}
 	for _, f := range c.FeaturesOff {
 		if !slices.Contains(r.FeaturesOff, f) {
 			r.FeaturesOff = append(r.FeaturesOff, f)
@@ -127,9 +132,15 @@ type Verifier struct {
 
 // VerifyIntegration verifies a stored integration.
 func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) Report {
+	return v.VerifyIntegrationEach(ctx, in, nil)
+}
+
+// VerifyIntegrationEach verifies an integration, stored or not, telling emit (when not nil) of
+// each check as soon as it completes, so a page can show the checklist filling in.
+func (v *Verifier) VerifyIntegrationEach(ctx context.Context, in store.Integration, emit func(Check)) Report {
 	set, err := feature.FromList(in.Features)
 	if err != nil {
-		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}}
+		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}, emit: emit}
 		r.add(Check{ID: "features", Name: "Features", Status: CheckFail, Detail: err.Error(),
 			Fix: "name known features only: idwatch integrations update " + in.Name + " --features " + feature.Every().Flag() + " (or fewer)", FeaturesOff: []string{FeatureLogs}})
 		r.Features = featureStates(r, set, in.AuthKind == store.AuthOAuth)
@@ -137,7 +148,7 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 	}
 	creds, err := Credentials(in)
 	if err != nil {
-		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}}
+		r := Report{OrgURL: in.OrgURL, Integration: in.Name, FeaturesOff: []string{}, emit: emit}
 		r.add(Check{ID: "credentials", Name: "Credentials", Status: CheckFail, Detail: err.Error(),
 			Fix: "remove the integration and add it again with an API token or a service app", FeaturesOff: []string{FeatureLogs}})
 		r.Features = featureStates(r, set, in.AuthKind == store.AuthOAuth)
@@ -147,19 +158,22 @@ func (v *Verifier) VerifyIntegration(ctx context.Context, in store.Integration) 
 	if !in.Credentials.DPoPKeyPEM.IsZero() {
 		t.DPoPKey, _ = ParseDPoPKey(in.Credentials.DPoPKeyPEM.Reveal()) // unreadable: a fresh key still verifies
 	}
-	r := v.Verify(ctx, t)
+	r := v.verify(ctx, t, emit)
 	r.Integration = in.Name
 	return r
 }
 
 // Verify runs every check against the org and reports each result with its fix.
-func (v *Verifier) Verify(ctx context.Context, t Target) (r Report) {
+func (v *Verifier) Verify(ctx context.Context, t Target) Report { return v.verify(ctx, t, nil) }
+
+func (v *Verifier) verify(ctx context.Context, t Target, emit func(Check)) (r Report) {
 	clk := v.Clock
 	if clk == nil {
 		clk = clock.System{}
 	}
-	r = Report{OrgURL: t.OrgURL, FeaturesOff: []string{}}
+	r = Report{OrgURL: t.OrgURL, FeaturesOff: []string{}, emit: emit}
 	defer func() {
+		r.emit = nil
 		r.CanCollectLogs = r.Failed() == nil
 		r.Features = featureStates(r, t.Features, t.Credentials.ServiceApp != nil)
 	}()

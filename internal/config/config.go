@@ -16,6 +16,7 @@ import (
 	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/inventory"
 	"github.com/idwatch/idwatch/internal/respond"
+	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/yamlerr"
 )
@@ -30,6 +31,7 @@ type Config struct {
 	Process Process `yaml:"process"`
 	// Inventory tunes the identity inventory of integrations with the inventory feature.
 	Inventory inventory.Config `yaml:"inventory"`
+	Hooks     Hooks            `yaml:"hooks"`
 	// Placeholders defines the values of Sigma placeholders (%name% in rule values written with
 	// the expand modifier), each a value or a list of values; they take precedence over the
 	// rules folder's placeholders.yml (see docs/rules.md, Placeholders).
@@ -37,8 +39,20 @@ type Config struct {
 	// Respond configures response actions: which are allowed, protected users and groups, and
 	// how far rules may act on their own (see docs/identity.md, Response actions).
 	Respond respond.Config `yaml:"respond"`
+	// Server is the REST API's listener, TLS and limits (see docs/configuration.md).
+	Server server.Config `yaml:"server"`
+	// Console configures the web console the server serves.
+	Console Console `yaml:"console"`
 	// Sinks are parsed and validated by internal/sink (see docs/sinks.md).
 	Sinks []sink.Config `yaml:"-"`
+}
+
+// Console configures the web console.
+type Console struct {
+	// SecureCookies marks the session cookie Secure although the server speaks plain HTTP: set
+	// it when a TLS-terminating proxy is in front (with TLS on the server itself, the cookie is
+	// always Secure).
+	SecureCookies bool `yaml:"secure_cookies"`
 }
 
 // Storage tunes the database.
@@ -66,6 +80,10 @@ type Storage struct {
 	IncidentsKeep time.Duration `yaml:"incidents_keep"`
 	// AuditKeep is reserved for the response audit trail (default 8760h).
 	AuditKeep time.Duration `yaml:"audit_keep"`
+	// CacheMiB bounds the database writer's page cache (default 32); MmapMiB lets reads map up
+	// to that much of the database file (default 0: off). See docs/storage.md, Memory.
+	CacheMiB int64 `yaml:"cache_mib"`
+	MmapMiB  int64 `yaml:"mmap_mib"`
 }
 
 // Storage defaults.
@@ -91,6 +109,12 @@ func (s Storage) Validate() error {
 	}
 	if s.JournalMaxEntries < 0 {
 		errs = append(errs, fmt.Errorf("journal_max_entries %d is negative; use 0 for no cap", s.JournalMaxEntries))
+	}
+	if s.CacheMiB != 0 && (s.CacheMiB < 1 || s.CacheMiB > 65536) {
+		errs = append(errs, fmt.Errorf("cache_mib %d is outside 1..65536; leave it unset for the default 32", s.CacheMiB))
+	}
+	if s.MmapMiB < 0 {
+		errs = append(errs, fmt.Errorf("mmap_mib %d is negative; use 0 to read without a memory map", s.MmapMiB))
 	}
 	if s.TrimInterval != 0 && s.TrimInterval < time.Minute {
 		errs = append(errs, fmt.Errorf("trim_interval %s is under a minute; trimming that often only adds load", s.TrimInterval))
@@ -289,6 +313,12 @@ func (c Config) Validate() error {
 	if err := c.Inventory.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Hooks.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("hooks: %w", err))
+	}
+	if err := c.Server.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: %w", err))
+	}
 	if _, err := sigma.NewPlaceholderMap(c.placeholderDefs()); err != nil {
 		errs = append(errs, fmt.Errorf("placeholders: %w", err))
 	}
@@ -314,6 +344,7 @@ func Parse(data []byte, baseDir string) (Config, error) {
 	c := doc.Config
 	c.DataDir = resolve(baseDir, c.DataDir)
 	c.Process.RulesDir = resolve(baseDir, c.Process.RulesDir)
+	c.Hooks.TLSCert, c.Hooks.TLSKey = resolve(baseDir, c.Hooks.TLSCert), resolve(baseDir, c.Hooks.TLSKey)
 	// Report every problem in the file at once, the sinks' included.
 	sinks, sinkErr := sink.ParseConfigs(data)
 	c.Sinks = sinks

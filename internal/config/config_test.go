@@ -33,6 +33,8 @@ func TestBadConfigs(t *testing.T) {
 		"incidents_keep.bad.yml":     "incidents_keep 1s is under an hour",
 		"respond_action.bad.yml":     `respond: actions: unknown action "nuke"`,
 		"respond_key.bad.yml":        `unknown field "protected_user"`,
+		"cache_mib.bad.yml":          "cache_mib 100000 is outside 1..65536",
+		"mmap_mib.bad.yml":           "mmap_mib -1 is negative",
 		"alert_keep_typo.bad.yml":    `unknown field "alert_keep"`,
 		"placeholders_empty.bad.yml": "placeholders: placeholder okta_admins has no value",
 		"placeholders_case.bad.yml":  "placeholders: placeholders Admins and admins differ only in case",
@@ -54,6 +56,13 @@ func TestBadConfigs(t *testing.T) {
 		"sink_duration_number.bad.yml": `sinks[0]: sink "archive" (file): max_age: 24 is a number; want a duration such as 24s`,
 		"sink_near_miss.bad.yml":       `sinks[0]: sink "archive" (file): unknown field "cary"; did you mean carry?`,
 		"near_miss_section.bad.yml":    `line 1: unknown field "storag"; did you mean storage?`,
+		"hooks_public_http.bad.yml":    `hooks: listen "0.0.0.0:8443" is not a loopback address, so Okta would deliver over plain HTTP: set tls_cert and tls_key`,
+		"hooks_listen.bad.yml":         `hooks: listen "8443" is not host:port`,
+		"hooks_half_tls.bad.yml":       "hooks: tls_cert and tls_key go together",
+		"hooks_tls_missing.bad.yml":    "hooks: tls_cert",
+		"hooks_tls_no_listen.bad.yml":  "tls_cert and tls_key apply to hooks.listen",
+		"hooks_body.bad.yml":           "hooks: max_body_bytes 100 is outside 65536..67108864",
+		"hooks_key.bad.yml":            `line 2: hooks: unknown field "listn"; did you mean listen?`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	if err != nil {

@@ -48,14 +48,28 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 			Fix: "Paste a key printed by 'idwatch apikeys create --name NAME --role viewer|analyst|admin' (or the first-start admin key)."})
 		return
 	}
+	addr, now := c.o.ClientAddr(r), c.o.Now()
+	if c.logins.blocked(addr, now) {
+		c.log.Warn("console: sign-in refused: too many failed attempts", "remote", addr)
+		w.Header().Set("Retry-After", "60")
+		bad(http.StatusTooManyRequests, &Error{Message: "Too many failed sign-ins from your address", Field: "key",
+			Fix: "Wait a minute and try again with the whole key; each address may fail ten times, then once every six seconds."})
+		return
+	}
 	p, err := c.b.Authenticate(r.Context(), key)
-	if err != nil || !p.Role.Valid() {
-		if err != nil && !errors.Is(err, ErrUnauthenticated) {
+	if err == nil && !p.Role.Valid() {
+		err = ErrUnauthenticated
+	}
+	if errors.Is(err, ErrUnauthenticated) {
+		c.logins.failed(addr, now)
+	}
+	if err != nil {
+		if !errors.Is(err, ErrUnauthenticated) {
 			c.log.Error("console: authenticate", "err", err)
 			bad(http.StatusInternalServerError, &Error{Message: "Sign-in failed", Fix: "The server log has the details; try again shortly."})
 			return
 		}
-		c.log.Warn("console: sign-in refused", "remote", r.RemoteAddr)
+		c.log.Warn("console: sign-in refused", "remote", addr)
 		bad(http.StatusUnauthorized, &Error{Message: "That key is unknown or revoked", Field: "key",
 			Fix: "Check you pasted the whole key; an admin can list keys with 'idwatch apikeys list' and create one with 'idwatch apikeys create'."})
 		return

@@ -42,6 +42,10 @@ type Options struct {
 	SessionMax time.Duration
 	// MaxSessions bounds the session store; default 10,000.
 	MaxSessions int
+	// ClientAddr names a request's client for the limit on failed sign-ins (ten at once, then
+	// one every six seconds, per address); default the connection's remote address. Behind a
+	// reverse proxy, pass the server's resolution of X-Forwarded-For from trusted proxies.
+	ClientAddr func(*http.Request) string
 }
 
 // Validate checks the options and fills defaults.
@@ -70,6 +74,9 @@ func (o *Options) Validate() error {
 	if o.MaxSessions == 0 {
 		o.MaxSessions = 10000
 	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = remoteHost
+	}
 	return nil
 }
 
@@ -81,6 +88,7 @@ type console struct {
 	pages    map[string]*template.Template
 	sessions *sessions
 	jobs     *verifyJobs
+	logins   *loginLimiter
 }
 
 // pageFiles are the pages; each is parsed with the layout and the shared partials.
@@ -94,6 +102,7 @@ func New(o Options) (http.Handler, error) {
 	c := &console{o: o, b: o.Backend, log: o.Logger, pages: map[string]*template.Template{},
 		sessions: newSessions(o.Now, o.SessionIdle, o.SessionMax, o.MaxSessions)}
 	c.jobs = newVerifyJobs(o.Now)
+	c.logins = newLoginLimiter()
 	for _, name := range pageFiles {
 		t, err := template.New(name).Funcs(c.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
 		if err != nil {

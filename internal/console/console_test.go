@@ -379,3 +379,42 @@ func TestBasePath(t *testing.T) {
 		t.Error("links do not carry the base path")
 	}
 }
+
+// TestLoginRateLimit: an address may fail ten sign-ins at once, then one every six seconds; a
+// right key is refused too while the address is blocked; other addresses are not affected.
+func TestLoginRateLimit(t *testing.T) {
+	hs := newHarness(t)
+	try := func(addr, key string) int {
+		r := httptest.NewRequest("POST", "http://console.test/login", strings.NewReader(url.Values{"key": {key}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.RemoteAddr = addr + ":40000"
+		w := httptest.NewRecorder()
+		hs.h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i := range 10 {
+		if code := try("192.0.2.7", "idw_wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d, want 401", i+1, code)
+		}
+	}
+	if code := try("192.0.2.7", "idw_wrong"); code != http.StatusTooManyRequests {
+		t.Fatalf("11th failed attempt: %d, want 429", code)
+	}
+	if code := try("192.0.2.7", consoletest.AdminKey); code != http.StatusTooManyRequests {
+		t.Errorf("right key while blocked: %d, want 429", code)
+	}
+	if code := try("192.0.2.8", consoletest.AdminKey); code != http.StatusSeeOther {
+		t.Errorf("another address: %d, want 303", code)
+	}
+	hs.clock.add(6 * time.Second)
+	if code := try("192.0.2.7", consoletest.AdminKey); code != http.StatusSeeOther {
+		t.Errorf("after six seconds: %d, want 303", code)
+	}
+	// Successful sign-ins cost nothing.
+	for range 20 {
+		if code := try("192.0.2.9", consoletest.AdminKey); code != http.StatusSeeOther {
+			t.Fatalf("repeated good sign-in: %d", code)
+		}
+	}
+}

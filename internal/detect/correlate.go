@@ -191,7 +191,7 @@ func (e *Engine) feed(p *parentLink, m *match) {
 		}
 		key, vals = append(key, v...), append(vals, v)
 	}
-	ent := entry{t: at, uuid: m.firstUUID(), pos: p.pos}
+	ent := entry{t: at, uuid: strings.Clone(m.firstUUID()), pos: p.pos}
 	switch cor.Type {
 	case sigma.ValueCount, sigma.FirstSeen:
 		for i, f := range p.values {
@@ -205,6 +205,9 @@ func (e *Engine) feed(p *parentLink, m *match) {
 				ent.value += "\x1f" + v
 			}
 		}
+		// Values read from an event may share the memory of the whole raw event: a window or a
+		// baseline that kept them would keep every raw event it ever saw.
+		ent.value = strings.Clone(ent.value)
 	case sigma.GeoVelocity:
 		lat, ok1 := readCoord(m, p.geo[0], 90)
 		lon, ok2 := readCoord(m, p.geo[1], 180)
@@ -254,7 +257,7 @@ func (e *Engine) feedEntry(st *ruleState, key []byte, vals []string, ent entry, 
 func groupKVs(cor *sigma.Correlation, vals []string) []KV {
 	kvs := make([]KV, len(vals))
 	for i, v := range vals {
-		kvs[i] = KV{Key: cor.GroupBy[i], Value: v}
+		kvs[i] = KV{Key: cor.GroupBy[i], Value: strings.Clone(v)}
 	}
 	return kvs
 }
@@ -304,7 +307,7 @@ func (e *Engine) group(st *ruleState, key []byte, vals []string) *group {
 	if len(vals) <= len(g.kv) {
 		g.kvs = g.kv[:len(vals)]
 		for i, v := range vals {
-			g.kvs[i] = KV{Key: cor.GroupBy[i], Value: v}
+			g.kvs[i] = KV{Key: cor.GroupBy[i], Value: strings.Clone(v)}
 		}
 	} else {
 		g.kvs = groupKVs(cor, vals)

@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/detect/sigma"
@@ -213,9 +214,13 @@ func (e *Engine) Process(in Input) ([]Alert, error) {
 	}
 	uuid := e.eventUUID(norm)
 	if uuid != "" {
-		key := uuid
+		var key string
 		if in.Schema != "" {
-			key += "\x00" + in.Schema // one record per schema shares the event's uuid
+			key = uuid + "\x00" + in.Schema // one record per schema shares the event's uuid
+		} else {
+			// A uuid read from the event may share the raw event's memory: the dedup window
+			// keeps a copy, not the whole event.
+			key = strings.Clone(uuid)
 		}
 		if _, dup := e.seen[key]; dup {
 			e.stats.Duplicates++

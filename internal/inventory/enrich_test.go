@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/idwatch/idwatch/internal/clock"
-	"github.com/idwatch/idwatch/internal/process"
+	"github.com/idwatch/idwatch/internal/normalize"
+	"github.com/idwatch/idwatch/internal/normalize/ocsftest"
+	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
-// TestProcessorEnrichesFromInventory: with the manager as the processor's enrichment, an
-// event about an AD-linked admin of the oktasim org is stored with the admin's SID, GUID and DN
-// where OCSF puts them, as the inventory synced them from Okta.
-func TestProcessorEnrichesFromInventory(t *testing.T) {
+// TestRecordsEnrichedFromInventory: with the manager as the enrichment of the OCSF records sinks
+// deliver, an event about an AD-linked admin of the oktasim org carries the admin's SID, GUID
+// and DN where OCSF puts them, as the inventory synced them from Okta.
+func TestRecordsEnrichedFromInventory(t *testing.T) {
 	o := newOrg(t, orgOptions{seed: 63, users: 60})
 	bg := context.Background()
 	setFeatures(t, o, []string{"inventory"})
@@ -51,14 +53,11 @@ func TestProcessorEnrichesFromInventory(t *testing.T) {
 		t.Fatal("the org has no AD-linked admin or no plain user")
 	}
 	o.appendEvent(t, "enrich-1", "user.lifecycle.suspend", admin.ID, userTarget(plain.ID))
-	p, err := process.New(bg, process.Config{Store: o.st, Enrichment: m})
-	if err != nil {
-		t.Fatal(err)
+	entries, err := o.st.ReadJournal(bg, 0, 10, store.ReadFilter{})
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("journal: %v %v", entries, err)
 	}
-	if _, err := p.ProcessAvailable(bg); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := o.st.ReadRecords(bg, 0, 10, store.RecordFilter{})
+	recs, err := sink.NormalizeOCSFEnriched(normalize.New(), m.Enricher)(entries[len(entries)-1])
 	if err != nil || len(recs) == 0 {
 		t.Fatalf("records: %v %v", recs, err)
 	}
@@ -68,5 +67,8 @@ func TestProcessorEnrichesFromInventory(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("record lacks %s:\n%s", want, body)
 		}
+	}
+	if err := ocsftest.New(t).Validate(recs[0].Body); err != nil {
+		t.Errorf("enriched record is not valid OCSF 1.8.0: %v", err)
 	}
 }

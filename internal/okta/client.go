@@ -5,6 +5,7 @@
 package okta
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/tls"
@@ -235,6 +236,7 @@ type call struct {
 	token      bool // a token-endpoint request: no Authorization, DPoP proof without ath
 	idempotent bool
 	form       func(now time.Time) (string, error) // builds a fresh form body per attempt
+	jsonBody   []byte                              // a JSON request body (management writes)
 }
 
 // result is a successful response, fully read.
@@ -402,6 +404,8 @@ func (c *Client) newRequest(ctx context.Context, cl *call, st *attemptState, tok
 		}
 		form = f
 		body = strings.NewReader(f)
+	} else if cl.jsonBody != nil {
+		body = bytes.NewReader(cl.jsonBody)
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url.String(), body)
 	if err != nil {

@@ -159,6 +159,7 @@ func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
 // processBatch evaluates entries and commits what they produced with the offset.
 func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) error {
 	var b store.ProcessedBatch
+	var alerting []*store.Entry
 	// In published order within the batch, so the live engines see as little disorder as the
 	// journal allows.
 	order := p.order[:0]
@@ -181,15 +182,20 @@ func (p *Processor) processBatch(ctx context.Context, entries []store.Entry) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, alerts, err := p.evaluate(e, b.Records)
+		alerts, err := p.evaluate(e)
 		if err != nil {
 			return err
 		}
-		b.Records = recs
 		b.Alerts = append(b.Alerts, alerts...)
+		if len(alerts) > 0 && p.cfg.Observe != nil {
+			alerting = append(alerting, e)
+		}
 	}
 	if err := p.commit(ctx, entries[len(entries)-1].Seq, b); err != nil {
 		return err
+	}
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(entries, alerting)
 	}
 	p.stats.Entries += int64(len(entries))
 	return nil
@@ -220,27 +226,27 @@ func (p *Processor) commit(ctx context.Context, last int64, b store.ProcessedBat
 	if p.cfg.Committed != nil {
 		p.cfg.Committed(last)
 	}
-	p.stats.Records += int64(res.Records)
 	p.stats.Alerts += int64(res.Alerts)
 	return nil
 }
 
-// evaluate decodes and normalizes one entry, appends its records to recs, and runs the live
-// engine of its integration on the raw event and on each record, returning the alerts raised. An
+// evaluate decodes and normalizes one entry and runs the live engine of its integration on the
+// raw event and on each record, returning the alerts raised. The records are not stored: a sink
+// or the API derives them from the journal entry when it needs them. An
 // entry published behind that engine's watermark is late: the live engine would judge it against
 // windows that have moved on, so it is left to the integration's catch-up, which evaluates it in
 // published order. Entries that are not events, and inputs the engine refuses, are logged and
 // skipped: one bad event must not stop the stream.
-func (p *Processor) evaluate(e *store.Entry, recs []store.Record) ([]store.Record, []store.Alert, error) {
+func (p *Processor) evaluate(e *store.Entry) ([]store.Alert, error) {
 	in, err := p.engineFor(e.IntegrationID)
 	if err != nil {
-		return recs, nil, err
+		return nil, err
 	}
 	ev, err := event.DecodeOwned(e.Raw)
 	if err != nil {
 		p.stats.Undecodable++
 		p.log.Warn("processor: skipped a journal entry that is not an Okta event", "seq", e.Seq, "uuid", e.UUID, "err", err)
-		return recs, nil, nil
+		return nil, nil
 	}
 	if len(ev.Flaws) > 0 {
 		p.stats.Flawed++
@@ -249,6 +255,7 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record) ([]store.Recor
 	}
 	fillEventTime(e, ev)
 	nrecs := p.normalize(e, ev)
+	p.stats.Records += int64(len(nrecs))
 	var alerts []store.Alert
 	if wm := in.eng.Watermark(); !e.Published.IsZero() && e.Published.Before(wm) {
 		p.noteLate(in, e)
@@ -263,15 +270,7 @@ func (p *Processor) evaluate(e *store.Entry, recs []store.Record) ([]store.Recor
 			alerts = append(alerts, p.detect(c.eng, e, ev, nrecs, false)...)
 		}
 	}
-	for _, r := range nrecs {
-		p.buf, err = r.AppendJSON(p.buf[:0], normalize.EncodeOptions{OmitRawData: !p.cfg.KeepRawData})
-		if err != nil {
-			return recs, nil, fmt.Errorf("processor: encode record of seq %d: %w", e.Seq, err)
-		}
-		recs = append(recs, store.Record{Seq: e.Seq, Schema: string(r.Schema), IntegrationID: e.IntegrationID,
-			ClassUID: r.OCSF.ClassUID, UUID: e.UUID, Time: ev.Published, Body: append(json.RawMessage(nil), p.buf...)})
-	}
-	return recs, alerts, nil
+	return alerts, nil
 }
 
 // fillEventTime gives an event without a readable published time the time the journal has for it,

@@ -33,7 +33,7 @@ func BenchmarkProcessor(b *testing.B) {
 			n += len(evs)
 		}
 	}
-	p := newProcessor(b, s, 500)
+	p := newProcessor(b, s, 0) // the default batch size
 	b.ResetTimer()
 	cpu0 := benchutil.CPUTime()
 	got, err := p.ProcessAvailable(context.Background())

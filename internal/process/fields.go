@@ -2,6 +2,7 @@ package process
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/idwatch/idwatch/internal/event"
 	"github.com/idwatch/idwatch/internal/normalize"
@@ -12,7 +13,8 @@ import (
 // class_uid that pick the candidate rules); recordFields answers those from the OCSF struct, and
 // any other field from the record's own encoding, which is built only when a candidate rule
 // reads one. Most records meet no candidate rule, so most records are never encoded for
-// detection. The values have the types the encoding yields (integers as int64).
+// detection. The values have the types the encoding yields (integers as int64). Strings that are
+// not valid UTF-8 are read from the encoding, which repairs them.
 type recordFields struct{ r *normalize.Record }
 
 // Each implements event.Fields.
@@ -38,6 +40,15 @@ func (f recordFields) Each(p event.Path, fn func(v any) bool) {
 	case strings.EqualFold(s, "status_id"):
 		if o.StatusID != 0 {
 			fn(int64(o.StatusID))
+		}
+	case strings.EqualFold(s, "actor.user.name") && o.Actor != nil && o.Actor.User != nil && utf8.ValidString(o.Actor.User.Name):
+		// The built-in correlations group records by it: answered without encoding the record.
+		if o.Actor.User.Name != "" {
+			fn(o.Actor.User.Name)
+		}
+	case strings.EqualFold(s, "src_endpoint.ip") && o.SrcEndpoint != nil && utf8.ValidString(o.SrcEndpoint.IP):
+		if o.SrcEndpoint.IP != "" {
+			fn(o.SrcEndpoint.IP)
 		}
 	default:
 		if !enrichmentField(p, f.r.ActorIdentity(), f.r.TargetIdentity(), fn) {

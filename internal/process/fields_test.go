@@ -13,7 +13,7 @@ import (
 func TestRecordFieldsAgree(t *testing.T) {
 	c := sharedCorpus()
 	norm := normalize.New()
-	paths := []string{"time", "metadata.uid", "Metadata.Event_Code", "class_uid", "STATUS_ID", "actor.user.name"}
+	paths := []string{"time", "metadata.uid", "Metadata.Event_Code", "class_uid", "STATUS_ID", "actor.user.name", "Src_Endpoint.IP"}
 	collect := func(f event.Fields, p event.Path) []string {
 		var out []string
 		f.Each(p, func(v any) bool {

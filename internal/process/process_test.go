@@ -36,45 +36,9 @@ func TestProcessorRecordsAndAlerts(t *testing.T) {
 	if st := p.Stats(); st.Undecodable != 0 || st.Unevaluated != 0 || st.Offset != int64(c.total) {
 		t.Fatalf("stats %+v", st)
 	}
-	// Every entry has its records, every schema occurs, and each record carries its org.
-	schemas := map[string]int{}
-	seqs := map[int64]bool{}
-	for after := int64(0); ; {
-		recs, err := s.ReadRecords(t.Context(), after, 1000, store.RecordFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for _, r := range recs {
-			schemas[r.Schema]++
-			seqs[r.Seq] = true
-			var body struct {
-				ClassUID int `json:"class_uid"`
-				Metadata struct {
-					UID       string `json:"uid"`
-					TenantUID string `json:"tenant_uid"`
-				} `json:"metadata"`
-				RawData *string `json:"raw_data"`
-			}
-			if err := json.Unmarshal(r.Body, &body); err != nil {
-				t.Fatalf("record %d/%s: %v", r.Seq, r.Schema, err)
-			}
-			if body.ClassUID != r.ClassUID || body.Metadata.UID != r.UUID || body.RawData != nil ||
-				body.Metadata.TenantUID != string(rune('0'+r.IntegrationID)) {
-				t.Fatalf("record %d/%s does not match its row: %s", r.Seq, r.Schema, r.Body)
-			}
-		}
-		after = recs[len(recs)-1].Seq
-	}
-	if len(seqs) != c.total {
-		t.Fatalf("%d entries have records, want %d", len(seqs), c.total)
-	}
-	for _, sc := range []string{"auth", "cloudaudit", "generic"} {
-		if schemas[sc] == 0 {
-			t.Errorf("no %s records (have %v)", sc, schemas)
-		}
+	// Every entry normalized to at least one record and at most the two an overlap type gives.
+	if st := p.Stats(); st.Records < int64(c.total) || st.Records > 2*int64(c.total) {
+		t.Fatalf("%d records for %d entries", st.Records, c.total)
 	}
 	// The stored alerts are exactly what fresh engines raise over the same events.
 	alerts := allAlerts(t, s)
@@ -83,7 +47,7 @@ func TestProcessorRecordsAndAlerts(t *testing.T) {
 	if !slices.Equal(got, want) || len(got) < len(c.stories) {
 		t.Fatalf("processor stored %d alerts, reference engines raised %d", len(got), len(want))
 	}
-	t.Logf("%d entries, %d records %v, %d alerts", c.total, len(seqs), schemas, len(got))
+	t.Logf("%d entries, %d records, %d alerts", c.total, p.Stats().Records, len(got))
 	// Every storyline raises at least one alert whose evidence includes its events.
 	for _, st := range c.stories {
 		uuids := map[string]bool{}
@@ -166,9 +130,9 @@ func TestCommitAtomic(t *testing.T) {
 	s := openStore(t, t.TempDir(), f)
 	c.appendPages(t, s, 0, len(c.pages))
 	type snapshot struct {
-		offset          int64
-		records, alerts int
-		state           string
+		offset int64
+		alerts int
+		state  string
 	}
 	look := func() snapshot {
 		t.Helper()
@@ -177,15 +141,11 @@ func TestCommitAtomic(t *testing.T) {
 		if sn.offset, err = s.Offset(t.Context(), DefaultConsumer); err != nil {
 			t.Fatal(err)
 		}
-		recs, err := s.ReadRecords(t.Context(), 0, 10_000, store.RecordFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		state, err := s.ConsumerState(t.Context(), DefaultConsumer)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sn.records, sn.alerts, sn.state = len(recs), len(allAlerts(t, s)), fmt.Sprint(state)
+		sn.alerts, sn.state = len(allAlerts(t, s)), fmt.Sprint(state)
 		return sn
 	}
 	var before snapshot
@@ -205,7 +165,7 @@ func TestCommitAtomic(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "injected fault") || n != 300 {
 		t.Fatalf("faulted fourth commit: n=%d err=%v", n, err)
 	}
-	if after := look(); after != before || before.offset != 300 || before.records == 0 {
+	if after := look(); after != before || before.offset != 300 || before.state == "[]" {
 		t.Fatalf("the failed commit changed the store: before %+v, after %+v", before, after)
 	}
 	f.armed.Store(nil)

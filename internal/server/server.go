@@ -47,6 +47,9 @@ type Options struct {
 	Console http.Handler
 	// Version is reported by /healthz.
 	Version string
+	// Registry, when set, is the private registry /metrics serves, shared with the service's
+	// other parts (event hooks, freshness); a new one otherwise.
+	Registry *prometheus.Registry
 }
 
 // Server is the REST API: a route table behind authentication, and the HTTP listener.
@@ -86,7 +89,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{cfg: opts.Config.withDefaults(), st: opts.Store, log: opts.Logger, now: opts.Now, ready: opts.Ready,
 		verifier: opts.Verifier, clients: opts.Clients, onChange: opts.OnChange, rates: newRates(), version: opts.Version, console: opts.Console, touched: map[int64]time.Time{},
-		byPath: map[string]map[string]*Route{}, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+		byPath: map[string]map[string]*Route{}, mux: http.NewServeMux(), registry: opts.Registry}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -28,6 +28,9 @@ type Store interface {
 	APIKeys
 	Stats
 	Inventory
+	EventHooks
+	EventSearch
+	AlertTriage
 	IdentityStream
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
@@ -62,7 +65,15 @@ type Event struct {
 	EventType string
 	// Raw is the event's JSON exactly as received.
 	Raw json.RawMessage
+	// Source is how the event arrived: SourcePoll (also when empty) or SourcePush.
+	Source string
 }
+
+// How an event reached the journal: read from the System Log, or pushed by an Okta event hook.
+const (
+	SourcePoll = "poll"
+	SourcePush = "push"
+)
 
 // Cursor is where live polling of one integration resumes.
 type Cursor struct {
@@ -94,6 +105,8 @@ type Entry struct {
 	EventType     string
 	Raw           json.RawMessage
 	StoredAt      time.Time
+	// Source is SourcePoll or SourcePush: how the stored copy arrived (the first to arrive wins).
+	Source string
 }
 
 // ReadFilter narrows ReadJournal and CountJournal; empty slices mean "all".

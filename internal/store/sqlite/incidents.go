@@ -248,6 +248,11 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, u store.IncidentU
 			if err := addHistory(ctx, tx, id, now, u.By, store.ChangeStatus, status+" → "+u.Status); err != nil {
 				return err
 			}
+			if closed != nil {
+				if err := resolveIncidentAlerts(ctx, tx, id, u.By, u.Status, now); err != nil {
+					return err
+				}
+			}
 		}
 		if u.Assignee != nil && *u.Assignee != assignee {
 			if _, err := tx.ExecContext(ctx, `UPDATE incidents SET assignee = $2 WHERE id = $1`, id, *u.Assignee); err != nil {

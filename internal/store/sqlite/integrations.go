@@ -371,7 +371,8 @@ func (s *Store) DeleteIntegration(ctx context.Context, id int64) error {
 		if n == 0 {
 			return fmt.Errorf("%w: integration %d", store.ErrNotFound, id)
 		}
-		for _, q := range []string{`DELETE FROM cursors WHERE integration_id = $1`, `DELETE FROM health WHERE integration_id = $1`} {
+		for _, q := range []string{`DELETE FROM cursors WHERE integration_id = $1`, `DELETE FROM health WHERE integration_id = $1`,
+			`DELETE FROM event_hooks WHERE integration_id = $1`} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return err
 			}
@@ -420,7 +421,7 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 			}
 		}
 		n = len(stale)
-		return nil
+		return s.resealHooks(ctx, tx, kr)
 	})
 	return n, err
 }

@@ -30,17 +30,30 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 		}
 	}
 	now := s.now().UnixNano()
+	raws := make([][]byte, len(events))
+	for i, e := range events {
+		raws[i] = e.Raw
+	}
+	var adopt *dictEncoder // a dictionary this append stores, used once it has committed
 	err := s.write(ctx, "append page", func(tx *sql.Tx) error {
-		res = store.AppendResult{}
+		res, adopt = store.AppendResult{}, nil
 		seq, err := readSequence(ctx, tx, store.StreamJournal)
 		if err != nil {
 			return err
 		}
 		if len(events) > 0 {
+			enc, dictID, err := s.pageEncoder(ctx, tx, integrationID, raws, now)
+			if err != nil {
+				return err
+			}
+			if dictID > 0 && enc.id == dictID && enc.fresh {
+				adopt = &enc.dictEncoder
+			}
 			ins := tx.StmtContext(ctx, s.insertEvent)
 			defer ins.Close()
 			for _, e := range events {
-				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, []byte(e.Raw), now)
+				data, dict := encode(enc.enc, dictID, e.Raw)
+				r, err := ins.ExecContext(ctx, seq+1, integrationID, e.UUID, nanos(e.Published), e.EventType, now, dict, data, sourceOf(e))
 				if err != nil {
 					return err
 				}
@@ -57,6 +70,9 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 				if err := writeSequence(ctx, tx, store.StreamJournal, seq); err != nil {
 					return err
 				}
+				if err := indexPage(ctx, tx, integrationID, seq-int64(res.Inserted), events); err != nil {
+					return err
+				}
 			}
 		}
 		res.LastSeq = seq
@@ -71,12 +87,42 @@ func (s *Store) AppendPage(ctx context.Context, integrationID int64, events []st
 	if err != nil {
 		return store.AppendResult{}, err
 	}
+	if adopt != nil {
+		s.codec.adopt(integrationID, *adopt)
+	} else if len(raws) > 0 {
+		s.codec.keepSamples(integrationID, raws)
+	}
 	return res, nil
 }
 
+// pageEncoder is the integration's encoder for a page, with its dictionary id (0: none). When
+// the page completes the samples a first dictionary needs, it stores the dictionary in tx and
+// returns it marked fresh: the caller adopts it once tx has committed.
+func (s *Store) pageEncoder(ctx context.Context, tx *sql.Tx, integrationID int64, raws [][]byte, now int64) (pageEnc, int64, error) {
+	enc, dictID, dict, err := s.codec.pageEncoder(ctx, tx, integrationID, raws)
+	if err != nil || dict == nil {
+		return pageEnc{dictEncoder: dictEncoder{id: dictID, enc: enc}}, dictID, err
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO journal_dicts (integration_id, dict, created_at) VALUES ($1, $2, $3) RETURNING id`,
+		integrationID, dict, now).Scan(&dictID); err != nil {
+		return pageEnc{}, 0, err
+	}
+	de, err := newDictEncoder(dictID, dict)
+	return pageEnc{dictEncoder: de, fresh: true}, dictID, err
+}
+
+// pageEnc is the encoder of one page; fresh when the page stores its dictionary.
+type pageEnc struct {
+	dictEncoder
+	fresh bool
+}
+
 // insertEventSQL inserts one journal row; a duplicate (integration, uuid) inserts nothing.
-const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, raw, stored_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (integration_id, uuid) DO NOTHING`
+const insertEventSQL = `INSERT INTO journal (seq, integration_id, uuid, published, event_type, stored_at, dict, raw, source)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (integration_id, uuid) DO NOTHING`
+
+// entryColumns is the SELECT list scanEntries reads.
+const entryColumns = `seq, integration_id, uuid, published, event_type, stored_at, dict, raw, source`
 
 // readSequence returns a stream's last assigned seq.
 func readSequence(ctx context.Context, q querier, stream store.Stream) (int64, error) {
@@ -104,13 +150,13 @@ func (s *Store) ReadJournal(ctx context.Context, afterSeq int64, limit int, f st
 	}
 	where, args := filterSQL(f, []any{afterSeq})
 	args = append(args, limit)
-	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+	q := `SELECT ` + entryColumns + ` FROM journal
 		WHERE seq > $1` + where + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap("read journal", err)
 	}
-	return scanEntries(rows, limit, s.wrap)
+	return s.scanEntries(ctx, rows, limit, func(e error) error { return s.wrap("read journal", e) })
 }
 
 // ReadJournalByTime implements store.Journal with the journal_published index.
@@ -125,7 +171,7 @@ func (s *Store) ReadJournalByTime(ctx context.Context, after store.TimeKey, limi
 		pub = after.Published.UnixNano()
 	}
 	args := []any{pub, after.UUID, after.Seq}
-	q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+	q := `SELECT ` + entryColumns + ` FROM journal
 		WHERE published IS NOT NULL AND (published, uuid, seq) > ($1, $2, $3)`
 	where, args := filterSQL(f.ReadFilter, args)
 	q += where
@@ -143,25 +189,42 @@ func (s *Store) ReadJournalByTime(ctx context.Context, after store.TimeKey, limi
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	return scanEntries(rows, limit, func(_ string, e error) error { return s.wrap(op, e) })
+	return s.scanEntries(ctx, rows, limit, func(e error) error { return s.wrap(op, e) })
 }
 
-// scanEntries reads journal rows (seq, integration_id, uuid, published, event_type, raw,
-// stored_at) and closes them.
-func scanEntries(rows *sql.Rows, limit int, wrap func(string, error) error) ([]store.Entry, error) {
-	defer rows.Close()
+// scanEntries reads journal rows of entryColumns and closes them, then decompresses each event
+// (a dictionary not yet loaded is read on a connection of its own, so the rows are closed
+// first). A row that does not decompress is damage SQLite cannot see: the error names its seq,
+// and the store calls it corrupt.
+func (s *Store) scanEntries(ctx context.Context, rows *sql.Rows, limit int, wrap func(error) error) ([]store.Entry, error) {
 	out := make([]store.Entry, 0, min(limit, 1024))
+	var dicts []sql.NullInt64
 	for rows.Next() {
 		var e store.Entry
-		var pub, stored sql.NullInt64
+		var pub, stored, dict sql.NullInt64
 		var raw blob
-		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &raw, &stored); err != nil {
-			return nil, wrap("read journal", err)
+		if err := rows.Scan(&e.Seq, &e.IntegrationID, &e.UUID, &pub, &e.EventType, &stored, &dict, &raw, &e.Source); err != nil {
+			rows.Close()
+			return nil, wrap(err)
 		}
 		e.Published, e.StoredAt, e.Raw = fromNanos(pub), fromNanos(stored), json.RawMessage(raw)
 		out = append(out, e)
+		dicts = append(dicts, dict)
 	}
-	return out, wrap("read journal", rows.Err())
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err)
+	}
+	for i := range out {
+		e := &out[i]
+		data, err := s.codec.decode(ctx, s.r, dicts[i], e.Raw)
+		if err != nil {
+			return nil, wrap(fmt.Errorf("%w: journal entry %d (integration %d, uuid %s): %w; restore the database from a backup, or export what still reads with 'idwatch events export'",
+				store.ErrCorrupt, e.Seq, e.IntegrationID, e.UUID, err))
+		}
+		e.Raw = data
+	}
+	return out, nil
 }
 
 // filterSQL turns a ReadFilter into "AND …" clauses with numbered parameters after args.
@@ -212,13 +275,13 @@ func (s *Store) JournalByUUID(ctx context.Context, integrationID int64, uuids []
 			args = append(args, u)
 			marks[i] = "$" + strconv.Itoa(i+2)
 		}
-		q := `SELECT seq, integration_id, uuid, published, event_type, raw, stored_at FROM journal
+		q := `SELECT ` + entryColumns + ` FROM journal
 		WHERE integration_id = $1 AND uuid IN (` + strings.Join(marks, ", ") + `) ORDER BY seq`
 		rows, err := s.r.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, s.wrap(op, err)
 		}
-		es, err := scanEntries(rows, n, func(_ string, e error) error { return s.wrap(op, e) })
+		es, err := s.scanEntries(ctx, rows, n, func(e error) error { return s.wrap(op, e) })
 		if err != nil {
 			return nil, err
 		}
@@ -365,9 +428,7 @@ func (s *Store) trimStep(ctx context.Context, tx *sql.Tx, beforeSeq int64, overr
 	if err != nil {
 		return 0, false, err
 	}
-	// Normalized records share the journal's retention: they go with their source entries.
-	_, err = tx.ExecContext(ctx, `DELETE FROM records WHERE seq < $1`, upto)
-	return n, upto < bound, err
+	return n, upto < bound, unindexEvents(ctx, tx, upto)
 }
 
 // execCount runs a statement and returns the number of rows it affected.

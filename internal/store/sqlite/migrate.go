@@ -53,9 +53,18 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	return ms, nil
 }
 
+// goStep is a migration step written in Go, for what SQL alone cannot do (compressing rows). A
+// migration file names one on a line of its own, "-- go: name (what it does)"; the step runs
+// there, in the migration's transaction, between the SQL before and after the line.
+type goStep func(ctx context.Context, tx *sql.Tx) error
+
+// goStepMarker starts the line that names a goStep in a migration file.
+const goStepMarker = "-- go: "
+
 // migrate applies every migration newer than the database's schema_version, each in its own
 // transaction together with its version row, so a crash mid-migration leaves the previous version.
-func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
+// upto > 0 stops after that version (tests build databases of an older schema with it).
+func migrate(ctx context.Context, db *sql.DB, now func() time.Time, steps map[string]goStep, upto int) error {
 	ms, err := loadMigrations(migrations)
 	if err != nil {
 		return err
@@ -66,10 +75,13 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
 		applied_at BIGINT NOT NULL)`); err != nil {
 		return err
 	}
+	if upto > 0 && upto < len(ms) {
+		ms = ms[:upto]
+	}
 	// Each step re-reads the version inside its (immediate) transaction, so two processes opening
 	// a new database at once cannot apply the same step twice.
 	for {
-		done, err := migrateStep(ctx, db, ms, now)
+		done, err := migrateStep(ctx, db, ms, now, steps)
 		if err != nil || done {
 			return err
 		}
@@ -77,7 +89,7 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
 }
 
 // migrateStep applies the next pending migration and reports whether none was left.
-func migrateStep(ctx context.Context, db *sql.DB, ms []migration, now func() time.Time) (bool, error) {
+func migrateStep(ctx context.Context, db *sql.DB, ms []migration, now func() time.Time, steps map[string]goStep) (bool, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -87,14 +99,14 @@ func migrateStep(ctx context.Context, db *sql.DB, ms []migration, now func() tim
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
 		return false, err
 	}
-	if current > len(ms) {
+	if current > len(ms) && len(ms) == countMigrations() {
 		return false, fmt.Errorf("database schema version %d is newer than this idwatch understands (%d): run a newer idwatch", current, len(ms))
 	}
-	if current == len(ms) {
+	if current >= len(ms) {
 		return true, nil
 	}
 	m := ms[current]
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if err := runMigration(ctx, tx, m, steps); err != nil {
 		return false, fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)`,
@@ -112,4 +124,39 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
 	return v, s.wrap("schema version", err)
+}
+
+// runMigration executes a migration's SQL, and the Go steps it names where it names them.
+func runMigration(ctx context.Context, tx *sql.Tx, m migration, steps map[string]goStep) error {
+	rest := m.sql
+	for {
+		before, after, found := strings.Cut(rest, "\n"+goStepMarker)
+		if strings.TrimSpace(before) != "" {
+			if _, err := tx.ExecContext(ctx, before); err != nil {
+				return err
+			}
+		}
+		if !found {
+			return nil
+		}
+		line, tail, _ := strings.Cut(after, "\n")
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		step := steps[name]
+		if step == nil {
+			return fmt.Errorf("names the Go step %q, which this idwatch does not have", name)
+		}
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("step %s: %w", name, err)
+		}
+		rest = tail
+	}
+}
+
+// countMigrations is the number of embedded migrations (0 if they cannot be read).
+func countMigrations() int {
+	ms, err := loadMigrations(migrations)
+	if err != nil {
+		return 0
+	}
+	return len(ms)
 }

@@ -3,11 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/store"
@@ -34,9 +31,6 @@ func (s *Store) CommitProcessed(ctx context.Context, consumer string, seq int64,
 			return fmt.Errorf("%w: consumer %q reads the %s stream, not the journal", store.ErrInvalid, consumer, stream)
 		}
 		var err error
-		if res.Records, err = insertRecords(ctx, tx, b.Records); err != nil {
-			return err
-		}
 		if res.Alerts, err = insertAlerts(ctx, tx, b.Alerts, now); err != nil {
 			return err
 		}
@@ -68,83 +62,12 @@ func validateBatch(consumer string, seq int64, b store.ProcessedBatch) error {
 	if consumer == "" || seq < 0 {
 		return fmt.Errorf("%w: commit needs a consumer name and an offset >= 0", store.ErrInvalid)
 	}
-	for i, r := range b.Records {
-		if r.Seq <= 0 || r.Seq > seq || r.Schema == "" || len(r.Body) == 0 {
-			return fmt.Errorf("%w: record %d needs a seq in 1..%d, a schema and a body", store.ErrInvalid, i, seq)
-		}
-	}
 	for i, e := range b.State {
 		if e.Key == "" {
 			return fmt.Errorf("%w: state entry %d has no key", store.ErrInvalid, i)
 		}
 	}
 	return validateAlerts(b.Alerts)
-}
-
-// insertRecords stores the records not yet stored and returns how many were new.
-func insertRecords(ctx context.Context, tx *sql.Tx, recs []store.Record) (int, error) {
-	if len(recs) == 0 {
-		return 0, nil
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO records (seq, schema_name, integration_id, class_uid, uuid, time, body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (seq, schema_name) DO NOTHING`)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	inserted := 0
-	for _, r := range recs {
-		res, err := st.ExecContext(ctx, r.Seq, r.Schema, r.IntegrationID, r.ClassUID, r.UUID, nanos(r.Time), []byte(r.Body))
-		if err != nil {
-			return 0, err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return 0, err
-		} else if n == 1 {
-			inserted++
-		}
-	}
-	return inserted, nil
-}
-
-// ReadRecords implements store.Processing. The limit counts journal entries, not records, so the
-// records of one entry always come together.
-func (s *Store) ReadRecords(ctx context.Context, afterSeq int64, limit int, f store.RecordFilter) ([]store.Record, error) {
-	const op = "read records"
-	if err := checkLimit(limit); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	where, args := recordFilterSQL(f, []any{afterSeq})
-	args = append(args, limit)
-	q := `SELECT seq, schema_name, integration_id, class_uid, uuid, time, body FROM records
-		WHERE seq > $1` + where + ` AND seq <= COALESCE((SELECT MAX(seq) FROM (SELECT DISTINCT seq FROM records
-			WHERE seq > $1` + where + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args)) + `)), 0)
-		ORDER BY seq, schema_name`
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	defer rows.Close()
-	var out []store.Record
-	for rows.Next() {
-		var r store.Record
-		var tm sql.NullInt64
-		var body blob
-		if err := rows.Scan(&r.Seq, &r.Schema, &r.IntegrationID, &r.ClassUID, &r.UUID, &tm, &body); err != nil {
-			return nil, s.wrap(op, err)
-		}
-		r.Time, r.Body = fromNanos(tm), json.RawMessage(body)
-		out = append(out, r)
-	}
-	return out, s.wrap(op, rows.Err())
-}
-
-// recordFilterSQL turns a RecordFilter into "AND …" clauses with numbered parameters after args.
-func recordFilterSQL(f store.RecordFilter, args []any) (string, []any) {
-	var b strings.Builder
-	args = andIn(&b, args, "schema_name", f.Schemas)
-	args = andIn(&b, args, "integration_id", f.Integrations)
-	return b.String(), args
 }
 
 // ConsumerState implements store.Processing.

@@ -42,8 +42,17 @@ type Options struct {
 	SyncFull bool
 	// BusyTimeout bounds waiting for another process holding the database lock; 0 means 10s.
 	BusyTimeout time.Duration
-	// ReadConns is the size of the read pool; 0 means 4.
+	// ReadConns is the size of the read pool; 0 means 4. Each reader's page cache is
+	// readerCachePages pages (320 KiB).
 	ReadConns int
+	// CacheBytes bounds the writer connection's page cache; 0 means 32 MiB. It holds a page of
+	// events until it commits; below a page's size SQLite spills to the WAL before the commit.
+	CacheBytes int64
+	// MmapBytes lets each connection read up to this much of the file through a memory map
+	// instead of copies in its page cache; 0 (the default) reads through the cache only. Mapped
+	// pages count towards the process's RSS while they are resident, though the kernel can drop
+	// them at any time.
+	MmapBytes int64
 	// Faults injects failures for tests; nil in production.
 	Faults store.Faults
 	// Keys says what OpenDataDir's caller needs the master key for (Open ignores it).
@@ -65,6 +74,9 @@ func (o Options) Validate() error {
 	if o.BusyTimeout < 0 || o.ReadConns < 0 {
 		errs = append(errs, errors.New("BusyTimeout and ReadConns must not be negative"))
 	}
+	if o.CacheBytes < 0 || (o.CacheBytes > 0 && o.CacheBytes < minCacheBytes) || o.MmapBytes < 0 {
+		errs = append(errs, fmt.Errorf("CacheBytes must be 0 (default) or at least %d, and MmapBytes must not be negative", minCacheBytes))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite store: %w", err)
 	}
@@ -83,6 +95,8 @@ type Store struct {
 	faults store.Faults
 	// insertEvent is insertEventSQL prepared once on the writer connection.
 	insertEvent *sql.Stmt
+	// codec compresses and decompresses the journal's events.
+	codec *rawCodec
 	// trimBatch is trimBatch outside tests.
 	trimBatch int64
 
@@ -130,7 +144,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	q.Add("_pragma", "synchronous("+syncMode+")")
 	// 32 MiB of page cache keeps a whole page of events in memory until commit instead of
 	// spilling it to the WAL half-way.
-	q.Add("_pragma", "cache_size(-32768)")
+	cache := o.CacheBytes
+	if cache == 0 {
+		cache = defaultCacheBytes
+	}
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cache>>10))
+	q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", o.MmapBytes))
 	q.Add("_txlock", "immediate")
 	if err := createDatabase(ctx, o.Path, busy); err != nil {
 		return nil, s.wrap("create", err)
@@ -145,15 +164,26 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.w.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, s.w, s.now); err != nil {
+	if s.codec, err = newRawCodec(); err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	if err := migrate(ctx, s.w, s.now, s.goSteps(), 0); err != nil {
+		s.codec.close()
 		_ = s.w.Close()
 		return nil, s.wrap("migrate", err)
 	}
+	if err := s.backfillEventIndex(ctx); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
 	if s.insertEvent, err = s.w.PrepareContext(ctx, insertEventSQL); err != nil {
+		s.codec.close()
 		_ = s.w.Close()
 		return nil, s.wrap("prepare", err)
 	}
-	if err := s.openReaders(o.ReadConns, busy); err != nil {
+	if err := s.openReaders(o.ReadConns, busy, o.MmapBytes); err != nil {
+		s.codec.close()
 		_ = s.insertEvent.Close()
 		_ = s.w.Close()
 		return nil, err
@@ -161,12 +191,24 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
+// defaultCacheBytes is the writer's page cache unless Options.CacheBytes says otherwise;
+// minCacheBytes the least it may be set to (a few pages of the largest events).
+const (
+	defaultCacheBytes = 32 << 20
+	minCacheBytes     = 1 << 20
+)
+
+// goSteps are the Go steps migrations name (migrate.go).
+func (s *Store) goSteps() map[string]goStep {
+	return map[string]goStep{"pack_journal": s.packJournal}
+}
+
 // readerCachePages is each reader's page cache size in pages (320 KiB of 16 KiB pages). Smaller
 // values (8, 12) measured no faster.
 const readerCachePages = 20
 
 // openReaders opens the read-only pool of n connections (0: 4).
-func (s *Store) openReaders(n int, busy time.Duration) error {
+func (s *Store) openReaders(n int, busy time.Duration, mmap int64) error {
 	rq := url.Values{}
 	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	// Every commit (a sink's offset, a collected page) changes the WAL, and each reader's next read
@@ -176,6 +218,7 @@ func (s *Store) openReaders(n int, busy time.Duration) error {
 	// small one bounds what each reset frees; a read is a sequential B-tree walk that needs only a
 	// handful of pages at a time.
 	rq.Add("_pragma", fmt.Sprintf("cache_size(%d)", readerCachePages))
+	rq.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mmap))
 	rq.Add("_query_only", "1")
 	var err error
 	if s.r, err = sql.Open("sqlite", s.path+"?"+rq.Encode()); err != nil {
@@ -192,7 +235,10 @@ func (s *Store) openReaders(n int, busy time.Duration) error {
 // Close closes both connection pools (SQLite checkpoints the WAL on the last close); calling it
 // again returns the first result.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.insertEvent.Close(), s.r.Close(), s.w.Close()) })
+	s.closeOnce.Do(func() {
+		s.closeErr = errors.Join(s.insertEvent.Close(), s.r.Close(), s.w.Close())
+		s.codec.close()
+	})
 	return s.closeErr
 }
 

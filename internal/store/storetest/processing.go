@@ -1,31 +1,11 @@
 package storetest
 
 import (
-	"bytes"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/idwatch/idwatch/internal/store"
 )
-
-// sampleRecords returns the records a processor would derive from entries first..last of
-// integration 1: one auth record each, and a second, generic one for even seqs.
-func sampleRecords(first, last int64) []store.Record {
-	var out []store.Record
-	for seq := first; seq <= last; seq++ {
-		r := store.Record{Seq: seq, Schema: "auth", IntegrationID: 1, ClassUID: 3002, UUID: fmt.Sprintf("a-%d", seq-1),
-			Time: epoch.Add(time.Duration(seq) * time.Second), Body: []byte(fmt.Sprintf(`{"class_uid":3002,"seq":%d}`, seq))}
-		out = append(out, r)
-		if seq%2 == 0 {
-			g := r
-			g.Schema, g.ClassUID = "generic", 0
-			g.Body = []byte(fmt.Sprintf(`{"seq":%d}`, seq))
-			out = append(out, g)
-		}
-	}
-	return out
-}
 
 func (su suite) processing(t *testing.T) {
 	t.Run("CommitAndRead", func(t *testing.T) {
@@ -33,11 +13,11 @@ func (su suite) processing(t *testing.T) {
 		f.appendPage(1, events("a", 6, epoch), nil)
 		_, err := f.s.RegisterConsumer(f.ctx, "processor", store.StreamJournal, 0)
 		f.must(err)
-		batch := store.ProcessedBatch{Records: sampleRecords(1, 4), Alerts: []store.Alert{sampleAlert("al1", epoch)},
+		batch := store.ProcessedBatch{Alerts: []store.Alert{sampleAlert("al1", epoch)},
 			State: []store.StateEntry{{Key: "k1", Value: []byte("v1")}, {Key: "k2", Value: []byte("v2")}}}
 		res, err := f.s.CommitProcessed(f.ctx, "processor", 4, batch)
 		f.must(err)
-		if res != (store.ProcessedResult{Records: 6, Alerts: 1}) {
+		if res != (store.ProcessedResult{Alerts: 1}) {
 			t.Fatalf("first commit: %+v", res)
 		}
 		if off, err := f.s.Offset(f.ctx, "processor"); err != nil || off != 4 {
@@ -52,40 +32,13 @@ func (su suite) processing(t *testing.T) {
 		if off, _ := f.s.Offset(f.ctx, "processor"); off != 4 {
 			t.Fatalf("offset moved back to %d", off)
 		}
-		got, err := f.s.ReadRecords(f.ctx, 0, 100, store.RecordFilter{})
-		f.must(err)
-		want := sampleRecords(1, 4)
-		if len(got) != len(want) {
-			t.Fatalf("read %d records, want %d", len(got), len(want))
-		}
-		for i, r := range got {
-			w := want[i]
-			if r.Seq != w.Seq || r.Schema != w.Schema || r.IntegrationID != 1 || r.ClassUID != w.ClassUID || r.UUID != w.UUID ||
-				!r.Time.Equal(w.Time) || !bytes.Equal(r.Body, w.Body) {
-				t.Fatalf("record %d = %+v, want %+v", i, r, w)
-			}
-		}
-		// The limit counts entries: seq 2's two records come together.
-		page, err := f.s.ReadRecords(f.ctx, 0, 2, store.RecordFilter{})
-		f.must(err)
-		if len(page) != 3 || page[2].Seq != 2 || page[2].Schema != "generic" {
-			t.Fatalf("two entries: %+v", page)
-		}
-		gen, err := f.s.ReadRecords(f.ctx, 0, 1, store.RecordFilter{Schemas: []string{"generic"}})
-		f.must(err)
-		if len(gen) != 1 || gen[0].Seq != 2 {
-			t.Fatalf("generic filter: %+v", gen)
-		}
-		if none, err := f.s.ReadRecords(f.ctx, 0, 10, store.RecordFilter{Integrations: []int64{2}}); err != nil || len(none) != 0 {
-			t.Fatalf("other integration: %+v %v", none, err)
-		}
 		state, err := f.s.ConsumerState(f.ctx, "processor")
 		f.must(err)
 		if len(state) != 2 || state[0].Key != "k1" || string(state[1].Value) != "v2" {
 			t.Fatalf("state %+v", state)
 		}
 		// A nil value deletes the key; others are replaced.
-		_, err = f.s.CommitProcessed(f.ctx, "processor", 5, store.ProcessedBatch{Records: sampleRecords(5, 5),
+		_, err = f.s.CommitProcessed(f.ctx, "processor", 5, store.ProcessedBatch{
 			State: []store.StateEntry{{Key: "k1"}, {Key: "k2", Value: []byte("v2b")}}})
 		f.must(err)
 		state, err = f.s.ConsumerState(f.ctx, "processor")
@@ -97,10 +50,8 @@ func (su suite) processing(t *testing.T) {
 		wantErr(t, "offset beyond the journal", err, store.ErrInvalid)
 		_, err = f.s.CommitProcessed(f.ctx, "nobody", 1, store.ProcessedBatch{})
 		wantErr(t, "unregistered consumer", err, store.ErrNotFound)
-		_, err = f.s.CommitProcessed(f.ctx, "processor", 6, store.ProcessedBatch{Records: []store.Record{{Seq: 6, Schema: "auth"}}})
-		wantErr(t, "record without body", err, store.ErrInvalid)
-		_, err = f.s.ReadRecords(f.ctx, 0, 0, store.RecordFilter{})
-		wantErr(t, "limit 0", err, store.ErrInvalid)
+		_, err = f.s.CommitProcessed(f.ctx, "processor", 6, store.ProcessedBatch{State: []store.StateEntry{{Value: []byte("v")}}})
+		wantErr(t, "state entry without key", err, store.ErrInvalid)
 		f.must(f.s.UnregisterConsumer(f.ctx, "processor"))
 		if state, err := f.s.ConsumerState(f.ctx, "processor"); err != nil || len(state) != 0 {
 			t.Fatalf("state survived unregistering: %+v %v", state, err)
@@ -112,12 +63,10 @@ func (su suite) processing(t *testing.T) {
 		_, err := f.s.RegisterConsumer(f.ctx, "processor", store.StreamJournal, 0)
 		f.must(err)
 		f.arm(store.FaultBeforeProcessedOffset)
-		_, err = f.s.CommitProcessed(f.ctx, "processor", 4, store.ProcessedBatch{Records: sampleRecords(1, 4),
+		_, err = f.s.CommitProcessed(f.ctx, "processor", 4, store.ProcessedBatch{
 			Alerts: []store.Alert{sampleAlert("al1", epoch)}, State: []store.StateEntry{{Key: "k", Value: []byte("v")}}})
 		wantErr(t, "commit with a fault before the offset", err, errInjected)
 		f.disarm()
-		recs, err := f.s.ReadRecords(f.ctx, 0, 10, store.RecordFilter{})
-		f.must(err)
 		alerts, err := f.s.ReadAlerts(f.ctx, 0, 10)
 		f.must(err)
 		state, err := f.s.ConsumerState(f.ctx, "processor")
@@ -126,8 +75,8 @@ func (su suite) processing(t *testing.T) {
 		f.must(err)
 		last, err := f.s.LastAlertSeq(f.ctx)
 		f.must(err)
-		if len(recs)+len(alerts)+len(state) != 0 || off != 0 || last != 0 {
-			t.Fatalf("failed commit left records %d, alerts %d, state %d, offset %d, alert seq %d", len(recs), len(alerts), len(state), off, last)
+		if len(alerts)+len(state) != 0 || off != 0 || last != 0 {
+			t.Fatalf("failed commit left alerts %d, state %d, offset %d, alert seq %d", len(alerts), len(state), off, last)
 		}
 	})
 	t.Run("RetentionAndSeqBefore", func(t *testing.T) {
@@ -155,14 +104,5 @@ func (su suite) processing(t *testing.T) {
 		}
 		_, err := f.s.RegisterConsumer(f.ctx, "processor", store.StreamJournal, 0)
 		f.must(err)
-		_, err = f.s.CommitProcessed(f.ctx, "processor", 4, store.ProcessedBatch{Records: sampleRecords(1, 4)})
-		f.must(err)
-		_, err = f.s.TrimJournal(f.ctx, 3)
-		f.must(err)
-		recs, err := f.s.ReadRecords(f.ctx, 0, 10, store.RecordFilter{})
-		f.must(err)
-		if len(recs) == 0 || recs[0].Seq != 3 {
-			t.Fatalf("records after trimming below 3: %+v", recs)
-		}
 	})
 }

@@ -148,6 +148,9 @@ func (su suite) integrations(t *testing.T) {
 		f := su.open(t)
 		created, err := f.s.CreateIntegration(f.ctx, sampleIntegration("acme"))
 		f.must(err)
+		_, err = f.s.PutEventHook(f.ctx, store.EventHook{IntegrationID: created.ID, URL: "https://x/hooks/okta/acme",
+			HeaderName: "Authorization", Secret: secret.New("hook-secret")})
+		f.must(err)
 		f.must(f.s.Close())
 		oldKey := bytes.Repeat([]byte{7}, secret.KeySize)
 		rotated, err := secret.NewKeyring(bytes.Repeat([]byte{9}, secret.KeySize), oldKey)
@@ -171,6 +174,9 @@ func (su suite) integrations(t *testing.T) {
 		f.must(err)
 		if got.Credentials.APIToken.Reveal() != SampleToken {
 			t.Fatal("secret lost in reseal")
+		}
+		if h, err := f.s.EventHook(f.ctx, created.ID); err != nil || h.Secret.Reveal() != "hook-secret" {
+			t.Fatalf("event hook secret after reseal: %v", err)
 		}
 	})
 }

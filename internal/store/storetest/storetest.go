@@ -59,8 +59,12 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("APIKeys", s.apiKeys)
 	t.Run("Stats", s.stats)
 	t.Run("Inventory", s.inventory)
+	t.Run("EventHooks", s.eventHooks)
+	t.Run("EventSearch", s.eventSearch)
+	t.Run("AlertTriage", s.alertTriage)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reopen", s.reopen)
+	t.Run("RawBytes", s.rawBytes)
 }
 
 type suite struct {
