@@ -325,7 +325,7 @@ func (s *Store) backfillEventIndex(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			es, err := s.scanEntries(ctx, rows, backfillBatch, func(e error) error { return e })
+			es, err := s.scanEntriesOn(ctx, tx, rows, backfillBatch, func(e error) error { return e })
 			if err != nil {
 				return err
 			}

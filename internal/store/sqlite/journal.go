@@ -197,6 +197,12 @@ func (s *Store) ReadJournalByTime(ctx context.Context, after store.TimeKey, limi
 // first). A row that does not decompress is damage SQLite cannot see: the error names its seq,
 // and the store calls it corrupt.
 func (s *Store) scanEntries(ctx context.Context, rows *sql.Rows, limit int, wrap func(error) error) ([]store.Entry, error) {
+	return s.scanEntriesOn(ctx, s.r, rows, limit, wrap)
+}
+
+// scanEntriesOn is scanEntries reading missing dictionaries through q (a transaction whose rows
+// are the ones scanned, while the store is still opening and has no reader yet).
+func (s *Store) scanEntriesOn(ctx context.Context, q querier, rows *sql.Rows, limit int, wrap func(error) error) ([]store.Entry, error) {
 	out := make([]store.Entry, 0, min(limit, 1024))
 	var dicts []sql.NullInt64
 	for rows.Next() {
@@ -217,7 +223,7 @@ func (s *Store) scanEntries(ctx context.Context, rows *sql.Rows, limit int, wrap
 	}
 	for i := range out {
 		e := &out[i]
-		data, err := s.codec.decode(ctx, s.r, dicts[i], e.Raw)
+		data, err := s.codec.decode(ctx, q, dicts[i], e.Raw)
 		if err != nil {
 			return nil, wrap(fmt.Errorf("%w: journal entry %d (integration %d, uuid %s): %w; restore the database from a backup, or export what still reads with 'idwatch events export'",
 				store.ErrCorrupt, e.Seq, e.IntegrationID, e.UUID, err))

@@ -29,7 +29,7 @@ func downgradeSearch(t *testing.T, path string) {
 		`ALTER TABLE alerts DROP COLUMN status_by`, `ALTER TABLE alerts DROP COLUMN status_at`,
 		`DROP TABLE event_terms`, `DROP TABLE event_index`, `DROP TABLE search_entities`, `DROP TABLE search_names`,
 		`DROP TABLE event_index_backfill`,
-		`DELETE FROM schema_version WHERE version >= 10`,
+		`DELETE FROM schema_version WHERE version >= 17`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -86,7 +86,7 @@ func TestMigrationIndexesExistingJournal(t *testing.T) {
 	}
 	downgradeSearch(t, path)
 	s = openAt(t, path)
-	if v, err := s.SchemaVersion(t.Context()); err != nil || v < 11 {
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v < 18 {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 	if got := want(s); got != before {
