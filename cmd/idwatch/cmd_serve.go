@@ -13,6 +13,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/config"
+	"github.com/idwatch/idwatch/internal/detect/sigma"
 	"github.com/idwatch/idwatch/internal/freshness"
 	"github.com/idwatch/idwatch/internal/hooks"
 	"github.com/idwatch/idwatch/internal/incident"
@@ -79,6 +80,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	inventories := newInventories(io, st, govs, cfg.Inventory)
 	var proc *process.Processor
 	if cfg.Process.On() {
 		// Rules' responses act on alerts raised from now on, within the cycle that raised them.
@@ -90,15 +92,15 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 			return err
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
-			SkipBadRules: !cfg.Process.StrictRules, Placeholders: cfg.PlaceholderMap(), AlertConsumers: []process.AlertConsumer{responder},
+			SkipBadRules: !cfg.Process.StrictRules, Placeholders: sigma.PlaceholderChain{cfg.PlaceholderMap(), adminPlaceholders{inventories.Admins()}}, AlertConsumers: []process.AlertConsumer{responder}, Enrichment: inventories,
 			Incidents: incident.Config{Window: cfg.Process.IncidentWindow}, ReopenWithin: cfg.Process.IncidentReopen, Observe: fresh.Observe}); err != nil {
 			return err
 		}
 	}
-	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSF(normalize.New())}
+	group := sink.GroupOptions{Store: st, Configs: cfg.SinksIn(c.dataDir), Logger: io.log, OCSF: sink.NormalizeOCSFEnriched(normalize.New(), inventories.Enricher)}
 	retention := store.Retention{Journal: st, Keep: cfg.Storage.Keep(), Alerts: st, AlertsKeep: cfg.Storage.AlertsKeepOrDefault(),
 		DeadLetters: st, DeadLettersKeep: cfg.Storage.DeadLettersKeepOrDefault(),
-		Incidents: st, IncidentsKeep: cfg.Storage.IncidentsKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
+		Incidents: st, IncidentsKeep: cfg.Storage.IncidentsKeepOrDefault(), Identity: st, IdentityKeep: cfg.Storage.AlertsKeepOrDefault(), Interval: cfg.Storage.Interval(), Logger: io.log}
 	if !*quiet {
 		stopStatus := reportStatus(ctx, m)
 		defer stopStatus()
@@ -146,7 +148,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	}
 	start("sinks", func(ctx context.Context) error { return sink.RunGroup(ctx, group) })
 	start("retention", retention.Run)
-	start("inventory", func(ctx context.Context) error { return runInventories(ctx, io, st, govs, cfg.Inventory) })
+	start("inventory", inventories.Run)
 	if hookSrv != nil {
 		io.log.Info("receiving Okta event hooks", "listen", hookSrv.Addr(), "path", hooks.PathPrefix+"{integration}")
 		start("hooks", hookSrv.Run)
@@ -223,7 +225,12 @@ func deliverAll(ctx context.Context, st *sqlite.Store, group sink.GroupOptions) 
 	if err != nil {
 		return err
 	}
-	end := map[store.Stream]int64{store.StreamJournal: journalEnd, store.StreamAlerts: alertsEnd, store.StreamIncidents: incidentsEnd}
+	identityEnd, err := st.LastIdentitySeq(ctx)
+	if err != nil {
+		return err
+	}
+	end := map[store.Stream]int64{store.StreamJournal: journalEnd, store.StreamAlerts: alertsEnd, store.StreamIncidents: incidentsEnd,
+		store.StreamIdentity: identityEnd}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	started := make(chan []*sink.Runner, 1)

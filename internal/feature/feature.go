@@ -41,6 +41,9 @@ const responseRole = `a custom admin role with the permissions "Edit users' life
 var table = []Feature{
 	{Name: Logs, Title: "log collection", Scopes: []string{"okta.logs.read"},
 		Role: "Report Administrator (or Read-Only Administrator)", Uses: "GET /api/v1/logs"},
+	// A user's enrolled factors (GET /api/v1/users/{id}/factors) are read with okta.users.read,
+	// the scope Okta's OpenAPI names for it; okta.factors.read covers the org's factor settings
+	// (/api/v1/org/factors), which idwatch does not read, so it is not asked for.
 	{Name: Inventory, Title: "identity inventory and posture",
 		Scopes: []string{"okta.users.read", "okta.groups.read", "okta.roles.read", "okta.schemas.read"},
 		Role:   "Read-Only Administrator",

@@ -50,6 +50,19 @@ func TestNoSessionsScope(t *testing.T) {
 	}
 }
 
+// TestNoFactorsScope pins the scope of GET /api/v1/users/{id}/factors: Okta's OpenAPI names
+// okta.users.read (okta.factors.read is for the org's factor configuration, /api/v1/org/factors),
+// so the inventory reads admins' factors without asking for okta.factors.read.
+func TestNoFactorsScope(t *testing.T) {
+	inv, err := FromList([]string{"inventory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(Every().Scopes(), "okta.factors.read") || !slices.Contains(inv.Scopes(), "okta.users.read") {
+		t.Fatalf("inventory scopes %v", inv.Scopes())
+	}
+}
+
 func TestGrant(t *testing.T) {
 	inv, _ := Lookup(Inventory)
 	resp, _ := Lookup(Response)

@@ -61,7 +61,7 @@ func (s *Service) syncDue(ctx context.Context, now time.Time, interval time.Dura
 		return false, err
 	}
 	if s.index.Load() == nil {
-		s.index.Store(NewIndex(&snap)) // a restart answers lookups from the stored inventory
+		s.setIndex(&snap) // a restart answers lookups from the stored inventory
 	}
 	return now.Sub(snap.Sync.FinishedAt) >= interval, nil
 }

@@ -167,7 +167,7 @@ func (s *Syncer) FullSync(ctx context.Context, integrationID int64) (store.Inven
 		}
 		err := s.fillFactors(ctx, &snap.Users[i], calls)
 		if forbidden(err) {
-			// Without okta.factors.read (service apps) no factor is readable: the factor
+			// Without the admin permission to view users' factors none is readable: the factor
 			// findings stay silent rather than guess, and the sync goes on.
 			snap.Sync.FactorsDenied = true
 			break

@@ -20,7 +20,7 @@ import (
 
 // ConsumerName is the journal consumer the inventory of an integration reads as.
 func ConsumerName(integrationID int64) string {
-	return "inventory/" + strconv.FormatInt(integrationID, 10)
+	return consumerPrefix + strconv.FormatInt(integrationID, 10)
 }
 
 // Service keeps one integration's inventory: full syncs and incremental updates from the journal.
@@ -34,6 +34,19 @@ type Service struct {
 	index atomic.Pointer[Index]
 	// Batch is how many journal entries one Step reads (default 500).
 	Batch int
+	// onChange is told when index is replaced (a Manager refreshing what derives from it).
+	onChange func(integrationID int64)
+}
+
+// consumerPrefix begins every inventory's consumer name.
+const consumerPrefix = "inventory/"
+
+// setIndex makes snap the inventory Lookup reads and says so.
+func (s *Service) setIndex(snap *store.InventorySnapshot) {
+	s.index.Store(NewIndex(snap))
+	if s.onChange != nil {
+		s.onChange(s.IntegrationID)
+	}
 }
 
 func (s *Service) log() *slog.Logger {
@@ -66,13 +79,33 @@ func (s *Service) Sync(ctx context.Context) (store.InventorySnapshot, error) {
 			return snap, err
 		}
 	}
-	return snap, s.evaluate(ctx, &snap)
+	return snap, s.evaluate(ctx, &snap, true)
 }
 
 // evaluate computes and stores the posture findings of snap, and makes snap the one Lookup reads.
-func (s *Service) evaluate(ctx context.Context, snap *store.InventorySnapshot) error {
-	s.index.Store(NewIndex(snap))
-	return s.Store.SavePosture(ctx, s.IntegrationID, posture.Evaluate(snap, s.Syncer.Config.Posture, s.Syncer.now()))
+// It appends the change's OCSF records to the identity stream (identityRecords): every user after
+// a full sync, the changed users and posture findings otherwise.
+func (s *Service) evaluate(ctx context.Context, snap *store.InventorySnapshot, full bool) error {
+	prev := s.index.Load()
+	next := NewIndex(snap)
+	now := s.Syncer.now()
+	findings := posture.Evaluate(snap, s.Syncer.Config.Posture, now)
+	was, err := s.Store.Posture(ctx, s.IntegrationID)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SavePosture(ctx, s.IntegrationID, findings); err != nil {
+		return err
+	}
+	s.index.Store(next)
+	if s.onChange != nil {
+		s.onChange(s.IntegrationID)
+	}
+	recs, err := identityRecords(s.IntegrationID, prev, next, full, was, findings, now)
+	if err != nil {
+		return fmt.Errorf("inventory: identity records: %w", err)
+	}
+	return s.Store.AppendIdentityRecords(ctx, recs)
 }
 
 // change is what a batch of events asks to re-read.
@@ -268,7 +301,7 @@ func (s *Service) apply(ctx context.Context, ch *change) error {
 		}
 	}
 	s.log().Debug("inventory: applied events", "integration", s.IntegrationID, "events", ch.relevant, "apiCalls", Total(calls.Map()))
-	return s.evaluate(ctx, &snap)
+	return s.evaluate(ctx, &snap, false)
 }
 
 // refused reports an Okta answer that a retry cannot change: a 4xx other than 429.

@@ -122,20 +122,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			recs := n.Normalize(ev, testMeta)
-			got := encodeRecords(t, recs)
-			golden := strings.TrimSuffix(f, ".json") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("records differ from %s (go test -update rewrites it):\n%s", golden, got)
-			}
+			compareGolden(t, f, encodeRecords(t, recs))
 			for _, r := range recs {
 				b, _ := r.MarshalJSON()
 				if err := v.validate(b); err != nil {
@@ -144,6 +131,24 @@ func TestGolden(t *testing.T) {
 				checkInvariants(t, ev, r, b)
 			}
 		})
+	}
+}
+
+// compareGolden compares got with the .golden file next to fixture f (-update rewrites it).
+func compareGolden(t *testing.T, f string, got []byte) {
+	t.Helper()
+	golden := strings.TrimSuffix(f, ".json") + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("records differ from %s (go test -update rewrites it):\n%s", golden, got)
 	}
 }
 

@@ -171,6 +171,14 @@ func (n *Normalizer) mapEvent(ev *event.LogEvent, meta Meta, blk *mapBlock) *OCS
 		o.API = &API{Operation: ev.EventType, RequestUID: reqID, Service: ProductName}
 		o.Resources = resourcesOf(ev, "")
 	}
+	if meta.Enricher != nil {
+		if o.Actor != nil {
+			enrichUser(meta.Enricher, o.Actor.User)
+		}
+		if o.User != nil && (o.Actor == nil || o.User != o.Actor.User) {
+			enrichUser(meta.Enricher, o.User)
+		}
+	}
 	o.Source = ev
 	return o
 }

@@ -105,6 +105,16 @@ type User struct {
 	EmailAddr string
 	TypeID    int
 	Type      string
+
+	// Enrichment (enrich.go), set only for a user the inventory knows: uid_alt is the AD
+	// objectSid, ldap_person.ldap_dn the distinguishedName, account the AD account.
+	UIDAlt  string
+	LDAPDN  string
+	Groups  []string
+	HasMFA  *bool
+	Account *Account
+	// Info is the inventory's answer, for rules (actor.isAdmin …); not encoded as such.
+	Info *Identity
 }
 
 // Session is OCSF session.
@@ -477,6 +487,9 @@ func (u *User) appendJSON(w *event.JSONWriter) {
 	w.Str("email_addr", u.EmailAddr)
 	w.Int("type_id", int64(u.TypeID))
 	w.Str("type", u.Type)
+	if u.Info != nil {
+		u.appendEnrichment(w)
+	}
 	w.Close()
 }
 

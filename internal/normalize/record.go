@@ -18,6 +18,9 @@ type Meta struct {
 	// Raw is the event exactly as received; it travels with the records as raw_data. When nil,
 	// the event's own encoding (event.LogEvent.MarshalJSON) is used.
 	Raw []byte
+	// Enricher, when set, resolves the record's actor and subject user against the identity
+	// inventory (enrich.go); nil leaves the records exactly as the event alone maps them.
+	Enricher Enricher
 }
 
 // Record is one normalized record: an event routed to one schema and mapped to OCSF. The source

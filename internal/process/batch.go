@@ -139,7 +139,7 @@ func (p *Processor) AdvanceIdle(ctx context.Context, now time.Time) error {
 	var b store.ProcessedBatch
 	for _, in := range p.integ {
 		for _, a := range in.eng.Advance(now) {
-			sa, err := storedAlert(&a, in.id, nil)
+			sa, err := storedAlert(&a, in.id, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -292,7 +292,7 @@ func fillEventTime(e *store.Entry, ev *event.LogEvent) {
 // the next, so their memory is reused.
 func (p *Processor) normalize(e *store.Entry, ev *event.LogEvent) []*normalize.Record {
 	return p.norm.NormalizeInto(&p.scratch, ev, normalize.Meta{TenantUID: strconv.FormatInt(e.IntegrationID, 10), LoggedTime: e.StoredAt,
-		ProcessedTime: p.cfg.Clock(), Raw: e.Raw})
+		ProcessedTime: p.cfg.Clock(), Raw: e.Raw, Enricher: p.cfg.enricherOf(e.IntegrationID)})
 }
 
 // detect runs eng on the raw event and on each of its records (DetectEvent). Unless silent
@@ -300,8 +300,12 @@ func (p *Processor) normalize(e *store.Entry, ev *event.LogEvent) []*normalize.R
 func (p *Processor) detect(eng *detect.Engine, e *store.Entry, ev *event.LogEvent, nrecs []*normalize.Record, silent bool) []store.Alert {
 	as := DetectEvent(eng, ev, nrecs, silent, func(schema string, err error) { p.unevaluated(e, schema, err, silent) })
 	var alerts []store.Alert
+	var users map[string]any
+	if len(as) > 0 {
+		users = enrichedUsers(nrecs)
+	}
 	for i := range as {
-		a, err := storedAlert(&as[i], e.IntegrationID, eventEntities(ev))
+		a, err := storedAlert(&as[i], e.IntegrationID, eventEntities(ev), users)
 		if err != nil {
 			p.unevaluated(e, "", err, silent)
 			continue
@@ -339,9 +343,13 @@ func flawList(fs []event.Flaw) string {
 
 // storedAlert renders an engine alert as a stored Detection Finding of an integration; entities
 // (of the event that raised it) go to unmapped.entities for incident grouping, and commit adds
-// those of its other evidence events (addEvidenceEntities).
-func storedAlert(a *detect.Alert, integrationID int64, entities []string) (store.Alert, error) {
+// those of its other evidence events (addEvidenceEntities). users, when the inventory knows the
+// event's actor or subject user, is the enriched evidence (enrichedUsers).
+func storedAlert(a *detect.Alert, integrationID int64, entities []string, users map[string]any) (store.Alert, error) {
 	f := a.Finding()
+	if users != nil {
+		f["evidences"] = []any{users}
+	}
 	if md, ok := f["metadata"].(map[string]any); ok {
 		md["tenant_uid"] = strconv.FormatInt(integrationID, 10)
 	}

@@ -28,7 +28,7 @@ func DetectEvent(eng *detect.Engine, ev *event.LogEvent, recs []*normalize.Recor
 			refused(in.Schema, err)
 		}
 	}
-	run(detect.Input{Fields: ev})
+	run(detect.Input{Fields: rawInput(ev, recs)})
 	for _, r := range recs {
 		run(detect.Input{Fields: recordFields{r}, Schema: string(r.Schema)})
 	}

@@ -51,6 +51,8 @@ func (f recordFields) Each(p event.Path, fn func(v any) bool) {
 			fn(o.SrcEndpoint.IP)
 		}
 	default:
-		f.r.Each(p, fn)
+		if !enrichmentField(p, f.r.ActorIdentity(), f.r.TargetIdentity(), fn) {
+			f.r.Each(p, fn)
+		}
 	}
 }

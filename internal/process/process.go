@@ -72,6 +72,10 @@ type Config struct {
 	// AlertConsumers read the alert stream from their own offsets after each cycle's alerts and
 	// incidents are stored (response actions), so they act within the cycle that raised them.
 	AlertConsumers []AlertConsumer
+	// Enrichment, when set, resolves each record's actor and subject user against the identity
+	// inventory (enrich.go): the records and alerts carry the AD link and admin roles, and rules
+	// read them as actor.isAdmin, target.adSid, … It reflects the inventory at processing time.
+	Enrichment Enrichment
 	// Committed, when set, is called after each committed batch with the new offset (for metrics
 	// and for callers that wait for the processor to catch up). It must not block.
 	Committed func(offset int64)

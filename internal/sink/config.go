@@ -92,9 +92,9 @@ func (c Config) Validate() error {
 	seen := map[Kind]bool{}
 	for _, k := range c.Carry {
 		switch k {
-		case KindEvent, KindOCSF, KindAlert, KindIncident:
+		case KindEvent, KindOCSF, KindAlert, KindIncident, KindIdentity:
 		default:
-			errs = append(errs, fmt.Errorf("carry: unknown record kind %q (want event, ocsf, alert or incident)", k))
+			errs = append(errs, fmt.Errorf("carry: unknown record kind %q (want event, ocsf, alert, incident or identity)", k))
 		}
 		if seen[k] {
 			errs = append(errs, fmt.Errorf("carry: %q listed twice", k))

@@ -70,6 +70,8 @@ func consumerNames(cfgs []Config) map[string]bool {
 				want[ConsumerName(c.Name, store.StreamAlerts)] = true
 			case KindIncident:
 				want[ConsumerName(c.Name, store.StreamIncidents)] = true
+			case KindIdentity:
+				want[ConsumerName(c.Name, store.StreamIdentity)] = true
 			default:
 				want[ConsumerName(c.Name, store.StreamJournal)] = true
 			}

@@ -152,7 +152,7 @@ func (r *Runner) readJournal(ctx context.Context, s *source, limit int) ([]store
 
 // ConsumerName is the consumer offset name of sink name on stream.
 func ConsumerName(name string, stream store.Stream) string {
-	if stream == store.StreamAlerts || stream == store.StreamIncidents {
+	if stream == store.StreamAlerts || stream == store.StreamIncidents || stream == store.StreamIdentity {
 		return "sink/" + name + "/" + string(stream)
 	}
 	return "sink/" + name
@@ -195,6 +195,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	}
 	if slices.Contains(cfg.Carry, KindIncident) {
 		r.sources = append(r.sources, &source{stream: store.StreamIncidents, consumer: ConsumerName(cfg.Name, store.StreamIncidents)})
+	}
+	if slices.Contains(cfg.Carry, KindIdentity) {
+		r.sources = append(r.sources, &source{stream: store.StreamIdentity, consumer: ConsumerName(cfg.Name, store.StreamIdentity)})
 	}
 	r.status = Status{Name: cfg.Name, Type: cfg.Type, State: StateStarting, Offsets: map[store.Stream]int64{}}
 	return r, nil
@@ -361,6 +364,8 @@ func (r *Runner) register(ctx context.Context) error {
 				start, err = r.st.LastAlertSeq(ctx)
 			case store.StreamIncidents:
 				start, err = r.st.LastIncidentSeq(ctx)
+			case store.StreamIdentity:
+				start, err = r.st.LastIdentitySeq(ctx)
 			default:
 				start, err = r.st.LastSeq(ctx)
 			}
@@ -473,6 +478,19 @@ func (r *Runner) fill(ctx context.Context, s *source) (bool, error) {
 				continue
 			}
 			s.pending = append(s.pending, rec)
+		}
+	} else if s.stream == store.StreamIdentity {
+		recs, err := r.st.ReadIdentityStream(ctx, s.readPos, room)
+		if err != nil {
+			return false, err
+		}
+		n = len(recs)
+		for _, ir := range recs {
+			s.readPos = ir.Seq
+			if len(r.intIDs) > 0 && !slices.Contains(r.intIDs, ir.IntegrationID) {
+				continue
+			}
+			s.pending = append(s.pending, identityRecord(ir))
 		}
 	} else {
 		entries, err := r.readJournal(ctx, s, room)

@@ -25,6 +25,10 @@ const (
 	KindAlert Kind = "alert"
 	// KindIncident is an OCSF Incident Finding, one per change of an incident.
 	KindIncident Kind = "incident"
+	// KindIdentity is an identity inventory record: an OCSF User Inventory Info (a user after a
+	// full sync or a change) or an IAM Analysis Finding (a posture finding created, updated or
+	// closed).
+	KindIdentity Kind = "identity"
 )
 
 // Record is one item delivered to a destination.

@@ -57,6 +57,8 @@ type Topics struct {
 	// Incident defaults to the alert destination, so configurations written before incidents
 	// existed need no change.
 	Incident string `yaml:"incident" doc:"destination of incident findings (default: the alert destination)"`
+	// Identity defaults to the alert destination too.
+	Identity string `yaml:"identity" doc:"destination of identity inventory records and posture findings (default: the alert destination)"`
 }
 
 // of returns the destination of kind k.
@@ -69,6 +71,11 @@ func (t Topics) of(k Kind) string {
 	case KindIncident:
 		if t.Incident != "" {
 			return t.Incident
+		}
+		return t.Alert
+	case KindIdentity:
+		if t.Identity != "" {
+			return t.Identity
 		}
 		return t.Alert
 	}

@@ -83,7 +83,7 @@ type InventorySync struct {
 	// list them (okta.apiTokens.read missing), so no token finding can be computed.
 	APITokens     []APITokenInfo `json:"apiTokens,omitempty"`
 	TokensVisible bool           `json:"tokensVisible"`
-	// FactorsDenied is true when Okta refused to list factors (okta.factors.read missing).
+	// FactorsDenied is true when Okta refused to list factors (the admin role may not view users' factors).
 	FactorsDenied bool `json:"factorsDenied,omitempty"`
 }
 

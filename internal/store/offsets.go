@@ -21,10 +21,10 @@ const (
 // Validate checks that s is a known stream.
 func (s Stream) Validate() error {
 	switch s {
-	case StreamJournal, StreamAlerts, StreamIncidents:
+	case StreamJournal, StreamAlerts, StreamIncidents, StreamIdentity:
 		return nil
 	}
-	return fmt.Errorf("%w: unknown stream %q (want %q, %q or %q)", ErrInvalid, string(s), StreamJournal, StreamAlerts, StreamIncidents)
+	return fmt.Errorf("%w: unknown stream %q (want %q, %q, %q or %q)", ErrInvalid, string(s), StreamJournal, StreamAlerts, StreamIncidents, StreamIdentity)
 }
 
 // Consumer is a registered reader of a stream (the processor, a sink, the inventory updater).

@@ -35,6 +35,10 @@ type Retention struct {
 	// are kept however old.
 	Incidents     Incidents
 	IncidentsKeep time.Duration
+	// Identity, when set, loses identity stream records older than IdentityKeep that every
+	// identity-stream consumer has read.
+	Identity     IdentityStream
+	IdentityKeep time.Duration
 	// Interval is the wait between trims.
 	Interval time.Duration
 	Clock    clock.Clock
@@ -56,6 +60,9 @@ func (r Retention) Validate() error {
 	if r.Incidents != nil && r.IncidentsKeep <= 0 {
 		errs = append(errs, fmt.Errorf("incidents keep %s must be positive", r.IncidentsKeep))
 	}
+	if r.Identity != nil && r.IdentityKeep <= 0 {
+		errs = append(errs, fmt.Errorf("identity stream keep %s must be positive", r.IdentityKeep))
+	}
 	if r.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("trim interval %s must be positive", r.Interval))
 	}
@@ -70,6 +77,8 @@ type RetentionResult struct {
 	DeadLetters int64
 	// Incidents is the number of closed incidents deleted.
 	Incidents int64
+	// Identity is the number of identity stream records deleted.
+	Identity int64
 }
 
 // Trim runs one trim of every table now. A table that fails to trim does not stop the others;
@@ -105,6 +114,12 @@ func (r Retention) Trim(ctx context.Context) (RetentionResult, error) {
 			errs = append(errs, fmt.Errorf("incidents: %w", err))
 		}
 	}
+	if r.Identity != nil {
+		var err error
+		if res.Identity, err = r.Identity.TrimIdentityStream(ctx, now.Add(-r.IdentityKeep)); err != nil {
+			errs = append(errs, fmt.Errorf("identity stream: %w", err))
+		}
+	}
 	return res, errors.Join(errs...)
 }
 
@@ -137,6 +152,9 @@ func (r Retention) Run(ctx context.Context) error {
 		}
 		if res.Incidents > 0 {
 			log.Info("incident retention: trimmed closed incidents", "removed", res.Incidents)
+		}
+		if res.Identity > 0 {
+			log.Info("identity stream retention: trimmed", "removed", res.Identity)
 		}
 		if clock.Sleep(ctx, r.clock(), r.Interval) != nil {
 			return nil

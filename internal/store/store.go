@@ -31,6 +31,7 @@ type Store interface {
 	EventHooks
 	EventSearch
 	AlertTriage
+	IdentityStream
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

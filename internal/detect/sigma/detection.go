@@ -459,6 +459,9 @@ func compileValue(x *node, field string, mods modSet, env *env) (valuePred, *str
 	if _, ok := x.value.(string); !ok || x.kind != kindScalar {
 		return nil, nil, fmt.Errorf("modifier expand needs a string value holding %%placeholders%%, not %s", x.describe())
 	}
+	if p, ok := compileLive(x.text, mods, env.opts); ok {
+		return p, nil, nil
+	}
 	texts, err := env.opts.expand(x.text)
 	if err != nil {
 		return nil, nil, err

@@ -29,6 +29,7 @@ func downgradeSearch(t *testing.T, path string) {
 		`ALTER TABLE alerts DROP COLUMN status_by`, `ALTER TABLE alerts DROP COLUMN status_at`,
 		`DROP TABLE event_terms`, `DROP TABLE event_index`, `DROP TABLE search_entities`, `DROP TABLE search_names`,
 		`DROP TABLE event_index_backfill`,
+		`DROP TABLE identity_stream`, `DELETE FROM sequences WHERE name = 'identity'`,
 		`DELETE FROM schema_version WHERE version >= 17`,
 	} {
 		if _, err := db.Exec(q); err != nil {

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Processing", s.processing)
 	t.Run("Incidents", s.incidents)
 	t.Run("IncidentStream", s.incidentStream)
+	t.Run("IdentityStream", s.identityStream)
 	t.Run("Suppressions", s.suppressions)
 	t.Run("Responses", s.responses)
 	t.Run("APIKeys", s.apiKeys)
