@@ -68,6 +68,11 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 	if err := pruneSinks(ctx, io, st, cfg.Sinks); err != nil {
 		return err
 	}
+	if !*once {
+		if err := ensureAdminKey(ctx, io, st, c.dataDir); err != nil {
+			return err
+		}
+	}
 	tuning := cfg.Collect.Tuning()
 	tuning.Logger = io.log
 	clients := &collect.Clients{Governors: govs, Logger: io.log, Dial: io.dial}

@@ -59,6 +59,11 @@ func subcommands() map[string][]subcommand {
 			{"resolve", "resolve alerts"},
 			{"suppress", "suppress alerts, with a reason and optionally an end time"},
 		},
+		"apikeys": {
+			{"create", "create a key with a role; the key is printed once"},
+			{"list", "the keys, their roles and when each was last used"},
+			{"revoke", "revoke a key by name"},
+		},
 		"incidents": {
 			{"list", "incidents, highest risk first"},
 			{"show", "an incident's timeline, risk contributions and history"},

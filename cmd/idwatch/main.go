@@ -59,6 +59,7 @@ func commands() []command {
 		{"replay", "run rules over exported events; alerts as JSON lines", runReplay},
 		{"alerts", "list, show and triage alerts (Detection Findings)", runAlerts},
 		{"incidents", "list, show and triage incidents (alerts grouped by identity)", runIncidents},
+		{"apikeys", "create, list and revoke the keys of the REST API and the web console", runAPIKeys},
 		{"respond", "suspend, clear sessions, reset factors… in Okta with guard rails; approve proposed actions", runRespond},
 		{"inventory", "sync and show the identity inventory: users, AD link, admin roles, factors", runInventory},
 		{"posture", "identity posture findings from the inventory, each with why and how to fix", runPosture},
