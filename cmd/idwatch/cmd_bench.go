@@ -1,15 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,12 +57,16 @@ type benchPhase struct {
 	PeakRSSBytes int64   `json:"peakRssBytes"`
 }
 
-// benchDisk is the database's size on disk after processing.
+// benchDisk is the database's size on disk after processing, measured after a checkpoint that
+// moves the write-ahead log into the file (the log's size otherwise depends on when SQLite last
+// checkpointed, not on what is stored).
 type benchDisk struct {
 	DatabaseBytes int64   `json:"databaseBytes"`
 	WALBytes      int64   `json:"walBytes"`
 	TotalBytes    int64   `json:"totalBytes"`
 	PerEvent      float64 `json:"bytesPerEvent"`
+	// Tables is each table's bytes per event, its indexes included (from SQLite's dbstat).
+	Tables map[string]float64 `json:"tablesBytesPerEvent,omitempty"`
 }
 
 // runBench measures idwatch on this machine end to end: an in-process oktasim org with days of
@@ -119,7 +126,16 @@ func runBench(ctx context.Context, io stdio, args []string) error {
 	if err := benchProcess(ctx, io, st, &rep.Processing, *cpuProfile, *memProfile); err != nil {
 		return err
 	}
+	if err := st.Checkpoint(ctx); err != nil {
+		return err
+	}
 	rep.Disk = diskUsage(dir, rep.Collection.Items)
+	if u, err := st.DiskUsage(ctx); err == nil && rep.Collection.Items > 0 {
+		rep.Disk.Tables = map[string]float64{}
+		for _, o := range u.Objects {
+			rep.Disk.Tables[o.Table] += float64(o.Bytes) / float64(rep.Collection.Items)
+		}
+	}
 	progress("bench: delivering to a file sink…")
 	if err := benchDeliver(ctx, io, st, dir, &rep.Delivery, *deliveryProfile); err != nil {
 		return err
@@ -324,6 +340,13 @@ func printBench(io stdio, r benchReport) {
 	row("delivery", r.Delivery, "records")
 	fmt.Fprintf(&b, "  disk        %s (database %s, WAL %s), %.0f bytes per event\n",
 		mb(r.Disk.TotalBytes), mb(r.Disk.DatabaseBytes), mb(r.Disk.WALBytes), r.Disk.PerEvent)
+	tables := slices.Collect(maps.Keys(r.Disk.Tables))
+	slices.SortFunc(tables, func(a, b string) int { return cmp.Compare(r.Disk.Tables[b], r.Disk.Tables[a]) })
+	for _, t := range tables[:min(len(tables), 6)] { // the largest; --json has them all
+		if r.Disk.Tables[t] >= 1 {
+			fmt.Fprintf(&b, "  %-11s %-24s %6.0f bytes per event\n", "", t, r.Disk.Tables[t])
+		}
+	}
 	scope := "each phase's own peak"
 	if r.PeakRSSScope != "phase" {
 		scope = "the process's peak so far (this system cannot reset it between phases)"
