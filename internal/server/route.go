@@ -51,7 +51,7 @@ func (rt Route) validate() error {
 func (s *Server) builtinRoutes() []Route {
 	const v1 = "/api/v1"
 	viewer, admin := store.RoleViewer, store.RoleAdmin
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Pattern: "/healthz", Public: true, OperationID: "getHealthz", Handler: s.healthz},
 		{Method: "GET", Pattern: "/readyz", Public: true, OperationID: "getReadyz", Handler: s.readyz},
 		{Method: "GET", Pattern: "/metrics", Public: true, OperationID: "getMetrics", Handler: s.metrics},
@@ -68,5 +68,5 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: "POST", Pattern: v1 + "/integrations/{name}/backfill", Role: admin, OperationID: "startBackfill", Handler: s.startBackfill},
 		{Method: "GET", Pattern: v1 + "/integrations/{name}/backfill", Role: viewer, OperationID: "getBackfill", Handler: s.getBackfill},
 		{Method: "DELETE", Pattern: v1 + "/integrations/{name}/backfill", Role: admin, OperationID: "cancelBackfill", Handler: s.cancelBackfill},
-	}
+	}, s.incidentRoutes()...)
 }
