@@ -61,8 +61,9 @@ func (b *backfills) get(id int64) (BackfillJob, bool) {
 func (b *backfills) cancel(id int64) bool {
 	b.mu.Lock()
 	r, ok := b.jobs[id]
+	running := ok && r.job.State == "running" // the job's goroutine writes State under mu
 	b.mu.Unlock()
-	if !ok || r.job.State != "running" {
+	if !running {
 		return false
 	}
 	r.cancel()
