@@ -68,24 +68,43 @@ func ParseTypes(types []string) (exact, prefixes []string, err error) {
 // SearchEvents runs q: Types and Schemas are resolved to the exact event types the index has
 // seen, then the store searches.
 func (s *Service) SearchEvents(ctx context.Context, q EventQuery) (store.EventPage, error) {
+	sq, err := s.resolve(ctx, q)
+	if err != nil {
+		return store.EventPage{}, err
+	}
+	return s.st.SearchEvents(ctx, sq)
+}
+
+// EventHistogram counts the events matching q (free text aside) in buckets between q.Since and
+// q.Until.
+func (s *Service) EventHistogram(ctx context.Context, q EventQuery, buckets int) (store.EventHistogram, error) {
+	sq, err := s.resolve(ctx, q)
+	if err != nil {
+		return store.EventHistogram{}, err
+	}
+	return s.st.EventHistogram(ctx, sq, buckets)
+}
+
+// resolve folds Types and Schemas into the store query's exact types and prefixes.
+func (s *Service) resolve(ctx context.Context, q EventQuery) (store.EventQuery, error) {
 	sq := q.EventQuery
 	exact, prefixes, err := ParseTypes(q.Types)
 	if err != nil {
-		return store.EventPage{}, err
+		return sq, err
 	}
 	sq.EventTypes = append(slices.Clone(sq.EventTypes), exact...)
 	sq.TypePrefixes = append(slices.Clone(sq.TypePrefixes), prefixes...)
 	if len(q.Schemas) == 0 {
-		return s.st.SearchEvents(ctx, sq)
+		return sq, nil
 	}
 	for _, sc := range q.Schemas {
 		if !slices.Contains(normalize.Schemas, normalize.Schema(sc)) {
-			return store.EventPage{}, fmt.Errorf("%w: schema %q is not one of auth, cloudaudit, generic", store.ErrInvalid, sc)
+			return sq, fmt.Errorf("%w: schema %q is not one of auth, cloudaudit, generic", store.ErrInvalid, sc)
 		}
 	}
 	known, err := s.st.IndexedEventTypes(ctx)
 	if err != nil {
-		return store.EventPage{}, err
+		return sq, err
 	}
 	typed := len(sq.EventTypes) > 0 || len(sq.TypePrefixes) > 0
 	var types []string
@@ -101,14 +120,14 @@ func (s *Service) SearchEvents(ctx context.Context, q EventQuery) (store.EventPa
 	// the query as the caller wrote it, so a type first seen between pages does not break it.
 	scope, err := json.Marshal(struct{ Types, Schemas []string }{q.Types, q.Schemas})
 	if err != nil {
-		return store.EventPage{}, err
+		return sq, err
 	}
 	sq.Scope = string(scope) + "|" + strings.Join(q.EventTypes, ",") + "|" + strings.Join(q.TypePrefixes, ",")
 	sq.EventTypes, sq.TypePrefixes = types, nil
 	if len(types) == 0 {
 		sq.EventTypes = []string{"\x00none"} // matches nothing, with a valid cursor binding
 	}
-	return s.st.SearchEvents(ctx, sq)
+	return sq, nil
 }
 
 // OCSF returns the OCSF records of a journal entry, as idwatch's sinks write them; an entry that

@@ -74,4 +74,21 @@ type EventSearch interface {
 	// IndexedEventTypes returns every event type the index has seen, sorted (the search layer maps
 	// schemas to types with it).
 	IndexedEventTypes(ctx context.Context) ([]string, error)
+	// EventHistogram counts the events matching q (Since and Until required; Text, Cursor and
+	// Limit ignored) in buckets equal spans of time.
+	EventHistogram(ctx context.Context, q EventQuery, buckets int) (EventHistogram, error)
+}
+
+// MaxHistogramBuckets bounds an event histogram.
+const MaxHistogramBuckets = 500
+
+// EventHistogram counts events over time: Counts[i] events were published in
+// [Start+i*Width, Start+(i+1)*Width).
+type EventHistogram struct {
+	Start  time.Time     `json:"start"`
+	Width  time.Duration `json:"-"`
+	Counts []int64       `json:"counts"`
+	Total  int64         `json:"total"`
+	// TextIgnored is set when the query had free text, which the counts do not apply.
+	TextIgnored bool `json:"textIgnored,omitempty"`
 }

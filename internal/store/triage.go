@@ -86,6 +86,9 @@ type AlertPage struct {
 type AlertTriage interface {
 	// SearchAlerts returns one page of the alerts matching q, newest first (time, then seq).
 	SearchAlerts(ctx context.Context, q AlertQuery) (AlertPage, error)
+	// CountAlertsBySeverity counts the alerts matching q (its Cursor and Limit ignored) by
+	// severity.
+	CountAlertsBySeverity(ctx context.Context, q AlertQuery) (map[string]int, error)
 	// GetAlert returns an alert with its triage state and history, oldest change first
 	// (ErrNotFound when unknown).
 	GetAlert(ctx context.Context, id string) (TriagedAlert, []AlertChange, error)

@@ -69,35 +69,12 @@ func (s *Store) SearchAlerts(ctx context.Context, q store.AlertQuery) (store.Ale
 		}
 		after = [2]int64{c.Time, c.Seq}
 	}
-	now := s.now().UnixNano()
-	args := []any{now, after[0], after[1]}
+	args := []any{s.now().UnixNano(), after[0], after[1]}
 	var b strings.Builder
 	b.WriteString(`SELECT ` + triagedColumns + ` FROM alerts a WHERE (a.time, a.seq) < ($2, $3)`)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if !q.Since.IsZero() {
-		b.WriteString(` AND a.time >= ` + arg(q.Since.UnixNano()))
-	}
-	if !q.Until.IsZero() {
-		b.WriteString(` AND a.time < ` + arg(q.Until.UnixNano()))
-	}
-	args = andIn(&b, args, "a.severity", q.Severities)
-	args = andIn(&b, args, "a.rule_id", q.Rules)
-	args = andIn(&b, args, "a.integration_id", q.Integrations)
-	if len(q.Statuses) > 0 {
-		b.WriteString(" AND " + effectiveStatus + " IN ")
-		args = inList(&b, args, q.Statuses)
-	}
-	if q.Identity != "" {
-		id := strings.ToLower(q.Identity)
-		if !strings.Contains(id, ":") {
-			id = "user:" + id
-		}
-		b.WriteString(` AND a.seq IN (SELECT alert_seq FROM alert_entities WHERE entity = ` + arg(id) + `)`)
-	}
-	b.WriteString(` ORDER BY a.time DESC, a.seq DESC LIMIT ` + arg(limit+1))
+	args = alertFilter(&b, args, q)
+	args = append(args, limit+1)
+	b.WriteString(` ORDER BY a.time DESC, a.seq DESC LIMIT $` + strconv.Itoa(len(args)))
 	rows, err := s.r.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return store.AlertPage{}, s.wrap(op, err)
@@ -120,6 +97,65 @@ func (s *Store) SearchAlerts(ctx context.Context, q store.AlertQuery) (store.Ale
 		page.Next = store.PageCursor{Kind: cursorAlerts, Time: last.Time.UnixNano(), Seq: last.Seq, Query: fp}.Encode()
 	}
 	return page, nil
+}
+
+// alertFilter appends q's filters to a WHERE clause over alerts a whose first argument ($1) is
+// now, and returns the arguments.
+func alertFilter(b *strings.Builder, args []any, q store.AlertQuery) []any {
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !q.Since.IsZero() {
+		b.WriteString(` AND a.time >= ` + arg(q.Since.UnixNano()))
+	}
+	if !q.Until.IsZero() {
+		b.WriteString(` AND a.time < ` + arg(q.Until.UnixNano()))
+	}
+	args = andIn(b, args, "a.severity", q.Severities)
+	args = andIn(b, args, "a.rule_id", q.Rules)
+	args = andIn(b, args, "a.integration_id", q.Integrations)
+	if len(q.Statuses) > 0 {
+		b.WriteString(" AND " + effectiveStatus + " IN ")
+		args = inList(b, args, q.Statuses)
+	}
+	if q.Identity != "" {
+		id := strings.ToLower(q.Identity)
+		if !strings.Contains(id, ":") {
+			id = "user:" + id
+		}
+		b.WriteString(` AND a.seq IN (SELECT alert_seq FROM alert_entities WHERE entity = ` + arg(id) + `)`)
+	}
+	return args
+}
+
+// CountAlertsBySeverity implements store.AlertTriage.
+func (s *Store) CountAlertsBySeverity(ctx context.Context, q store.AlertQuery) (map[string]int, error) {
+	const op = "count alerts"
+	for _, st := range q.Statuses {
+		if err := checkAlertStatus(st); err != nil {
+			return nil, s.wrap(op, err)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT a.severity, count(*) FROM alerts a WHERE $1 = $1`)
+	args := alertFilter(&b, []any{s.now().UnixNano()}, q)
+	b.WriteString(` GROUP BY a.severity`)
+	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var sev string
+		var n int
+		if err := rows.Scan(&sev, &n); err != nil {
+			return nil, s.wrap(op, err)
+		}
+		out[sev] = n
+	}
+	return out, s.wrap(op, rows.Err())
 }
 
 // checkAlertStatus refuses a status outside the workflow.
