@@ -1,11 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 
+	"github.com/idwatch/idwatch/internal/search"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -32,20 +31,7 @@ type alertRow struct {
 }
 
 // ruleTitle is the title of the rule behind a Detection Finding ("" when the body has none).
-func ruleTitle(body []byte) string {
-	var f struct {
-		FindingInfo struct {
-			Title    string `json:"title"`
-			Analytic struct {
-				Name string `json:"name"`
-			} `json:"analytic"`
-		} `json:"finding_info"`
-	}
-	if json.Unmarshal(body, &f) != nil {
-		return ""
-	}
-	return cmp.Or(f.FindingInfo.Analytic.Name, f.FindingInfo.Title)
-}
+func ruleTitle(body []byte) string { return search.Summarize(body).Title }
 
 // integrationNames maps integration ids to names. Listing works for integrations whose
 // credentials cannot be opened too; on a failure the tables show ids.

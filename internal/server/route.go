@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/store"
@@ -68,5 +69,5 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: "POST", Pattern: v1 + "/integrations/{name}/backfill", Role: admin, OperationID: "startBackfill", Handler: s.startBackfill},
 		{Method: "GET", Pattern: v1 + "/integrations/{name}/backfill", Role: viewer, OperationID: "getBackfill", Handler: s.getBackfill},
 		{Method: "DELETE", Pattern: v1 + "/integrations/{name}/backfill", Role: admin, OperationID: "cancelBackfill", Handler: s.cancelBackfill},
-	}, s.incidentRoutes()...)
+	}, slices.Concat(s.incidentRoutes(), s.eventRoutes(), s.alertRoutes())...)
 }

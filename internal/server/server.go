@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/search"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -73,6 +74,7 @@ type Server struct {
 	console  http.Handler
 	touched  map[int64]time.Time
 	backfill *backfills
+	search   *search.Service
 
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -104,6 +106,7 @@ func New(opts Options) (*Server, error) {
 		s.proxies = append(s.proxies, pr)
 	}
 	s.backfill = newBackfills(s.now)
+	s.search = search.New(opts.Store)
 	s.initMetrics()
 	if err := s.Register(s.builtinRoutes()...); err != nil {
 		return nil, err
