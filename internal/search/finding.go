@@ -3,6 +3,9 @@ package search
 import (
 	"cmp"
 	"encoding/json"
+	"strings"
+
+	"github.com/idwatch/idwatch/internal/event"
 )
 
 // FindingSummary is what a list shows of an alert's Detection Finding.
@@ -47,4 +50,18 @@ func Summarize(body []byte) FindingSummary {
 		}
 	}
 	return s
+}
+
+// Flagged says what of a raw event could not be read into the model ("" when all of it could):
+// such an event is kept and delivered, and its flaws travel with it.
+func Flagged(raw []byte) string {
+	ev, err := event.DecodeOwned(raw)
+	if err != nil {
+		return err.Error()
+	}
+	parts := make([]string, 0, len(ev.Flaws))
+	for _, f := range ev.Flaws {
+		parts = append(parts, f.Path+": "+f.Problem)
+	}
+	return strings.Join(parts, "; ")
 }

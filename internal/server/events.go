@@ -36,9 +36,11 @@ type EventView struct {
 	Source        string            `json:"source,omitempty"`
 	Raw           json.RawMessage   `json:"raw,omitempty"`
 	OCSF          []json.RawMessage `json:"ocsf,omitempty"`
-	// Error says why the event has no OCSF records (it could not be fully read); the raw event
-	// is kept and returned all the same.
-	Error string `json:"error,omitempty"`
+	// Flagged says which parts of the event could not be read into Okta's model (a field of
+	// the wrong type, say); Error why the event has no OCSF records at all. Either way the raw
+	// event is kept and returned.
+	Flagged string `json:"flagged,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // EventPage is the body of GET /api/v1/events.
@@ -181,6 +183,7 @@ func eventView(e store.Entry, names map[int64]string, format string, n *normaliz
 	if format != "ocsf" {
 		v.Raw = search.RawJSON(e.Raw)
 	}
+	v.Flagged = search.Flagged(e.Raw)
 	recs, err := search.OCSF(e, n)
 	if err != nil {
 		v.Error = err.Error()
