@@ -351,6 +351,9 @@ type EventResult struct {
 	NextCursor string
 	Histogram  []Point
 	Total      int
+	// TextIgnored is set when Total and Histogram count the other filters only (free text is
+	// matched page by page, not counted).
+	TextIgnored bool
 }
 
 // RuleRow is one rule.

@@ -142,6 +142,9 @@ func (c *console) eventsPage(w http.ResponseWriter, r *http.Request, p Principal
 	if q.Until, err = parseWhen(v.Form["until"], now); err != nil {
 		ferr = &Error{Message: "'To' could not be read", Field: "until", Fix: "Leave it empty for now, or use a duration, a date or an RFC 3339 time."}
 	}
+	if q.Until.IsZero() {
+		q.Until = now
+	}
 	if ferr == nil {
 		res, err := c.b.SearchEvents(r.Context(), q)
 		if err != nil {
@@ -149,8 +152,12 @@ func (c *console) eventsPage(w http.ResponseWriter, r *http.Request, p Principal
 		} else {
 			v.Result, v.Ran = res, true
 			if res.NextCursor != "" {
+				// The next page continues the same query: a relative time ("24h") is pinned to
+				// what it meant for this page, or the cursor would no longer fit.
 				next := r.URL.Query()
 				next.Set("cursor", res.NextCursor)
+				next.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+				next.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
 				v.More = next.Encode()
 			}
 		}

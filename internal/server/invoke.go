@@ -21,6 +21,11 @@ import (
 // error body (e.g. a 422 carrying a failed verification). The route's role is checked against
 // p. Errors are *RequestError as the API would send them, or the handler's internal error.
 func (s *Server) Invoke(ctx context.Context, p Principal, method, pattern string, values map[string]string, body, out any) (int, error) {
+	return s.InvokeQuery(ctx, p, method, pattern, values, nil, body, out)
+}
+
+// InvokeQuery is Invoke with a query string (a search's filters).
+func (s *Server) InvokeQuery(ctx context.Context, p Principal, method, pattern string, values map[string]string, query url.Values, body, out any) (int, error) {
 	s.mu.Lock()
 	rt := s.byPath[pattern][method]
 	s.mu.Unlock()
@@ -43,6 +48,9 @@ func (s *Server) Invoke(ctx context.Context, p Principal, method, pattern string
 	path := pattern
 	for k, v := range values {
 		path = strings.ReplaceAll(path, "{"+k+"}", url.PathEscape(v))
+	}
+	if len(query) > 0 {
+		path += "?" + query.Encode()
 	}
 	r, err := http.NewRequestWithContext(withPrincipal(ctx, p), method, "http://idwatch.internal"+path, rd)
 	if err != nil {

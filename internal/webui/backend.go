@@ -32,7 +32,8 @@ type Options struct {
 	BudgetShare float64
 	// RuleOptions load the rules listed when no Rules service is plugged in.
 	RuleOptions process.RuleOptions
-	// AlertsEvents and Rules are the services of those pages (nil: not in this build).
+	// AlertsEvents serves the alert and event pages (nil: the API's alert and event routes).
+	// Rules manages rules (nil: the rules are listed read-only).
 	AlertsEvents AlertsEvents
 	Rules        Rules
 	Logger       *slog.Logger
@@ -61,7 +62,11 @@ func New(o Options) (*Backend, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Backend{o: o, log: o.Logger, now: o.Now, series: newSeries()}, nil
+	b := &Backend{o: o, log: o.Logger, now: o.Now, series: newSeries()}
+	if b.o.AlertsEvents == nil {
+		b.o.AlertsEvents = apiAlertsEvents{b}
+	}
+	return b, nil
 }
 
 // system is the principal the backend reads as on its own behalf (the sampler).

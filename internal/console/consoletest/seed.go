@@ -31,7 +31,7 @@ func PushFatigueAlert(id, user string, at time.Time) console.AlertDetail {
 	}
 	return console.AlertDetail{
 		AlertRow: console.AlertRow{ID: id, Time: at, Severity: "high", Title: "MFA push fatigue: push denied 5 times, then accepted",
-			RuleID: "okta_mfa_push_fatigue", Integration: "acme-prod", Identity: user, Status: "open", Technique: "T1621"},
+			RuleID: "okta_mfa_push_fatigue", Integration: "acme-prod", Identity: user, Status: "new", Technique: "T1621"},
 		Description: "Five Okta Verify pushes were rejected within two minutes and the sixth was accepted, from an address the user has not used before. An attacker with the password may be flooding the user with prompts until one is approved.",
 		Techniques:  []console.Technique{{ID: "T1621", Name: "Multi-Factor Authentication Request Generation", Tactic: "Credential Access", URL: "https://attack.mitre.org/techniques/T1621/"}},
 		Evidence:    ev,
@@ -111,7 +111,7 @@ func (b *Backend) seed() {
 	b.alerts = []console.AlertDetail{
 		PushFatigueAlert("al-7f3a", "dana.ruiz@acme.com", now.Add(-12*time.Minute)),
 		{AlertRow: console.AlertRow{ID: "al-51c0", Time: now.Add(-40 * time.Minute), Severity: "critical", Title: "Super administrator role granted outside change window",
-			RuleID: "okta_admin_role_assigned", Integration: "acme-prod", Identity: "svc-sync@acme.com", Status: "open", Technique: "T1098.003"},
+			RuleID: "okta_admin_role_assigned", Integration: "acme-prod", Identity: "svc-sync@acme.com", Status: "new", Technique: "T1098.003"},
 			Description: "The SUPER_ADMIN role was assigned to a service account by a user who signed in 4 minutes earlier from a new country.",
 			Techniques:  []console.Technique{{ID: "T1098.003", Name: "Account Manipulation: Additional Cloud Roles", Tactic: "Persistence", URL: "https://attack.mitre.org/techniques/T1098/003/"}},
 			Card:        &console.IdentityCard{Login: "svc-sync@acme.com", DisplayName: "Directory sync (service)", Status: "ACTIVE", AdminRoles: []string{"SUPER_ADMIN"}, Factors: []string{"none"}, ADLink: "CN=svc-sync,OU=Service,DC=acme,DC=local"}},
