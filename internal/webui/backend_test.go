@@ -179,9 +179,6 @@ func TestBackendKeys(t *testing.T) {
 	if err != nil || len(keys) != 2 || !keys[1].Revoked {
 		t.Errorf("keys: %+v %v", keys, err)
 	}
-	if _, err := b.Alerts(ctx, console.AlertQuery{}); !errors.As(err, &ce) || !strings.Contains(ce.Message, "not available") {
-		t.Errorf("alerts without the service: %v", err)
-	}
 	if rules, err := b.Rules(ctx); err != nil || len(rules) == 0 || rules[0].Custom {
 		t.Errorf("built-in rules: %d %v", len(rules), err)
 	}

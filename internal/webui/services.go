@@ -6,9 +6,8 @@ import (
 	"github.com/idwatch/idwatch/internal/console"
 )
 
-// AlertsEvents serves the console's alert and event pages. serve plugs in the implementation over
-// the alert store and the event search; without one those pages say the feature is not in this
-// build.
+// AlertsEvents serves the console's alert and event pages; the default runs the API's alert and
+// event routes (alerts.go).
 type AlertsEvents interface {
 	// Alerts lists alerts matching q, newest first, with counts by severity over the whole match.
 	Alerts(ctx context.Context, q console.AlertQuery) (console.AlertPage, error)
@@ -39,25 +38,16 @@ func notInBuild(what string) error {
 
 // Alerts implements console.Backend.
 func (b *Backend) Alerts(ctx context.Context, q console.AlertQuery) (console.AlertPage, error) {
-	if b.o.AlertsEvents == nil {
-		return console.AlertPage{}, notInBuild("The alert list")
-	}
 	return b.o.AlertsEvents.Alerts(ctx, q)
 }
 
 // Alert implements console.Backend.
 func (b *Backend) Alert(ctx context.Context, id string) (console.AlertDetail, error) {
-	if b.o.AlertsEvents == nil {
-		return console.AlertDetail{}, notInBuild("Alert details")
-	}
 	return b.o.AlertsEvents.Alert(ctx, id)
 }
 
 // AlertAction implements console.Backend.
 func (b *Backend) AlertAction(ctx context.Context, by console.Principal, id string, a console.AlertAction) error {
-	if b.o.AlertsEvents == nil {
-		return notInBuild("Alert triage")
-	}
 	if _, err := b.act(ctx, by); err != nil {
 		return err
 	}
@@ -66,9 +56,6 @@ func (b *Backend) AlertAction(ctx context.Context, by console.Principal, id stri
 
 // SearchEvents implements console.Backend.
 func (b *Backend) SearchEvents(ctx context.Context, q console.EventQuery) (console.EventResult, error) {
-	if b.o.AlertsEvents == nil {
-		return console.EventResult{}, notInBuild("Event search")
-	}
 	return b.o.AlertsEvents.SearchEvents(ctx, q)
 }
 
