@@ -78,6 +78,9 @@ func waitFor(t *testing.T, what string, deadline time.Time, exited <-chan int, o
 	}
 }
 
+// alertRule finds the rule id in an ALERT line.
+var alertRule = regexp.MustCompile(`  \[([^\]]+)\]`)
+
 var liveLine = regexp.MustCompile(`^LIVE  storyline "([^"]+)" started now`)
 
 // TestDemoConsole runs the README's first command in-process on a clean data directory: the
@@ -202,5 +205,9 @@ func TestDemoConsole(t *testing.T) {
 	// The console in a browser, against a third emulated org added through its form.
 	org := startSimOrg(t, oktasim.Config{})
 	org.appendSimEvents(t, 0, 50, time.Now(), nil)
-	t.Run("browser", func(t *testing.T) { browserTour(t, info.ConsoleURL, info.APIKey, org.url, org.token) })
+	rule := alertRule.FindStringSubmatch(first.text)
+	if rule == nil {
+		t.Fatalf("no rule id in %q", first.text)
+	}
+	t.Run("browser", func(t *testing.T) { browserTour(t, info.ConsoleURL, info.APIKey, org.url, org.token, rule[1]) })
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -58,9 +59,11 @@ func axeCore(t *testing.T) string {
 // browserTour drives the running demo's console in headless Chromium: sign in with the printed
 // key; add an integration through the form against a real emulated org and watch the checklist
 // and the table reach "collecting"; add one with a wrong token and see the failing check with
-// its fix; no JavaScript errors; axe finds nothing serious or critical; screenshots of each step
-// go to $ARTIFACTS/demo or testdata/screenshots.
-func browserTour(t *testing.T, base, key, orgURL, token string) {
+// its fix; open the newest alert of liveRule (a storyline started during the test) and see its
+// evidence raw and as OCSF; search events and see the results and their histogram; no
+// JavaScript errors; axe finds nothing serious or critical; screenshots of each step go to
+// $ARTIFACTS/demo or testdata/screenshots.
+func browserTour(t *testing.T, base, key, orgURL, token, liveRule string) {
 	exe := chromium(t)
 	axe := axeCore(t)
 	shots := filepath.Join("testdata", "screenshots")
@@ -204,6 +207,35 @@ func browserTour(t *testing.T, base, key, orgURL, token string) {
 	do("integration detail", chromedp.Navigate(base+"integrations/acme"), chromedp.WaitVisible(chromedp.CSS("svg.bars")))
 	shot("demo-05-integration-detail")
 	scan("integration detail")
+
+	// The live storyline's alert: the list filtered to its rule, then its evidence.
+	do("alerts of the live rule", chromedp.Navigate(base+"alerts?rule="+url.QueryEscape(liveRule)),
+		chromedp.WaitVisible(chromedp.CSS(`tbody th a[href*="/alerts/"]`)))
+	shot("demo-06-alerts")
+	scan("alerts")
+	do("open the alert", chromedp.Click(chromedp.CSS(`tbody th a[href*="/alerts/"]`)), chromedp.WaitVisible(chromedp.CSS(`details.evidence summary`)))
+	if got := text(".pagehead .sub"); !strings.Contains(got, liveRule) {
+		t.Errorf("alert page of another rule: %q", got)
+	}
+	do("expand evidence", chromedp.Click(chromedp.CSS(`details.evidence summary`)), chromedp.WaitVisible(chromedp.CSS(`details.evidence[open] pre`)))
+	if got := text(`details.evidence[open]`); !strings.Contains(got, `"eventType"`) || !strings.Contains(got, `"class_uid"`) {
+		t.Errorf("evidence without its raw event and OCSF record: %.400q", got)
+	}
+	shot("demo-07-alert")
+	scan("alert")
+
+	// Event search: the last day's sign-ins, a table and the histogram of the match.
+	do("search events", chromedp.Navigate(base+"events"), chromedp.WaitVisible(chromedp.CSS("#e-type")),
+		chromedp.SendKeys(chromedp.CSS("#e-type"), "user.session.*"), chromedp.Submit(chromedp.CSS("#e-type")),
+		chromedp.WaitVisible(chromedp.CSS(`.evitems details.evrow`)), chromedp.WaitVisible(chromedp.CSS(`.histo svg`)))
+	if got := text(".histo figcaption"); strings.HasPrefix(got, "0 ") {
+		t.Errorf("histogram caption: %q", got)
+	}
+	if got := text(`.evitems details.evrow summary`); !strings.Contains(got, "user.session.") {
+		t.Errorf("first result: %q", got)
+	}
+	shot("demo-08-events")
+	scan("events")
 
 	cancel()
 	<-watchDone

@@ -62,7 +62,7 @@ func setTime(v url.Values, k string, t time.Time) {
 // alertRow is the list line of an API alert.
 func alertRow(a server.AlertView) console.AlertRow {
 	r := console.AlertRow{ID: a.ID, Time: a.Time, Severity: a.Severity, Title: a.RuleTitle, RuleID: a.RuleID,
-		Integration: a.IntegrationName, Identity: identity(a.Entities), Status: a.Status}
+		Integration: a.IntegrationName, Identity: identity(a.GroupKey, a.Entities), Status: a.Status}
 	if r.Title == "" {
 		r.Title = a.RuleID
 	}
@@ -72,8 +72,12 @@ func alertRow(a server.AlertView) console.AlertRow {
 	return r
 }
 
-// identity is the user an alert is about (the first user entity), else its first entity.
-func identity(entities []string) string {
+// identity is who or what an alert is about: the address of an alert grouped by address (a
+// spray from one source), else its first user, else its first entity.
+func identity(groupKey string, entities []string) string {
+	if k, v, ok := strings.Cut(groupKey, "="); ok && strings.HasSuffix(k, "ipAddress") && v != "" {
+		return v
+	}
 	for _, e := range entities {
 		if u, ok := strings.CutPrefix(e, "user:"); ok {
 			return u
@@ -124,24 +128,38 @@ func (s apiAlertsEvents) Alert(ctx context.Context, id string) (console.AlertDet
 	return d, nil
 }
 
-// technique reads one finding_info.attacks entry.
+// technique reads one finding_info.attacks entry; names are shown when the finding has them (the
+// rule's tags give ids only).
 func technique(raw json.RawMessage) (console.Technique, bool) {
 	type named struct {
 		Name string `json:"name"`
 		UID  string `json:"uid"`
 	}
 	var a struct {
-		Tactic       named `json:"tactic"`
-		Technique    named `json:"technique"`
-		SubTechnique named `json:"sub_technique"`
+		Tactic       named   `json:"tactic"`
+		Tactics      []named `json:"tactics"`
+		Technique    named   `json:"technique"`
+		SubTechnique named   `json:"sub_technique"`
 	}
 	if json.Unmarshal(raw, &a) != nil || a.Technique.UID == "" {
 		return console.Technique{}, false
 	}
-	t := console.Technique{ID: a.Technique.UID, Name: a.Technique.Name, Tactic: a.Tactic.Name}
+	t := console.Technique{ID: a.Technique.UID, Name: a.Technique.Name}
 	if a.SubTechnique.UID != "" {
-		t.ID, t.Name = a.SubTechnique.UID, a.Technique.Name+": "+a.SubTechnique.Name
+		t.ID = a.SubTechnique.UID
+		if a.SubTechnique.Name != "" {
+			t.Name = strings.TrimPrefix(a.Technique.Name+": "+a.SubTechnique.Name, ": ")
+		}
 	}
+	tactics := a.Tactics
+	if len(tactics) == 0 && a.Tactic.Name != "" {
+		tactics = []named{a.Tactic}
+	}
+	names := make([]string, 0, len(tactics))
+	for _, ta := range tactics {
+		names = append(names, ta.Name)
+	}
+	t.Tactic = strings.Join(names, ", ")
 	t.URL = "https://attack.mitre.org/techniques/" + strings.ReplaceAll(t.ID, ".", "/") + "/"
 	return t, true
 }
