@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os/user"
@@ -10,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/idwatch/idwatch/internal/store"
+	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
 )
 
@@ -57,26 +58,15 @@ func incidentsSuppress(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	var g struct {
-		Scope string   `json:"scope"`
-		Rules []string `json:"rules"`
+	sup, err := server.NewSuppression(in, server.SuppressionInput{RuleID: *rule, Entity: *entity, Reason: *reason, Until: expires}, whoAmI(*by), time.Now())
+	var re *server.RequestError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%w: %s: %s", errUsage, re.Body.Message, re.Body.Fix)
 	}
-	if err := json.Unmarshal(in.Detail, &g); err != nil {
-		return fmt.Errorf("incident %s: stored grouping does not decode: %w", id, err)
-	}
-	if len(g.Rules) > 0 && !containsFold(g.Rules, *rule) {
-		return fmt.Errorf("%w: rule %q raised no alert in incident %s (its rules: %s)", errUsage, *rule, id, strings.Join(g.Rules, ", "))
-	}
-	ent := strings.ToLower(strings.TrimSpace(*entity))
-	if ent == "" {
-		ent = in.Entity
-	}
-	if !strings.Contains(ent, ":") {
-		return fmt.Errorf("%w: --entity %q: write it as kind:value, for example user:alice@example.com", errUsage, *entity)
-	}
-	sup, err := st.AddSuppression(ctx, store.Suppression{IncidentID: id, RuleID: *rule, Entity: ent, Scope: g.Scope,
-		Reason: *reason, By: whoAmI(*by), ExpiresAt: expires})
 	if err != nil {
+		return err
+	}
+	if sup, err = st.AddSuppression(ctx, sup); err != nil {
 		return err
 	}
 	if c.json {
