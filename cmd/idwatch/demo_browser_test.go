@@ -237,6 +237,17 @@ func browserTour(t *testing.T, base, key, orgURL, token, liveRule string) {
 	shot("demo-08-events")
 	scan("events")
 
+	// Incidents: the storylines' alerts grouped, highest risk first, and one timeline.
+	do("incidents", chromedp.Navigate(base+"incidents"), chromedp.WaitVisible(chromedp.CSS(`tbody th a[href*="/incidents/"]`)))
+	shot("demo-09-incidents")
+	scan("incidents")
+	do("incident timeline", chromedp.Click(chromedp.CSS(`tbody th a[href*="/incidents/"]`)), chromedp.WaitVisible(chromedp.CSS(`.timeline .tlhead a`)))
+	if got := text(".timeline"); !strings.Contains(got, "risk:") {
+		t.Errorf("timeline without the alerts' contributions: %.300q", got)
+	}
+	shot("demo-10-incident")
+	scan("incident")
+
 	cancel()
 	<-watchDone
 	mu.Lock()

@@ -55,6 +55,16 @@ type Backend interface {
 	// ReplayDeadLetters queues a sink's dead letters for delivery again and returns how many.
 	ReplayDeadLetters(ctx context.Context, by Principal, sink string) (int, error)
 
+	// Incidents lists incidents matching q, highest risk first.
+	Incidents(ctx context.Context, q IncidentQuery) ([]IncidentRow, error)
+	// Incident returns one incident with its timeline and history.
+	Incident(ctx context.Context, id string) (IncidentDetail, error)
+	// UpdateIncident changes an incident's status or assignee, or adds a note.
+	UpdateIncident(ctx context.Context, by Principal, id string, ch IncidentChange) error
+	// SuppressPattern stops one of an incident's rules' alerts about an entity from joining
+	// incidents.
+	SuppressPattern(ctx context.Context, by Principal, incidentID string, s PatternSuppression) error
+
 	// APIKeys lists API keys (never the keys themselves).
 	APIKeys(ctx context.Context) ([]APIKeyRow, error)
 	// CreateAPIKey creates a key and returns it; the key is shown once and never again.

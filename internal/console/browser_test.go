@@ -311,6 +311,19 @@ func TestBrowser(t *testing.T) {
 	shot("10-settings")
 	scan("settings")
 
+	// Incidents: the list by risk, then the top one's timeline, assigned from its form.
+	do("incidents", chromedp.Navigate(srv.URL+"/incidents"), chromedp.WaitVisible(chromedp.CSS(`tbody th a[href^="/incidents/"]`)))
+	shot("13-incidents")
+	scan("incidents")
+	do("incident", chromedp.Click(chromedp.CSS(`tbody th a[href^="/incidents/"]`)), chromedp.WaitVisible(chromedp.CSS(`.timeline`)),
+		chromedp.SetValue(chromedp.CSS("#inc-assignee"), "ann"), chromedp.SendKeys(chromedp.CSS("#inc-note"), "taking this"),
+		chromedp.Submit(chromedp.CSS("#inc-note")), chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	if got := text(".notes"); !strings.Contains(got, "taking this") {
+		t.Errorf("incident history after the change: %q", got)
+	}
+	shot("14-incident")
+	scan("incident")
+
 	// Phone width.
 	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(srv.URL+"/integrations"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shot("11-integrations-phone")

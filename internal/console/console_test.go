@@ -162,7 +162,16 @@ func TestRoles(t *testing.T) {
 		form         url.Values
 		need         console.Role
 	}
+	incs, err := hs.fake.Incidents(t.Context(), console.IncidentQuery{})
+	if err != nil || len(incs) == 0 {
+		t.Fatalf("seeded incidents: %v", err)
+	}
+	inc := "/incidents/" + incs[0].ID
 	reqs := []req{
+		{"GET", "/incidents", nil, console.RoleViewer},
+		{"GET", inc, nil, console.RoleViewer},
+		{"POST", inc + "/update", url.Values{"status": {"in_progress"}, "assignee": {"kim"}, "note": {"on it"}}, console.RoleAnalyst},
+		{"POST", inc + "/suppress", url.Values{"rule": {incs[0].Rules[0]}, "entity": {incs[0].Entity}, "for": {"24h"}, "reason": {"known"}}, console.RoleAnalyst},
 		{"GET", "/integrations", nil, console.RoleViewer},
 		{"GET", "/integrations/1", nil, console.RoleViewer},
 		{"GET", "/alerts", nil, console.RoleViewer},
@@ -291,7 +300,11 @@ func TestStrictPages(t *testing.T) {
 	hs := newHarness(t)
 	ck := hs.login(consoletest.AdminKey)
 	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]|<script>|\sstyle=|<style|\son[a-z]+=|javascript:`)
-	for _, p := range []string{"/login", "/integrations", "/integrations/1", "/integrations/2", "/alerts", "/alerts/al-51c0", "/events", "/events?type=user.session.*", "/rules", "/sinks", "/settings", "/nowhere"} {
+	incs, err := hs.fake.Incidents(t.Context(), console.IncidentQuery{})
+	if err != nil || len(incs) == 0 {
+		t.Fatalf("seeded incidents: %v", err)
+	}
+	for _, p := range []string{"/login", "/integrations", "/integrations/1", "/integrations/2", "/alerts", "/alerts/al-51c0", "/incidents", "/incidents/" + incs[0].ID, "/events", "/events?type=user.session.*", "/rules", "/sinks", "/settings", "/nowhere"} {
 		c := ck
 		if p == "/login" {
 			c = nil
@@ -416,5 +429,46 @@ func TestLoginRateLimit(t *testing.T) {
 		if code := try("192.0.2.9", consoletest.AdminKey); code != http.StatusSeeOther {
 			t.Fatalf("repeated good sign-in: %d", code)
 		}
+	}
+}
+
+// TestIncidentPages: the list by risk, the timeline with each alert's points, a change and a
+// suppression recorded under the signed-in key, and a refused suppression shown on the page.
+func TestIncidentPages(t *testing.T) {
+	hs := newHarness(t)
+	ck := hs.login(consoletest.AnalystKey)
+	incs, err := hs.fake.Incidents(t.Context(), console.IncidentQuery{})
+	if err != nil || len(incs) < 2 || incs[0].Risk < incs[1].Risk {
+		t.Fatalf("incidents by risk: %+v %v", incs, err)
+	}
+	list := hs.do("GET", "/incidents", nil, ck).Body.String()
+	if strings.Index(list, incs[0].Entity) > strings.Index(list, incs[1].Entity) {
+		t.Error("the list is not highest risk first")
+	}
+	id := incs[0].ID
+	page := hs.do("GET", "/incidents/"+id, nil, ck).Body.String()
+	for _, want := range []string{"Timeline", "risk:", "Attack stages reached", "Suppress a benign pattern", incs[0].Rules[0]} {
+		if !strings.Contains(page, want) {
+			t.Errorf("incident page lacks %q", want)
+		}
+	}
+	w := hs.do("POST", "/incidents/"+id+"/update", url.Values{"status": {"resolved"}, "assignee": {"kim"}, "note": {"reset done"}}, ck)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("update: %d %s", w.Code, w.Body)
+	}
+	d, _ := hs.fake.Incident(t.Context(), id)
+	if d.Status != "resolved" || d.Assignee != "kim" || d.History[len(d.History)-1].By != "soc-analyst" {
+		t.Fatalf("after update: %+v", d)
+	}
+	w = hs.do("POST", "/incidents/"+id+"/suppress", url.Values{"rule": {"not_a_rule_of_it"}, "entity": {d.Entity}, "for": {"24h"}, "reason": {"x"}}, ck)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "raised no alert in this incident") {
+		t.Fatalf("a refused suppression: %d %s", w.Code, w.Body)
+	}
+	w = hs.do("POST", "/incidents/"+id+"/suppress", url.Values{"rule": {d.Rules[0]}, "entity": {d.Entity}, "for": {"24h"}, "reason": {""}}, ck)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Give a reason") {
+		t.Fatalf("a suppression without a reason: %d %s", w.Code, w.Body)
+	}
+	if w = hs.do("GET", "/incidents/nope", nil, ck); w.Code != http.StatusNotFound {
+		t.Fatalf("unknown incident: %d", w.Code)
 	}
 }

@@ -12,18 +12,20 @@ import (
 // flashes are the fixed confirmations a redirect can show (?done=code); codes, not text, so a
 // crafted link cannot put words on the page.
 var flashes = map[string]string{
-	"enabled":  "Integration enabled; collection starts within seconds.",
-	"disabled": "Integration disabled; collection stopped.",
-	"rotated":  "Credentials replaced; the cursor is kept.",
-	"backfill": "Backfill started.",
-	"ack":      "Alert acknowledged.",
-	"resolve":  "Alert resolved.",
-	"suppress": "Alert suppressed.",
-	"note":     "Note added.",
-	"rule-on":  "Rule enabled.",
-	"rule-off": "Rule disabled.",
-	"replayed": "Dead letters queued for delivery again.",
-	"revoked":  "API key revoked; its sessions are signed out.",
+	"enabled":            "Integration enabled; collection starts within seconds.",
+	"disabled":           "Integration disabled; collection stopped.",
+	"rotated":            "Credentials replaced; the cursor is kept.",
+	"backfill":           "Backfill started.",
+	"ack":                "Alert acknowledged.",
+	"resolve":            "Alert resolved.",
+	"suppress":           "Alert suppressed.",
+	"note":               "Note added.",
+	"incident":           "Incident updated.",
+	"suppressed-pattern": "Pattern suppressed: its alerts no longer join incidents.",
+	"rule-on":            "Rule enabled.",
+	"rule-off":           "Rule disabled.",
+	"replayed":           "Dead letters queued for delivery again.",
+	"revoked":            "API key revoked; its sessions are signed out.",
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
@@ -90,6 +92,9 @@ func (c *console) funcs() template.FuncMap {
 		"count":      func(m map[string]int, k string) int { return m[k] },
 		"lines":      func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
 		"inc":        func(i int) int { return i + 1 },
+		"sub":        func(a, b int) int { return a - b },
+		"tactic":     tacticName,
+		"head":       func(n int, s []string) []string { return s[:min(n, len(s))] },
 		"hasLine": func(ps []RuleProblem, line int) []RuleProblem {
 			var out []RuleProblem
 			for _, p := range ps {
@@ -219,4 +224,13 @@ func thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// tacticName writes an ATT&CK tactic as the matrix does: "defense-evasion" → "Defense Evasion".
+func tacticName(s string) string {
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == ' ' })
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ")
 }

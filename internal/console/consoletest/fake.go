@@ -40,6 +40,7 @@ type Backend struct {
 	rules        []console.RuleRow
 	sinks        []console.SinkRow
 	letters      map[string][]console.DeadLetter
+	incidents    []console.IncidentDetail
 	// Actions records every change made, "who: what", for tests to assert on.
 	actions []string
 }

@@ -158,4 +158,5 @@ func (b *Backend) seed() {
 		b.letters["siem-hec"] = append(b.letters["siem-hec"], console.DeadLetter{Seq: int64(2_904_000 + i*37), UUID: b.events[i].UUID, At: now.Add(-time.Duration(i+1) * time.Hour),
 			Reason: "400 Bad Request: Event field cannot be blank (after 8 attempts)"})
 	}
+	b.seedIncidents()
 }
