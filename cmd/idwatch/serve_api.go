@@ -47,7 +47,7 @@ type apiOptions struct {
 func newAPIServer(o apiOptions) (*apiServer, error) {
 	verifier := &collect.Verifier{Logger: o.log, Governors: o.clients.Governors, Dial: o.clients.Dial}
 	srv, err := server.New(server.Options{Config: o.cfg.Server, Store: o.st, Logger: o.log, Verifier: verifier, Clients: o.clients,
-		OnChange: o.m.Sync, Version: version, Registry: o.metrics})
+		OnChange: o.m.Sync, Version: version, Registry: o.metrics, Sinks: o.cfg.SinksIn(o.dataDir)})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func newAPIServer(o apiOptions) (*apiServer, error) {
 			return nil, err
 		}
 	}
-	ui, err := webui.New(webui.Options{Server: srv, Store: o.st, Verifier: verifier, Sinks: o.cfg.SinksIn(o.dataDir),
+	ui, err := webui.New(webui.Options{Server: srv, Store: o.st, Verifier: verifier,
 		BudgetShare: o.cfg.Collect.ShareOrDefault(), Logger: o.log,
 		RuleOptions: process.RuleOptions{Dir: o.cfg.Process.RulesDir, SkipBad: !o.cfg.Process.StrictRules, Placeholders: o.cfg.PlaceholderMap()}})
 	if err != nil {

@@ -401,13 +401,14 @@ type RuleUpload struct {
 
 // SinkRow is one sink.
 type SinkRow struct {
-	Name        string
-	Type        string
-	Status      string // "delivering", "retrying", "failing", "paused"
-	Lag         int64  // journal events not yet delivered
-	LagAge      time.Duration
-	Delivered   int64
-	Errors      int64
+	Name   string
+	Type   string
+	Status string    // "delivering", "retrying", "failing", "paused"
+	Since  time.Time // when it entered Status
+	Lag    int64     // records not yet delivered
+	LagAge time.Duration
+	// Position is the journal seq up to which the sink has delivered.
+	Position    int64
 	DeadLetters int64
 	LastError   string
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/search"
+	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -42,6 +43,8 @@ type Options struct {
 	// OnChange is called after an integration is created, changed or removed, so that the
 	// collector picks the change up at once (collect.Manager.Sync).
 	OnChange func()
+	// Sinks are the configured sinks, whose delivery the sink routes report.
+	Sinks []sink.Config
 	// Routes are added to the built-in route table (see Register).
 	Routes []Route
 	// Console, when set, serves every path outside /api/, /metrics, /healthz and /readyz.
@@ -75,6 +78,7 @@ type Server struct {
 	touched  map[int64]time.Time
 	backfill *backfills
 	search   *search.Service
+	sinks    []sink.Config
 
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -107,6 +111,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.backfill = newBackfills(s.now)
 	s.search = search.New(opts.Store)
+	s.sinks = opts.Sinks
 	s.initMetrics()
 	if err := s.Register(s.builtinRoutes()...); err != nil {
 		return nil, err

@@ -17,7 +17,6 @@ import (
 	"github.com/idwatch/idwatch/internal/console"
 	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/server"
-	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
 )
 
@@ -26,8 +25,6 @@ type Options struct {
 	Server   *server.Server
 	Store    store.Store
 	Verifier *collect.Verifier
-	// Sinks are the configured sinks (their names, types and, for replay, their settings).
-	Sinks []sink.Config
 	// BudgetShare is collect.share, the part of each org's rate budget idwatch may use.
 	BudgetShare float64
 	// RuleOptions load the rules listed when no Rules service is plugged in.

@@ -150,9 +150,9 @@ func (b *Backend) seed() {
 		{ID: "okta_api_token_created", Title: "API token created", Level: "low", Enabled: false, Alerts: 0, Tactics: []string{"persistence"}},
 	}
 	b.sinks = []console.SinkRow{
-		{Name: "siem-hec", Type: "splunk_hec", Status: "retrying", Lag: 1840, LagAge: 95 * time.Second, Delivered: 2_904_112, Errors: 17, DeadLetters: 3,
+		{Name: "siem-hec", Type: "splunk_hec", Status: "retrying", Lag: 1840, LagAge: 95 * time.Second, Position: 2_904_112, Since: now.Add(-95 * time.Second), DeadLetters: 3,
 			LastError: "POST https://hec.acme.internal:8088/services/collector: 503 Service Unavailable (server busy)"},
-		{Name: "archive", Type: "file", Status: "delivering", Lag: 0, Delivered: 2_905_952},
+		{Name: "archive", Type: "file", Status: "delivering", Lag: 0, Position: 2_905_952},
 	}
 	for i := range 3 {
 		b.letters["siem-hec"] = append(b.letters["siem-hec"], console.DeadLetter{Seq: int64(2_904_000 + i*37), UUID: b.events[i].UUID, At: now.Add(-time.Duration(i+1) * time.Hour),
