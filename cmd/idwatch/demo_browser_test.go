@@ -248,6 +248,17 @@ func browserTour(t *testing.T, base, key, orgURL, token, liveRule string) {
 	shot("demo-10-incident")
 	scan("incident")
 
+	// Rules: a rule with a typo on line 9 is refused with the line marked; nothing is stored.
+	bad := "title: Impersonation granted\nid: 5b8f8f5e-2f55-4c64-9a8e-0d6d7d0d9c11\nlevel: high\nlogsource:\n    product: okta\ndetection:\n" +
+		"    selection:\n        eventType: user.session.impersonation.grant\n    condition: selectoin\n"
+	do("upload a bad rule", chromedp.Navigate(base+"rules"), chromedp.WaitVisible(chromedp.CSS("#rule")),
+		chromedp.SetValue(chromedp.CSS("#rule"), bad), chromedp.Submit(chromedp.CSS("#rule")), chromedp.WaitVisible(chromedp.CSS("#upload-result .src-bad")))
+	if got := text("#upload-result"); !strings.Contains(got, "Not stored") || !strings.Contains(got, "line 9") {
+		t.Errorf("bad rule upload: %.400q", got)
+	}
+	shot("demo-11-rules-bad-upload")
+	scan("rules")
+
 	cancel()
 	<-watchDone
 	mu.Lock()

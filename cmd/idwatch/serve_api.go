@@ -47,7 +47,8 @@ type apiOptions struct {
 func newAPIServer(o apiOptions) (*apiServer, error) {
 	verifier := &collect.Verifier{Logger: o.log, Governors: o.clients.Governors, Dial: o.clients.Dial}
 	srv, err := server.New(server.Options{Config: o.cfg.Server, Store: o.st, Logger: o.log, Verifier: verifier, Clients: o.clients,
-		OnChange: o.m.Sync, Version: version, Registry: o.metrics, Sinks: o.cfg.SinksIn(o.dataDir)})
+		OnChange: o.m.Sync, Version: version, Registry: o.metrics, Sinks: o.cfg.SinksIn(o.dataDir),
+		Rules: process.RuleOptions{Dir: o.cfg.Process.RulesDir, SkipBad: !o.cfg.Process.StrictRules, Placeholders: o.cfg.PlaceholderMap()}})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func newAPIServer(o apiOptions) (*apiServer, error) {
 	}
 	ui, err := webui.New(webui.Options{Server: srv, Store: o.st, Verifier: verifier,
 		BudgetShare: o.cfg.Collect.ShareOrDefault(), Logger: o.log,
-		RuleOptions: process.RuleOptions{Dir: o.cfg.Process.RulesDir, SkipBad: !o.cfg.Process.StrictRules, Placeholders: o.cfg.PlaceholderMap()}})
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,8 @@ type Backend interface {
 	// Rules lists built-in and custom rules.
 	Rules(ctx context.Context) ([]RuleRow, error)
 	// UploadRule validates a custom Sigma rule, runs its tests and stores it when both pass.
-	UploadRule(ctx context.Context, by Principal, filename string, body []byte) (RuleUpload, error)
+	// The tests are the rule's test file (optional; without it the rule is stored untested).
+	UploadRule(ctx context.Context, by Principal, filename string, body, tests []byte) (RuleUpload, error)
 	// SetRuleEnabled enables or disables a rule.
 	SetRuleEnabled(ctx context.Context, by Principal, id string, enabled bool) error
 
@@ -368,6 +369,8 @@ type EventResult struct {
 
 // RuleRow is one rule.
 type RuleRow struct {
+	// Source is "built-in", "folder" (process.rules_dir) or "custom" (uploaded).
+	Source string
 	ID      string
 	Title   string
 	Level   string
@@ -393,6 +396,8 @@ type RuleTest struct {
 
 // RuleUpload is the outcome of an upload: stored only when there are no problems and all tests pass.
 type RuleUpload struct {
+	// Untested is set when the rule was stored without tests.
+	Untested bool
 	ID       string
 	Stored   bool
 	Problems []RuleProblem

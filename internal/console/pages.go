@@ -205,7 +205,15 @@ func (c *console) uploadRule(w http.ResponseWriter, r *http.Request, p Principal
 		c.showRules(w, r, p, http.StatusOK, rulesView{}, &Error{Message: "No rule given", Field: "rule", Fix: "Choose a Sigma rule file (.yml) or paste one."})
 		return
 	}
-	up, err := c.b.UploadRule(r.Context(), p, name, body)
+	tests := []byte(r.FormValue("tests"))
+	if f, _, err := r.FormFile("tests_file"); err == nil {
+		b, rerr := io.ReadAll(io.LimitReader(f, maxFormBody))
+		f.Close()
+		if rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+			tests = b
+		}
+	}
+	up, err := c.b.UploadRule(r.Context(), p, name, body, tests)
 	if err != nil {
 		c.showRules(w, r, p, http.StatusOK, rulesView{Source: strings.Split(string(body), "\n"), Name: name}, c.userError("Uploading the rule", err))
 		return

@@ -415,3 +415,8 @@ func setPath(d event.Doc, p string, v any) {
 func SortResults(rs []TestResult) {
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].RuleFile < rs[j].RuleFile })
 }
+
+// RunFileTests runs the tests (a <name>.tests.yml document) of one rule file compiled in rs.
+func RunFileTests(rs *Ruleset, ruleFile string, tests []byte) []TestResult {
+	return runFileTests(rs, ruleFile, TestFileFor(ruleFile), tests)
+}

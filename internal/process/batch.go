@@ -215,6 +215,7 @@ func (p *Processor) commit(ctx context.Context, last int64, b store.ProcessedBat
 			in.touched = false
 		}
 	}
+	b.Alerts = p.enabledAlerts(b.Alerts)
 	if err := p.addEvidenceEntities(ctx, b.Alerts); err != nil {
 		return fmt.Errorf("processor: commit up to seq %d: %w", last, err)
 	}

@@ -185,6 +185,10 @@ type Processor struct {
 	norm     *normalize.Normalizer
 	warnings []string
 	span     time.Duration
+	// disabled are the rules whose alerts are dropped; rulebook the store's rulebook version
+	// they were loaded at.
+	disabled map[string]bool
+	rulebook int64
 
 	// State, rebuilt from the store when ready is false (at start and after a failed commit).
 	ready  bool
@@ -219,17 +223,10 @@ func New(ctx context.Context, cfg Config) (*Processor, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	rs, warnings, err := LoadRulesWith(RuleOptions{Dir: cfg.RulesDir, SkipBad: cfg.SkipBadRules, Placeholders: cfg.Placeholders})
-	if err != nil {
+	p := &Processor{cfg: cfg, log: cfg.Logger, norm: normalize.New()}
+	if err := p.loadRules(ctx); err != nil {
 		return nil, err
 	}
-	logWarnings(cfg.Logger, warnings)
-	p := &Processor{cfg: cfg, log: cfg.Logger, rs: rs, norm: normalize.New(), warnings: warnings}
-	probe, err := detect.New(rs, p.engineConfig(nil))
-	if err != nil {
-		return nil, err
-	}
-	p.span = probe.ReplaySpan()
 	if _, err := cfg.Store.RegisterConsumer(ctx, cfg.Consumer, store.StreamJournal, 0); err != nil {
 		return nil, fmt.Errorf("processor: %w", err)
 	}
@@ -267,6 +264,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+		if err := p.syncRulebook(ctx); err != nil {
+			p.log.Error("processor: the changed rules do not load; the previous ones keep running", "err", err)
 		}
 		n, err := p.processAvailable(ctx)
 		if err == nil {

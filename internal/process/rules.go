@@ -32,6 +32,8 @@ type RuleOptions struct {
 	// Placeholders are asked first for placeholder values (e.g. the configuration's
 	// placeholders section), before the rules folder's placeholders.yml.
 	Placeholders sigma.Placeholders
+	// Extra are further rule files (the rulebook's uploads), compiled after the folder's.
+	Extra []detect.RuleFile
 }
 
 // LoadRulesWith is LoadRules with placeholders.
@@ -69,6 +71,7 @@ func LoadRulesWith(o RuleOptions) (*detect.Ruleset, []string, error) {
 		ph = append(ph, folder)
 		help += ", or in " + filepath.Join(o.Dir, sigma.PlaceholderFile)
 	}
+	files = append(files, o.Extra...)
 	rs, err := detect.CompileWith(files, detect.Options{SkipBad: o.SkipBad, Sigma: sigma.Options{Placeholders: ph, PlaceholderHelp: help}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("rules do not load (fix them, or let the processor skip bad rule files):\n%w", err)

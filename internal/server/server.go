@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idwatch/idwatch/internal/collect"
+	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/search"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
@@ -43,6 +44,9 @@ type Options struct {
 	// OnChange is called after an integration is created, changed or removed, so that the
 	// collector picks the change up at once (collect.Manager.Sync).
 	OnChange func()
+	// Rules say how the processor loads its rules (rules folder, placeholders), so that the
+	// rule routes list and validate exactly what it runs.
+	Rules process.RuleOptions
 	// Sinks are the configured sinks, whose delivery the sink routes report.
 	Sinks []sink.Config
 	// Routes are added to the built-in route table (see Register).
@@ -79,6 +83,7 @@ type Server struct {
 	backfill *backfills
 	search   *search.Service
 	sinks    []sink.Config
+	rules    process.RuleOptions
 
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -111,7 +116,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.backfill = newBackfills(s.now)
 	s.search = search.New(opts.Store)
-	s.sinks = opts.Sinks
+	s.sinks, s.rules = opts.Sinks, opts.Rules
 	s.initMetrics()
 	if err := s.Register(s.builtinRoutes()...); err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ type Store interface {
 	EventSearch
 	AlertTriage
 	IdentityStream
+	Rulebook
 	// Close releases the database; the Store must not be used afterwards.
 	Close() error
 }

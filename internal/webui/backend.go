@@ -15,7 +15,6 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/console"
-	"github.com/idwatch/idwatch/internal/process"
 	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/store"
 )
@@ -27,12 +26,8 @@ type Options struct {
 	Verifier *collect.Verifier
 	// BudgetShare is collect.share, the part of each org's rate budget idwatch may use.
 	BudgetShare float64
-	// RuleOptions load the rules listed when no Rules service is plugged in.
-	RuleOptions process.RuleOptions
 	// AlertsEvents serves the alert and event pages (nil: the API's alert and event routes).
-	// Rules manages rules (nil: the rules are listed read-only).
 	AlertsEvents AlertsEvents
-	Rules        Rules
 	Logger       *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -161,42 +156,6 @@ func (b *Backend) RevokeAPIKey(ctx context.Context, by console.Principal, name s
 	b.log.Info("API key revoked", "key", name, "by", by.Name, "via", "console")
 	return nil
 }
-
-// Rules implements console.Backend: the plugged-in service's list, or else the built-in rules and
-// those of rules_dir as the processor loads them (read-only, all enabled).
-func (b *Backend) Rules(ctx context.Context) ([]console.RuleRow, error) {
-	if b.o.Rules != nil {
-		return b.o.Rules.Rules(ctx)
-	}
-	rs, _, err := process.LoadRulesWith(b.o.RuleOptions)
-	if err != nil {
-		return nil, &console.Error{Message: "The rules do not load: " + err.Error(), Fix: "Fix the rule file named, or check it with idwatch rules lint DIR."}
-	}
-	counts := map[string]int{}
-	if cs, err := b.o.Store.CountAlerts(ctx); err == nil {
-		for _, c := range cs {
-			counts[c.RuleID] += int(c.Count)
-		}
-	}
-	var out []console.RuleRow
-	for _, r := range rs.Rules() {
-		if !rs.Alerting(r) {
-			continue
-		}
-		row := console.RuleRow{ID: r.Key(), Title: r.Title, Level: r.Level, Enabled: true, Alerts: counts[r.Key()],
-			Custom: !strings.HasPrefix(r.File, builtinRulePrefix)}
-		for _, t := range r.Tags {
-			if tactic, ok := cutTactic(t); ok {
-				row.Tactics = append(row.Tactics, tactic)
-			}
-		}
-		out = append(out, row)
-	}
-	return out, nil
-}
-
-// builtinRulePrefix starts the file names process.LoadRulesWith gives the built-in rules.
-const builtinRulePrefix = "builtin:"
 
 // cutTactic returns the ATT&CK tactic of a Sigma tag such as attack.credential_access (technique
 // tags, attack.t1110, are not tactics).

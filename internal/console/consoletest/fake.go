@@ -363,7 +363,7 @@ func (b *Backend) Rules(ctx context.Context) ([]console.RuleRow, error) {
 
 // UploadRule implements console.Backend with the checks a Sigma parser makes first: YAML
 // indentation without tabs, a title, and a detection with a condition.
-func (b *Backend) UploadRule(ctx context.Context, by console.Principal, filename string, body []byte) (console.RuleUpload, error) {
+func (b *Backend) UploadRule(ctx context.Context, by console.Principal, filename string, body, tests []byte) (console.RuleUpload, error) {
 	var up console.RuleUpload
 	lines := strings.Split(string(body), "\n")
 	var title string
