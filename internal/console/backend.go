@@ -370,7 +370,7 @@ type EventResult struct {
 // RuleRow is one rule.
 type RuleRow struct {
 	// Source is "built-in", "folder" (process.rules_dir) or "custom" (uploaded).
-	Source string
+	Source  string
 	ID      string
 	Title   string
 	Level   string

@@ -41,4 +41,3 @@ func (b *Backend) AlertAction(ctx context.Context, by console.Principal, id stri
 func (b *Backend) SearchEvents(ctx context.Context, q console.EventQuery) (console.EventResult, error) {
 	return b.o.AlertsEvents.SearchEvents(ctx, q)
 }
-
