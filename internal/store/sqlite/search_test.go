@@ -30,6 +30,7 @@ func downgradeSearch(t *testing.T, path string) {
 		`DROP TABLE event_terms`, `DROP TABLE event_index`, `DROP TABLE search_entities`, `DROP TABLE search_names`,
 		`DROP TABLE event_index_backfill`,
 		`DROP TABLE identity_stream`, `DELETE FROM sequences WHERE name = 'identity'`,
+		`DROP TABLE rule_settings`, `DROP TABLE custom_rules`, `DELETE FROM sequences WHERE name = 'rulebook'`,
 		`DELETE FROM schema_version WHERE version >= 17`,
 	} {
 		if _, err := db.Exec(q); err != nil {
