@@ -86,14 +86,15 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	inventories := newInventories(io, st, govs, cfg.Inventory)
+	// The responder serves the API's response routes, and rules' responses when processing runs.
+	responder, err := newResponder(st, cfg.Respond, govs, io)
+	if err != nil {
+		return err
+	}
 	var proc *process.Processor
 	if cfg.Process.On() {
 		// Rules' responses act on alerts raised from now on, within the cycle that raised them.
-		responder, err := newResponder(st, cfg.Respond, govs, io)
-		if err == nil {
-			err = responder.Register(ctx)
-		}
-		if err != nil {
+		if err := responder.Register(ctx); err != nil {
 			return err
 		}
 		if proc, err = process.New(ctx, process.Config{Store: st, Logger: io.log, RulesDir: cfg.Process.RulesDir,
@@ -123,7 +124,7 @@ func runServe(ctx context.Context, io stdio, args []string) error {
 		apiHooks = hookRecv
 	}
 	api, err := newAPIServer(apiOptions{cfg: cfg, dataDir: c.dataDir, st: st, clients: clients, m: m, log: io.log,
-		metrics: metrics, hooks: apiHooks})
+		metrics: metrics, hooks: apiHooks, responder: responder, inventories: inventories})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,9 @@ import (
 	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/console"
 	"github.com/idwatch/idwatch/internal/hooks"
+	"github.com/idwatch/idwatch/internal/inventory"
 	"github.com/idwatch/idwatch/internal/process"
+	"github.com/idwatch/idwatch/internal/respond"
 	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/webui"
@@ -40,6 +42,9 @@ type apiOptions struct {
 	metrics *prometheus.Registry
 	// hooks, when set, receives Okta event hooks on the API listener under hooks.PathPrefix.
 	hooks http.Handler
+	// responder and inventories, when set, serve the response and inventory routes.
+	responder   *respond.Responder
+	inventories *inventory.Manager
 }
 
 // newAPIServer builds the API and the console over the running parts and opens the listener, so
@@ -47,7 +52,7 @@ type apiOptions struct {
 func newAPIServer(o apiOptions) (*apiServer, error) {
 	verifier := &collect.Verifier{Logger: o.log, Governors: o.clients.Governors, Dial: o.clients.Dial}
 	srv, err := server.New(server.Options{Config: o.cfg.Server, Store: o.st, Logger: o.log, Verifier: verifier, Clients: o.clients,
-		OnChange: o.m.Sync, Version: version, Registry: o.metrics, Sinks: o.cfg.SinksIn(o.dataDir),
+		OnChange: o.m.Sync, Version: version, Registry: o.metrics, Sinks: o.cfg.SinksIn(o.dataDir), Responder: o.responder, SyncInventory: syncWith(o.inventories),
 		Rules: process.RuleOptions{Dir: o.cfg.Process.RulesDir, SkipBad: !o.cfg.Process.StrictRules, Placeholders: o.cfg.PlaceholderMap()}})
 	if err != nil {
 		return nil, err
@@ -101,4 +106,19 @@ func (a *apiServer) run(ctx context.Context) error {
 	cancel()
 	<-sampled
 	return err
+}
+
+// syncWith runs a full sync through the running inventory of an integration (nil without one).
+func syncWith(m *inventory.Manager) server.InventorySyncer {
+	if m == nil {
+		return nil
+	}
+	return func(ctx context.Context, id int64) (store.InventorySync, error) {
+		svc := m.Service(id)
+		if svc == nil {
+			return store.InventorySync{}, fmt.Errorf("integration %d has no running inventory (is it enabled, with the okta.users.read scope?)", id)
+		}
+		snap, err := svc.Sync(ctx)
+		return snap.Sync, err
+	}
 }

@@ -69,5 +69,5 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: "POST", Pattern: v1 + "/integrations/{name}/backfill", Role: admin, OperationID: "startBackfill", Handler: s.startBackfill},
 		{Method: "GET", Pattern: v1 + "/integrations/{name}/backfill", Role: viewer, OperationID: "getBackfill", Handler: s.getBackfill},
 		{Method: "DELETE", Pattern: v1 + "/integrations/{name}/backfill", Role: admin, OperationID: "cancelBackfill", Handler: s.cancelBackfill},
-	}, slices.Concat(s.incidentRoutes(), s.eventRoutes(), s.alertRoutes(), s.suppressionRoutes(), s.sinkRoutes(), s.ruleRoutes())...)
+	}, slices.Concat(s.incidentRoutes(), s.eventRoutes(), s.alertRoutes(), s.suppressionRoutes(), s.sinkRoutes(), s.ruleRoutes(), s.identityRoutes(), s.responseRoutes())...)
 }

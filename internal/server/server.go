@@ -19,6 +19,7 @@ import (
 
 	"github.com/idwatch/idwatch/internal/collect"
 	"github.com/idwatch/idwatch/internal/process"
+	"github.com/idwatch/idwatch/internal/respond"
 	"github.com/idwatch/idwatch/internal/search"
 	"github.com/idwatch/idwatch/internal/sink"
 	"github.com/idwatch/idwatch/internal/store"
@@ -47,6 +48,10 @@ type Options struct {
 	// Rules say how the processor loads its rules (rules folder, placeholders), so that the
 	// rule routes list and validate exactly what it runs.
 	Rules process.RuleOptions
+	// Responder runs response actions (nil: the response routes answer 503 with the fix);
+	// SyncInventory runs a full inventory sync (nil: the sync route answers 503).
+	Responder     *respond.Responder
+	SyncInventory InventorySyncer
 	// Sinks are the configured sinks, whose delivery the sink routes report.
 	Sinks []sink.Config
 	// Routes are added to the built-in route table (see Register).
@@ -74,16 +79,18 @@ type Server struct {
 	version  string
 	proxies  []netip.Prefix
 
-	mu       sync.Mutex
-	routes   []Route
-	byPath   map[string]map[string]*Route // path pattern → method → route
-	mux      *http.ServeMux
-	console  http.Handler
-	touched  map[int64]time.Time
-	backfill *backfills
-	search   *search.Service
-	sinks    []sink.Config
-	rules    process.RuleOptions
+	mu        sync.Mutex
+	routes    []Route
+	byPath    map[string]map[string]*Route // path pattern → method → route
+	mux       *http.ServeMux
+	console   http.Handler
+	touched   map[int64]time.Time
+	backfill  *backfills
+	search    *search.Service
+	sinks     []sink.Config
+	rules     process.RuleOptions
+	responder *respond.Responder
+	syncer    InventorySyncer
 
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -117,6 +124,7 @@ func New(opts Options) (*Server, error) {
 	s.backfill = newBackfills(s.now)
 	s.search = search.New(opts.Store)
 	s.sinks, s.rules = opts.Sinks, opts.Rules
+	s.responder, s.syncer = opts.Responder, opts.SyncInventory
 	s.initMetrics()
 	if err := s.Register(s.builtinRoutes()...); err != nil {
 		return nil, err
