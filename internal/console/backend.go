@@ -66,6 +66,15 @@ type Backend interface {
 	// incidents.
 	SuppressPattern(ctx context.Context, by Principal, incidentID string, s PatternSuppression) error
 
+	// Responses lists response actions with status ("" for all), newest first.
+	Responses(ctx context.Context, status string) ([]ResponseRow, error)
+	// Response returns one action with its audit trail.
+	Response(ctx context.Context, id string) (ResponseDetail, error)
+	// RequestResponse dry-runs, proposes or runs a response action.
+	RequestResponse(ctx context.Context, by Principal, req ResponseRequest) (ResponseOutcome, error)
+	// DecideResponse approves (and so runs) or rejects a pending action.
+	DecideResponse(ctx context.Context, by Principal, id string, approve, confirm bool, note string) error
+
 	// APIKeys lists API keys (never the keys themselves).
 	APIKeys(ctx context.Context) ([]APIKeyRow, error)
 	// CreateAPIKey creates a key and returns it; the key is shown once and never again.

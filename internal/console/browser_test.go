@@ -324,6 +324,14 @@ func TestBrowser(t *testing.T) {
 	shot("14-incident")
 	scan("incident")
 
+	// Responses: the list, and a rule's proposal waiting for a decision.
+	do("responses", chromedp.Navigate(srv.URL+"/responses"), chromedp.WaitVisible(chromedp.CSS(`a[href="/responses/ra-pending1"]`)))
+	shot("15-responses")
+	scan("responses")
+	do("pending response", chromedp.Click(chromedp.CSS(`a[href="/responses/ra-pending1"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value=approve]`)))
+	shot("16-response-pending")
+	scan("response")
+
 	// Phone width.
 	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(srv.URL+"/integrations"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shot("11-integrations-phone")

@@ -168,6 +168,10 @@ func TestRoles(t *testing.T) {
 	}
 	inc := "/incidents/" + incs[0].ID
 	reqs := []req{
+		{"GET", "/responses", nil, console.RoleViewer},
+		{"GET", "/responses/ra-done1", nil, console.RoleViewer},
+		{"POST", "/responses/ra-pending1/decide", url.Values{"decision": {"reject"}, "note": {"not now"}}, console.RoleAnalyst},
+		{"POST", "/alerts/al-2210/respond", url.Values{"action": {"clear_sessions"}, "mode": {"propose"}}, console.RoleAnalyst},
 		{"GET", "/incidents", nil, console.RoleViewer},
 		{"GET", inc, nil, console.RoleViewer},
 		{"POST", inc + "/update", url.Values{"status": {"in_progress"}, "assignee": {"kim"}, "note": {"on it"}}, console.RoleAnalyst},
@@ -304,7 +308,7 @@ func TestStrictPages(t *testing.T) {
 	if err != nil || len(incs) == 0 {
 		t.Fatalf("seeded incidents: %v", err)
 	}
-	for _, p := range []string{"/login", "/integrations", "/integrations/1", "/integrations/2", "/alerts", "/alerts/al-51c0", "/incidents", "/incidents/" + incs[0].ID, "/events", "/events?type=user.session.*", "/rules", "/sinks", "/settings", "/nowhere"} {
+	for _, p := range []string{"/login", "/integrations", "/integrations/1", "/integrations/2", "/alerts", "/alerts/al-51c0", "/incidents", "/incidents/" + incs[0].ID, "/responses", "/responses/ra-pending1", "/events", "/events?type=user.session.*", "/rules", "/sinks", "/settings", "/nowhere"} {
 		c := ck
 		if p == "/login" {
 			c = nil
@@ -470,5 +474,37 @@ func TestIncidentPages(t *testing.T) {
 	}
 	if w = hs.do("GET", "/incidents/nope", nil, ck); w.Code != http.StatusNotFound {
 		t.Fatalf("unknown incident: %d", w.Code)
+	}
+}
+
+// TestRespondFromAlert: a dry run shows the Okta calls on the alert page and changes nothing; an
+// analyst may propose but not run now; a proposal goes to its page.
+func TestRespondFromAlert(t *testing.T) {
+	hs := newHarness(t)
+	analyst := hs.login(consoletest.AnalystKey)
+	before := len(hs.fake.Actions())
+	w := hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"suspend"}, "mode": {"dry-run"}}, analyst)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Okta calls it would make") || len(hs.fake.Actions()) != before {
+		t.Fatalf("dry run: %d, actions %v", w.Code, hs.fake.Actions()[before:])
+	}
+	w = hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"suspend"}, "mode": {"run"}}, analyst)
+	if !strings.Contains(w.Body.String(), "needs the admin role") || len(hs.fake.Actions()) != before {
+		t.Fatalf("an analyst running now: %d %s", w.Code, w.Body)
+	}
+	w = hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"deactivate"}, "mode": {"propose"}}, analyst)
+	if !strings.Contains(w.Body.String(), "must be confirmed") || len(hs.fake.Actions()) != before {
+		t.Fatalf("an unconfirmed deactivation: %d", w.Code)
+	}
+	w = hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"clear_sessions"}, "mode": {"propose"}, "reason": {"INC-9"}}, analyst)
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Location"), "/responses/ra-") {
+		t.Fatalf("proposal: %d %v", w.Code, w.Header())
+	}
+	page := hs.do("GET", w.Header().Get("Location"), nil, analyst).Body.String()
+	if !strings.Contains(page, "Approve and run") {
+		t.Error("the proposal's page offers no decision")
+	}
+	viewer := hs.login(consoletest.ViewerKey)
+	if body := hs.do("GET", "/alerts/al-2210", nil, viewer).Body.String(); strings.Contains(body, "Respond in Okta") {
+		t.Error("a viewer sees the response form")
 	}
 }

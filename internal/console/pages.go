@@ -68,7 +68,7 @@ func (c *console) alertPage(w http.ResponseWriter, r *http.Request, p Principal)
 		c.backendError(w, r, p, "Alert", err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "alert", "", view{Title: a.Title, Nav: "alerts", P: p, Data: a, Flash: flash(r.URL.Query())})
+	c.render(w, r, http.StatusOK, "alert", "", view{Title: a.Title, Nav: "alerts", P: p, Data: alertView{AlertDetail: a, Actions: responseActions}, Flash: flash(r.URL.Query())})
 }
 
 func (c *console) alertAction(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -105,7 +105,7 @@ func (c *console) alertAction(w http.ResponseWriter, r *http.Request, p Principa
 			c.backendError(w, r, p, "Alert", err)
 			return
 		}
-		c.render(w, r, http.StatusOK, "alert", "", view{Title: d.Title, Nav: "alerts", P: p, Data: d, Err: ferr})
+		c.render(w, r, http.StatusOK, "alert", "", view{Title: d.Title, Nav: "alerts", P: p, Data: alertView{AlertDetail: d, Actions: responseActions}, Err: ferr})
 		return
 	}
 	c.back(w, r, "/alerts/"+pathEsc(id), a.Kind)

@@ -125,6 +125,7 @@ func (s apiAlertsEvents) Alert(ctx context.Context, id string) (console.AlertDet
 	for _, h := range a.History {
 		d.Notes = append(d.Notes, console.Note{At: h.At, By: h.By, Text: changeText(h)})
 	}
+	d.Card = s.b.identityCard(ctx, a.IntegrationName, a.Entities)
 	return d, nil
 }
 

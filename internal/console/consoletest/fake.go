@@ -41,6 +41,7 @@ type Backend struct {
 	sinks        []console.SinkRow
 	letters      map[string][]console.DeadLetter
 	incidents    []console.IncidentDetail
+	responses    []console.ResponseDetail
 	// Actions records every change made, "who: what", for tests to assert on.
 	actions []string
 }

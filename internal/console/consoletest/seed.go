@@ -159,4 +159,5 @@ func (b *Backend) seed() {
 			Reason: "400 Bad Request: Event field cannot be blank (after 8 attempts)"})
 	}
 	b.seedIncidents()
+	b.seedResponses()
 }
