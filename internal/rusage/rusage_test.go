@@ -27,7 +27,9 @@ func TestPeakRSSFollowsAllocation(t *testing.T) {
 	if !ResetPeakRSS() {
 		return
 	}
-	if after := PeakRSS(); after > high-size/2 {
+	// The race detector keeps shadow memory of what was freed resident, so only part of the 64 MB
+	// goes back to the system; a quarter is a margin no peak that ignored the reset would meet.
+	if after := PeakRSS(); after > high-size/4 {
 		t.Fatalf("peak after freeing %d bytes and a reset: %d, before: %d", size, after, high)
 	}
 }
