@@ -17,6 +17,7 @@ import (
 	"github.com/idwatch/idwatch/internal/config"
 	"github.com/idwatch/idwatch/internal/okta"
 	"github.com/idwatch/idwatch/internal/process"
+	"github.com/idwatch/idwatch/internal/respond"
 	"github.com/idwatch/idwatch/internal/server"
 	"github.com/idwatch/idwatch/internal/store"
 	"github.com/idwatch/idwatch/internal/store/sqlite"
@@ -126,7 +127,14 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	api, err := newAPIServer(apiOptions{cfg: config.Config{Server: server.Config{Listen: consoleAddr}}, dataDir: dir, st: st, clients: clients, m: m, log: io.log})
+	// Response actions run against the emulated orgs from the console (the globex integration has
+	// the response feature on).
+	responder, err := newResponder(st, respond.Config{}, govs, io)
+	if err != nil {
+		return err
+	}
+	api, err := newAPIServer(apiOptions{cfg: config.Config{Server: server.Config{Listen: consoleAddr}}, dataDir: dir, st: st, clients: clients, m: m, log: io.log,
+		responder: responder})
 	if err != nil {
 		if errors.Is(err, server.ErrAddrInUse) {
 			return fmt.Errorf("%s is in use; pass --listen 127.0.0.1:0 (a free port, printed at start) or another free address", consoleAddr)
@@ -143,7 +151,8 @@ func demo(ctx context.Context, io stdio, args []string) error {
 	adds := []server.CreateInput{
 		{Name: "acme", OrgURL: sim.Info.OrgURL, CAPEM: sim.Info.CAPEM, CredentialsInput: server.CredentialsInput{ServiceApp: &server.ServiceAppInput{
 			ClientID: sim.Info.ServiceApp.ClientID, KeyID: sim.Info.ServiceApp.KeyID, PrivateKey: sim.Info.ServiceApp.PrivateKeyPEM}}},
-		{Name: "globex", OrgURL: sim2.Info.OrgURL, CAPEM: sim2.Info.CAPEM, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken}},
+		{Name: "globex", OrgURL: sim2.Info.OrgURL, CAPEM: sim2.Info.CAPEM, CredentialsInput: server.CredentialsInput{APIToken: sim2.Info.APIToken},
+			Features: []string{"response"}},
 	}
 	for _, in := range adds {
 		if err := demoAdd(ctx, io, api.url(), apiKey, in); err != nil {
