@@ -15,6 +15,7 @@ import (
 type certReloader struct {
 	certFile, keyFile string
 	log               *slog.Logger
+	now               func() time.Time
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
@@ -23,7 +24,7 @@ type certReloader struct {
 }
 
 func newCertReloader(certFile, keyFile string, log *slog.Logger) (*certReloader, error) {
-	c := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
+	c := &certReloader{certFile: certFile, keyFile: keyFile, log: log, now: time.Now}
 	if err := c.load(); err != nil {
 		return nil, fmt.Errorf("server.tls: %w; check cert_file and key_file (PEM, the key matching the certificate)", err)
 	}
@@ -60,10 +61,11 @@ func (c *certReloader) load() error {
 func (c *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.checked) < time.Second {
+	now := c.now()
+	if now.Sub(c.checked) < time.Second {
 		return c.cert, nil
 	}
-	c.checked = time.Now()
+	c.checked = now
 	stamp, err := c.stampOf()
 	if err != nil || stamp == c.stamp {
 		return c.cert, nil
