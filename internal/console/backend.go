@@ -75,6 +75,11 @@ type Backend interface {
 	// DecideResponse approves (and so runs) or rejects a pending action.
 	DecideResponse(ctx context.Context, by Principal, id string, approve, confirm bool, note string) error
 
+	// Identities lists users of the identity inventory matching q.
+	Identities(ctx context.Context, q IdentityQuery) (IdentityPage, error)
+	// Posture lists the posture findings of every integration, most severe first.
+	Posture(ctx context.Context) ([]PostureRow, error)
+
 	// APIKeys lists API keys (never the keys themselves).
 	APIKeys(ctx context.Context) ([]APIKeyRow, error)
 	// CreateAPIKey creates a key and returns it; the key is shown once and never again.

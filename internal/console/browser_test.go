@@ -331,6 +331,12 @@ func TestBrowser(t *testing.T) {
 	do("pending response", chromedp.Click(chromedp.CSS(`a[href="/responses/ra-pending1"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value=approve]`)))
 	shot("16-response-pending")
 	scan("response")
+	do("identities", chromedp.Navigate(srv.URL+"/identities"), chromedp.WaitVisible(chromedp.CSS("#id-q")))
+	shot("17-identities")
+	scan("identities")
+	do("posture", chromedp.Navigate(srv.URL+"/posture"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	shot("18-posture")
+	scan("posture")
 
 	// Phone width.
 	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(srv.URL+"/integrations"), chromedp.WaitVisible(chromedp.CSS("h1")))

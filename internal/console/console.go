@@ -92,7 +92,7 @@ type console struct {
 }
 
 // pageFiles are the pages; each is parsed with the layout and the shared partials.
-var pageFiles = []string{"login", "error", "integrations", "integration", "alerts", "alert", "incidents", "incident", "responses", "response", "events", "rules", "sinks", "settings"}
+var pageFiles = []string{"login", "error", "integrations", "integration", "alerts", "alert", "incidents", "incident", "responses", "response", "identities", "posture", "events", "rules", "sinks", "settings"}
 
 // New returns the console's handler. Mount it at Options.BasePath behind http.StripPrefix.
 func New(o Options) (http.Handler, error) {
@@ -126,6 +126,7 @@ func New(o Options) (http.Handler, error) {
 	c.routeAlerts(mux)
 	c.routeIncidents(mux)
 	c.routeResponses(mux)
+	c.routeIdentities(mux)
 	c.routeEvents(mux)
 	c.routeRules(mux)
 	c.routeSinks(mux)

@@ -168,6 +168,8 @@ func TestRoles(t *testing.T) {
 	}
 	inc := "/incidents/" + incs[0].ID
 	reqs := []req{
+		{"GET", "/identities?admins=on", nil, console.RoleViewer},
+		{"GET", "/posture", nil, console.RoleViewer},
 		{"GET", "/responses", nil, console.RoleViewer},
 		{"GET", "/responses/ra-done1", nil, console.RoleViewer},
 		{"POST", "/responses/ra-pending1/decide", url.Values{"decision": {"reject"}, "note": {"not now"}}, console.RoleAnalyst},
@@ -308,7 +310,7 @@ func TestStrictPages(t *testing.T) {
 	if err != nil || len(incs) == 0 {
 		t.Fatalf("seeded incidents: %v", err)
 	}
-	for _, p := range []string{"/login", "/integrations", "/integrations/1", "/integrations/2", "/alerts", "/alerts/al-51c0", "/incidents", "/incidents/" + incs[0].ID, "/responses", "/responses/ra-pending1", "/events", "/events?type=user.session.*", "/rules", "/sinks", "/settings", "/nowhere"} {
+	for _, p := range []string{"/login", "/integrations", "/integrations/1", "/integrations/2", "/alerts", "/alerts/al-51c0", "/incidents", "/incidents/" + incs[0].ID, "/responses", "/responses/ra-pending1", "/identities", "/posture", "/events", "/events?type=user.session.*", "/rules", "/sinks", "/settings", "/nowhere"} {
 		c := ck
 		if p == "/login" {
 			c = nil
@@ -506,5 +508,21 @@ func TestRespondFromAlert(t *testing.T) {
 	viewer := hs.login(consoletest.ViewerKey)
 	if body := hs.do("GET", "/alerts/al-2210", nil, viewer).Body.String(); strings.Contains(body, "Respond in Okta") {
 		t.Error("a viewer sees the response form")
+	}
+}
+
+// TestIdentityPages: the admins filter, the AD link, and posture findings with their fix.
+func TestIdentityPages(t *testing.T) {
+	hs := newHarness(t)
+	ck := hs.login(consoletest.ViewerKey)
+	body := hs.do("GET", "/identities?admins=on", nil, ck).Body.String()
+	if !strings.Contains(body, "svc-sync@acme.com") || strings.Contains(body, "contractor7@acme.com") || !strings.Contains(body, "S-1-5-21-") {
+		t.Errorf("admins only: %.2000s", body)
+	}
+	if body = hs.do("GET", "/identities?unlinked=on", nil, ck).Body.String(); !strings.Contains(body, "contractor7@acme.com") || strings.Contains(body, "dana.ruiz") {
+		t.Error("users without the AD link")
+	}
+	if body = hs.do("GET", "/posture", nil, ck).Body.String(); !strings.Contains(body, "Fix:") || !strings.Contains(body, "FastPass") {
+		t.Error("posture findings without their fix")
 	}
 }

@@ -3,10 +3,14 @@ package webui
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/console"
 	"github.com/idwatch/idwatch/internal/inventory"
+	"github.com/idwatch/idwatch/internal/server"
 )
 
 const routeInventoryUser = "/api/v1/inventory/users/{integration}/{user}"
@@ -47,4 +51,54 @@ func cardOf(id inventory.Identity) *console.IdentityCard {
 		c.ADLink = id.ObjectSid + " · " + id.DistinguishedName
 	}
 	return c
+}
+
+// Identities implements console.Backend over the API's inventory list.
+func (b *Backend) Identities(ctx context.Context, q console.IdentityQuery) (console.IdentityPage, error) {
+	v := url.Values{"limit": {strconv.Itoa(min(max(q.Limit, 1), 1000))}}
+	if q.Integration != "" {
+		v.Set("integration", q.Integration)
+	}
+	if q.Admins {
+		v.Set("admins", "true")
+	}
+	if q.Unlinked {
+		v.Set("unlinked", "true")
+	}
+	if q.Text != "" {
+		v.Set("q", q.Text)
+	}
+	var out server.InventoryUserList
+	if _, err := b.o.Server.InvokeQuery(ctx, system, http.MethodGet, "/api/v1/inventory/users", nil, v, nil, &out); err != nil {
+		return console.IdentityPage{}, userErr(err)
+	}
+	names := b.integrationNames(ctx)
+	page := console.IdentityPage{Total: out.Total}
+	for _, id := range out.Users {
+		card := cardOf(id)
+		page.Rows = append(page.Rows, console.IdentityRow{Integration: names[id.IntegrationID], Login: id.Login, DisplayName: id.DisplayName,
+			Status: id.Status, AdminRoles: card.AdminRoles, SuperAdmin: id.SuperAdmin, ADLinked: id.ADLinked, ObjectSid: id.ObjectSid,
+			DN: id.DistinguishedName, FactorStrength: id.FactorStrength, Groups: len(id.Groups)})
+	}
+	return page, nil
+}
+
+// severityRank orders findings most severe first.
+var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "informational": 4}
+
+// Posture implements console.Backend over the API's posture findings.
+func (b *Backend) Posture(ctx context.Context) ([]console.PostureRow, error) {
+	var out struct {
+		Findings []server.PostureView `json:"findings"`
+	}
+	if _, err := b.o.Server.Invoke(ctx, system, http.MethodGet, "/api/v1/posture", nil, nil, &out); err != nil {
+		return nil, userErr(err)
+	}
+	rows := make([]console.PostureRow, 0, len(out.Findings))
+	for _, f := range out.Findings {
+		rows = append(rows, console.PostureRow{Integration: f.Integration, Severity: f.Severity, Title: f.Title, Accounts: f.Accounts,
+			Why: f.Why, Fix: f.Fix, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen})
+	}
+	slices.SortStableFunc(rows, func(x, y console.PostureRow) int { return severityRank[x.Severity] - severityRank[y.Severity] })
+	return rows, nil
 }
