@@ -33,12 +33,12 @@ func (b *Backend) Posture(ctx context.Context) ([]console.PostureRow, error) {
 	now := b.Now()
 	return []console.PostureRow{
 		{Integration: "acme-prod", Severity: "high", Title: "Admins without a phishing-resistant factor", Accounts: []string{"svc-sync@acme.com"},
-			Why: "An admin whose only factors can be phished or pushed is one approved prompt away from a takeover of the org.",
-			Fix: "Security › Authenticators: enrol Okta FastPass or a FIDO2 key, then require it for the Admin Console in Security › Authentication Policies.",
+			Why:       "An admin whose only factors can be phished or pushed is one approved prompt away from a takeover of the org.",
+			Fix:       "Security › Authenticators: enrol Okta FastPass or a FIDO2 key, then require it for the Admin Console in Security › Authentication Policies.",
 			FirstSeen: now.Add(-72 * 3600e9), LastSeen: now},
 		{Integration: "acme-prod", Severity: "low", Title: "Okta users without an AD link", Accounts: []string{"contractor7@acme.com"},
-			Why: "Without ObjectSid a SIEM cannot join this user's Okta activity with Windows events.",
-			Fix: "Directory › Profile Editor › Active Directory: map objectSid, objectGUID and distinguishedName to the Okta user profile.",
+			Why:       "Without ObjectSid a SIEM cannot join this user's Okta activity with Windows events.",
+			Fix:       "Directory › Profile Editor › Active Directory: map objectSid, objectGUID and distinguishedName to the Okta user profile.",
 			FirstSeen: now.Add(-72 * 3600e9), LastSeen: now},
 	}, nil
 }
