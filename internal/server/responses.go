@@ -154,19 +154,25 @@ type decision struct {
 	Note    string `json:"note,omitempty"`
 }
 
-func (s *Server) approveResponse(w http.ResponseWriter, r *http.Request) error {
+// decide reads an approve or reject request: its optional body, the responder and who decides.
+func (s *Server) decide(r *http.Request) (decision, *respond.Responder, string, error) {
 	var d decision
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(r, &d); err != nil {
-			return err
+			return d, nil, "", err
 		}
 	}
 	rp, err := s.responderOr()
+	p, _ := PrincipalFrom(r.Context())
+	return d, rp, "api:" + p.Name, err
+}
+
+func (s *Server) approveResponse(w http.ResponseWriter, r *http.Request) error {
+	d, rp, by, err := s.decide(r)
 	if err != nil {
 		return err
 	}
-	p, _ := PrincipalFrom(r.Context())
-	out, err := rp.Approve(r.Context(), r.PathValue("id"), "api:"+p.Name, d.Confirm)
+	out, err := rp.Approve(r.Context(), r.PathValue("id"), by, d.Confirm)
 	if err != nil {
 		return responseErr(err)
 	}
@@ -175,18 +181,11 @@ func (s *Server) approveResponse(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rejectResponse(w http.ResponseWriter, r *http.Request) error {
-	var d decision
-	if r.ContentLength != 0 {
-		if err := DecodeJSON(r, &d); err != nil {
-			return err
-		}
-	}
-	rp, err := s.responderOr()
+	d, rp, by, err := s.decide(r)
 	if err != nil {
 		return err
 	}
-	p, _ := PrincipalFrom(r.Context())
-	a, err := rp.Reject(r.Context(), r.PathValue("id"), "api:"+p.Name, d.Note)
+	a, err := rp.Reject(r.Context(), r.PathValue("id"), by, d.Note)
 	if err != nil {
 		return responseErr(err)
 	}
