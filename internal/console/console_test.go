@@ -173,7 +173,7 @@ func TestRoles(t *testing.T) {
 		{"GET", "/responses", nil, console.RoleViewer},
 		{"GET", "/responses/ra-done1", nil, console.RoleViewer},
 		{"POST", "/responses/ra-pending1/decide", url.Values{"decision": {"reject"}, "note": {"not now"}}, console.RoleAnalyst},
-		{"POST", "/alerts/al-2210/respond", url.Values{"action": {"clear_sessions"}, "mode": {"propose"}}, console.RoleAnalyst},
+		{"POST", "/alerts/al-51c0/respond", url.Values{"action": {"clear_sessions"}, "mode": {"propose"}}, console.RoleAnalyst},
 		{"GET", "/incidents", nil, console.RoleViewer},
 		{"GET", inc, nil, console.RoleViewer},
 		{"POST", inc + "/update", url.Values{"status": {"in_progress"}, "assignee": {"kim"}, "note": {"on it"}}, console.RoleAnalyst},
@@ -485,19 +485,19 @@ func TestRespondFromAlert(t *testing.T) {
 	hs := newHarness(t)
 	analyst := hs.login(consoletest.AnalystKey)
 	before := len(hs.fake.Actions())
-	w := hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"suspend"}, "mode": {"dry-run"}}, analyst)
+	w := hs.do("POST", "/alerts/al-51c0/respond", url.Values{"action": {"suspend"}, "mode": {"dry-run"}}, analyst)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Okta calls it would make") || len(hs.fake.Actions()) != before {
 		t.Fatalf("dry run: %d, actions %v", w.Code, hs.fake.Actions()[before:])
 	}
-	w = hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"suspend"}, "mode": {"run"}}, analyst)
+	w = hs.do("POST", "/alerts/al-51c0/respond", url.Values{"action": {"suspend"}, "mode": {"run"}}, analyst)
 	if !strings.Contains(w.Body.String(), "needs the admin role") || len(hs.fake.Actions()) != before {
 		t.Fatalf("an analyst running now: %d %s", w.Code, w.Body)
 	}
-	w = hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"deactivate"}, "mode": {"propose"}}, analyst)
+	w = hs.do("POST", "/alerts/al-51c0/respond", url.Values{"action": {"deactivate"}, "mode": {"propose"}}, analyst)
 	if !strings.Contains(w.Body.String(), "must be confirmed") || len(hs.fake.Actions()) != before {
 		t.Fatalf("an unconfirmed deactivation: %d", w.Code)
 	}
-	w = hs.do("POST", "/alerts/al-2210/respond", url.Values{"action": {"clear_sessions"}, "mode": {"propose"}, "reason": {"INC-9"}}, analyst)
+	w = hs.do("POST", "/alerts/al-51c0/respond", url.Values{"action": {"clear_sessions"}, "mode": {"propose"}, "reason": {"INC-9"}}, analyst)
 	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Location"), "/responses/ra-") {
 		t.Fatalf("proposal: %d %v", w.Code, w.Header())
 	}
@@ -505,8 +505,12 @@ func TestRespondFromAlert(t *testing.T) {
 	if !strings.Contains(page, "Approve and run") {
 		t.Error("the proposal's page offers no decision")
 	}
+	// An alert about an address (a spray from one source) offers no response on a user.
+	if body := hs.do("GET", "/alerts/al-2210", nil, analyst).Body.String(); strings.Contains(body, "Respond in Okta") {
+		t.Error("a response form on an alert about an address")
+	}
 	viewer := hs.login(consoletest.ViewerKey)
-	if body := hs.do("GET", "/alerts/al-2210", nil, viewer).Body.String(); strings.Contains(body, "Respond in Okta") {
+	if body := hs.do("GET", "/alerts/al-51c0", nil, viewer).Body.String(); strings.Contains(body, "Respond in Okta") {
 		t.Error("a viewer sees the response form")
 	}
 }

@@ -149,10 +149,12 @@ func (c *console) alertRespond(w http.ResponseWriter, r *http.Request, p Princip
 	req := ResponseRequest{Integration: a.Integration, Action: r.PostFormValue("action"), User: strings.TrimSpace(r.PostFormValue("user")),
 		Reason: strings.TrimSpace(r.PostFormValue("reason")), AlertID: id, Mode: r.PostFormValue("mode"), Confirm: r.PostFormValue("confirm") == "yes"}
 	if req.User == "" {
-		req.User = a.Identity
+		req.User = alertView{AlertDetail: a}.RespondUser()
 	}
 	var ferr *Error
 	switch {
+	case req.User == "":
+		ferr = &Error{Message: "This alert names no user to act on", Fix: "Open the alert of the user concerned, or use the API or idwatch respond with --user."}
 	case !slices.Contains(responseActions, req.Action):
 		ferr = &Error{Message: "Choose an action", Field: "resp-action", Fix: "Pick one of the actions offered."}
 	case req.Mode != ResponseDryRun && req.Mode != ResponsePropose && req.Mode != ResponseRun:
@@ -181,6 +183,18 @@ type alertView struct {
 	AlertDetail
 	Actions []string
 	DryRun  *DryRunView
+}
+
+// RespondUser is the user a response action would act on: the inventory's login, else the
+// alert's identity when it is a login or an Okta user id ("" for an address).
+func (v alertView) RespondUser() string {
+	if v.Card != nil && v.Card.Login != "" {
+		return v.Card.Login
+	}
+	if strings.Contains(v.Identity, "@") || strings.HasPrefix(v.Identity, "00u") {
+		return v.Identity
+	}
+	return ""
 }
 
 // DryRunView is a dry run shown on the alert page.
