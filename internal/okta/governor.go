@@ -393,6 +393,11 @@ func (r *Reservation) Done(status int, h http.Header) time.Duration {
 	g.inFlight--
 	now := g.clock.Now()
 	r.e.done = now
+	if c := status / 100; h != nil && c >= 1 && c <= 5 {
+		r.b.stats.ByStatus[c]++
+	} else {
+		r.b.stats.ByStatus[0]++
+	}
 	var wait time.Duration
 	if h != nil {
 		wait = r.b.observe(g, r.e, status, h, now)
@@ -516,8 +521,11 @@ type BucketStats struct {
 	Requests           int64
 	RateLimited        int64
 	ConcurrencyLimited int64
-	Waits              int64
-	WaitTime           time.Duration
+	// ByStatus counts the answers by HTTP status class: ByStatus[2] the 2xx, … ByStatus[5] the
+	// 5xx; ByStatus[0] the requests that got no answer (a timeout, a reset connection).
+	ByStatus [6]int64
+	Waits    int64
+	WaitTime time.Duration
 	// BlockedUntil is set while a 429 holds the bucket.
 	BlockedUntil time.Time
 	// Waiting is the number of requests queued for room right now.

@@ -278,3 +278,32 @@ func TestGovernorSetSharesPerOrg(t *testing.T) {
 		t.Error("invalid config accepted")
 	}
 }
+
+// TestGovernorCountsAnswersByClass: every answer is counted by its status class, and a request
+// that got none as an error.
+func TestGovernorCountsAnswersByClass(t *testing.T) {
+	g, err := NewGovernor(GovernorConfig{Clock: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []int{200, 200, 404, 503, 0} {
+		r, err := g.Acquire(context.Background(), LaneLogs, BucketLogs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h http.Header
+		if status != 0 {
+			h = http.Header{}
+		}
+		r.Done(status, h)
+	}
+	var got [6]int64
+	for _, b := range g.Stats().Buckets {
+		for i, n := range b.ByStatus {
+			got[i] += n
+		}
+	}
+	if got != [6]int64{1, 0, 2, 0, 1, 1} {
+		t.Fatalf("answers by class %v", got)
+	}
+}

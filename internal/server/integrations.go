@@ -97,6 +97,24 @@ func (s *Server) rateLimited(in store.Integration) int64 {
 	return n
 }
 
+// responsesByClass counts the org's Okta answers by status class (index 0: no answer, 2: 2xx …).
+func (s *Server) responsesByClass(in store.Integration) [6]int64 {
+	var n [6]int64
+	if s.clients == nil || s.clients.Governors == nil {
+		return n
+	}
+	org, err := okta.ParseCustomDomainOrgURL(in.OrgURL)
+	if err != nil {
+		return n
+	}
+	for _, b := range s.clients.Governors.For(org).Stats().Buckets {
+		for i, c := range b.ByStatus {
+			n[i] += c
+		}
+	}
+	return n
+}
+
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
 	ins, err := s.st.ListIntegrations(r.Context())
 	if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ var (
 	descEvents = prometheus.NewDesc("idwatch_integration_events_collected_total", "Events collected from the integration's System Log.", []string{"integration"}, nil)
 	descLag    = prometheus.NewDesc("idwatch_integration_lag_seconds", "How far collection trails real time.", []string{"integration"}, nil)
 	descReqs   = prometheus.NewDesc("idwatch_integration_requests_total", "Okta API requests made for the integration.", []string{"integration"}, nil)
+	descStatus = prometheus.NewDesc("idwatch_integration_responses_total", "Okta API answers to this process for the integration's org, by HTTP status class (error: no answer).", []string{"integration", "class"}, nil)
 	desc429    = prometheus.NewDesc("idwatch_integration_rate_limited_total", "Okta 429 (rate limited) answers to this process for the integration's org.", []string{"integration"}, nil)
 	descBudget = prometheus.NewDesc("idwatch_integration_budget_share_used", "Fraction (0..1) of the rate-limit budget in use.", []string{"integration"}, nil)
 	descState  = prometheus.NewDesc("idwatch_integration_state", "1 for the integration's current collection state.", []string{"integration", "state"}, nil)
@@ -52,7 +54,7 @@ type stateCollector struct{ s *Server }
 
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descEvents, descLag, descReqs, desc429, descBudget, descState, descCLag, descCRate, descPOff,
+	for _, d := range []*prometheus.Desc{descEvents, descLag, descReqs, descStatus, desc429, descBudget, descState, descCLag, descCRate, descPOff,
 		descSLag, descSDel, descSErr, descSDead, descAlerts, descUp} {
 		ch <- d
 	}
@@ -92,6 +94,13 @@ func (c *stateCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 		ch <- prometheus.MustNewConstMetric(descLag, gauge, v.LagSeconds, in.Name)
 		ch <- prometheus.MustNewConstMetric(descReqs, counter, float64(v.Requests), in.Name)
 		ch <- prometheus.MustNewConstMetric(desc429, counter, float64(v.RateLimited), in.Name)
+		for i, n := range s.responsesByClass(in) {
+			class := "error"
+			if i > 0 {
+				class = strconv.Itoa(i) + "xx"
+			}
+			ch <- prometheus.MustNewConstMetric(descStatus, counter, float64(n), in.Name, class)
+		}
 		ch <- prometheus.MustNewConstMetric(descBudget, gauge, v.BudgetShareUsed, in.Name)
 		for _, st := range allStates {
 			on := 0.0

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,9 +110,24 @@ func TestMetricsPassPromtool(t *testing.T) {
 	if code != http.StatusOK || !bytes.Contains(body, []byte("idwatch_")) {
 		t.Fatalf("/metrics: %d %.300s", code, body)
 	}
+	// Verifying acme asked its org: the answers are counted by status class.
+	if !regexp.MustCompile(`idwatch_integration_responses_total\{class="2xx",integration="acme"\} [1-9]`).Match(body) {
+		t.Errorf("no 2xx answers counted for acme:\n%s", grepLines(body, "idwatch_integration_responses_total"))
+	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
+}
+
+// grepLines returns the lines of b that contain s.
+func grepLines(b []byte, s string) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
