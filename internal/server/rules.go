@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"io/fs"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/detect"
@@ -94,53 +94,43 @@ type RuleUploadResult struct {
 	Untested bool `json:"untested,omitempty"`
 }
 
-// ruleFiles are every rule file the processor compiles: built-in, the rules folder's, and the
-// uploads (except the one named skip, which an upload replaces).
-func (s *Server) ruleFiles(ctx context.Context, skip string) ([]detect.RuleFile, []store.CustomRule, error) {
-	builtin, err := detect.LoadFS(rules.FS, ".")
-	if err != nil {
-		return nil, nil, err
-	}
-	files := make([]detect.RuleFile, 0, len(builtin))
-	for _, f := range builtin {
-		files = append(files, detect.RuleFile{Name: "builtin:" + f.Name, Data: f.Data})
-	}
-	if s.rules.Dir != "" {
-		// LoadRulesWith reads the folder; here only its files are needed for downloads.
-		if user, err := detect.LoadFS(os.DirFS(s.rules.Dir), "."); err == nil {
-			for _, f := range user {
-				files = append(files, detect.RuleFile{Name: path.Join(s.rules.Dir, f.Name), Data: f.Data})
-			}
-		}
-	}
-	custom, err := s.st.CustomRules(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, c := range custom {
-		if c.Filename != skip {
-			files = append(files, detect.RuleFile{Name: process.CustomPrefix + c.Filename, Data: c.Body})
-		}
-	}
-	return files, custom, nil
-}
-
-// ruleset compiles the rulebook as the processor does, with extra uploads.
+// ruleset compiles the rules as the processor does (built-in, the rules folder, the rulebook's
+// uploads) with the upload named skip replaced by extra.
 func (s *Server) ruleset(ctx context.Context, skip string, extra ...detect.RuleFile) (*detect.Ruleset, error) {
-	_, custom, err := s.ruleFiles(ctx, skip)
+	uploads, _, _, err := process.Rulebook(ctx, s.st)
 	if err != nil {
 		return nil, err
 	}
 	o := s.rules
 	o.SkipBad = true
-	for _, c := range custom {
-		if c.Filename != skip {
-			o.Extra = append(o.Extra, detect.RuleFile{Name: process.CustomPrefix + c.Filename, Data: c.Body})
+	for _, f := range uploads {
+		if f.Name != process.CustomPrefix+skip {
+			o.Extra = append(o.Extra, f)
 		}
 	}
 	o.Extra = append(o.Extra, extra...)
 	rs, _, err := process.LoadRulesWith(o)
 	return rs, err
+}
+
+// ruleFile reads the file a rule was compiled from, by the name the processor gave it.
+func (s *Server) ruleFile(ctx context.Context, file string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(file, "builtin:"); ok {
+		return fs.ReadFile(rules.FS, name)
+	}
+	if name, ok := strings.CutPrefix(file, process.CustomPrefix); ok {
+		uploads, err := s.st.CustomRules(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range uploads {
+			if c.Filename == name {
+				return c.Body, nil
+			}
+		}
+		return nil, fs.ErrNotExist
+	}
+	return os.ReadFile(file) // the rules folder's files are named by their path
 }
 
 func ruleSource(file string) string {
@@ -205,20 +195,19 @@ func (s *Server) downloadRule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	files, _, err := s.ruleFiles(r.Context(), "")
+	data, err := s.ruleFile(r.Context(), rule.File)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Fail(http.StatusNotFound, CodeNotFound, fmt.Sprintf("the file of rule %q is gone", rule.Key()), "GET /api/v1/rules lists the rules as they are now", "id")
+	}
 	if err != nil {
 		return err
-	}
-	i := slices.IndexFunc(files, func(f detect.RuleFile) bool { return f.Name == rule.File })
-	if i < 0 {
-		return Fail(http.StatusNotFound, CodeNotFound, fmt.Sprintf("the file of rule %q is gone", rule.Key()), "reload the rules (restart serve) and try again", "id")
 	}
 	name := path.Base(strings.TrimPrefix(strings.TrimPrefix(rule.File, "builtin:"), process.CustomPrefix))
 	w.Header().Set("Content-Type", "application/yaml")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(files[i].Data)
+	_, _ = w.Write(data)
 	return nil
 }
 

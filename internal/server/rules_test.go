@@ -58,6 +58,9 @@ func TestRuleRoutes(t *testing.T) {
 		t.Fatalf("%d rules, first %+v", len(rules), rules[0])
 	}
 	id := rules[0].ID
+	if code, body := e.do(call{method: "GET", path: "/api/v1/rules/" + id, key: viewer}); code != http.StatusOK || !strings.Contains(string(body), "id: "+id) {
+		t.Fatalf("download of a built-in rule: %d %.200s", code, body)
+	}
 	if code, body := e.do(call{method: "POST", path: "/api/v1/rules/" + id + "/disable", key: admin}); code != http.StatusOK {
 		t.Fatalf("disable: %d %s", code, body)
 	}
