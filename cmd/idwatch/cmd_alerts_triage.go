@@ -151,7 +151,7 @@ func alertsShow(ctx context.Context, io stdio, args []string) error {
 		return err
 	}
 	defer st.Close()
-	d, err := search.New(st).AlertDetail(ctx, ids[0])
+	d, err := search.New(st).AlertDetail(ctx, ids[0], search.MaxEvidence)
 	if err != nil {
 		return err
 	}

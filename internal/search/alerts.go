@@ -9,8 +9,8 @@ import (
 	"github.com/idwatch/idwatch/internal/store"
 )
 
-// maxEvidence bounds the evidence events one alert detail carries.
-const maxEvidence = 200
+// MaxEvidence bounds the evidence events one alert detail carries.
+const MaxEvidence = 200
 
 // AlertDetail is one alert as an analyst triages it.
 type AlertDetail struct {
@@ -24,7 +24,7 @@ type AlertDetail struct {
 	// Missing lists the uuids the journal no longer holds (retention).
 	Evidence []Evidence `json:"evidence"`
 	Missing  []string   `json:"missing,omitempty"`
-	// EvidenceTotal is how many events the finding names (Evidence holds at most 200).
+	// EvidenceTotal is how many events the finding names (Evidence holds at most MaxEvidence).
 	EvidenceTotal int `json:"evidenceTotal"`
 }
 
@@ -39,9 +39,9 @@ type Evidence struct {
 	Error string `json:"error,omitempty"`
 }
 
-// AlertDetail returns an alert with its history, ATT&CK and evidence events (ErrNotFound when
-// unknown).
-func (s *Service) AlertDetail(ctx context.Context, id string) (AlertDetail, error) {
+// AlertDetail returns an alert with its history, ATT&CK and up to evidence of its evidence events
+// (at most MaxEvidence; ErrNotFound when unknown).
+func (s *Service) AlertDetail(ctx context.Context, id string, evidence int) (AlertDetail, error) {
 	a, hist, err := s.st.GetAlert(ctx, id)
 	if err != nil {
 		return AlertDetail{}, err
@@ -68,7 +68,7 @@ func (s *Service) AlertDetail(ctx context.Context, id string) (AlertDetail, erro
 		}
 	}
 	d.EvidenceTotal = len(uuids)
-	uuids = uuids[:min(len(uuids), maxEvidence)]
+	uuids = uuids[:min(len(uuids), max(evidence, 0), MaxEvidence)]
 	entries, err := s.st.JournalByUUID(ctx, a.IntegrationID, uuids)
 	if err != nil {
 		return d, err

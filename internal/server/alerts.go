@@ -114,7 +114,15 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.search.AlertDetail(r.Context(), r.PathValue("id"))
+	p, err := readParams(r, "evidence")
+	if err != nil {
+		return err
+	}
+	evidence := p.intIn("evidence", search.MaxEvidence, 0, search.MaxEvidence)
+	if p.err != nil {
+		return p.err
+	}
+	d, err := s.search.AlertDetail(r.Context(), r.PathValue("id"), evidence)
 	if err != nil {
 		return alertErr(err)
 	}

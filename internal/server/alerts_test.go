@@ -54,6 +54,12 @@ func TestAlertRoutes(t *testing.T) {
 		t.Fatalf("detail evidence: %s", body)
 	}
 
+	// A reader that shows a few events asks for a few.
+	code, body = e.do(call{method: "GET", path: "/api/v1/alerts/al-1?evidence=1", key: viewer})
+	if err := json.Unmarshal(body, &d); code != http.StatusOK || err != nil || len(d.Evidence) != 1 || d.EvidenceTotal != 3 {
+		t.Fatalf("one evidence event: %d %s", code, body)
+	}
+
 	// The workflow, recorded under the key's name.
 	steps := []struct {
 		path string
@@ -92,6 +98,7 @@ func TestAlertRoutes(t *testing.T) {
 		field string
 	}{
 		{call{method: "GET", path: "/api/v1/alerts/nope", key: viewer}, 404, "id"},
+		{call{method: "GET", path: "/api/v1/alerts/al-1?evidence=201", key: viewer, invalid: true}, 400, "evidence"},
 		{call{method: "POST", path: "/api/v1/alerts/nope/ack", key: analyst}, 404, "id"},
 		{call{method: "POST", path: "/api/v1/alerts/al-2/ack", key: viewer}, 403, ""},
 		{call{method: "POST", path: "/api/v1/alerts/al-2/suppress", key: analyst, body: map[string]any{"note": "x"}, invalid: true}, 400, "reason"},

@@ -87,7 +87,8 @@ func (b *Backend) Incident(ctx context.Context, id string) (console.IncidentDeta
 		t := console.TimelineEntry{AlertID: aid, RuleID: c.RuleID, Points: c.Points, Rule: c.Rule, Entities: c.Entities, Stage: c.Stage, Reached: c.Reached}
 		if i < timelineAlerts {
 			var a server.AlertDetailView
-			_, err := b.o.Server.Invoke(ctx, system, http.MethodGet, routeAlert, map[string]string{"id": aid}, nil, &a)
+			_, err := b.o.Server.InvokeQuery(ctx, system, http.MethodGet, routeAlert, map[string]string{"id": aid},
+				url.Values{"evidence": {strconv.Itoa(timelineEvidence)}}, nil, &a)
 			var re *server.RequestError
 			switch {
 			case errors.As(err, &re) && re.Status == http.StatusNotFound:
