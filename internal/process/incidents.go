@@ -64,7 +64,7 @@ func (p *Processor) GroupIncidents(ctx context.Context) (int, error) {
 			if a.Seq > last {
 				break
 			}
-			tactics, techniques, entities := findingFacts(a.Body)
+			tactics, techniques, entities := FindingFacts(a.Body)
 			ia := incident.Alert{ID: a.ID, Scope: strconv.FormatInt(a.IntegrationID, 10), RuleID: a.RuleID, Severity: a.Severity, Time: a.Time,
 				GroupKey: a.GroupKey, Tactics: tactics, Techniques: techniques, Entities: entities}
 			if suppressed(sups, ia, a.StoredAt) {
@@ -173,9 +173,9 @@ func (p *Processor) reopening(ctx context.Context, in incident.Incident, fresh m
 	return store.IncidentUpdate{}, false, nil
 }
 
-// findingFacts reads the ATT&CK tactic ids, the technique ids (the sub-technique's where there
+// FindingFacts reads the ATT&CK tactic ids, the technique ids (the sub-technique's where there
 // is one) and the entities of a stored Detection Finding.
-func findingFacts(body []byte) (tactics, techniques []string, entities []incident.Entity) {
+func FindingFacts(body []byte) (tactics, techniques []string, entities []incident.Entity) {
 	var f struct {
 		Info struct {
 			Attacks []struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/idwatch/idwatch/internal/event"
+	"github.com/idwatch/idwatch/internal/process"
 )
 
 // FindingSummary is what a list shows of an alert's Detection Finding.
@@ -18,8 +19,8 @@ type FindingSummary struct {
 	Techniques []string
 }
 
-// Summarize reads a Detection Finding's title, entities and ATT&CK techniques; a body that is
-// not a finding gives an empty summary.
+// Summarize reads a Detection Finding's title, entities and ATT&CK techniques (as the processor
+// reads them to group incidents); a body that is not a finding gives an empty summary.
 func Summarize(body []byte) FindingSummary {
 	var f struct {
 		Info struct {
@@ -27,27 +28,15 @@ func Summarize(body []byte) FindingSummary {
 			Analytic struct {
 				Name string `json:"name"`
 			} `json:"analytic"`
-			Attacks []struct {
-				Technique struct {
-					UID string `json:"uid"`
-				} `json:"technique"`
-				SubTechnique struct {
-					UID string `json:"uid"`
-				} `json:"sub_technique"`
-			} `json:"attacks"`
 		} `json:"finding_info"`
-		Unmapped struct {
-			Entities []string `json:"entities"`
-		} `json:"unmapped"`
 	}
 	if json.Unmarshal(body, &f) != nil {
 		return FindingSummary{}
 	}
-	s := FindingSummary{Title: cmp.Or(f.Info.Analytic.Name, f.Info.Title), Entities: f.Unmapped.Entities}
-	for _, a := range f.Info.Attacks {
-		if id := cmp.Or(a.SubTechnique.UID, a.Technique.UID); id != "" {
-			s.Techniques = append(s.Techniques, id)
-		}
+	_, techniques, entities := process.FindingFacts(body)
+	s := FindingSummary{Title: cmp.Or(f.Info.Analytic.Name, f.Info.Title), Techniques: techniques}
+	for _, e := range entities {
+		s.Entities = append(s.Entities, string(e))
 	}
 	return s
 }
